@@ -1,0 +1,152 @@
+"""The `mentorbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot import __version__, config
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger("mentorbot")
+
+EXIT_OK, EXIT_CONFIG, EXIT_UNAVAILABLE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mentorbot",
+        description="Run a volunteer mentorship program on Matrix and Discourse.",
+    )
+    parser.add_argument("--version", action="version", version=f"mentorbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--config",
+            metavar="FILE",
+            help=f"configuration file (default: ${config.ENV_CONFIG}, then ./{config.DEFAULT_CONFIG})",
+        )
+        p.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
+        return p
+
+    shell = with_config(sub.add_parser("shell", help="talk to the bot in this terminal"))
+    shell.add_argument("--script", metavar="FILE", help="run the lines of FILE, then exit")
+    shell.add_argument("--demo", action="store_true", help="seed a small demo program into an empty database")
+    with_config(sub.add_parser("run", help="serve the program on Matrix"))
+    with_config(sub.add_parser("check-config", help="validate the configuration and print a summary"))
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    with_config(db_sub.add_parser("upgrade", help="migrate the database schema to the newest version"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    if args.command == "db" and args.db_command is None:
+        parser.parse_args(["db", "--help"])
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "check-config":
+            return check_config(args.config)
+        if args.command == "run":
+            return run(args.config)
+        if args.command == "db":
+            return asyncio.run(db_upgrade(load_settings(args.config)))
+        if args.command == "shell":
+            from bot.shell_main import run_shell
+
+            return asyncio.run(run_shell(load_settings(args.config), script=args.script, demo_data=args.demo))
+    except ConfigError as exc:
+        print_problems(exc)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except DatabaseUnavailable as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    parser.print_help()
+    return EXIT_OK
+
+
+class DatabaseUnavailable(Exception):
+    pass
+
+
+def load_settings(path: str | None, *, allow_missing: bool = True) -> Settings:
+    return config.load(path, allow_missing=allow_missing)
+
+
+def print_problems(exc: ConfigError) -> None:
+    count = len(exc.problems)
+    print(f"mentorbot: the configuration has {count} problem{'s' if count != 1 else ''}:", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+def check_config(path: str | None) -> int:
+    settings = load_settings(path, allow_missing=False)
+    for line in config.summary(settings):
+        print(line)
+    print("The configuration is valid.")
+    return EXIT_OK
+
+
+def run(path: str | None) -> int:
+    settings = load_settings(path, allow_missing=False)
+    if settings.matrix is None:
+        print(
+            f"mentorbot: {settings.source} has no [matrix] section; `mentorbot run` needs one "
+            "(see config.example.toml). To try the bot without Matrix, use `mentorbot shell`.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    print(
+        "mentorbot: this version cannot connect to Matrix yet: the Matrix transport is not part of it. "
+        "The configuration is valid; meanwhile `mentorbot shell` serves every command in this terminal.",
+        file=sys.stderr,
+    )
+    return EXIT_UNAVAILABLE
+
+
+async def db_upgrade(settings: Settings) -> int:
+    from storage.db import Database, head_revision
+
+    db = Database(settings.storage.url)
+    try:
+        before = await open_database(db)
+        after = head_revision()
+        if before == after:
+            print(f"The database is up to date (revision {after}).")
+        else:
+            print(f"The database was upgraded from {before or 'empty'} to revision {after}.")
+        return EXIT_OK
+    finally:
+        await db.close()
+
+
+async def open_database(db) -> str | None:
+    """Upgrade the schema, turning connection failures into a clear message."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    try:
+        return await db.upgrade()
+    except (OperationalError, DBAPIError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        target = config.mask_db_url(db.url)
+        raise DatabaseUnavailable(f"cannot open the database {target}: {reason}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,200 @@
+"""The terminal shell: the real dispatcher and database over a text transport.
+
+One message per line::
+
+    @ana:example.org> request help with event planning     a DM from Ana
+    mentors @bob:example.org> !accept 1                      in the mentors room
+    council @cy:example.org> !help                           in the council room
+    other @eve:example.org> !help                            in some other room
+    % now 2027-03-01T09:00 Europe/Berlin                     set the simulated clock
+    % advance 3d                                             move the clock forward
+    % as @ana:example.org                                    speaker for lines without one
+    # a comment
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from commands.clock import ManualClock
+from commands.framework import ArgError, RoomKind, check_timezone, parse_duration
+from commands.messages import Incoming, Outgoing
+
+ROOM_WORDS = {"mentors": RoomKind.MENTORS, "council": RoomKind.COUNCIL, "other": RoomKind.OTHER}
+MESSAGE_LINE = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)>(?P<text>.*)$")
+SPEAKER = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)$")
+OTHER_ROOM_ID = "!other:shell"
+
+SHELL_HELP = """\
+Type one message per line:
+  @ana:example.org> profile                 a direct message from Ana (no prefix needed)
+  mentors @bob:example.org> !mentors        a message in the mentors room (prefix needed)
+  council @cy:example.org> !help            a message in the council room
+  other @eve:example.org> !help             a message in some other room
+  % as @ana:example.org                     then plain lines are sent as Ana in a DM
+  % as mentors @bob:example.org             ...or as Bob in the mentors room
+  % now 2027-03-01T09:00 Europe/Berlin      set the simulated clock (zone optional)
+  % advance 3d                              move the clock (m, h, d, w)
+  % now                                     show the simulated time
+  # a comment; % help shows this; % quit (or Ctrl-D) leaves"""
+
+
+class ShellError(Exception):
+    """A line the shell cannot understand."""
+
+
+@dataclass(frozen=True)
+class Speaker:
+    sender: str
+    room: RoomKind
+
+    def label(self) -> str:
+        return self.sender if self.room is RoomKind.DM else f"{self.room.value} {self.sender}"
+
+
+def parse_speaker(room_word: str | None, sender: str) -> Speaker:
+    if room_word is None:
+        return Speaker(sender, RoomKind.DM)
+    room = ROOM_WORDS.get(room_word.lower())
+    if room is None:
+        raise ShellError(f"unknown room {room_word!r}: use mentors, council or other (or nothing for a DM)")
+    if ":" not in sender:
+        raise ShellError(f"{sender!r} is not a Matrix ID; write it like @ana:example.org")
+    return Speaker(sender, room)
+
+
+def parse_when(text: str, default_zone: str) -> datetime:
+    """`2027-03-01T09:00 Europe/Berlin` (zone optional) as an aware datetime."""
+    parts = text.split()
+    if not parts or len(parts) > 2:
+        raise ShellError("write the time like: % now 2027-03-01T09:00 Europe/Berlin")
+    try:
+        when = datetime.fromisoformat(parts[0])
+    except ValueError:
+        raise ShellError(f"{parts[0]!r} is not a date and time; write it like 2027-03-01T09:00") from None
+    if when.tzinfo is None:
+        try:
+            zone = check_timezone(parts[1] if len(parts) == 2 else default_zone)
+        except ArgError as exc:
+            raise ShellError(str(exc)) from None
+        when = when.replace(tzinfo=ZoneInfo(zone))
+    elif len(parts) == 2:
+        raise ShellError("give either an offset in the time or a zone name, not both")
+    return when
+
+
+def render(message: Outgoing) -> str:
+    target = message.target
+    if target.room is RoomKind.DM:
+        label = f"dm {target.user_id}"
+    elif target.room is RoomKind.OTHER:
+        label = f"room {target.room_id or 'other'}"
+    else:
+        label = target.room.value
+    return f"[{label}] {message.msg.plain()}"
+
+
+class ShellOutbox:
+    """Prints every message the bot sends, one block each."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.sent: list[Outgoing] = []
+
+    async def send(self, message: Outgoing) -> None:
+        self.sent.append(message)
+        self.out.write(render(message) + "\n\n")
+        self.out.flush()
+
+
+class Shell:
+    """Reads lines and feeds them to a runtime; owns the simulated clock."""
+
+    def __init__(self, runtime, clock: ManualClock, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.runtime, self.clock, self.out, self.err = runtime, clock, out, err
+        self.speaker: Speaker | None = None
+        self.zone = runtime.settings.program.timezone
+        self.finished = False
+
+    def prompt(self) -> str:
+        return f"{self.speaker.label()}> " if self.speaker else "> "
+
+    def clock_line(self) -> str:
+        local = self.clock.now().astimezone(ZoneInfo(self.zone))
+        return f"[clock] {local:%Y-%m-%d %H:%M} {self.zone} ({local:%a})"
+
+    async def feed(self, line: str, number: int | None = None) -> None:
+        """Handle one line; a line that cannot be understood prints an error and is skipped."""
+        try:
+            await self._feed(line.rstrip("\n"))
+        except ShellError as exc:
+            where = f"line {number}: " if number is not None else ""
+            self.err.write(f"error: {where}{exc}\n")
+            self.err.flush()
+
+    async def _feed(self, line: str) -> None:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return
+        if stripped.startswith("%"):
+            await self._directive(stripped[1:].strip())
+            return
+        match = MESSAGE_LINE.match(stripped)
+        if match:
+            speaker = parse_speaker(match.group("room"), match.group("sender"))
+            text = match.group("text").strip()
+        elif self.speaker is not None:
+            speaker, text = self.speaker, stripped
+        else:
+            raise ShellError(
+                "start the line with who is speaking, like `@ana:example.org> help` "
+                "(or pick a speaker with `% as @ana:example.org`; `% help` explains more)"
+            )
+        room_id = OTHER_ROOM_ID if speaker.room is RoomKind.OTHER else None
+        await self.runtime.handle(Incoming(sender=speaker.sender, room=speaker.room, text=text, room_id=room_id))
+
+    async def _directive(self, text: str) -> None:
+        word, _, rest = text.partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if word == "now":
+            if rest:
+                self.clock.set(parse_when(rest, self.zone))
+            self._say(self.clock_line())
+        elif word == "advance":
+            try:
+                delta = parse_duration(rest)
+            except ArgError as exc:
+                raise ShellError(str(exc)) from None
+            self._advance(delta)
+        elif word == "as":
+            match = SPEAKER.match(rest)
+            if not match:
+                raise ShellError("write it like `% as @ana:example.org` or `% as mentors @bob:example.org`")
+            self.speaker = parse_speaker(match.group("room"), match.group("sender"))
+        elif word == "help":
+            self._say(SHELL_HELP)
+        elif word in ("quit", "exit"):
+            self.finished = True
+        else:
+            raise ShellError(f"unknown directive %{word}: use % now, % advance, % as, % help or % quit")
+
+    def _advance(self, delta: timedelta) -> None:
+        if delta > timedelta(days=3660):
+            raise ShellError("that is more than ten years; advance in smaller steps")
+        self.clock.advance(delta)
+        self._say(self.clock_line())
+
+    def _say(self, text: str) -> None:
+        self.out.write(text + "\n\n")
+        self.out.flush()
+
+    async def run_lines(self, lines) -> None:
+        for number, line in enumerate(lines, start=1):
+            await self.feed(line, number)
+            if self.finished:
+                break

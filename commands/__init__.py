@@ -1,0 +1,18 @@
+"""What the bot can do: the command framework and one router per domain.
+
+Nothing here imports a transport (matrix-nio, pydiscourse) or the scheduler.
+"""
+
+from __future__ import annotations
+
+from commands.framework import Registry
+
+
+def build_registry() -> Registry:
+    """Every command of the bot, in the order help lists them."""
+    from commands import help, profile, roster
+
+    registry = Registry()
+    for module in (help, profile, roster):
+        registry.include(module.router)
+    return registry

@@ -1,0 +1,37 @@
+"""The clock is injected: the real one in production, a settable one in the shell and tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class ManualClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or datetime.now(timezone.utc).replace(microsecond=0)
+        if start.tzinfo is None:
+            raise ValueError("the clock needs an aware datetime")
+        self._now = start.astimezone(timezone.utc)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("the clock needs an aware datetime")
+        self._now = when.astimezone(timezone.utc)
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta

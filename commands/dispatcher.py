@@ -1,0 +1,226 @@
+"""From a message to replies: prefix, lookup, permission, parsing, handler, errors.
+
+This is the one place where domain errors become friendly replies, and where a
+crashing handler becomes an apology instead of a dead bot. Each command runs in
+one database transaction: if it is refused or fails, nothing it did is kept and
+nothing it meant to send is sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from commands.clock import Clock
+from commands.framework import (
+    Command,
+    CommandError,
+    Denied,
+    Registry,
+    Role,
+    RoomKind,
+    WrongRoom,
+)
+from commands.messages import Incoming, Outgoing, Target
+from commands.policy import ProgramPolicy
+from commands.services import people
+from commands.text import Msg, code, join
+from storage.db import Database
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 4000  # characters in one command message
+
+
+@dataclass
+class Context:
+    """Everything a handler needs: who asked, where, the database, the clock."""
+
+    incoming: Incoming
+    session: AsyncSession
+    now: datetime
+    policy: ProgramPolicy
+    prefix: str
+    registry: Registry
+    command: Command
+    person: Person | None
+    roles: frozenset[Role]
+    outbox: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def sender(self) -> str:
+        return self.incoming.sender
+
+    @property
+    def room(self) -> RoomKind:
+        return self.incoming.room
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The sender's time zone: their profile's, else the program's."""
+        return people.zone_of(self.person, self.policy)
+
+    async def me(self) -> Person:
+        """The sender's record, created if this is their first contact."""
+        if self.person is None:
+            self.person = await people.ensure(self.session, self.sender, self.now)
+        return self.person
+
+    def reply(self, msg: Msg | str) -> None:
+        self.send(Target.reply_to(self.incoming), msg)
+
+    def send(self, target: Target, msg: Msg | str) -> None:
+        msg = msg if isinstance(msg, Msg) else Msg(msg)
+        reply_to = self.incoming.event_id if target == Target.reply_to(self.incoming) else None
+        self.outbox.append(Outgoing(target, msg, reply_to))
+
+    def cmd(self, text: str) -> Msg:
+        """How to type a command here: with the prefix in a shared room."""
+        return as_typed(text, self.room, self.prefix)
+
+
+def as_typed(text: str, room: RoomKind, prefix: str) -> Msg:
+    """A command as the person must type it in ``room``: shared rooms need the prefix."""
+    return Msg(code(text if room is RoomKind.DM else f"{prefix}{text}"))
+
+
+@dataclass
+class Result:
+    outcome: str  # ok, ignored, unknown, usage, denied, wrong_room, refused, failed, too_long
+    messages: list[Outgoing]
+    command: str | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        registry: Registry,
+        db: Database,
+        policy: ProgramPolicy,
+        clock: Clock,
+        prefix: str = "!",
+    ) -> None:
+        self.registry, self.db, self.policy, self.clock, self.prefix = registry, db, policy, clock, prefix
+
+    def command_text(self, incoming: Incoming) -> str | None:
+        """The command in a message, or None when the message is not for the bot.
+
+        In shared rooms only messages that start with the prefix are commands; in
+        a DM everything is, and a prefix out of habit is tolerated.
+        """
+        text = incoming.text.strip()
+        if text.startswith(self.prefix):
+            return text[len(self.prefix) :].strip()
+        return text if incoming.room is RoomKind.DM else None
+
+    async def handle(self, incoming: Incoming) -> Result:
+        started = time.perf_counter()
+        result = await self._handle(incoming)
+        if result.outcome != "ignored":
+            log.info(
+                "command=%s outcome=%s room=%s took=%.1fms",
+                result.command or "-",
+                result.outcome,
+                incoming.room.value,
+                (time.perf_counter() - started) * 1000,
+            )
+        return result
+
+    async def _handle(self, incoming: Incoming) -> Result:
+        text = self.command_text(incoming)
+        if text is None:
+            return Result("ignored", [])
+        reply = Target.reply_to(incoming)
+
+        def answer(outcome: str, msg: Msg, command: str | None = None) -> Result:
+            return Result(outcome, [Outgoing(reply, msg, incoming.event_id)], command)
+
+        if not text:
+            return answer("unknown", Msg("Hello! Send ", self._cmd(incoming, "help"), " to see what I can do."))
+        if len(incoming.text) > MAX_MESSAGE:
+            return answer(
+                "too_long",
+                Msg(
+                    f"That message is too long for a command ({len(incoming.text):,} characters; "
+                    f"at most {MAX_MESSAGE:,}). Please shorten it and send it again."
+                ),
+            )
+        command, _, rest = self.registry.find(text)
+        if command is None:
+            return answer("unknown", self._unknown(incoming, text))
+        now = self.clock.now()
+        try:
+            async with self.db.session() as session:
+                person = await people.find(session, incoming.sender)
+                roles = people.roles_of(incoming.sender, person, self.policy)
+                self._check_access(command, roles, incoming)
+                args = command.parse(rest)
+                ctx = Context(
+                    incoming=incoming,
+                    session=session,
+                    now=now,
+                    policy=self.policy,
+                    prefix=self.prefix,
+                    registry=self.registry,
+                    command=command,
+                    person=person,
+                    roles=roles,
+                )
+                await command.handler(ctx, **args)
+                await session.commit()
+                return Result("ok", ctx.outbox, command.name)
+        except CommandError as exc:
+            return answer(exc.outcome, exc.message, command.name)
+        except Exception:
+            log.exception("command %s failed", command.name)
+            return answer(
+                "failed",
+                Msg(
+                    "Sorry, something went wrong while running ", self._cmd(incoming, command.name),
+                    ". Nothing was changed. Please try again; if it keeps happening, tell the council.",
+                ),
+                command.name,
+            )
+
+    def _check_access(self, command: Command, roles: frozenset[Role], incoming: Incoming) -> None:
+        if not command.allows_role(roles):
+            raise Denied(
+                Msg(
+                    "Sorry, ", self._cmd(incoming, command.name), f" is only for {command.who()}. ",
+                    "Send ", self._cmd(incoming, "help"), " to see what you can do.",
+                )
+            )
+        if not command.allows_room(incoming.room):
+            raise WrongRoom(
+                Msg(self._cmd(incoming, command.name), f" works only in {command.where()}; please send it there.")
+            )
+
+    def _unknown(self, incoming: Incoming, text: str) -> Msg:
+        word = text.split()[0].lower()
+        subs = self.registry.subcommands(word)
+        if subs:
+            return Msg(
+                code(word), " needs one more word: ", join(self._cmd(incoming, c.name) for c in subs),
+                ". Send ", self._cmd(incoming, f"help {subs[0].name}"), " for details.",
+            )
+        two = " ".join(text.lower().split()[:2])
+        close = difflib.get_close_matches(two, self.registry.names(), n=1, cutoff=0.75) or difflib.get_close_matches(
+            word, self.registry.names(), n=1, cutoff=0.6
+        )
+        shown = word if len(word) <= 30 else word[:30] + "…"
+        msg = Msg("I don't know the command ", code(shown), ".")
+        if close:
+            msg += Msg(" Did you mean ", self._cmd(incoming, close[0]), "?")
+        return msg + Msg(" Send ", self._cmd(incoming, "help"), " for the list of commands.")
+
+    def _cmd(self, incoming: Incoming, text: str) -> Msg:
+        return as_typed(text, incoming.room, self.prefix)
+
+

@@ -1,0 +1,434 @@
+"""Declaring commands once.
+
+A command is declared with its name, arguments, who may run it and where. That
+one declaration drives parsing, permission checks, usage errors and help.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Iterable, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from commands.text import Msg, code
+
+MAX_TEXT = 2000  # longest free text a command accepts
+
+
+class Role(str, enum.Enum):
+    ANYONE = "anyone"
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+    COUNCIL = "council"
+
+
+ROLE_NOUNS = {
+    Role.ANYONE: "anyone",
+    Role.MENTEE: "mentees",
+    Role.MENTOR: "mentors",
+    Role.COUNCIL: "council members",
+}
+
+
+class RoomKind(str, enum.Enum):
+    DM = "dm"
+    MENTORS = "mentors"
+    COUNCIL = "council"
+    OTHER = "other"
+
+
+ROOM_NOUNS = {
+    RoomKind.DM: "a direct message with me",
+    RoomKind.MENTORS: "the mentors room",
+    RoomKind.COUNCIL: "the council room",
+    RoomKind.OTHER: "any other room",
+}
+ROOM_SHORT = {RoomKind.DM: "DM", RoomKind.MENTORS: "mentors room", RoomKind.COUNCIL: "council room", RoomKind.OTHER: "other rooms"}
+
+EVERYWHERE = frozenset(RoomKind)
+DM_ONLY = frozenset({RoomKind.DM})
+
+
+# ---------------------------------------------------------------- errors
+
+
+class CommandError(Exception):
+    """A command cannot go ahead; the message tells the person why and what to do."""
+
+    outcome = "refused"
+
+    def __init__(self, message: Msg | str) -> None:
+        self.message = message if isinstance(message, Msg) else Msg(message)
+        super().__init__(self.message.plain())
+
+
+class UsageError(CommandError):
+    outcome = "usage"
+
+
+class Denied(CommandError):
+    outcome = "denied"
+
+
+class WrongRoom(CommandError):
+    outcome = "wrong_room"
+
+
+class ArgError(ValueError):
+    """An argument does not have the expected form."""
+
+
+# ---------------------------------------------------------------- tokens
+
+QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "„": "“"}
+
+
+def next_token(text: str) -> tuple[str, str]:
+    """Split the next word (or quoted phrase) off ``text``: returns (token, rest)."""
+    text = text.lstrip()
+    if not text:
+        return "", ""
+    opener = text[0]
+    if opener in QUOTES:
+        closer = QUOTES[opener]
+        end = text.find(closer, 1)
+        while end != -1 and end + 1 < len(text) and not text[end + 1].isspace():
+            end = text.find(closer, end + 1)
+        if end == -1:
+            raise ArgError(f"a quote {opener} is not closed; put a {closer} at the end of the phrase")
+        return text[1:end], text[end + 1 :]
+    match = re.match(r"\S+", text)
+    assert match
+    return match.group(0), text[match.end() :]
+
+
+def unquote_rest(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in QUOTES and text[-1] == QUOTES[text[0]]:
+        return text[1:-1].strip()
+    return text
+
+
+# ---------------------------------------------------------------- argument types
+
+
+class ArgType:
+    """How one argument is read from the message."""
+
+    label = "word"
+    greedy = False  # takes the rest of the message
+
+    def convert(self, token: str) -> Any:
+        return token
+
+
+class Word(ArgType):
+    label = "word"
+
+    def convert(self, token: str) -> str:
+        if len(token) > 100:
+            raise ArgError("that word is too long (at most 100 characters)")
+        return token
+
+
+class Integer(ArgType):
+    def __init__(self, minimum: int | None = None, maximum: int | None = None, label: str = "number") -> None:
+        self.minimum, self.maximum, self.label = minimum, maximum, label
+
+    def convert(self, token: str) -> int:
+        token = token.lstrip("#")
+        if not re.fullmatch(r"[+-]?\d{1,9}", token):
+            raise ArgError(f"{token!r} is not a whole number")
+        value = int(token)
+        if self.minimum is not None and value < self.minimum:
+            raise ArgError(f"{value} is too small (at least {self.minimum})")
+        if self.maximum is not None and value > self.maximum:
+            raise ArgError(f"{value} is too large (at most {self.maximum})")
+        return value
+
+
+MATRIX_ID = re.compile(r"@[^\s:@]{1,255}:[A-Za-z0-9.\-]+(?::\d{1,5})?")
+
+
+class MatrixId(ArgType):
+    label = "person"
+
+    def convert(self, token: str) -> str:
+        token = token.strip("<>,")  # tolerate <@ana:example.org> and trailing commas
+        if not MATRIX_ID.fullmatch(token):
+            raise ArgError(f"{token!r} is not a Matrix ID; write it in full, like @ana:example.org")
+        return token
+
+
+class Choice(ArgType):
+    def __init__(self, *options: str, label: str | None = None) -> None:
+        self.options = options
+        self.label = label or "|".join(options)
+
+    def convert(self, token: str) -> str:
+        value = token.lower()
+        if value not in self.options:
+            raise ArgError(f"{token!r} is not one of: {', '.join(self.options)}")
+        return value
+
+
+DURATION = re.compile(r"(\d{1,6})\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)", re.I)
+UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``3d``, ``2w``, ``90m``, ``1d12h``, ``2 weeks``: a positive duration."""
+    text = text.strip()
+    pos, total = 0, 0
+    for match in DURATION.finditer(text):
+        if text[pos : match.start()].strip():
+            break
+        total += int(match.group(1)) * UNIT_SECONDS[match.group(2)[0].lower()]
+        pos = match.end()
+    if pos == 0 or text[pos:].strip() or total == 0:
+        raise ArgError(f"{text!r} is not a duration; write it like 90m, 3h, 2d or 1w")
+    return timedelta(seconds=total)
+
+
+class Duration(ArgType):
+    label = "duration"
+
+    def convert(self, token: str) -> timedelta:
+        return parse_duration(token)
+
+
+class TimeZoneName(ArgType):
+    label = "time zone"
+
+    def convert(self, token: str) -> str:
+        return check_timezone(token)
+
+
+def check_timezone(name: str) -> str:
+    name = name.strip()
+    try:
+        if not name or len(name) > 64 or name.startswith("/") or ".." in name:
+            raise ValueError
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ArgError(f"{name!r} is not a time zone I know; use a name like Europe/Berlin, America/Lima or UTC")
+    return name
+
+
+class Text(ArgType):
+    """The rest of the message, as typed."""
+
+    greedy = True
+
+    def __init__(self, label: str = "text", max_length: int = MAX_TEXT) -> None:
+        self.label, self.max_length = label, max_length
+
+    def convert(self, token: str) -> str:
+        value = unquote_rest(token)
+        if len(value) > self.max_length:
+            raise ArgError(f"that is too long ({len(value)} characters; at most {self.max_length})")
+        return value
+
+
+class WordList(ArgType):
+    """The rest of the message as a list: ``en, es`` or ``en es``."""
+
+    greedy = True
+
+    def __init__(self, label: str = "list", max_items: int = 20, max_length: int = 50) -> None:
+        self.label, self.max_items, self.max_length = label, max_items, max_length
+
+    def convert(self, token: str) -> list[str]:
+        text = unquote_rest(token)
+        parts = [p.strip() for p in (text.split(",") if "," in text else text.split())]
+        values: list[str] = []
+        for p in parts:
+            p = " ".join(p.lower().split())
+            if not p or p in values:
+                continue
+            if len(p) > self.max_length:
+                raise ArgError(f"{p[:20]!r}... is too long (at most {self.max_length} characters an item)")
+            values.append(p)
+        if len(values) > self.max_items:
+            raise ArgError(f"that is {len(values)} items; at most {self.max_items}")
+        return values
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    type: ArgType
+    optional: bool = False
+    default: Any = None
+
+    def usage(self) -> str:
+        text = f"{self.name}..." if self.type.greedy else self.name
+        return f"[{text}]" if self.optional else f"<{text}>"
+
+
+# ---------------------------------------------------------------- commands
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Command:
+    name: str
+    handler: Handler
+    summary: str
+    details: str
+    args: tuple[Arg, ...]
+    roles: frozenset[Role]
+    rooms: frozenset[RoomKind]
+    aliases: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    group: str = ""
+
+    def usage(self) -> str:
+        return " ".join([self.name, *(a.usage() for a in self.args)])
+
+    def allows_role(self, roles: Iterable[Role]) -> bool:
+        return Role.ANYONE in self.roles or bool(self.roles & set(roles))
+
+    def allows_room(self, room: RoomKind) -> bool:
+        return room in self.rooms
+
+    def who(self) -> str:
+        if Role.ANYONE in self.roles:
+            return "anyone"
+        return " and ".join(ROLE_NOUNS[r] for r in Role if r in self.roles)
+
+    def where(self, short: bool = False) -> str:
+        if self.rooms == EVERYWHERE:
+            return "anywhere"
+        order = (RoomKind.MENTORS, RoomKind.COUNCIL, RoomKind.OTHER, RoomKind.DM)
+        names = [(ROOM_SHORT if short else ROOM_NOUNS)[r] for r in order if r in self.rooms]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """Read this command's arguments from ``text`` (what follows the name)."""
+        values: dict[str, Any] = {}
+        rest = text
+        for arg in self.args:
+            if not rest.strip():
+                if not arg.optional:
+                    raise UsageError(self._usage_message(f"{arg.name} is missing"))
+                values[arg.name] = arg.default
+                continue
+            try:
+                if arg.type.greedy:
+                    token, rest = rest, ""
+                else:
+                    token, rest = next_token(rest)
+                values[arg.name] = arg.type.convert(token)
+            except ArgError as exc:
+                raise UsageError(self._usage_message(f"{arg.name}: {exc}")) from None
+        if rest.strip():
+            extra = rest.strip()
+            shown = extra if len(extra) <= 40 else extra[:40] + "…"
+            raise UsageError(self._usage_message(f"I did not expect {shown!r} after the last argument"))
+        return values
+
+    def _usage_message(self, problem: str) -> Msg:
+        example = Msg(" For example: ", code(self.examples[0]), ".") if self.examples else Msg()
+        return Msg(
+            f"{problem[0].upper()}{problem[1:]}. Usage: ", code(self.usage()), ".", example,
+            " Send ", code(f"help {self.name}"), " for details.",
+        )
+
+
+class Router:
+    """The commands of one domain (profile, roster, requests...)."""
+
+    def __init__(self, name: str, title: str) -> None:
+        self.name, self.title = name, title
+        self.commands: list[Command] = []
+
+    def command(
+        self,
+        name: str,
+        *,
+        args: Sequence[Arg] = (),
+        roles: Iterable[Role] = (Role.ANYONE,),
+        rooms: Iterable[RoomKind] = EVERYWHERE,
+        aliases: Sequence[str] = (),
+        examples: Sequence[str] = (),
+    ) -> Callable[[Handler], Handler]:
+        """Declare a command. The handler's docstring is its help: first line the summary."""
+
+        def decorate(handler: Handler) -> Handler:
+            doc = (handler.__doc__ or "").strip()
+            summary, _, details = doc.partition("\n")
+            self.commands.append(
+                Command(
+                    name=name,
+                    handler=handler,
+                    summary=summary.strip(),
+                    details=" ".join(details.split()),
+                    args=tuple(args),
+                    roles=frozenset(roles),
+                    rooms=frozenset(rooms),
+                    aliases=tuple(aliases),
+                    examples=tuple(examples),
+                    group=self.title,
+                )
+            )
+            return handler
+
+        return decorate
+
+
+@dataclass
+class Registry:
+    """Every command the bot knows, found by its (possibly multi-word) name."""
+
+    routers: list[Router] = field(default_factory=list)
+    _names: dict[str, Command] = field(default_factory=dict)
+
+    def include(self, router: Router) -> None:
+        for cmd in router.commands:
+            for name in (cmd.name, *cmd.aliases):
+                if name in self._names:
+                    raise ValueError(f"command name {name!r} declared twice")
+                self._names[name] = cmd
+        self.routers.append(router)
+
+    @property
+    def commands(self) -> list[Command]:
+        return [c for r in self.routers for c in r.commands]
+
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def get(self, name: str) -> Command | None:
+        return self._names.get(" ".join(name.lower().split()))
+
+    def find(self, text: str) -> tuple[Command | None, str, str]:
+        """Match the longest command name at the start of ``text``.
+
+        Returns (command, the words matched, the rest of the text).
+        """
+        words: list[str] = []
+        rest = text
+        best: tuple[Command | None, str, str] = (None, "", text)
+        for _ in range(3):
+            match = re.match(r"\s*(\S+)", rest)
+            if not match:
+                break
+            words.append(match.group(1).lower())
+            rest = rest[match.end() :]
+            cmd = self._names.get(" ".join(words))
+            if cmd is not None:
+                best = (cmd, " ".join(words), rest)
+        return best
+
+    def subcommands(self, word: str) -> list[Command]:
+        prefix = word.lower() + " "
+        seen: list[Command] = []
+        for name, cmd in self._names.items():
+            if name.startswith(prefix) and cmd not in seen:
+                seen.append(cmd)
+        return seen

@@ -1,0 +1,90 @@
+"""People, their roles and their profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from commands.framework import Role
+from commands.policy import ProgramPolicy
+from storage.models import Mentorship, MentorshipState, Person, PersonTag, TagKind
+
+
+async def find(session: AsyncSession, matrix_id: str) -> Person | None:
+    result = await session.execute(select(Person).where(Person.matrix_id == matrix_id))
+    return result.scalar_one_or_none()
+
+
+async def ensure(session: AsyncSession, matrix_id: str, now: datetime) -> Person:
+    """The person with this Matrix ID, created on first contact."""
+    person = await find(session, matrix_id)
+    if person is None:
+        person = Person(matrix_id=matrix_id, created_at=now, updated_at=now)
+        session.add(person)
+        await session.flush()
+    return person
+
+
+def roles_of(matrix_id: str, person: Person | None, policy: ProgramPolicy) -> frozenset[Role]:
+    roles = {Role.ANYONE}
+    if matrix_id in policy.council or (person is not None and person.is_council):
+        roles.add(Role.COUNCIL)
+    if person is not None and person.is_mentor:
+        roles.add(Role.MENTOR)
+    if person is not None and person.is_mentee:
+        roles.add(Role.MENTEE)
+    return frozenset(roles)
+
+
+def name_of(person: Person | None, matrix_id: str | None = None) -> str:
+    """How a person is called in messages: their display name, else their Matrix ID."""
+    if person is not None and person.display_name:
+        return person.display_name
+    return person.matrix_id if person is not None else (matrix_id or "someone")
+
+
+def zone_of(person: Person | None, policy: ProgramPolicy) -> ZoneInfo:
+    return ZoneInfo(person.timezone if person is not None and person.timezone else policy.timezone)
+
+
+async def tags(session: AsyncSession, person_id: int) -> dict[TagKind, list[str]]:
+    result = await session.execute(
+        select(PersonTag.kind, PersonTag.value).where(PersonTag.person_id == person_id).order_by(PersonTag.id)
+    )
+    out: dict[TagKind, list[str]] = {kind: [] for kind in TagKind}
+    for kind, value in result.all():
+        out[kind].append(value)
+    return out
+
+
+async def set_tags(session: AsyncSession, person: Person, kind: TagKind, values: list[str]) -> None:
+    await session.execute(delete(PersonTag).where(PersonTag.person_id == person.id, PersonTag.kind == kind))
+    for value in values:
+        session.add(PersonTag(person_id=person.id, kind=kind, value=value))
+
+
+async def active_mentee_count(session: AsyncSession, mentor_id: int) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(Mentorship)
+        .where(Mentorship.mentor_id == mentor_id, Mentorship.state == MentorshipState.ACTIVE)
+    )
+    return int(result.scalar_one())
+
+
+async def mentor_loads(session: AsyncSession) -> dict[int, int]:
+    """Active mentees per mentor id, for every mentor with at least one."""
+    result = await session.execute(
+        select(Mentorship.mentor_id, func.count())
+        .where(Mentorship.state == MentorshipState.ACTIVE)
+        .group_by(Mentorship.mentor_id)
+    )
+    return {mentor_id: int(count) for mentor_id, count in result.all()}
+
+
+async def mentors(session: AsyncSession) -> list[Person]:
+    result = await session.execute(select(Person).where(Person.is_mentor.is_(True)).order_by(Person.matrix_id))
+    return list(result.scalars().all())

@@ -1,0 +1,146 @@
+"""Rich text for the bot's messages: one value, rendered as plain text and as HTML.
+
+Everything that did not come from the bot itself (names, topics, anything a user
+typed) enters as plain text and is escaped when rendered to HTML, so user text
+can never inject markup into a message.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Iterable, Union
+
+Part = Union[str, "Node", "Msg"]
+
+
+@dataclass(frozen=True)
+class Node:
+    kind: str  # bold, code, mention, link, item
+    value: str | Msg
+    extra: str = ""
+
+
+class Msg:
+    """A message under construction: a sequence of text and formatted nodes."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: Part) -> None:
+        flat: list[str | Node] = []
+        for part in parts:
+            if isinstance(part, Msg):
+                flat.extend(part.parts)
+            elif isinstance(part, (str, Node)):
+                flat.append(part)
+            else:
+                flat.append(str(part))
+        self.parts: tuple[str | Node, ...] = tuple(flat)
+
+    def __add__(self, other: Part) -> Msg:
+        return Msg(self, other)
+
+    def __radd__(self, other: Part) -> Msg:
+        return Msg(other, self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Msg) and self.parts == other.parts
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
+    def __repr__(self) -> str:
+        return f"Msg({self.plain()!r})"
+
+    def plain(self) -> str:
+        return "".join(_plain(p) for p in self.parts)
+
+    def html(self) -> str:
+        out = "".join(_html(p) for p in self.parts)
+        return out.replace("\n", "<br>\n")
+
+    def mentions(self) -> list[str]:
+        """Matrix IDs mentioned in this message, in order, without repeats."""
+        seen: list[str] = []
+        for p in self.parts:
+            if isinstance(p, Node):
+                inner = p.value.mentions() if isinstance(p.value, Msg) else []
+                ids = [p.value] if p.kind == "mention" else inner
+                seen.extend(i for i in ids if i not in seen)
+        return seen
+
+
+def _plain(p: str | Node) -> str:
+    if isinstance(p, str):
+        return p
+    inner = p.value.plain() if isinstance(p.value, Msg) else p.value
+    if p.kind == "code":
+        return f"`{inner}`"
+    if p.kind == "mention":
+        return p.extra or inner
+    if p.kind == "link":
+        return f"{p.extra} ({inner})" if p.extra and p.extra != inner else inner
+    if p.kind == "item":
+        return f"• {inner}"
+    return inner
+
+
+def _html(p: str | Node) -> str:
+    if isinstance(p, str):
+        return html.escape(p, quote=False)
+    inner = p.value.html() if isinstance(p.value, Msg) else html.escape(p.value, quote=False)
+    if p.kind == "bold":
+        return f"<strong>{inner}</strong>"
+    if p.kind == "code":
+        return f"<code>{inner}</code>"
+    if p.kind == "mention":
+        href = html.escape(f"https://matrix.to/#/{p.value}", quote=True)
+        return f'<a href="{href}">{html.escape(p.extra or p.value, quote=False)}</a>'
+    if p.kind == "link":
+        href = html.escape(p.value if isinstance(p.value, str) else "", quote=True)
+        return f'<a href="{href}">{html.escape(p.extra or p.value, quote=False)}</a>'
+    if p.kind == "item":
+        return f"• {inner}"
+    return inner
+
+
+def bold(*parts: Part) -> Node:
+    return Node("bold", Msg(*parts))
+
+
+def code(text: str) -> Node:
+    return Node("code", text)
+
+
+def mention(matrix_id: str, name: str | None = None) -> Node:
+    """A person, shown by name; in Matrix a pill that notifies them."""
+    return Node("mention", matrix_id, name or "")
+
+
+def link(url: str, label: str | None = None) -> Node:
+    return Node("link", url, label or "")
+
+
+def lines(*items: Part | None) -> Msg:
+    """Join parts with line breaks, skipping None."""
+    out: list[Part] = []
+    for item in items:
+        if item is None:
+            continue
+        if out:
+            out.append("\n")
+        out.append(item)
+    return Msg(*out)
+
+
+def bullets(items: Iterable[Part]) -> Msg:
+    return lines(*(Node("item", Msg(i)) for i in items))
+
+
+def join(items: Iterable[Part], sep: str = ", ") -> Msg:
+    out: list[Part] = []
+    for item in items:
+        if out:
+            out.append(sep)
+        out.append(item)
+    return Msg(*out)

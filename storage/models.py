@@ -1,0 +1,408 @@
+"""The program's tables.
+
+Invariants that must hold under concurrency are enforced by the database itself
+(partial unique indexes, check constraints), not only by the code that writes.
+
+Columns marked *confidential* hold what mentors and mentees say to each other
+or to the council; they must never be shown in a shared room.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+# Stable constraint names, so that migrations can refer to them on every database.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _enum(enum_cls: type[enum.Enum]) -> SAEnum:
+    """A portable enum column: a VARCHAR with a CHECK constraint of its values."""
+    return SAEnum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        name=enum_cls.__name__.lower(),
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+def _when(nullable: bool = False, **kwargs):
+    return Field(sa_type=UTCDateTime(), nullable=nullable, **kwargs)
+
+
+class TagKind(str, enum.Enum):
+    LANGUAGE = "language"
+    SKILL = "skill"  # what a mentor offers
+    INTEREST = "interest"  # what a mentee wants to grow
+
+
+class RequestState(str, enum.Enum):
+    OPEN = "open"  # waiting for a match
+    PROPOSED = "proposed"  # offered to one mentor, waiting for their answer
+    ESCALATED = "escalated"  # nobody took it in time; the council decides
+    ACCEPTED = "accepted"
+    ASSIGNED = "assigned"  # by the council
+    WITHDRAWN = "withdrawn"  # by the mentee
+
+
+OPEN_REQUEST_STATES = (RequestState.OPEN, RequestState.PROPOSED, RequestState.ESCALATED)
+
+
+class MentorshipState(str, enum.Enum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class ChangeState(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class CheckInKind(str, enum.Enum):
+    ORIENTATION = "orientation"
+    FOLLOWUP = "followup"
+    REGULAR = "regular"
+    MIDTERM = "midterm"
+    FINAL = "final"
+
+
+class CheckInState(str, enum.Enum):
+    SCHEDULED = "scheduled"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class SessionKind(str, enum.Enum):
+    ORIENTATION = "orientation"
+    REGULAR = "regular"
+    MIDTERM = "midterm"
+    FINAL = "final"
+
+
+class GoalState(str, enum.Enum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Audience(str, enum.Enum):
+    MENTORS = "mentors"
+    MENTEES = "mentees"
+    ALL = "all"
+
+
+class AnnouncementState(str, enum.Enum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class CopyChannel(str, enum.Enum):
+    DISCOURSE = "discourse"
+    MENTORS_ROOM = "mentors_room"
+    DM = "dm"
+
+
+class CopyState(str, enum.Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    ENQUEUED = "enqueued"  # held for moderation by Discourse
+    FAILED = "failed"
+
+
+class Person(SQLModel, table=True):
+    """Anyone the program knows: mentee, mentor, council member, or several."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    matrix_id: str = Field(max_length=255, unique=True, index=True)
+    display_name: Optional[str] = Field(default=None, max_length=100)
+    timezone: Optional[str] = Field(default=None, max_length=64)
+    is_mentee: bool = False
+    is_mentor: bool = False
+    is_council: bool = False
+    capacity: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    away_until: Optional[datetime] = _when(nullable=True, default=None)
+    inactive: bool = False
+    dm_room_id: Optional[str] = Field(default=None, max_length=255)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+
+
+class PersonTag(SQLModel, table=True):
+    """Languages, skills and interests, one row each, so they can be searched."""
+
+    __tablename__ = "person_tag"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    kind: TagKind = Field(sa_type=_enum(TagKind))
+    value: str = Field(max_length=50)
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "kind", "value", name="uq_person_tag_person_kind_value"),
+        Index("ix_person_tag_kind_value", "kind", "value"),
+    )
+
+
+class MentorRequest(SQLModel, table=True):
+    """A mentee asking for a mentor; waits in the queue until someone takes it."""
+
+    __tablename__ = "mentor_request"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mentee_id: int = Field(foreign_key="person.id", index=True)
+    topic: str = Field(sa_type=Text)  # what they want help with; shown to mentors
+    state: RequestState = Field(sa_type=_enum(RequestState), default=RequestState.OPEN)
+    proposed_to_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    proposed_at: Optional[datetime] = _when(nullable=True, default=None)
+    previous_mentor_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _when(default_factory=utcnow)
+    escalate_at: Optional[datetime] = _when(nullable=True, default=None)
+    escalated_at: Optional[datetime] = _when(nullable=True, default=None)
+    closed_at: Optional[datetime] = _when(nullable=True, default=None)
+
+    __table_args__ = (
+        # At most one open request per mentee, whatever races the code has.
+        Index(
+            "uq_mentor_request_one_open_per_mentee",
+            "mentee_id",
+            unique=True,
+            sqlite_where=text("state IN ('open', 'proposed', 'escalated')"),
+            postgresql_where=text("state IN ('open', 'proposed', 'escalated')"),
+        ),
+    )
+
+
+class RequestDecline(SQLModel, table=True):
+    """A mentor saying no to a proposed request."""
+
+    __tablename__ = "request_decline"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mentor_request.id", index=True)
+    mentor_id: int = Field(foreign_key="person.id")
+    reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Mentorship(SQLModel, table=True):
+    """A relationship between one mentor and one mentee."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mentee_id: int = Field(foreign_key="person.id", index=True)
+    mentor_id: int = Field(foreign_key="person.id", index=True)
+    request_id: Optional[int] = Field(default=None, foreign_key="mentor_request.id")
+    state: MentorshipState = Field(sa_type=_enum(MentorshipState), default=MentorshipState.ACTIVE)
+    started_at: datetime = _when(default_factory=utcnow)
+    commitment_ends_at: datetime = _when()
+    ended_at: Optional[datetime] = _when(nullable=True, default=None)
+    ended_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    end_reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+
+    __table_args__ = (
+        # At most one active mentorship per mentee.
+        Index(
+            "uq_mentorship_one_active_per_mentee",
+            "mentee_id",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+    )
+
+
+class ChangeRequest(SQLModel, table=True):
+    """A mentee asking for another mentor during the commitment."""
+
+    __tablename__ = "change_request"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorship.id", index=True)
+    reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    state: ChangeState = Field(sa_type=_enum(ChangeState), default=ChangeState.PENDING)
+    created_at: datetime = _when(default_factory=utcnow)
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    decided_at: Optional[datetime] = _when(nullable=True, default=None)
+
+    __table_args__ = (
+        Index(
+            "uq_change_request_one_pending",
+            "mentorship_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+
+class CheckIn(SQLModel, table=True):
+    """A meeting planned between mentor and mentee."""
+
+    __tablename__ = "checkin"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorship.id", index=True)
+    kind: CheckInKind = Field(sa_type=_enum(CheckInKind), default=CheckInKind.REGULAR)
+    due_at: datetime = _when(index=True)
+    timezone: str = Field(max_length=64)  # the zone it was planned in, for recurrence
+    every_months: Optional[int] = None
+    state: CheckInState = Field(sa_type=_enum(CheckInState), default=CheckInState.SCHEDULED)
+    created_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    confirmed_at: Optional[datetime] = _when(nullable=True, default=None)
+    done_at: Optional[datetime] = _when(nullable=True, default=None)
+    created_at: datetime = _when(default_factory=utcnow)
+
+    __table_args__ = (CheckConstraint("every_months IS NULL OR every_months > 0", name="every_months_positive"),)
+
+
+class SessionRecord(SQLModel, table=True):
+    """What a mentor records after a session. Confidential as a whole."""
+
+    __tablename__ = "session_record"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorship.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    kind: SessionKind = Field(sa_type=_enum(SessionKind))
+    held_at: datetime = _when()
+    outcome: str = Field(sa_type=Text)  # confidential
+    next_steps: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    progress_start: Optional[int] = None
+    progress_now: Optional[int] = None
+    remarks: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    created_at: datetime = _when(default_factory=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("progress_start IS NULL OR progress_start BETWEEN 1 AND 10", name="progress_start_scale"),
+        CheckConstraint("progress_now IS NULL OR progress_now BETWEEN 1 AND 10", name="progress_now_scale"),
+    )
+
+
+class DiaryEntry(SQLModel, table=True):
+    """A mentee's own diary. Confidential."""
+
+    __tablename__ = "diary_entry"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    mentorship_id: Optional[int] = Field(default=None, foreign_key="mentorship.id")
+    text: str = Field(sa_type=Text)  # confidential
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Goal(SQLModel, table=True):
+    """A mentee's goal. Confidential."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    text: str = Field(sa_type=Text)  # confidential
+    state: GoalState = Field(sa_type=_enum(GoalState), default=GoalState.OPEN)
+    created_at: datetime = _when(default_factory=utcnow)
+    done_at: Optional[datetime] = _when(nullable=True, default=None)
+
+
+class Feedback(SQLModel, table=True):
+    """Yearly feedback on a relationship. Visible to the council only."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="person.id", index=True)
+    mentorship_id: Optional[int] = Field(default=None, foreign_key="mentorship.id")
+    round: str = Field(max_length=20)  # e.g. "2027"
+    strengths: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    improve: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Nomination(SQLModel, table=True):
+    """A mentor nominating a mentee for recognition; seen by the council."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    nominator_id: int = Field(foreign_key="person.id")
+    nominee_id: int = Field(foreign_key="person.id", index=True)
+    reason: str = Field(sa_type=Text)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Announcement(SQLModel, table=True):
+    """A council announcement; stored before any copy of it is sent."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="person.id")
+    audience: Audience = Field(sa_type=_enum(Audience))
+    title: str = Field(max_length=255)
+    body: str = Field(sa_type=Text)
+    state: AnnouncementState = Field(sa_type=_enum(AnnouncementState), default=AnnouncementState.DRAFT)
+    external_id: str = Field(max_length=50, unique=True)  # idempotency key on Discourse
+    created_at: datetime = _when(default_factory=utcnow)
+    confirmed_at: Optional[datetime] = _when(nullable=True, default=None)
+    confirmed_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+
+
+class AnnouncementCopy(SQLModel, table=True):
+    """One delivery of an announcement: the Discourse topic, the room, or a DM."""
+
+    __tablename__ = "announcement_copy"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", index=True)
+    channel: CopyChannel = Field(sa_type=_enum(CopyChannel))
+    recipient_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    state: CopyState = Field(sa_type=_enum(CopyState), default=CopyState.PENDING)
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = _when(nullable=True, default=None)
+    sent_at: Optional[datetime] = _when(nullable=True, default=None)
+    error: Optional[str] = Field(default=None, sa_type=Text)
+    remote_id: Optional[str] = Field(default=None, max_length=255)
+    url: Optional[str] = Field(default=None, max_length=1000)
+
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "channel", "recipient_id", name="uq_announcement_copy_target"),
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Every state change: who, when, what, from, to. Never holds confidential text."""
+
+    __tablename__ = "audit_event"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _when(default_factory=utcnow, index=True)
+    actor_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    entity: str = Field(max_length=40)
+    entity_id: int
+    action: str = Field(max_length=40)
+    from_state: Optional[str] = Field(default=None, max_length=40)
+    to_state: Optional[str] = Field(default=None, max_length=40)
+
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+
+class BotState(SQLModel, table=True):
+    """Small key/value facts the bot keeps across restarts (sync token, relay mark)."""
+
+    __tablename__ = "bot_state"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_type=Text)
