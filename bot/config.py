@@ -139,6 +139,7 @@ def load(explicit: str | None = None, *, allow_missing: bool = True, env: dict[s
 def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     problems: list[str] = []
+    invalid: set[tuple[str, str]] = set()  # keys already reported, not to be called missing too
     settings = Settings(source=path)
     for section, value in raw.items():
         if section not in SECTIONS:
@@ -147,11 +148,11 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None) -> 
         if not isinstance(value, dict):
             problems.append(f"{path}: {section}: must be a section [{section}], not a single value")
             continue
-        setattr(settings, section, _parse_section(section, value, path, env, problems))
+        setattr(settings, section, _parse_section(section, value, path, problems, invalid))
     _apply_env(settings, env, path)
     for section in ("matrix", "discourse"):
         if getattr(settings, section) is not None:
-            _check_required(section, getattr(settings, section), path, problems)
+            _check_required(section, getattr(settings, section), path, problems, invalid)
     if settings.matrix is not None:
         m = settings.matrix
         if not m.password and not m.access_token:
@@ -166,7 +167,7 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None) -> 
     return settings
 
 
-def _parse_section(section: str, values: dict[str, Any], path: str, env, problems: list[str]):
+def _parse_section(section: str, values: dict[str, Any], path: str, problems: list[str], invalid: set):
     cls = SECTIONS[section]
     known = {f.name: f for f in fields(cls)}
     hints = get_type_hints(cls)
@@ -181,6 +182,7 @@ def _parse_section(section: str, values: dict[str, Any], path: str, env, problem
         problem = _check_value(hints[key], f.metadata.get("kind"), value)
         if problem:
             problems.append(f"{where}: {problem}")
+            invalid.add((section, key))
             continue
         kwargs[key] = value
     return cls(**kwargs)
@@ -246,9 +248,9 @@ def _check_kind(kind: str | None, value) -> str | None:
     return None
 
 
-def _check_required(section: str, values, path: str, problems: list[str]) -> None:
+def _check_required(section: str, values, path: str, problems: list[str], invalid: set) -> None:
     for f in fields(values):
-        if not f.metadata.get("required"):
+        if not f.metadata.get("required") or (section, f.name) in invalid:
             continue
         value = getattr(values, f.name)
         if value in ("", 0, None):

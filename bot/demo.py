@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from commands.services import people
 from storage.db import Database
@@ -40,7 +41,7 @@ DEMO_PEOPLE = (
 async def seed(db: Database, now: datetime) -> bool:
     """Add the demo people to an empty database; returns False if it already has people."""
     async with db.session() as session:
-        count = (await session.execute(select(func.count()).select_from(Person))).scalar_one()
+        count = (await session.exec(select(func.count()).select_from(Person))).one()
         if count:
             return False
         for demo in DEMO_PEOPLE:

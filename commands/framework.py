@@ -175,7 +175,7 @@ class Choice(ArgType):
         return value
 
 
-DURATION = re.compile(r"(\d{1,6})\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)", re.I)
+DURATION = re.compile(r"(\d{1,6})\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)(?![a-z])", re.I)
 UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 

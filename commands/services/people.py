@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.framework import Role
@@ -14,8 +15,8 @@ from storage.models import Mentorship, MentorshipState, Person, PersonTag, TagKi
 
 
 async def find(session: AsyncSession, matrix_id: str) -> Person | None:
-    result = await session.execute(select(Person).where(Person.matrix_id == matrix_id))
-    return result.scalar_one_or_none()
+    result = await session.exec(select(Person).where(Person.matrix_id == matrix_id))
+    return result.one_or_none()
 
 
 async def ensure(session: AsyncSession, matrix_id: str, now: datetime) -> Person:
@@ -51,7 +52,7 @@ def zone_of(person: Person | None, policy: ProgramPolicy) -> ZoneInfo:
 
 
 async def tags(session: AsyncSession, person_id: int) -> dict[TagKind, list[str]]:
-    result = await session.execute(
+    result = await session.exec(
         select(PersonTag.kind, PersonTag.value).where(PersonTag.person_id == person_id).order_by(PersonTag.id)
     )
     out: dict[TagKind, list[str]] = {kind: [] for kind in TagKind}
@@ -61,23 +62,23 @@ async def tags(session: AsyncSession, person_id: int) -> dict[TagKind, list[str]
 
 
 async def set_tags(session: AsyncSession, person: Person, kind: TagKind, values: list[str]) -> None:
-    await session.execute(delete(PersonTag).where(PersonTag.person_id == person.id, PersonTag.kind == kind))
+    await session.exec(delete(PersonTag).where(PersonTag.person_id == person.id, PersonTag.kind == kind))
     for value in values:
         session.add(PersonTag(person_id=person.id, kind=kind, value=value))
 
 
 async def active_mentee_count(session: AsyncSession, mentor_id: int) -> int:
-    result = await session.execute(
+    result = await session.exec(
         select(func.count())
         .select_from(Mentorship)
         .where(Mentorship.mentor_id == mentor_id, Mentorship.state == MentorshipState.ACTIVE)
     )
-    return int(result.scalar_one())
+    return int(result.one())
 
 
 async def mentor_loads(session: AsyncSession) -> dict[int, int]:
     """Active mentees per mentor id, for every mentor with at least one."""
-    result = await session.execute(
+    result = await session.exec(
         select(Mentorship.mentor_id, func.count())
         .where(Mentorship.state == MentorshipState.ACTIVE)
         .group_by(Mentorship.mentor_id)
@@ -86,5 +87,5 @@ async def mentor_loads(session: AsyncSession) -> dict[int, int]:
 
 
 async def mentors(session: AsyncSession) -> list[Person]:
-    result = await session.execute(select(Person).where(Person.is_mentor.is_(True)).order_by(Person.matrix_id))
-    return list(result.scalars().all())
+    result = await session.exec(select(Person).where(Person.is_mentor.is_(True)).order_by(Person.matrix_id))
+    return list(result.all())

@@ -1,0 +1,99 @@
+"""Shared fixtures: a real database per test and a bot driven through the real dispatcher."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings, StorageSettings
+from bot.runtime import Runtime
+from bot.shell import Shell, render
+from commands.clock import ManualClock
+from commands.dispatcher import Result
+from commands.framework import RoomKind
+from commands.messages import Incoming, Outgoing
+from commands.policy import ProgramPolicy
+from storage.models import metadata
+
+COUNCIL = "@cy:example.org"
+START = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
+
+
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite database in the test's own folder."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}"
+
+
+class RecordingOutbox:
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+
+    async def send(self, message: Outgoing) -> None:
+        self.sent.append(message)
+
+
+class BotHarness:
+    """Drives the bot like people would, and shows what it sent."""
+
+    def __init__(self, runtime: Runtime, clock: ManualClock, outbox: RecordingOutbox) -> None:
+        self.runtime, self.clock, self.outbox = runtime, clock, outbox
+        self.shell = Shell(runtime, clock)
+
+    @property
+    def db(self):
+        return self.runtime.db
+
+    async def send(self, sender: str, text: str, room: RoomKind = RoomKind.DM) -> Result:
+        room_id = "!other:test" if room is RoomKind.OTHER else None
+        return await self.runtime.handle(Incoming(sender=sender, room=room, text=text, room_id=room_id))
+
+    async def say(self, line: str) -> list[str]:
+        """Send one line in the shell's format; returns what the bot sent, rendered as the shell does."""
+        before = len(self.outbox.sent)
+        await self.shell.feed(line)
+        return [render(m) for m in self.outbox.sent[before:]]
+
+    async def reply(self, sender: str, text: str, room: RoomKind = RoomKind.DM) -> str:
+        """The plain text of the single reply to a message."""
+        result = await self.send(sender, text, room)
+        assert len(result.messages) == 1, [m.msg.plain() for m in result.messages]
+        return result.messages[0].msg.plain()
+
+    async def snapshot(self) -> dict[str, list[tuple]]:
+        """Every row of every table, to prove that a refused command changed nothing."""
+        out: dict[str, list[tuple]] = {}
+        async with self.db.engine.connect() as conn:
+            for table in metadata.sorted_tables:
+                rows = (await conn.execute(select(table).order_by(*table.primary_key.columns))).all()
+                out[table.name] = [tuple(r) for r in rows]
+        return out
+
+
+@pytest.fixture
+def policy() -> ProgramPolicy:
+    return ProgramPolicy(name="Test program", timezone="Europe/Berlin", council=[COUNCIL])
+
+
+@pytest.fixture
+async def bot(tmp_path, policy):
+    settings = Settings(storage=StorageSettings(url=database_url(tmp_path)), program=policy)
+    clock = ManualClock(START)
+    outbox = RecordingOutbox()
+    runtime = Runtime(settings, clock, outbox)
+    await runtime.start()
+    harness = BotHarness(runtime, clock, outbox)
+    try:
+        yield harness
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+async def demo_bot(bot):
+    from bot import demo
+
+    assert await demo.seed(bot.db, bot.clock.now())
+    return bot

@@ -1,0 +1,144 @@
+"""The configuration file: the example is valid, and every problem is named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import config
+from bot.config import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path: Path, env: dict | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        config.load(str(path), env=env or {})
+    return info.value.problems
+
+
+def test_the_example_file_is_valid_and_documents_every_key():
+    settings = config.load(str(EXAMPLE), env={})
+    assert settings.matrix.user_id == "@mentorbot:example.org"
+    assert settings.program.council == ["@cy:example.org"]
+    assert settings.storage.url == "sqlite+aiosqlite:///mentorbot.db"
+    text = EXAMPLE.read_text()
+    for section, cls in config.SECTIONS.items():
+        for name in cls.__dataclass_fields__:
+            assert f"\n{name} = " in text, f"[{section}] {name} is not in config.example.toml"
+
+
+def test_without_a_file_the_shell_runs_on_the_embedded_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(config.ENV_CONFIG, raising=False)
+    settings = config.load(None, env={})
+    assert settings.matrix is None and settings.discourse is None
+    assert settings.storage.url == "sqlite+aiosqlite:///mentorbot.db"
+    assert settings.program.commitment_months == 12
+    assert settings.program.checkin_every_months == 12
+    assert settings.program.new_mentee_checkin_every_months == 3
+    assert settings.program.followup_days == 30
+    assert settings.program.max_group_size == 5
+
+
+def test_config_path_comes_from_the_flag_then_the_environment_then_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, '[program]\nname = "from cwd"\n')
+    env_file = tmp_path / "env.toml"
+    env_file.write_text('[program]\nname = "from env"\n')
+    flag_file = tmp_path / "flag.toml"
+    flag_file.write_text('[program]\nname = "from flag"\n')
+    monkeypatch.delenv(config.ENV_CONFIG, raising=False)
+    assert config.load(None).program.name == "from cwd"
+    monkeypatch.setenv(config.ENV_CONFIG, str(env_file))
+    assert config.load(None).program.name == "from env"
+    assert config.load(str(flag_file)).program.name == "from flag"
+
+
+def test_a_named_file_that_does_not_exist_is_an_error(tmp_path):
+    found = problems(tmp_path / "nope.toml")
+    assert "nope.toml" in found[0] and "not found" in found[0]
+
+
+def test_every_problem_names_file_section_and_key(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[matrix]
+homeserver = "matrix.example.org"
+user_id = "mentorbot"
+password = "pw"
+mentors_room = "#mentors:example.org"
+colour = "blue"
+
+[program]
+timezone = "Mars/Olympus"
+commitment_months = "twelve"
+council = ["@cy:example.org", "cy"]
+
+[discourse]
+url = "https://forum.example.org"
+api_username = "bot"
+""",
+    )
+    found = problems(path)
+    text = "\n".join(found)
+    assert f"{path}: [matrix] homeserver: bad URL 'matrix.example.org'" in text
+    assert f"{path}: [matrix] user_id: bad Matrix ID 'mentorbot'" in text
+    assert f"{path}: [matrix] colour: unknown key" in text
+    assert f"{path}: [program] timezone: unknown time zone 'Mars/Olympus'" in text
+    assert f"{path}: [program] commitment_months: wrong type: expected a whole number, got 'twelve'" in text
+    assert f"{path}: [program] council: bad Matrix ID 'cy'" in text
+    assert f"{path}: [discourse] api_key: missing key (or set MENTORBOT_DISCOURSE_API_KEY)" in text
+    assert f"{path}: [discourse] announcements_category: missing key" in text
+    assert len(found) == 8, found
+
+
+def test_unknown_section_and_invalid_toml(tmp_path):
+    assert "[matrx]: unknown section" in problems(write(tmp_path, "[matrx]\nx = 1\n"))[0]
+    assert "not valid TOML" in problems(write(tmp_path, "[program\nname = 1\n"))[0]
+
+
+def test_matrix_needs_a_password_or_an_access_token(tmp_path):
+    path = write(
+        tmp_path,
+        '[matrix]\nhomeserver = "https://m.example.org"\nuser_id = "@bot:example.org"\n'
+        'mentors_room = "#mentors:example.org"\n',
+    )
+    assert any("password / access_token: missing key" in p for p in problems(path))
+    settings = config.load(str(path), env={"MENTORBOT_MATRIX_PASSWORD": "hunter2-from-env"})
+    assert settings.matrix.password == "hunter2-from-env"
+
+
+def test_secrets_come_from_the_environment_and_are_masked_in_the_summary(tmp_path):
+    env = {
+        "MENTORBOT_MATRIX_ACCESS_TOKEN": "syt_very_secret_token",
+        "MENTORBOT_DISCOURSE_API_KEY": "discourse-secret-key",
+    }
+    settings = config.load(str(EXAMPLE), env=env)
+    assert settings.matrix.access_token == "syt_very_secret_token"
+    assert settings.discourse.api_key == "discourse-secret-key"
+    summary = "\n".join(config.summary(settings))
+    assert "syt_very_secret_token" not in summary and "discourse-secret-key" not in summary
+    assert "access_token = ****** (from environment MENTORBOT_MATRIX_ACCESS_TOKEN)" in summary
+    assert "password = (not set)" in summary
+
+
+def test_a_database_password_is_masked(tmp_path):
+    path = write(tmp_path, '[storage]\nurl = "postgresql+asyncpg://bot:s3cret@db.example.org/mentorbot"\n')
+    summary = "\n".join(config.summary(config.load(str(path), env={})))
+    assert "s3cret" not in summary and "postgresql+asyncpg://bot:******@db.example.org/mentorbot" in summary
+
+
+def test_without_discourse_the_summary_says_what_that_means(tmp_path):
+    path = write(tmp_path, '[program]\nname = "x"\n')
+    summary = "\n".join(config.summary(config.load(str(path), env={})))
+    assert "[discourse] not configured: announcements reach Matrix only and the Discourse relay is off" in summary

@@ -1,0 +1,131 @@
+"""Reading arguments: quoting, Matrix IDs, numbers, durations, lists, free text."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from commands.framework import (
+    Arg,
+    ArgError,
+    Choice,
+    Command,
+    Integer,
+    MatrixId,
+    Role,
+    Router,
+    Text,
+    TimeZoneName,
+    UsageError,
+    Word,
+    WordList,
+    next_token,
+    parse_duration,
+    Registry,
+    EVERYWHERE,
+)
+
+
+async def _noop(ctx, **kwargs):
+    return None
+
+
+def make(*args: Arg, name: str = "demo") -> Command:
+    return Command(name, _noop, "Demo.", "", tuple(args), frozenset({Role.ANYONE}), EVERYWHERE, examples=("demo x",))
+
+
+def test_tokens_respect_quotes_but_not_apostrophes():
+    assert next_token('  "event planning" rest') == ("event planning", " rest")
+    assert next_token("“smart quotes” rest") == ("smart quotes", " rest")
+    assert next_token("don't stop") == ("don't", " stop")
+    with pytest.raises(ArgError, match="not closed"):
+        next_token('"never closed')
+
+
+def test_matrix_ids_must_be_written_in_full():
+    assert MatrixId().convert("@ana:example.org") == "@ana:example.org"
+    assert MatrixId().convert("<@ana:example.org>,") == "@ana:example.org"
+    assert MatrixId().convert("@ana:matrix.example.org:8448") == "@ana:matrix.example.org:8448"
+    for bad in ("ana", "@ana", "ana:example.org", "@:example.org", "@a b:example.org"):
+        with pytest.raises(ArgError, match="like @ana:example.org"):
+            MatrixId().convert(bad)
+
+
+def test_numbers_are_whole_and_within_bounds():
+    assert Integer().convert("#12") == 12
+    with pytest.raises(ArgError, match="not a whole number"):
+        Integer().convert("1.5")
+    with pytest.raises(ArgError, match="at most 5"):
+        Integer(0, 5).convert("6")
+    with pytest.raises(ArgError, match="not a whole number"):
+        Integer().convert("9" * 50)
+
+
+def test_durations():
+    assert parse_duration("3d") == timedelta(days=3)
+    assert parse_duration("1d12h") == timedelta(days=1, hours=12)
+    assert parse_duration("2 weeks") == timedelta(weeks=2)
+    assert parse_duration("90m") == timedelta(minutes=90)
+    for bad in ("", "soon", "3x", "0d", "3d later"):
+        with pytest.raises(ArgError, match="not a duration"):
+            parse_duration(bad)
+
+
+def test_time_zones_and_choices():
+    assert TimeZoneName().convert("America/Lima") == "America/Lima"
+    for bad in ("Mars/Olympus", "../../etc/passwd", "/etc/localtime", ""):
+        with pytest.raises(ArgError, match="not a time zone"):
+            TimeZoneName().convert(bad)
+    assert Choice("mentors", "all").convert("ALL") == "all"
+    with pytest.raises(ArgError, match="one of: mentors, all"):
+        Choice("mentors", "all").convert("everyone")
+
+
+def test_lists_split_on_commas_or_spaces_and_drop_repeats():
+    assert WordList().convert("en, es, EN") == ["en", "es"]
+    assert WordList().convert("en es") == ["en", "es"]
+    assert WordList().convert("public  speaking, events") == ["public speaking", "events"]
+    with pytest.raises(ArgError, match="at most 2"):
+        WordList(max_items=2).convert("a, b, c")
+
+
+def test_a_command_parses_its_arguments_in_order():
+    cmd = make(Arg("person", MatrixId()), Arg("n", Integer(), optional=True, default=3), Arg("note", Text()))
+    assert cmd.parse("@ana:example.org 5 hello <b>there</b>") == {
+        "person": "@ana:example.org", "n": 5, "note": "hello <b>there</b>",
+    }
+    cmd2 = make(Arg("person", MatrixId()), Arg("n", Integer(), optional=True, default=3))
+    assert cmd2.parse("@ana:example.org") == {"person": "@ana:example.org", "n": 3}
+
+
+def test_usage_errors_say_what_is_wrong_and_how_to_write_it():
+    cmd = make(Arg("person", MatrixId()), Arg("n", Integer(), optional=True))
+    with pytest.raises(UsageError) as missing:
+        cmd.parse("")
+    assert missing.value.message.plain().startswith("Person is missing. Usage: `demo <person> [n]`.")
+    with pytest.raises(UsageError) as extra:
+        cmd.parse("@ana:example.org 2 3")
+    assert "I did not expect '3'" in extra.value.message.plain()
+    with pytest.raises(UsageError) as bad:
+        cmd.parse('"@ana:example.org')
+    assert "not closed" in bad.value.message.plain()
+    with pytest.raises(UsageError) as long_text:
+        make(Arg("note", Text(max_length=10))).parse("x" * 11)
+    assert "too long (11 characters; at most 10)" in long_text.value.message.plain()
+
+
+def test_the_registry_finds_the_longest_name_and_refuses_duplicates():
+    router = Router("t", "T")
+    router.command("mentor add", args=[Arg("who", Word())])(_noop)
+    router.command("mentor", aliases=("m",))(_noop)
+    registry = Registry()
+    registry.include(router)
+    cmd, matched, rest = registry.find("Mentor ADD @x:y")
+    assert (cmd.name, matched, rest) == ("mentor add", "mentor add", " @x:y")
+    assert registry.find("m")[0].name == "mentor"
+    assert registry.find("nothing here")[0] is None
+    dup = Router("d", "D")
+    dup.command("m")(_noop)
+    with pytest.raises(ValueError, match="declared twice"):
+        registry.include(dup)

@@ -1,0 +1,76 @@
+"""Every declared command, for every role and every room kind, does what its declaration says."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands import build_registry
+from commands.framework import Role, RoomKind
+from tests.conftest import COUNCIL
+
+REGISTRY = build_registry()
+PEOPLE = {
+    "stranger": "@stranger:example.org",
+    "mentee": "@ana:example.org",
+    "mentor": "@bob:example.org",
+    "council": COUNCIL,
+}
+ROLES_OF = {
+    "stranger": {Role.ANYONE},
+    "mentee": {Role.ANYONE, Role.MENTEE},
+    "mentor": {Role.ANYONE, Role.MENTOR},
+    "council": {Role.ANYONE, Role.COUNCIL},
+}
+
+
+def typed(name: str, room: RoomKind) -> str:
+    return name if room is RoomKind.DM else f"!{name}"
+
+
+@pytest.mark.parametrize("command", REGISTRY.commands, ids=lambda c: c.name)
+async def test_every_role_and_room_gets_what_the_declaration_says(demo_bot, command):
+    # The demo program has Ana as a mentee, Bob as a mentor and Cy on the council.
+    for who, sender in PEOPLE.items():
+        for room in RoomKind:
+            before = await demo_bot.snapshot()
+            result = await demo_bot.send(sender, typed(command.name, room), room)
+            replies = [m.msg.plain() for m in result.messages]
+            assert replies, f"{who} in {room.value} got no answer to {command.name}"
+            if not command.allows_role(ROLES_OF[who]):
+                assert result.outcome == "denied", (who, room, replies)
+                assert f"only for {command.who()}" in replies[0]
+            elif not command.allows_room(room):
+                assert result.outcome == "wrong_room", (who, room, replies)
+                assert "please send it there" in replies[0]
+            else:
+                assert result.outcome in ("ok", "usage", "refused"), (who, room, replies)
+                if any(not a.optional for a in command.args):
+                    assert result.outcome == "usage" and "Usage:" in replies[0], replies
+            if result.outcome != "ok":
+                assert await demo_bot.snapshot() == before, f"refused {command.name} changed data"
+            # The answer goes back where the question was asked.
+            assert result.messages[0].target.room is room
+
+
+@pytest.mark.parametrize("command", REGISTRY.commands, ids=lambda c: c.name)
+async def test_every_example_in_help_is_accepted(demo_bot, command):
+    assert command.examples, f"{command.name} has no example in its help"
+    sender = PEOPLE["council"] if Role.COUNCIL in command.roles else (
+        PEOPLE["mentor"] if Role.MENTOR in command.roles else PEOPLE["mentee"]
+    )
+    room = RoomKind.DM if RoomKind.DM in command.rooms else sorted(command.rooms)[0]
+    for example in command.examples:
+        result = await demo_bot.send(sender, typed(example, room), room)
+        assert result.outcome in ("ok", "refused"), (example, [m.msg.plain() for m in result.messages])
+
+
+@pytest.mark.parametrize(
+    "command", [c for c in REGISTRY.commands if c.args and not c.args[-1].type.greedy], ids=lambda c: c.name
+)
+async def test_extra_words_after_the_last_argument_are_a_usage_error(demo_bot, command):
+    sender = PEOPLE["council"] if Role.COUNCIL in command.roles else PEOPLE["mentor"]
+    room = RoomKind.DM
+    example = command.examples[-1]
+    result = await demo_bot.send(sender, f"{example} unexpected-extra", room)
+    assert result.outcome == "usage"
+    assert "unexpected-extra" in result.messages[0].msg.plain()

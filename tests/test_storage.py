@@ -1,0 +1,120 @@
+"""The schema: migrations from empty to head, and invariants held by the database itself."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database, head_revision
+from storage.models import (
+    MentorRequest,
+    Mentorship,
+    MentorshipState,
+    Person,
+    RequestState,
+    SessionRecord,
+    SessionKind,
+    metadata,
+)
+from tests.conftest import START, database_url
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(database_url(tmp_path))
+    yield database
+    await database.close()
+
+
+async def test_migrations_take_an_empty_database_to_head_and_match_the_models(db):
+    assert await db.upgrade() is None  # it was empty
+    assert await db.revision() == head_revision()
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert diff == [], f"models and migrations disagree: {diff}"
+    assert {t.name for t in metadata.sorted_tables} <= tables
+
+
+async def test_upgrading_twice_is_harmless_and_keeps_data(db):
+    await db.upgrade()
+    async with db.session() as s:
+        s.add(Person(matrix_id="@ana:example.org", display_name="Ana"))
+        await s.commit()
+    assert await db.upgrade() == head_revision()
+    async with db.session() as s:
+        assert (await s.get(Person, 1)).display_name == "Ana"
+
+
+async def _people(db) -> tuple[int, int, int]:
+    await db.upgrade()
+    async with db.session() as s:
+        people = [Person(matrix_id=f"@{n}:example.org") for n in ("ana", "bob", "dana")]
+        s.add_all(people)
+        await s.commit()
+        return tuple(p.id for p in people)
+
+
+async def test_a_mentee_has_at_most_one_open_request(db):
+    ana, _, _ = await _people(db)
+    async with db.session() as s:
+        s.add(MentorRequest(mentee_id=ana, topic="events", state=RequestState.OPEN))
+        await s.commit()
+        s.add(MentorRequest(mentee_id=ana, topic="more events", state=RequestState.PROPOSED))
+        with pytest.raises(IntegrityError):
+            await s.commit()
+        await s.rollback()
+        # Closed requests do not count.
+        s.add(MentorRequest(mentee_id=ana, topic="old", state=RequestState.ACCEPTED))
+        await s.commit()
+
+
+async def test_a_mentee_has_at_most_one_active_mentorship(db):
+    ana, bob, dana = await _people(db)
+    ends = START + timedelta(days=365)
+    async with db.session() as s:
+        s.add(Mentorship(mentee_id=ana, mentor_id=bob, started_at=START, commitment_ends_at=ends))
+        await s.commit()
+        s.add(Mentorship(mentee_id=ana, mentor_id=dana, started_at=START, commitment_ends_at=ends))
+        with pytest.raises(IntegrityError):
+            await s.commit()
+        await s.rollback()
+        s.add(
+            Mentorship(
+                mentee_id=ana, mentor_id=dana, started_at=START, commitment_ends_at=ends, state=MentorshipState.ENDED
+            )
+        )
+        await s.commit()
+
+
+async def test_foreign_keys_states_and_scales_are_checked(db):
+    ana, bob, _ = await _people(db)
+    async with db.session() as s:
+        s.add(Mentorship(mentee_id=999, mentor_id=bob, started_at=START, commitment_ends_at=START))
+        with pytest.raises(IntegrityError):
+            await s.commit()
+        await s.rollback()
+        s.add(Mentorship(mentee_id=ana, mentor_id=bob, started_at=START, commitment_ends_at=START))
+        await s.commit()
+        s.add(SessionRecord(mentorship_id=1, author_id=bob, kind=SessionKind.REGULAR, held_at=START,
+                            outcome="ok", progress_now=11))
+        with pytest.raises(IntegrityError):
+            await s.commit()
+
+
+async def test_times_come_back_in_utc(db):
+    from zoneinfo import ZoneInfo
+
+    await db.upgrade()
+    lima = START.astimezone(ZoneInfo("America/Lima"))
+    async with db.session() as s:
+        s.add(Person(matrix_id="@ana:example.org", away_until=lima))
+        await s.commit()
+    async with db.session() as s:
+        back = (await s.get(Person, 1)).away_until
+    assert back == START and back.utcoffset() == timedelta(0)

@@ -1,0 +1,25 @@
+"""Messages render to plain text and safe HTML."""
+
+from commands.text import Msg, bold, bullets, code, lines, link, mention
+
+
+def test_user_text_is_escaped_in_html_and_kept_in_plain_text():
+    typed = '<script>alert("x")</script> & **bold**'
+    msg = Msg("You said: ", typed, " ", code(typed), " ", bold(typed))
+    assert "<script>" not in msg.html()
+    assert "&lt;script&gt;" in msg.html() and "&amp;" in msg.html()
+    assert msg.plain() == f"You said: {typed} `{typed}` {typed}"
+
+
+def test_mentions_become_links_and_are_listed():
+    msg = Msg("Hi ", mention("@ana:example.org", 'Ana <"x">'), " and ", bold(mention("@bob:example.org")))
+    assert msg.plain() == 'Hi Ana <"x"> and @bob:example.org'
+    assert '<a href="https://matrix.to/#/@ana:example.org">Ana &lt;"x"&gt;</a>' in msg.html()
+    assert msg.mentions() == ["@ana:example.org", "@bob:example.org"]
+
+
+def test_lines_links_and_bullets():
+    msg = lines("Title", bullets(["one", "two"]), None, link('https://x.example/?a="1"', "topic"))
+    assert msg.plain() == "Title\n• one\n• two\ntopic (https://x.example/?a=\"1\")"
+    assert '<a href="https://x.example/?a=&quot;1&quot;">topic</a>' in msg.html()
+    assert "<br>" in msg.html()
