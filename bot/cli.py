@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUnavailable as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except Exception as exc:  # the last line of defence: a message, not a traceback
+        log.info("unexpected error", exc_info=True)
+        print(f"mentorbot: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return EXIT_CONFIG
     parser.print_help()
     return EXIT_OK
 

@@ -38,7 +38,7 @@ Type one message per line:
   other @eve:example.org> !help             a message in some other room
   % as @ana:example.org                     then plain lines are sent as Ana in a DM
   % as mentors @bob:example.org             ...or as Bob in the mentors room
-  % now 2027-03-01T09:00 Europe/Berlin      set the simulated clock (zone optional)
+  % now 2027-03-01T09:00 Europe/Berlin      set the simulated clock (and the zone it is shown in)
   % advance 3d                              move the clock (m, h, d, w)
   % now                                     show the simulated time
   # a comment; % help shows this; % quit (or Ctrl-D) leaves"""
@@ -68,8 +68,8 @@ def parse_speaker(room_word: str | None, sender: str) -> Speaker:
     return Speaker(sender, room)
 
 
-def parse_when(text: str, default_zone: str) -> datetime:
-    """`2027-03-01T09:00 Europe/Berlin` (zone optional) as an aware datetime."""
+def parse_when(text: str, default_zone: str) -> tuple[datetime, str]:
+    """`2027-03-01T09:00 Europe/Berlin` (zone optional): an aware datetime and the zone to show."""
     parts = text.split()
     if not parts or len(parts) > 2:
         raise ShellError("write the time like: % now 2027-03-01T09:00 Europe/Berlin")
@@ -82,10 +82,10 @@ def parse_when(text: str, default_zone: str) -> datetime:
             zone = check_timezone(parts[1] if len(parts) == 2 else default_zone)
         except ArgError as exc:
             raise ShellError(str(exc)) from None
-        when = when.replace(tzinfo=ZoneInfo(zone))
-    elif len(parts) == 2:
+        return when.replace(tzinfo=ZoneInfo(zone)), zone
+    if len(parts) == 2:
         raise ShellError("give either an offset in the time or a zone name, not both")
-    return when
+    return when, default_zone
 
 
 def render(message: Outgoing) -> str:
@@ -163,7 +163,8 @@ class Shell:
         word, rest = word.lower(), rest.strip()
         if word == "now":
             if rest:
-                self.clock.set(parse_when(rest, self.zone))
+                when, self.zone = parse_when(rest, self.zone)
+                self.clock.set(when)
             self._say(self.clock_line())
         elif word == "advance":
             try:

@@ -83,7 +83,7 @@ async def remove(ctx: Context, person: str) -> None:
     ctx.reply(Msg("Done: ", who, " is no longer a mentor."))
     ctx.send(
         Target.dm(mentor.matrix_id),
-        Msg(f"You are no longer on the mentors of {ctx.policy.name}. Thank you for your time as a mentor!"),
+        Msg(f"You are no longer a mentor in {ctx.policy.name}. Thank you for your time as a mentor!"),
     )
 
 

@@ -48,8 +48,7 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self._sqlite_file = parsed.database if self.is_sqlite and parsed.database not in (None, "", ":memory:") else None
         self.engine: AsyncEngine = create_async_engine(url, echo=echo)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -62,6 +61,8 @@ class Database:
 
     async def upgrade(self) -> str | None:
         """Bring the schema to the newest migration; returns the revision before."""
+        if self._sqlite_file:
+            Path(self._sqlite_file).parent.mkdir(parents=True, exist_ok=True)
         async with self.engine.begin() as conn:
             return await conn.run_sync(_upgrade_sync)
 

@@ -1,0 +1,156 @@
+"""The `mentorbot` command line, run as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MENTORBOT = shutil.which("mentorbot", path=str(Path(sys.executable).parent)) or "mentorbot"
+
+
+def mentorbot(*args: str, cwd: Path, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
+    full_env.update(env or {})
+    result = subprocess.run(
+        [MENTORBOT, *args], cwd=cwd, input=stdin, capture_output=True, text=True, env=full_env, timeout=120
+    )
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+def blocks(stdout: str) -> list[str]:
+    return [b.strip() for b in stdout.split("\n\n") if b.strip()]
+
+
+SCRIPT = """\
+# A morning in the demo program.
+% now 2027-03-01T09:00 Europe/Berlin
+@ana:example.org> profile
+@ana:example.org> profile timezone Europe/Lisbon
+mentors @bob:example.org> !mentors
+mentors @bob:example.org> good morning, everyone
+council @cy:example.org> !mentor add @zoe:example.org 2
+this line has no speaker
+% advance 1w
+@ana:example.org> helpp
+other @eve:example.org> !help
+"""
+
+
+def test_a_script_runs_end_to_end_through_the_cli(tmp_path):
+    (tmp_path / "morning.txt").write_text(SCRIPT)
+    result = mentorbot("shell", "--demo", "--script", "morning.txt", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = blocks(result.stdout)
+    assert out[0] == "[clock] 2027-03-01 09:00 Europe/Berlin (Mon)"
+    assert out[1].startswith("[dm @ana:example.org] Your profile (@ana:example.org)\nName: Ana")
+    assert out[2] == "[dm @ana:example.org] Done: your time zone is Europe/Lisbon. Your local time now is 2027-03-01 08:00."
+    assert out[3].startswith("[mentors] Mentors (3), with their mentees now of their capacity:\n• Bob: 0 of 3")
+    # "good morning" has no prefix: chat, not a command, so no answer.
+    assert out[4] == "[council] Done: @zoe:example.org is now a mentor, taking up to 2 mentees."
+    assert out[5].startswith("[dm @zoe:example.org] Welcome, you are now a mentor")
+    assert out[6] == "[clock] 2027-03-08 09:00 Europe/Berlin (Mon)"
+    assert out[7].startswith("[dm @ana:example.org] I don't know the command `helpp`. Did you mean `help`?")
+    assert out[8].startswith("[room !other:shell] Here is what you can do.")
+    assert len(out) == 9
+    assert "error: line 8: start the line with who is speaking" in result.stderr
+    # The embedded default database was created where the shell ran.
+    assert (tmp_path / "mentorbot.db").exists()
+
+
+def test_stdin_that_is_not_a_terminal_is_read_as_a_script(tmp_path):
+    result = mentorbot("shell", cwd=tmp_path, stdin="% as @ana:example.org\nprofile name Ana\nprofile\n")
+    assert result.returncode == 0
+    out = blocks(result.stdout)
+    assert out[0] == "[dm @ana:example.org] Done: I'll call you Ana."
+    assert "Name: Ana" in out[1]
+
+
+def test_data_survives_between_runs_and_the_demo_is_seeded_once(tmp_path):
+    first = mentorbot("shell", "--demo", cwd=tmp_path, stdin="@eve:example.org> profile name Eve\n")
+    assert first.returncode == 0
+    second = mentorbot("shell", "--demo", cwd=tmp_path, stdin="@eve:example.org> profile\n")
+    assert "Name: Eve" in second.stdout
+    assert "demo not seeded" in second.stderr
+
+
+def test_shell_directives_with_mistakes_are_explained(tmp_path):
+    stdin = "% now tomorrow\n% advance soon\n% teleport\nnowhere @x:example.org> hi\n% as bob\n"
+    result = mentorbot("shell", cwd=tmp_path, stdin=stdin)
+    assert result.returncode == 0
+    assert "line 1: 'tomorrow' is not a date and time; write it like 2027-03-01T09:00" in result.stderr
+    assert "line 2: 'soon' is not a duration" in result.stderr
+    assert "line 3: unknown directive %teleport" in result.stderr
+    assert "line 4: unknown room 'nowhere'" in result.stderr
+    assert "line 5: write it like `% as @ana:example.org`" in result.stderr
+
+
+def test_check_config_passes_on_the_example_and_masks_secrets(tmp_path):
+    result = mentorbot(
+        "check-config", "--config", str(ROOT / "config.example.toml"), cwd=tmp_path,
+        env={"MENTORBOT_MATRIX_ACCESS_TOKEN": "syt_secret_value_123"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The configuration is valid." in result.stdout
+    assert "syt_secret_value_123" not in result.stdout
+    assert "access_token = ****** (from environment MENTORBOT_MATRIX_ACCESS_TOKEN)" in result.stdout
+
+
+def test_check_config_names_every_problem_and_exits_1(tmp_path):
+    (tmp_path / "config.toml").write_text('[program]\ntimezone = "Nowhere/City"\nmax_group_size = 0\n[matrx]\n')
+    result = mentorbot("check-config", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the configuration has 3 problems" in result.stderr
+    assert "config.toml: [program] timezone: unknown time zone 'Nowhere/City'" in result.stderr
+    assert "config.toml: [program] max_group_size: must be greater than 0, got 0" in result.stderr
+    assert "config.toml: [matrx]: unknown section" in result.stderr
+
+
+def test_check_config_without_any_file_says_how_to_make_one(tmp_path):
+    result = mentorbot("check-config", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "config.toml: file not found (copy config.example.toml to config.toml and edit it)" in result.stderr
+
+
+def test_config_comes_from_the_environment_variable(tmp_path):
+    (tmp_path / "elsewhere.toml").write_text('[program]\nname = "From the environment"\n')
+    result = mentorbot("check-config", cwd=tmp_path, env={"MENTORBOT_CONFIG": "elsewhere.toml"})
+    assert result.returncode == 0 and "From the environment" in result.stdout
+
+
+def test_run_says_clearly_what_is_missing(tmp_path):
+    result = mentorbot("run", "--config", str(ROOT / "config.example.toml"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot connect to Matrix yet" in result.stderr and "mentorbot shell" in result.stderr
+    (tmp_path / "config.toml").write_text('[program]\nname = "x"\n')
+    result = mentorbot("run", cwd=tmp_path)
+    assert result.returncode == 1 and "has no [matrix] section" in result.stderr
+
+
+def test_db_upgrade_migrates_once(tmp_path):
+    (tmp_path / "config.toml").write_text('[storage]\nurl = "sqlite+aiosqlite:///data/program.db"\n')
+    first = mentorbot("db", "upgrade", cwd=tmp_path)
+    assert first.returncode == 0 and "upgraded from empty to revision" in first.stdout
+    assert (tmp_path / "data" / "program.db").exists()
+    second = mentorbot("db", "upgrade", cwd=tmp_path)
+    assert second.returncode == 0 and "up to date" in second.stdout
+
+
+def test_an_unusable_database_is_a_clear_error(tmp_path):
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    (tmp_path / "config.toml").write_text('[storage]\nurl = "sqlite+aiosqlite:///blocker/x.db"\n')
+    result = mentorbot("shell", cwd=tmp_path, stdin="")
+    assert result.returncode == 1
+    assert "mentorbot: cannot open the database sqlite+aiosqlite:///blocker/x.db" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["shell", "--help"], ["db", "upgrade", "--help"]])
+def test_help_of_the_cli(tmp_path, args):
+    result = mentorbot(*args, cwd=tmp_path)
+    assert result.returncode == 0 and "usage: mentorbot" in result.stdout
