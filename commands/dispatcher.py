@@ -22,6 +22,7 @@ from commands.framework import (
     Command,
     CommandError,
     Denied,
+    ParseEnv,
     Registry,
     Role,
     RoomKind,
@@ -161,7 +162,7 @@ class Dispatcher:
                 person = await people.find(session, incoming.sender)
                 roles = people.roles_of(incoming.sender, person, self.policy)
                 self._check_access(command, roles, incoming)
-                args = command.parse(rest)
+                args = command.parse(rest, ParseEnv(now, people.zone_of(person, self.policy)))
                 ctx = Context(
                     incoming=incoming,
                     session=session,

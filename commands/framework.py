@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -115,6 +115,14 @@ def unquote_rest(text: str) -> str:
 # ---------------------------------------------------------------- argument types
 
 
+@dataclass(frozen=True)
+class ParseEnv:
+    """What reading some arguments depends on: the time now and the speaker's zone."""
+
+    now: datetime
+    zone: ZoneInfo
+
+
 class ArgType:
     """How one argument is read from the message."""
 
@@ -123,6 +131,10 @@ class ArgType:
 
     def convert(self, token: str) -> Any:
         return token
+
+    def convert_in(self, token: str, env: ParseEnv) -> Any:
+        """Like ``convert``, for types whose reading depends on the time or the speaker."""
+        return self.convert(token)
 
 
 class Word(ArgType):
@@ -218,6 +230,62 @@ def check_timezone(name: str) -> str:
     return name
 
 
+AMBIGUOUS_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b")
+DATE_EXAMPLE = "2027-03-01 16:00, next tuesday 16:00, in 2 weeks"
+TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*[ap]\.?m\b|\bnoon\b|\bmidnight\b", re.I)
+RELATIVE = re.compile(r"^\s*in\s+(a|an|\d+)\s|\bfrom now\b", re.I)
+
+
+class When(ArgType):
+    """A date and time in words people use, read in the speaker's time zone.
+
+    Gives an aware datetime in UTC. Dates in the past, ambiguous dates like
+    03/04/2027, and anything unreadable are refused with an example.
+    """
+
+    greedy = True
+
+    def __init__(self, label: str = "when", needs_time: bool = False, max_years: int = 10) -> None:
+        self.label, self.needs_time, self.max_years = label, needs_time, max_years
+
+    def convert_in(self, token: str, env: ParseEnv) -> datetime:
+        import dateparser  # loaded on first use: it is slow to import
+
+        text = unquote_rest(token)
+        if len(text) > 100:
+            raise ArgError("that date is too long; write it like " + DATE_EXAMPLE)
+        ambiguous = AMBIGUOUS_DATE.match(text)
+        if ambiguous and ambiguous.group(1) != ambiguous.group(2) and max(map(int, ambiguous.group(1, 2))) <= 12:
+            raise ArgError(f"{text!r} could be read two ways; write the date as year-month-day, like 2027-04-03")
+        local_now = env.now.astimezone(env.zone)
+        parsed = dateparser.DateDataParser(
+            languages=["en"],
+            settings={
+                "TIMEZONE": env.zone.key,
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "RELATIVE_BASE": local_now.replace(tzinfo=None),
+                "PREFER_DATES_FROM": "future",
+            },
+        ).get_date_data(text)
+        when = parsed.date_obj
+        if when is None:
+            raise ArgError(f"I can't read {text!r} as a date; write it like {DATE_EXAMPLE}")
+        # "in 2 weeks" keeps the time of day of now; a bare date has no time of its own.
+        if not TIME_OF_DAY.search(text) and not RELATIVE.search(text):
+            if self.needs_time:
+                raise ArgError(f"{text!r} has no time of day; add one, like {text} 16:00")
+            when = when.replace(hour=0, minute=0, second=0, microsecond=0)
+        when = when.astimezone(timezone.utc)
+        if when < env.now - timedelta(minutes=1):
+            shown = when.astimezone(env.zone)
+            raise ArgError(
+                f"{shown:%Y-%m-%d %H:%M} ({env.zone.key}) is in the past; give a future date, like {DATE_EXAMPLE}"
+            )
+        if when > env.now + timedelta(days=366 * self.max_years):
+            raise ArgError(f"that is more than {self.max_years} years ahead; give a nearer date")
+        return when
+
+
 class Text(ArgType):
     """The rest of the message, as typed."""
 
@@ -308,8 +376,9 @@ class Command:
         names = [(ROOM_SHORT if short else ROOM_NOUNS)[r] for r in order if r in self.rooms]
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
-    def parse(self, text: str) -> dict[str, Any]:
+    def parse(self, text: str, env: ParseEnv | None = None) -> dict[str, Any]:
         """Read this command's arguments from ``text`` (what follows the name)."""
+        env = env or ParseEnv(datetime.now(timezone.utc), ZoneInfo("UTC"))
         values: dict[str, Any] = {}
         rest = text
         for arg in self.args:
@@ -323,7 +392,7 @@ class Command:
                     token, rest = rest, ""
                 else:
                     token, rest = next_token(rest)
-                values[arg.name] = arg.type.convert(token)
+                values[arg.name] = arg.type.convert_in(token, env)
             except ArgError as exc:
                 raise UsageError(self._usage_message(f"{arg.name}: {exc}")) from None
         if rest.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,3 +130,41 @@ def test_the_registry_finds_the_longest_name_and_refuses_duplicates():
     dup.command("m")(_noop)
     with pytest.raises(ValueError, match="declared twice"):
         registry.include(dup)
+
+
+def _env(zone: str = "Europe/Berlin"):
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from commands.framework import ParseEnv
+
+    # Monday 4 January 2027, 10:00 in Berlin.
+    return ParseEnv(datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc), ZoneInfo(zone))
+
+
+def test_dates_in_words_are_read_in_the_speakers_zone():
+    from datetime import datetime, timezone
+
+    from commands.framework import When
+
+    when = When(needs_time=True)
+    assert when.convert_in("2027-01-10 18:00", _env()) == datetime(2027, 1, 10, 17, 0, tzinfo=timezone.utc)
+    assert when.convert_in("2027-01-10 18:00", _env("America/Lima")) == datetime(2027, 1, 10, 23, 0, tzinfo=timezone.utc)
+    assert when.convert_in("in 2 weeks", _env()) == datetime(2027, 1, 18, 9, 0, tzinfo=timezone.utc)
+    assert when.convert_in("tuesday 16:00", _env()) == datetime(2027, 1, 5, 15, 0, tzinfo=timezone.utc)
+    assert When().convert_in("march 3", _env()) == datetime(2027, 3, 2, 23, 0, tzinfo=timezone.utc)
+
+
+def test_past_ambiguous_and_nonsense_dates_are_refused_with_an_example():
+    from commands.framework import When
+
+    cases = {
+        "yesterday 10:00": "is in the past; give a future date, like 2027-03-01 16:00",
+        "03/04/2027 10:00": "could be read two ways; write the date as year-month-day",
+        "banana": "I can't read 'banana' as a date; write it like 2027-03-01 16:00",
+        "friday": "'friday' has no time of day; add one, like friday 16:00",
+        "2040-01-01 10:00": "more than 10 years ahead",
+    }
+    for text, message in cases.items():
+        with pytest.raises(ArgError, match=re.escape(message)):
+            When(needs_time=True).convert_in(text, _env())
