@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+
 from bot.config import Settings
 from commands import build_registry
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
-from commands.messages import Incoming, Outbox
+from commands.messages import Incoming, Outbox, SendFailed
+from commands.services import outbox as stored
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -24,16 +27,44 @@ class Runtime:
         self.registry = build_registry()
         prefix = settings.matrix.command_prefix if settings.matrix else "!"
         self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix)
+        self._delivering = asyncio.Lock()
 
     async def start(self) -> None:
         """Upgrade the database schema; safe to call on every start."""
         await self.db.upgrade()
 
     async def handle(self, incoming: Incoming) -> Result:
+        """Run one message through the dispatcher, then deliver what it decided to send."""
         result = await self.dispatcher.handle(incoming)
-        for message in result.messages:
-            await self.outbox.send(message)
+        if result.messages:
+            await self.deliver()
         return result
+
+    async def deliver(self) -> bool:
+        """Send every stored message not sent yet, oldest first.
+
+        Returns False when a send must wait (the transport is unreachable); the
+        message stays stored and the next call tries it again, in order.
+        """
+        async with self._delivering:
+            while True:
+                async with self.db.session() as session:
+                    rows = await stored.pending(session)
+                if not rows:
+                    return True
+                for row in rows:
+                    try:
+                        await self.outbox.send(stored.rendered(row), row.txn_id)
+                    except SendFailed as exc:
+                        async with self.db.session() as session:
+                            await stored.mark_failed(session, row.id, str(exc), give_up=not exc.retry)
+                        if exc.retry:
+                            log.warning("delivery paused: %s", exc)
+                            return False
+                        log.error("message %s to a %s room dropped: %s", row.id, row.room_kind, exc)
+                        continue
+                    async with self.db.session() as session:
+                        await stored.mark_sent(session, row.id, self.clock.now())
 
     async def close(self) -> None:
         await self.db.close()

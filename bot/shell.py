@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from commands.clock import ManualClock
 from commands.framework import ArgError, RoomKind, check_timezone, parse_duration
-from commands.messages import Incoming, Outgoing
+from commands.messages import Incoming, Rendered
 
 ROOM_WORDS = {"mentors": RoomKind.MENTORS, "council": RoomKind.COUNCIL, "other": RoomKind.OTHER}
 MESSAGE_LINE = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)>(?P<text>.*)$")
@@ -88,7 +88,7 @@ def parse_when(text: str, default_zone: str) -> tuple[datetime, str]:
     return when, default_zone
 
 
-def render(message: Outgoing) -> str:
+def render(message: Rendered) -> str:
     target = message.target
     if target.room is RoomKind.DM:
         label = f"dm {target.user_id}"
@@ -96,7 +96,7 @@ def render(message: Outgoing) -> str:
         label = f"room {target.room_id or 'other'}"
     else:
         label = target.room.value
-    return f"[{label}] {message.msg.plain()}"
+    return f"[{label}] {message.body}"
 
 
 class ShellOutbox:
@@ -104,10 +104,8 @@ class ShellOutbox:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.sent: list[Outgoing] = []
 
-    async def send(self, message: Outgoing) -> None:
-        self.sent.append(message)
+    async def send(self, message: Rendered, txn_id: str) -> None:
         self.out.write(render(message) + "\n\n")
         self.out.flush()
 

@@ -20,6 +20,7 @@ async def run_shell(settings: Settings, *, script: str | None = None, demo_data:
     runtime = Runtime(settings, clock, ShellOutbox(sys.stdout))
     try:
         await open_database(runtime.db)
+        await runtime.deliver()  # anything a previous run decided but did not print
         interactive = script is None and sys.stdin.isatty()
         if demo_data:
             seeded = await demo.seed(runtime.db, clock.now())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import Clock
@@ -30,7 +31,7 @@ from commands.framework import (
 )
 from commands.messages import Incoming, Outgoing, Target
 from commands.policy import ProgramPolicy
-from commands.services import people
+from commands.services import outbox, people
 from commands.text import Msg, code, join
 from storage.db import Database
 from storage.models import Person
@@ -94,7 +95,7 @@ def as_typed(text: str, room: RoomKind, prefix: str) -> Msg:
 
 @dataclass
 class Result:
-    outcome: str  # ok, ignored, unknown, usage, denied, wrong_room, refused, failed, too_long
+    outcome: str  # ok, ignored, duplicate, unknown, usage, denied, wrong_room, refused, failed, too_long
     messages: list[Outgoing]
     command: str | None = None
 
@@ -138,27 +139,14 @@ class Dispatcher:
         text = self.command_text(incoming)
         if text is None:
             return Result("ignored", [])
-        reply = Target.reply_to(incoming)
-
-        def answer(outcome: str, msg: Msg, command: str | None = None) -> Result:
-            return Result(outcome, [Outgoing(reply, msg, incoming.event_id)], command)
-
-        if not text:
-            return answer("unknown", Msg("Hello! Send ", self._cmd(incoming, "help"), " to see what I can do."))
-        if len(incoming.text) > MAX_MESSAGE:
-            return answer(
-                "too_long",
-                Msg(
-                    f"That message is too long for a command ({len(incoming.text):,} characters; "
-                    f"at most {MAX_MESSAGE:,}). Please shorten it and send it again."
-                ),
-            )
-        command, _, rest = self.registry.find(text)
-        if command is None:
-            return answer("unknown", self._unknown(incoming, text))
         now = self.clock.now()
+        command, _, rest = self.registry.find(text) if text else (None, "", "")
+        if command is None or len(incoming.text) > MAX_MESSAGE:
+            return await self._answer(incoming, now, self._early_answer(incoming, text))
         try:
             async with self.db.session() as session:
+                if await outbox.already_handled(session, incoming.event_id):
+                    return Result("duplicate", [], command.name)
                 person = await people.find(session, incoming.sender)
                 roles = people.roles_of(incoming.sender, person, self.policy)
                 self._check_access(command, roles, incoming)
@@ -175,20 +163,59 @@ class Dispatcher:
                     roles=roles,
                 )
                 await command.handler(ctx, **args)
+                # The answer is stored with what the command did: both or neither.
+                outbox.mark_handled(session, incoming, now)
+                outbox.queue(session, ctx.outbox, now)
                 await session.commit()
                 return Result("ok", ctx.outbox, command.name)
         except CommandError as exc:
-            return answer(exc.outcome, exc.message, command.name)
+            return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
+        except IntegrityError:
+            # Another worker handled this very event a moment ago.
+            if incoming.event_id and await self._was_handled(incoming.event_id):
+                return Result("duplicate", [], command.name)
+            return await self._failed(incoming, now, command)
         except Exception:
-            log.exception("command %s failed", command.name)
-            return answer(
-                "failed",
-                Msg(
-                    "Sorry, something went wrong while running ", self._cmd(incoming, command.name),
-                    ". Nothing was changed. Please try again; if it keeps happening, tell the council.",
-                ),
-                command.name,
+            return await self._failed(incoming, now, command)
+
+    async def _failed(self, incoming: Incoming, now: datetime, command: Command) -> Result:
+        log.exception("command %s failed", command.name)
+        apology = Msg(
+            "Sorry, something went wrong while running ", self._cmd(incoming, command.name),
+            ". Nothing was changed. Please try again; if it keeps happening, tell the council.",
+        )
+        return await self._answer(incoming, now, ("failed", apology), command.name)
+
+    async def _was_handled(self, event_id: str) -> bool:
+        async with self.db.session() as session:
+            return await outbox.already_handled(session, event_id)
+
+    async def _answer(
+        self, incoming: Incoming, now: datetime, answer: tuple[str, Msg], command: str | None = None
+    ) -> Result:
+        """Store a reply that is the whole outcome (refusal, error, unknown command)."""
+        outcome, msg = answer
+        messages = [Outgoing(Target.reply_to(incoming), msg, incoming.event_id)]
+        try:
+            async with self.db.session() as session:
+                if await outbox.already_handled(session, incoming.event_id):
+                    return Result("duplicate", [], command)
+                outbox.mark_handled(session, incoming, now)
+                outbox.queue(session, messages, now)
+                await session.commit()
+        except IntegrityError:
+            return Result("duplicate", [], command)
+        return Result(outcome, messages, command)
+
+    def _early_answer(self, incoming: Incoming, text: str) -> tuple[str, Msg]:
+        if not text:
+            return "unknown", Msg("Hello! Send ", self._cmd(incoming, "help"), " to see what I can do.")
+        if len(incoming.text) > MAX_MESSAGE:
+            return "too_long", Msg(
+                f"That message is too long for a command ({len(incoming.text):,} characters; "
+                f"at most {MAX_MESSAGE:,}). Please shorten it and send it again."
             )
+        return "unknown", self._unknown(incoming, text)
 
     def _check_access(self, command: Command, roles: frozenset[Role], incoming: Incoming) -> None:
         if not command.allows_role(roles):

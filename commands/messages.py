@@ -58,8 +58,38 @@ class Outgoing:
     msg: Msg
     reply_to: str | None = None  # event id of the message answered, if any
 
+    def render(self) -> Rendered:
+        return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(self.msg.mentions()), self.reply_to)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for a transport: plain body, HTML body and the people it mentions."""
+
+    target: Target
+    body: str
+    html: str
+    mentions: tuple[str, ...] = ()
+    reply_to: str | None = None
+
+
+class SendFailed(Exception):
+    """A transport could not send a message.
+
+    ``retry`` tells whether trying again later may work (the network, the server)
+    or not (the room is gone, the bot was banned).
+    """
+
+    def __init__(self, reason: str, *, retry: bool) -> None:
+        super().__init__(reason)
+        self.retry = retry
+
 
 class Outbox(Protocol):
-    """Where the bot's messages go: Matrix, the terminal shell, or a test."""
+    """Where the bot's messages go: Matrix, the terminal shell, or a test.
 
-    async def send(self, message: Outgoing) -> None: ...
+    ``txn_id`` is unique per message and stays the same when a send is retried,
+    so a transport can make retries idempotent. Raise ``SendFailed`` on failure.
+    """
+
+    async def send(self, message: Rendered, txn_id: str) -> None: ...

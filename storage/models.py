@@ -406,3 +406,47 @@ class BotState(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_type=Text)
+
+
+class HandledEvent(SQLModel, table=True):
+    """A chat event the bot has answered, so a replayed or re-fetched event is answered once."""
+
+    __tablename__ = "handled_event"
+
+    event_id: str = Field(primary_key=True, max_length=255)
+    room_id: Optional[str] = Field(default=None, max_length=255)
+    handled_at: datetime = _when(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot has decided to send, stored in the same transaction as the decision.
+
+    A delivery worker sends pending rows in order and marks them sent; ``txn_id``
+    makes a retried send idempotent on the homeserver.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    txn_id: str = Field(max_length=64, unique=True)
+    created_at: datetime = _when(default_factory=utcnow)
+    room_kind: str = Field(max_length=20)  # dm, mentors, council, other
+    user_id: Optional[str] = Field(default=None, max_length=255)
+    room_id: Optional[str] = Field(default=None, max_length=255)
+    body: str = Field(sa_type=Text)
+    html: str = Field(sa_type=Text)
+    mentions: str = Field(default="", sa_type=Text)  # Matrix IDs, one per line
+    reply_to: Optional[str] = Field(default=None, max_length=255)
+    sent_at: Optional[datetime] = _when(nullable=True, default=None)
+    attempts: int = 0
+    last_error: Optional[str] = Field(default=None, sa_type=Text)
+    given_up: bool = False
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_message_pending",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND NOT given_up"),
+            postgresql_where=text("sent_at IS NULL AND NOT given_up"),
+        ),
+    )

@@ -1,0 +1,76 @@
+"""The durable outbox: messages are stored with the decision to send them, then delivered.
+
+Storing them in the command's own transaction means a crash can neither lose a
+reply (it is in the table) nor send it twice (delivery marks it sent, and the
+transaction id makes a retried send idempotent).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from commands.framework import RoomKind
+from commands.messages import Incoming, Outgoing, Rendered, Target
+from storage.models import HandledEvent, OutboxMessage
+
+async def already_handled(session: AsyncSession, event_id: str | None) -> bool:
+    return event_id is not None and await session.get(HandledEvent, event_id) is not None
+
+
+def mark_handled(session: AsyncSession, incoming: Incoming, now: datetime) -> None:
+    if incoming.event_id is not None:
+        session.add(HandledEvent(event_id=incoming.event_id, room_id=incoming.room_id, handled_at=now))
+
+
+def queue(session: AsyncSession, messages: list[Outgoing], now: datetime) -> None:
+    for message in messages:
+        r = message.render()
+        session.add(
+            OutboxMessage(
+                txn_id=uuid.uuid4().hex,
+                created_at=now,
+                room_kind=r.target.room.value,
+                user_id=r.target.user_id,
+                room_id=r.target.room_id,
+                body=r.body,
+                html=r.html,
+                mentions="\n".join(r.mentions),
+                reply_to=r.reply_to,
+            )
+        )
+
+
+async def pending(session: AsyncSession, limit: int = 100) -> list[OutboxMessage]:
+    result = await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(result.all())
+
+
+def rendered(row: OutboxMessage) -> Rendered:
+    target = Target(RoomKind(row.room_kind), user_id=row.user_id, room_id=row.room_id)
+    mentions = tuple(m for m in row.mentions.split("\n") if m)
+    return Rendered(target, row.body, row.html, mentions, row.reply_to)
+
+
+
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
+    row = await session.get(OutboxMessage, row_id)
+    row.sent_at = now
+    row.attempts += 1
+    await session.commit()
+
+
+async def mark_failed(session: AsyncSession, row_id: int, reason: str, *, give_up: bool) -> None:
+    row = await session.get(OutboxMessage, row_id)
+    row.attempts += 1
+    row.last_error = reason[:1000]
+    row.given_up = give_up
+    await session.commit()

@@ -1,0 +1,84 @@
+"""Replies are stored with the command that decided them, then delivered once, in order."""
+
+from __future__ import annotations
+
+from commands.framework import RoomKind
+from commands.messages import Incoming, Rendered, SendFailed
+from tests.conftest import COUNCIL
+
+ANA = "@ana:example.org"
+
+
+class FlakyOutbox:
+    """A transport that is down until told otherwise, or refuses one room for good."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.refuse_user: str | None = None
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, message: Rendered, txn_id: str) -> None:
+        if self.down:
+            raise SendFailed("homeserver unreachable", retry=True)
+        if message.target.user_id == self.refuse_user:
+            raise SendFailed("M_FORBIDDEN: not in room", retry=False)
+        self.sent.append((message.body, txn_id))
+
+
+async def test_the_same_event_is_answered_once(demo_bot):
+    msg = Incoming(sender=ANA, room=RoomKind.DM, text="profile", event_id="$abc")
+    first = await demo_bot.runtime.handle(msg)
+    second = await demo_bot.runtime.handle(msg)
+    assert first.outcome == "ok" and second.outcome == "duplicate"
+    assert len(demo_bot.outbox.sent) == 1
+    # Refusals and unknown commands count as answered too.
+    wrong = Incoming(sender=ANA, room=RoomKind.DM, text="mentors", event_id="$def")
+    assert (await demo_bot.runtime.handle(wrong)).outcome == "denied"
+    assert (await demo_bot.runtime.handle(wrong)).outcome == "duplicate"
+    assert len(demo_bot.outbox.sent) == 2
+
+
+async def test_messages_wait_while_the_transport_is_down_and_go_out_in_order(demo_bot):
+    flaky = FlakyOutbox()
+    demo_bot.runtime.outbox = flaky
+    flaky.down = True
+    await demo_bot.send(ANA, "profile name Ana One")
+    await demo_bot.send(ANA, "profile name Ana Two")
+    await demo_bot.send(COUNCIL, "mentor add @zoe:example.org")
+    assert flaky.sent == []
+    flaky.down = False
+    assert await demo_bot.runtime.deliver() is True
+    bodies = [b for b, _ in flaky.sent]
+    assert bodies[:2] == ["Done: I'll call you Ana One.", "Done: I'll call you Ana Two."]
+    assert bodies[2].startswith("Done: @zoe:example.org is now a mentor")
+    assert bodies[3].startswith("Welcome, you are now a mentor")
+    assert len({t for _, t in flaky.sent}) == 4  # one transaction id per message
+    assert await demo_bot.runtime.deliver() is True
+    assert len(flaky.sent) == 4  # nothing sent twice
+
+
+async def test_a_message_that_can_never_be_sent_does_not_block_the_others(demo_bot):
+    flaky = FlakyOutbox()
+    demo_bot.runtime.outbox = flaky
+    flaky.refuse_user = "@zoe:example.org"
+    await demo_bot.send(COUNCIL, "mentor add @zoe:example.org")
+    await demo_bot.send(ANA, "profile name Ana")
+    assert [b for b, _ in flaky.sent][-1] == "Done: I'll call you Ana."
+    assert not any("Welcome" in b for b, _ in flaky.sent)
+
+
+async def test_a_restart_delivers_what_was_decided_but_not_sent(demo_bot, tmp_path):
+    from bot.runtime import Runtime
+
+    flaky = FlakyOutbox()
+    flaky.down = True
+    demo_bot.runtime.outbox = flaky
+    await demo_bot.send(ANA, "profile name Ana Again")
+    await demo_bot.runtime.close()
+    # A new process on the same database.
+    after = FlakyOutbox()
+    runtime = Runtime(demo_bot.runtime.settings, demo_bot.clock, after)
+    await runtime.start()
+    await runtime.deliver()
+    assert [b for b, _ in after.sent] == ["Done: I'll call you Ana Again."]
+    await runtime.close()
