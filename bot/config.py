@@ -6,6 +6,7 @@ problems are reported at once, so a broken file is fixed in one pass.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tomllib
@@ -153,6 +154,7 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None) -> 
     for section in ("matrix", "discourse"):
         if getattr(settings, section) is not None:
             _check_required(section, getattr(settings, section), path, problems, invalid)
+    _check_across(settings, path, problems, invalid)
     if settings.matrix is not None:
         m = settings.matrix
         if not m.password and not m.access_token:
@@ -180,6 +182,8 @@ def _parse_section(section: str, values: dict[str, Any], path: str, problems: li
             continue
         f = known[key]
         problem = _check_value(hints[key], f.metadata.get("kind"), value)
+        if problem and f.metadata.get("secret"):
+            problem = problem.split(", got ")[0]  # never echo a secret, even a mistyped one
         if problem:
             problems.append(f"{where}: {problem}")
             invalid.add((section, key))
@@ -215,8 +219,7 @@ def _check_kind(kind: str | None, value) -> str | None:
         if value and (parsed.scheme not in ("http", "https") or not parsed.netloc):
             return f"bad URL {value!r}: expected something like https://example.org"
     elif kind == "db_url":
-        if "://" not in value:
-            return f"bad database URL {value!r}: expected e.g. sqlite+aiosqlite:///mentorbot.db"
+        return _check_db_url(value)
     elif kind == "matrix_id":
         if value and not MATRIX_ID.match(value):
             return f"bad Matrix ID {value!r}: expected e.g. @mentorbot:example.org"
@@ -239,6 +242,8 @@ def _check_kind(kind: str | None, value) -> str | None:
     elif kind == "prefix":
         if not value or any(c.isspace() for c in value) or len(value) > 5:
             return f"bad prefix {value!r}: use one to five characters with no spaces, like !"
+        if value[0].isalnum() or value[0] in "@#:":
+            return f"bad prefix {value!r}: it must not start with a letter, digit, @, # or :, or chat would be read as commands"
     elif kind == "positive":
         if value <= 0:
             return f"must be greater than 0, got {value}"
@@ -246,6 +251,49 @@ def _check_kind(kind: str | None, value) -> str | None:
         if value < 0:
             return f"must be 0 or more, got {value}"
     return None
+
+
+DB_DRIVERS = {
+    "sqlite+aiosqlite": ("aiosqlite", "sqlite+aiosqlite:///mentorbot.db"),
+    "postgresql+asyncpg": ("asyncpg", "postgresql+asyncpg://user:password@host/mentorbot"),
+}
+
+
+def _check_db_url(value: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    shown = mask_db_url(value)
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        return f"bad database URL {shown!r}: expected e.g. sqlite+aiosqlite:///mentorbot.db"
+    driver = url.drivername
+    if driver not in DB_DRIVERS:
+        examples = " or ".join(example for _, example in DB_DRIVERS.values())
+        return f"unsupported database URL {shown!r}: use {examples}"
+    module, _ = DB_DRIVERS[driver]
+    if importlib.util.find_spec(module) is None:
+        return f"{driver} needs the {module} package: install mentorbot with its postgres extra (pip install -e '.[postgres]')"
+    if driver.startswith("sqlite") and not url.database:
+        return f"bad database URL {shown!r}: name the file, like sqlite+aiosqlite:///mentorbot.db"
+    return None
+
+
+def _check_across(settings: Settings, path: str, problems: list[str], invalid: set) -> None:
+    """Rules between keys, each reported at the key to change."""
+    p = settings.program
+    if ("program", "default_capacity") not in invalid and p.default_capacity > p.max_group_size:
+        problems.append(
+            f"{path}: [program] default_capacity: {p.default_capacity} is more than max_group_size "
+            f"({p.max_group_size}); a mentor can never take more than max_group_size"
+        )
+    d = settings.discourse
+    if d is not None and d.relay_category and d.relay_category == d.announcements_category:
+        problems.append(
+            f"{path}: [discourse] relay_category: must differ from announcements_category, "
+            "or announcements would be relayed back to the mentors room"
+        )
 
 
 def _check_required(section: str, values, path: str, problems: list[str], invalid: set) -> None:
@@ -305,4 +353,4 @@ def summary(settings: Settings) -> list[str]:
 
 
 def mask_db_url(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1******@", url)
+    return re.sub(r":[^:@/]+@", ":******@", url)

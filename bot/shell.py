@@ -22,13 +22,14 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from commands.clock import ManualClock
-from commands.framework import ArgError, RoomKind, check_timezone, parse_duration
+from commands.framework import ArgError, RoomKind, check_timezone, is_matrix_id, parse_duration
 from commands.messages import Incoming, Rendered
 
 ROOM_WORDS = {"mentors": RoomKind.MENTORS, "council": RoomKind.COUNCIL, "other": RoomKind.OTHER}
 MESSAGE_LINE = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)>(?P<text>.*)$")
 SPEAKER = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)$")
 OTHER_ROOM_ID = "!other:shell"
+MIN_YEAR, MAX_YEAR = 1971, 9000  # far from the limits of datetime in any zone
 
 SHELL_HELP = """\
 Type one message per line:
@@ -58,13 +59,11 @@ class Speaker:
 
 
 def parse_speaker(room_word: str | None, sender: str) -> Speaker:
-    if room_word is None:
-        return Speaker(sender, RoomKind.DM)
-    room = ROOM_WORDS.get(room_word.lower())
+    room = RoomKind.DM if room_word is None else ROOM_WORDS.get(room_word.lower())
     if room is None:
         raise ShellError(f"unknown room {room_word!r}: use mentors, council or other (or nothing for a DM)")
-    if ":" not in sender:
-        raise ShellError(f"{sender!r} is not a Matrix ID; write it like @ana:example.org")
+    if not is_matrix_id(sender):
+        raise ShellError(f"{sender[:60]!r} is not a Matrix ID; write it like @ana:example.org")
     return Speaker(sender, room)
 
 
@@ -76,7 +75,9 @@ def parse_when(text: str, default_zone: str) -> tuple[datetime, str]:
     try:
         when = datetime.fromisoformat(parts[0])
     except ValueError:
-        raise ShellError(f"{parts[0]!r} is not a date and time; write it like 2027-03-01T09:00") from None
+        raise ShellError(f"{parts[0][:40]!r} is not a date and time; write it like 2027-03-01T09:00") from None
+    if not MIN_YEAR <= when.year <= MAX_YEAR:
+        raise ShellError(f"keep the clock between the years {MIN_YEAR} and {MAX_YEAR}")
     if when.tzinfo is None:
         try:
             zone = check_timezone(parts[1] if len(parts) == 2 else default_zone)
@@ -185,6 +186,8 @@ class Shell:
     def _advance(self, delta: timedelta) -> None:
         if delta > timedelta(days=3660):
             raise ShellError("that is more than ten years; advance in smaller steps")
+        if (self.clock.now() + delta).year > MAX_YEAR:
+            raise ShellError(f"keep the clock between the years {MIN_YEAR} and {MAX_YEAR}")
         self.clock.advance(delta)
         self._say(self.clock_line())
 

@@ -27,6 +27,7 @@ from commands.framework import (
     Registry,
     Role,
     RoomKind,
+    UsageError,
     WrongRoom,
 )
 from commands.messages import Incoming, Outgoing, Target
@@ -118,9 +119,13 @@ class Dispatcher:
         a DM everything is, and a prefix out of habit is tolerated.
         """
         text = incoming.text.strip()
-        if text.startswith(self.prefix):
-            return text[len(self.prefix) :].strip()
-        return text if incoming.room is RoomKind.DM else None
+        if incoming.room is RoomKind.DM:
+            return text[len(self.prefix) :].strip() if text.startswith(self.prefix) else text
+        if not text.startswith(self.prefix):
+            return None
+        text = text[len(self.prefix) :].strip()
+        # "!!! great news" or a lone "!" is chat, not a command.
+        return text if text[:1].isalpha() else None
 
     async def handle(self, incoming: Incoming) -> Result:
         started = time.perf_counter()
@@ -150,6 +155,7 @@ class Dispatcher:
                 person = await people.find(session, incoming.sender)
                 roles = people.roles_of(incoming.sender, person, self.policy)
                 self._check_access(command, roles, incoming)
+                self._check_subcommand(command, rest, incoming)
                 args = command.parse(rest, ParseEnv(now, people.zone_of(person, self.policy)))
                 ctx = Context(
                     incoming=incoming,
@@ -228,6 +234,19 @@ class Dispatcher:
         if not command.allows_room(incoming.room):
             raise WrongRoom(
                 Msg(self._cmd(incoming, command.name), f" works only in {command.where()}; please send it there.")
+            )
+
+    def _check_subcommand(self, command: Command, rest: str, incoming: Incoming) -> None:
+        """``profile language en`` is a typo of ``profile languages``, not extra words."""
+        word = rest.split()[0].lower() if rest.split() else ""
+        if command.args or not word:
+            return
+        forms = [c.name for c in self.registry.subcommands(command.name)]
+        close = difflib.get_close_matches(f"{command.name} {word}", forms, n=1, cutoff=0.75)
+        if close:
+            raise UsageError(
+                Msg("I don't know ", code(f"{command.name} {word}"), ". Did you mean ",
+                    self._cmd(incoming, close[0]), "?")
             )
 
     def _unknown(self, incoming: Incoming, text: str) -> Msg:

@@ -48,7 +48,9 @@ def _line(ctx: Context, c: Command) -> Msg:
 
 
 def find_or_suggest(ctx: Context, name: str) -> Command:
-    name = name.strip().lstrip(ctx.prefix)
+    name = name.strip().lstrip(ctx.prefix).strip()
+    if not name:
+        raise UsageError(Msg("Send ", ctx.cmd("help"), " for the list of commands, or ", ctx.cmd("help <command>"), "."))
     cmd, matched, rest = ctx.registry.find(name)
     if cmd is not None and not rest.strip():
         return cmd

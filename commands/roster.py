@@ -18,7 +18,7 @@ COUNCIL_ROOMS = (RoomKind.COUNCIL, RoomKind.DM)
     args=[Arg("person", MatrixId()), Arg("capacity", Integer(minimum=0, maximum=100), optional=True)],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
-    examples=("mentor add @bob:example.org", "mentor add @bob:example.org 2"),
+    examples=("mentor add @zoe:example.org", "mentor add @zoe:example.org 2"),
 )
 async def add(ctx: Context, person: str, capacity: int | None) -> None:
     """Add someone to the mentors (optionally with how many mentees they take).

@@ -49,7 +49,8 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._sqlite_file = parsed.database if self.is_sqlite and parsed.database not in (None, "", ":memory:") else None
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+        # hide_parameters: errors and logs never carry what people typed.
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo, hide_parameters=True)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -184,6 +184,7 @@ class MentorRequest(SQLModel, table=True):
     closed_at: Optional[datetime] = _when(nullable=True, default=None)
 
     __table_args__ = (
+        CheckConstraint("proposed_to_id IS NULL OR proposed_to_id <> mentee_id", name="not_proposed_to_self"),
         # At most one open request per mentee, whatever races the code has.
         Index(
             "uq_mentor_request_one_open_per_mentee",
@@ -222,6 +223,7 @@ class Mentorship(SQLModel, table=True):
     end_reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
 
     __table_args__ = (
+        CheckConstraint("mentor_id <> mentee_id", name="not_self"),
         # At most one active mentorship per mentee.
         Index(
             "uq_mentorship_one_active_per_mentee",
@@ -379,6 +381,16 @@ class AnnouncementCopy(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("announcement_id", "channel", "recipient_id", name="uq_announcement_copy_target"),
+        # NULLs are distinct in a unique constraint: the copies for no one in
+        # particular (the topic, the room) need their own index.
+        Index(
+            "uq_announcement_copy_shared_target",
+            "announcement_id",
+            "channel",
+            unique=True,
+            sqlite_where=text("recipient_id IS NULL"),
+            postgresql_where=text("recipient_id IS NULL"),
+        ),
     )
 
 

@@ -81,9 +81,17 @@ def test_data_survives_between_runs_and_the_demo_is_seeded_once(tmp_path):
 
 
 def test_shell_directives_with_mistakes_are_explained(tmp_path):
-    stdin = "% now tomorrow\n% advance soon\n% teleport\nnowhere @x:example.org> hi\n% as bob\n"
+    stdin = (
+        "% now tomorrow\n% advance soon\n% teleport\nnowhere @x:example.org> hi\n% as bob\n"
+        "% now 0001-01-01T00:00 Etc/GMT-14\n% now 9000-12-31T23:00 UTC\n% advance 2d\n@ana> help\n"
+        "@ana:example.org> profile name Still Here\n"
+    )
     result = mentorbot("shell", cwd=tmp_path, stdin=stdin)
     assert result.returncode == 0
+    assert "line 6: keep the clock between the years 1971 and 9000" in result.stderr
+    assert "line 8: keep the clock between the years 1971 and 9000" in result.stderr
+    assert "line 9: '@ana' is not a Matrix ID" in result.stderr
+    assert "I'll call you Still Here" in result.stdout  # the script went on
     assert "line 1: 'tomorrow' is not a date and time; write it like 2027-03-01T09:00" in result.stderr
     assert "line 2: 'soon' is not a duration" in result.stderr
     assert "line 3: unknown directive %teleport" in result.stderr

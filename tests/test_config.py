@@ -142,3 +142,38 @@ def test_without_discourse_the_summary_says_what_that_means(tmp_path):
     path = write(tmp_path, '[program]\nname = "x"\n')
     summary = "\n".join(config.summary(config.load(str(path), env={})))
     assert "[discourse] not configured: announcements reach Matrix only and the Discourse relay is off" in summary
+
+
+def test_a_mistyped_secret_is_never_echoed(tmp_path):
+    path = write(tmp_path, '[matrix]\npassword = 123456789\n[discourse]\napi_key = ["sk-live-SECRET"]\n')
+    text = "\n".join(problems(path))
+    assert "123456789" not in text and "sk-live-SECRET" not in text
+    assert "[matrix] password: wrong type: expected a string" in text
+
+
+def test_database_urls_are_checked_without_showing_the_password(tmp_path):
+    cases = {
+        "postgres//bot:s3cret@db/x": "bad database URL",
+        "sqlite:///x.db": "unsupported database URL 'sqlite:///x.db': use sqlite+aiosqlite:///mentorbot.db",
+        "mysql+aiomysql://bot:s3cret@db/x": "unsupported database URL 'mysql+aiomysql://bot:******@db/x'",
+        "sqlite+aiosqlite://": "name the file",
+    }
+    for url, message in cases.items():
+        found = problems(write(tmp_path, f'[storage]\nurl = "{url}"\n'))
+        assert len(found) == 1 and "[storage] url: " in found[0] and message in found[0], found
+        assert "s3cret" not in found[0]
+
+
+def test_rules_between_keys(tmp_path):
+    path = write(
+        tmp_path,
+        '[program]\ndefault_capacity = 4\nmax_group_size = 2\n'
+        '[discourse]\nurl = "https://f.example.org"\napi_username = "b"\napi_key = "k"\n'
+        'announcements_category = 5\nrelay_category = 5\n'
+        '[matrix]\nhomeserver = "https://m.example.org"\nuser_id = "@b:example.org"\npassword = "p"\n'
+        'mentors_room = "#m:example.org"\ncommand_prefix = "@"\n',
+    )
+    text = "\n".join(problems(path))
+    assert "[program] default_capacity: 4 is more than max_group_size (2)" in text
+    assert "[discourse] relay_category: must differ from announcements_category" in text
+    assert "[matrix] command_prefix: bad prefix '@'" in text

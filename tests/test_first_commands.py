@@ -21,7 +21,7 @@ async def test_help_for_one_command_explains_it(demo_bot):
     text = await demo_bot.reply(ANA, "help mentor add")
     assert "Usage: `mentor add <person> [capacity]`" in text
     assert "Who: council members (not you, for now). Where: the council room or a direct message with me." in text
-    assert "Examples: `mentor add @bob:example.org`" in text
+    assert "Examples: `mentor add @zoe:example.org`" in text
     assert "There is no command `flyy`" in await demo_bot.reply(ANA, "help flyy")
     assert "`mentor` has these forms: `mentor add`, `mentor remove`" in await demo_bot.reply(ANA, "help mentor")
 

@@ -52,16 +52,21 @@ async def test_every_role_and_room_gets_what_the_declaration_says(demo_bot, comm
             assert result.messages[0].target.room is room
 
 
-@pytest.mark.parametrize("command", REGISTRY.commands, ids=lambda c: c.name)
-async def test_every_example_in_help_is_accepted(demo_bot, command):
-    assert command.examples, f"{command.name} has no example in its help"
+EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
+
+
+def test_every_command_has_an_example():
+    assert [c.name for c in REGISTRY.commands if not c.examples] == []
+
+
+@pytest.mark.parametrize("command,example", EXAMPLES, ids=[e for _, e in EXAMPLES])
+async def test_every_example_in_help_works(demo_bot, command, example):
     sender = PEOPLE["council"] if Role.COUNCIL in command.roles else (
         PEOPLE["mentor"] if Role.MENTOR in command.roles else PEOPLE["mentee"]
     )
     room = RoomKind.DM if RoomKind.DM in command.rooms else sorted(command.rooms)[0]
-    for example in command.examples:
-        result = await demo_bot.send(sender, typed(example, room), room)
-        assert result.outcome in ("ok", "refused"), (example, [m.msg.plain() for m in result.messages])
+    result = await demo_bot.send(sender, typed(example, room), room)
+    assert result.outcome == "ok", (example, [m.msg.plain() for m in result.messages])
 
 
 @pytest.mark.parametrize(

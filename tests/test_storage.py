@@ -41,6 +41,40 @@ async def test_migrations_take_an_empty_database_to_head_and_match_the_models(db
     assert {t.name for t in metadata.sorted_tables} <= tables
 
 
+def _constraints(conn) -> dict:
+    """CHECK constraints and indexes (with their WHERE) of every table, as the database has them."""
+    found = inspect(conn)
+
+    def where(options: dict) -> str:
+        return " ".join(str(v) for v in options.values())
+
+    return {
+        table: (
+            sorted((c["name"], " ".join(c["sqltext"].split())) for c in found.get_check_constraints(table)),
+            sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]), where(i.get("dialect_options", {})))
+                for i in found.get_indexes(table)
+            ),
+        )
+        for table in found.get_table_names()
+        if table != "alembic_version"
+    }
+
+
+async def test_migrations_build_the_same_constraints_as_the_models(db, tmp_path):
+    # compare_metadata does not see CHECK constraints or partial-index conditions.
+    await db.upgrade()
+    fresh = Database(f"sqlite+aiosqlite:///{tmp_path / 'from-models.db'}")
+    async with fresh.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        from_models = await conn.run_sync(_constraints)
+    await fresh.close()
+    async with db.engine.connect() as conn:
+        from_migrations = await conn.run_sync(_constraints)
+    assert from_migrations == from_models
+    assert ("ck_mentorship_not_self", "mentor_id <> mentee_id") in from_models["mentorship"][0]
+
+
 async def test_upgrading_twice_is_harmless_and_keeps_data(db):
     await db.upgrade()
     async with db.session() as s:
@@ -104,6 +138,11 @@ async def test_foreign_keys_states_and_scales_are_checked(db):
         s.add(SessionRecord(mentorship_id=1, author_id=bob, kind=SessionKind.REGULAR, held_at=START,
                             outcome="ok", progress_now=11))
         with pytest.raises(IntegrityError):
+            await s.commit()
+        await s.rollback()
+        s.add(Mentorship(mentee_id=bob, mentor_id=bob, started_at=START, commitment_ends_at=START,
+                         state=MentorshipState.ENDED))
+        with pytest.raises(IntegrityError):  # nobody mentors themselves
             await s.commit()
 
 

@@ -65,6 +65,8 @@ async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
     row = await session.get(OutboxMessage, row_id)
     row.sent_at = now
     row.attempts += 1
+    # Once sent, the text has no reason to stay: DMs may carry confidential records.
+    row.body = row.html = row.mentions = ""
     await session.commit()
 
 
