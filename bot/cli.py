@@ -12,7 +12,7 @@ from bot.config import ConfigError, Settings
 
 log = logging.getLogger("mentorbot")
 
-EXIT_OK, EXIT_CONFIG, EXIT_UNAVAILABLE = 0, 1, 2
+EXIT_OK, EXIT_CONFIG = 0, 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,12 +115,31 @@ def run(path: str | None) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    print(
-        "mentorbot: this version cannot connect to Matrix yet: the Matrix transport is not part of it. "
-        "The configuration is valid; meanwhile `mentorbot shell` serves every command in this terminal.",
-        file=sys.stderr,
-    )
-    return EXIT_UNAVAILABLE
+    return asyncio.run(serve(settings))
+
+
+async def serve(settings: Settings) -> int:
+    """Run the Matrix bot until SIGTERM or SIGINT, then shut down cleanly."""
+    import signal
+
+    from bot.matrix import FatalMatrixError, MatrixBot
+
+    try:
+        bot = MatrixBot(settings)
+    except FatalMatrixError as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    await open_database(bot.runtime.db)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, bot.stop)
+    try:
+        await bot.run()
+    except FatalMatrixError as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    log.info("stopped cleanly")
+    return EXIT_OK
 
 
 async def db_upgrade(settings: Settings) -> int:

@@ -10,6 +10,7 @@ from commands import build_registry
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
 from commands.messages import Incoming, Outbox, SendFailed
+from commands.text import Msg
 from commands.services import outbox as stored
 from storage.db import Database
 
@@ -19,8 +20,12 @@ log = logging.getLogger(__name__)
 class Runtime:
     """The bot's core, independent of how messages arrive and leave."""
 
-    def __init__(self, settings: Settings, clock: Clock, outbox: Outbox) -> None:
+    def __init__(self, settings: Settings, clock: Clock, outbox: Outbox, *, deliver_inline: bool = True) -> None:
         self.settings = settings
+        # Inline: each message's answers are sent before the next message is read
+        # (the shell, tests). Otherwise a background worker sends them (Matrix).
+        self.deliver_inline = deliver_inline
+        self._wake = asyncio.Event()
         self.clock = clock
         self.outbox = outbox
         self.db = Database(settings.storage.url)
@@ -36,9 +41,35 @@ class Runtime:
     async def handle(self, incoming: Incoming) -> Result:
         """Run one message through the dispatcher, then deliver what it decided to send."""
         result = await self.dispatcher.handle(incoming)
-        if result.messages:
-            await self.deliver()
+        await self._after(result)
         return result
+
+    async def notice(self, incoming: Incoming, msg: Msg) -> Result:
+        """Answer, once, a message that is not a command (one the transport could not read)."""
+        result = await self.dispatcher.notice(incoming, msg)
+        await self._after(result)
+        return result
+
+    async def _after(self, result: Result) -> None:
+        if not result.messages:
+            return
+        if self.deliver_inline:
+            await self.deliver()
+        else:
+            self._wake.set()
+
+    async def delivery_worker(self, stopping: asyncio.Event) -> None:
+        """Send stored messages as they come; while the transport is down, retry with backoff."""
+        backoff = 1.0
+        while not stopping.is_set():
+            self._wake.clear()
+            if await self.deliver():
+                backoff = 1.0
+                await _wait_any(self._wake, stopping)
+            else:
+                await _wait_any(stopping, timeout=backoff)
+                backoff = min(backoff * 2, 60.0)
+        await self.deliver()  # what the last commands decided, before closing
 
     async def deliver(self) -> bool:
         """Send every stored message not sent yet, oldest first.
@@ -68,3 +99,12 @@ class Runtime:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+async def _wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

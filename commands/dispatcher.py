@@ -184,6 +184,10 @@ class Dispatcher:
         except Exception:
             return await self._failed(incoming, now, command)
 
+    async def notice(self, incoming: Incoming, msg: Msg) -> Result:
+        """Answer a message that is not a command (one the transport could not read), once."""
+        return await self._answer(incoming, self.clock.now(), ("notice", msg))
+
     async def _failed(self, incoming: Incoming, now: datetime, command: Command) -> Result:
         log.exception("command %s failed", command.name)
         apology = Msg(

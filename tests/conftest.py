@@ -106,3 +106,16 @@ async def demo_bot(bot):
 
     assert await demo.seed(bot.db, bot.clock.now())
     return bot
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory):
+    """One real Synapse for the whole run; tests keep apart by using their own users and rooms."""
+    from tests.synapse import Synapse
+
+    server = Synapse(tmp_path_factory.mktemp("synapse"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,573 @@
+"""The Matrix transport: the same commands as the shell, on a real homeserver.
+
+What it guarantees, and how:
+- No command is lost: the sync token is stored only after every event of a
+  sync was handled, and a sync that says its timeline is ``limited`` is
+  completed with /messages back to the previous token.
+- No command is answered twice: every answered event id is recorded with the
+  answer (see ``commands.services.outbox``), so replays and overlaps are dropped.
+- Nothing from before the bot joined a room is acted on.
+- Replies are stored before they are sent; a worker sends them in order with a
+  stable transaction id, waiting out rate limits and outages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import os
+import re
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    JoinError,
+    LocalProtocolError,
+    MegolmEvent,
+    MessageDirection,
+    RoomCreateError,
+    RoomGetStateError,
+    RoomMemberEvent,
+    RoomMessagesError,
+    RoomMessageText,
+    RoomPreset,
+    RoomResolveAliasError,
+    RoomSendError,
+    RoomUpgradeEvent,
+    SyncError,
+    SyncResponse,
+    WhoamiError,
+)
+from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from commands.clock import Clock, SystemClock
+from commands.framework import RoomKind
+from commands.messages import Incoming, Rendered, SendFailed, Target
+from commands.services import membership, people
+from commands.text import Msg, code
+from storage.models import BotState
+
+log = logging.getLogger("mentorbot.matrix")
+
+SYNC_TIMEOUT_MS = 30_000
+# Up to 100 new events per room in one sync; more than that is fetched with /messages.
+SYNC_FILTER = {
+    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}},
+    "presence": {"types": []},
+}
+TOKEN_KEY = "matrix.next_batch"
+ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
+PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
+MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*?</a>', re.I | re.S)
+
+
+class FatalMatrixError(Exception):
+    """The bot cannot run: bad credentials, a refused login. The message says what to do."""
+
+
+def server_of(user_id: str) -> str:
+    return user_id.split(":", 1)[1]
+
+
+def command_text(event: RoomMessageText) -> str:
+    """What the person typed, with pills turned back into Matrix IDs and reply quotes removed."""
+    formatted = getattr(event, "formatted_body", None) or ""
+    if formatted and MATRIX_TO_USER.search(formatted):
+        text = MATRIX_TO_USER.sub(lambda m: m.group(1), formatted)
+        text = re.sub(r"<mx-reply>.*?</mx-reply>", "", text, flags=re.S)
+        text = re.sub(r"<br\s*/?>", "\n", text)
+        return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+    body = event.body or ""
+    if body.startswith("> "):  # the quoted fallback of a reply
+        body = body.split("\n\n", 1)[1] if "\n\n" in body else ""
+    return body.strip()
+
+
+class MatrixBot:
+    """Logs in, syncs, hands messages to the runtime, and implements its outbox."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        if settings.matrix is None:
+            raise FatalMatrixError("the configuration has no [matrix] section")
+        self.settings = settings
+        self.cfg = settings.matrix
+        if self.cfg.encryption and not self.cfg.store_path:
+            # matrix-nio would otherwise send plaintext into encrypted rooms.
+            raise FatalMatrixError("encryption needs [matrix] store_path, where the keys are kept")
+        self.store = Path(self.cfg.store_path) if self.cfg.store_path else None
+        self.runtime = Runtime(settings, clock or SystemClock(), self, deliver_inline=False)
+        self.allowed_servers = set(self.cfg.allowed_servers) or {server_of(self.cfg.user_id)}
+        self.client: AsyncClient | None = None
+        self.rooms: dict[RoomKind, str] = {}  # configured room kind -> room id
+        self.since: str | None = None
+        self.stopping = asyncio.Event()
+        self.ready = asyncio.Event()  # joined and syncing
+        self._synced = asyncio.Condition()
+        self._dm_rooms: dict[str, str] = {}  # user id -> DM room id
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        """Serve until ``stop()``; returns after a clean shutdown."""
+        await self.runtime.start()
+        worker: asyncio.Task | None = None
+        try:
+            await self._login()
+            await self._join_configured_rooms()
+            self.since = await self._state(TOKEN_KEY)
+            if self.since is None:
+                await self._first_sync()
+            await self._reconcile_roster()
+            worker = asyncio.create_task(self.runtime.delivery_worker(self.stopping))
+            self.ready.set()
+            log.info("joined and syncing as %s", self.cfg.user_id)
+            await self._sync_loop()
+        finally:
+            self.stopping.set()
+            if worker is not None:
+                with suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(worker, timeout=10)
+            if self.client is not None:
+                await self.client.close()
+            await self.runtime.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    # ------------------------------------------------------------------ login
+
+    async def _login(self) -> None:
+        cfg = self.cfg
+        client_config = AsyncClientConfig(
+            encryption_enabled=cfg.encryption,
+            store_sync_tokens=False,  # the sync token lives in our database
+            max_timeout_retry_wait_time=15,
+            request_timeout=60,
+        )
+        store_path = ""
+        if self.store is not None:
+            self.store.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.store, 0o700)
+            store_path = str(self.store)
+        saved = self._load_credentials()
+        self.client = AsyncClient(cfg.homeserver, cfg.user_id, store_path=store_path, config=client_config)
+        if saved and await self._restore(saved["device_id"], saved["access_token"]):
+            log.info("restored device %s", saved["device_id"])
+        elif cfg.access_token:
+            self.client.access_token = cfg.access_token
+            who = await self.client.whoami()
+            if isinstance(who, WhoamiError):
+                raise FatalMatrixError(f"the access token was refused: {who.message}")
+            if who.user_id != cfg.user_id:
+                raise FatalMatrixError(f"the access token belongs to {who.user_id}, not {cfg.user_id}")
+            if not await self._restore(who.device_id, cfg.access_token):
+                raise FatalMatrixError("the access token was refused")
+            self._save_credentials(who.device_id, cfg.access_token)
+        else:
+            response = await self.client.login(cfg.password, device_name=cfg.device_name)
+            if not hasattr(response, "access_token"):
+                raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}")
+            self._save_credentials(response.device_id, response.access_token)
+            log.info("logged in with a new device %s", response.device_id)
+        if self.client.olm and self.client.should_upload_keys:
+            await self.client.keys_upload()
+
+    async def _restore(self, device_id: str, token: str) -> bool:
+        assert self.client is not None
+        self.client.restore_login(self.cfg.user_id, device_id, token)
+        who = await self.client.whoami()
+        return not isinstance(who, WhoamiError)
+
+    def _credentials_path(self) -> Path | None:
+        return self.store / "credentials.json" if self.store is not None else None
+
+    def _load_credentials(self) -> dict[str, str] | None:
+        path = self._credentials_path()
+        if path is None or not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            log.warning("ignoring an unreadable %s", path)
+            return None
+        if data.get("user_id") != self.cfg.user_id or data.get("homeserver") != self.cfg.homeserver:
+            return None
+        return data
+
+    def _save_credentials(self, device_id: str, token: str) -> None:
+        path = self._credentials_path()
+        if path is None:
+            return
+        data = {"homeserver": self.cfg.homeserver, "user_id": self.cfg.user_id,
+                "device_id": device_id, "access_token": token}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+
+    # ------------------------------------------------------------------ rooms
+
+    async def _join_configured_rooms(self) -> None:
+        for kind, ref in ((RoomKind.MENTORS, self.cfg.mentors_room), (RoomKind.COUNCIL, self.cfg.council_room)):
+            if not ref:
+                continue
+            room_id = await self._state(ROOM_KEY.format(kind.value)) or await self._resolve(ref)
+            if room_id is None:
+                continue
+            self.rooms[kind] = room_id
+            joined = await self.client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.error(
+                    "cannot join the %s room %s (%s): invite %s to it; the bot joins when invited",
+                    kind.value, ref, joined.message, self.cfg.user_id,
+                )
+
+    async def _resolve(self, ref: str) -> str | None:
+        if ref.startswith("!"):
+            return ref
+        resolved = await self.client.room_resolve_alias(ref)
+        if isinstance(resolved, RoomResolveAliasError):
+            log.error("the room alias %s does not resolve: %s", ref, resolved.message)
+            return None
+        return resolved.room_id
+
+    def room_kind(self, room_id: str) -> RoomKind:
+        for kind, configured in self.rooms.items():
+            if configured == room_id:
+                return kind
+        room = self.client.rooms.get(room_id) if self.client else None
+        if room is not None and room.joined_count <= 2:
+            return RoomKind.DM
+        return RoomKind.OTHER
+
+    async def _reconcile_roster(self) -> None:
+        for kind, room_id in self.rooms.items():
+            state = await self.client.room_get_state(room_id)
+            if isinstance(state, RoomGetStateError):
+                log.warning("cannot read the members of the %s room: %s", kind.value, state.message)
+                continue
+            joined, departed = set(), set()
+            for event in state.events:
+                if event.get("type") != "m.room.member" or event.get("state_key") == self.cfg.user_id:
+                    continue
+                value = event.get("content", {}).get("membership")
+                if value == "join":
+                    joined.add(event["state_key"])
+                elif value in ("leave", "ban"):
+                    departed.add(event["state_key"])
+            now = self.runtime.clock.now()
+            async with self.runtime.db.session() as session:
+                await membership.reconcile(session, kind, joined, departed, now, self.settings.program)
+                await session.commit()
+
+    # ------------------------------------------------------------------ sync
+
+    async def _first_sync(self) -> None:
+        """The first sync of a new bot: note where now is, act on none of the history."""
+        response = await self.client.sync(timeout=0, sync_filter=SYNC_FILTER, full_state=True)
+        if isinstance(response, SyncError):
+            raise FatalMatrixError(f"the first sync failed: {response.message}")
+        for room_id, info in response.rooms.invite.items():
+            await self._on_invite(room_id, info)
+        await self._crypto_housekeeping()
+        await self._save_token(response.next_batch)
+
+    async def _sync_loop(self) -> None:
+        backoff = 1.0
+        while not self.stopping.is_set():
+            sync = asyncio.ensure_future(
+                self.client.sync(timeout=SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self.since)
+            )
+            stop = asyncio.ensure_future(self.stopping.wait())
+            done, _ = await asyncio.wait({sync, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if sync not in done:
+                sync.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await sync
+                return
+            try:
+                response = sync.result()
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive any fault
+                response = None
+                log.warning("sync failed: %s", exc)
+            if not isinstance(response, SyncResponse):
+                if isinstance(response, SyncError) and response.status_code == "M_UNKNOWN_TOKEN":
+                    raise FatalMatrixError("the homeserver no longer accepts the bot's access token; log in again")
+                log.warning("sync failed (%s); retrying in %.0f s", getattr(response, "message", response), backoff)
+                await _sleep_unless(self.stopping, backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            backoff = 1.0
+            try:
+                await self._process(response)
+            except GapError as exc:
+                # The token is not saved: the next sync starts from the same place,
+                # and what was already answered is recognised by its event id.
+                log.warning("could not fetch missed events (%s); syncing again", exc)
+                await _sleep_unless(self.stopping, 1)
+
+    async def _process(self, response: SyncResponse) -> None:
+        for room_id, info in response.rooms.invite.items():
+            await self._on_invite(room_id, info)
+        for room_id, info in response.rooms.join.items():
+            events = list(info.timeline.events)
+            if info.timeline.limited and self.since:
+                events = await self._fetch_gap(room_id, info.timeline.prev_batch) + events
+            for event in self._since_own_join(_unique(events)):
+                await self._on_event(room_id, event)
+        for room_id in response.rooms.leave:
+            for kind, configured in self.rooms.items():
+                if configured == room_id:
+                    log.error("the bot was removed from the %s room %s", kind.value, room_id)
+        await self._crypto_housekeeping()
+        await self._save_token(response.next_batch)
+        async with self._synced:
+            self._synced.notify_all()
+
+    async def _fetch_gap(self, room_id: str, prev_batch: str) -> list[Any]:
+        """Events a limited sync left out: from its prev_batch back to the last sync's token."""
+        collected: list[Any] = []
+        token = prev_batch
+        while True:
+            page = await self.client.room_messages(
+                room_id, start=token, end=self.since, direction=MessageDirection.back, limit=100
+            )
+            if isinstance(page, RoomMessagesError):
+                raise GapError(page.message)
+            collected.extend(page.chunk)
+            if not page.chunk or not page.end or page.end == token:
+                break
+            token = page.end
+        log.info("fetched %d missed events in %s", len(collected), room_id)
+        return list(reversed(collected))
+
+    def _since_own_join(self, events: list[Any]) -> list[Any]:
+        """Drop what came before the bot's own join: history is not for acting on."""
+        for index in range(len(events) - 1, -1, -1):
+            event = events[index]
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.cfg.user_id
+                and event.membership == "join"
+                and event.prev_membership != "join"
+            ):
+                return events[index + 1 :]
+        return events
+
+    async def _crypto_housekeeping(self) -> None:
+        client = self.client
+        if client.olm is None:
+            return
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+
+    # ------------------------------------------------------------------ events
+
+    async def _on_invite(self, room_id: str, info: Any) -> None:
+        inviter = None
+        for event in info.invite_state:
+            if isinstance(event, InviteMemberEvent) and event.state_key == self.cfg.user_id:
+                inviter = event.sender
+        configured = room_id in self.rooms.values()
+        if configured or (inviter and server_of(inviter) in self.allowed_servers):
+            joined = await self.client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.warning("could not join %s: %s", room_id, joined.message)
+            return
+        log.warning("refused an invite from %s: their server is not in allowed_servers", inviter)
+        await self.client.room_leave(room_id)
+
+    async def _on_event(self, room_id: str, event: Any) -> None:
+        if getattr(event, "sender", None) == self.cfg.user_id:
+            return
+        kind = self.room_kind(room_id)
+        if isinstance(event, RoomMemberEvent):
+            await self._on_membership(kind, event)
+        elif isinstance(event, RoomUpgradeEvent):
+            await self._on_upgrade(kind, room_id, event)
+        elif isinstance(event, RoomMessageText):
+            if kind is RoomKind.DM:
+                await self._remember_dm(event.sender, room_id)
+            incoming = Incoming(event.sender, kind, command_text(event), room_id=room_id, event_id=event.event_id)
+            await self.runtime.handle(incoming)
+        elif isinstance(event, MegolmEvent):
+            await self._on_undecryptable(kind, room_id, event)
+
+    async def _on_membership(self, kind: RoomKind, event: RoomMemberEvent) -> None:
+        if kind not in (RoomKind.MENTORS, RoomKind.COUNCIL):
+            return
+        now = self.runtime.clock.now()
+        async with self.runtime.db.session() as session:
+            if event.membership == "join" and event.prev_membership != "join":
+                await membership.joined(session, kind, event.state_key, now, self.settings.program)
+            elif event.membership in ("leave", "ban") and event.prev_membership == "join":
+                await membership.left(session, kind, event.state_key, now)
+            await session.commit()
+
+    async def _on_upgrade(self, kind: RoomKind, room_id: str, event: RoomUpgradeEvent) -> None:
+        if kind not in self.rooms or not event.replacement_room:
+            return
+        log.info("the %s room was upgraded to %s; following it", kind.value, event.replacement_room)
+        joined = await self.client.join(event.replacement_room)
+        if isinstance(joined, JoinError):
+            log.error("cannot join the upgraded %s room: %s", kind.value, joined.message)
+            return
+        self.rooms[kind] = event.replacement_room
+        await self._set_state(ROOM_KEY.format(kind.value), event.replacement_room)
+
+    async def _on_undecryptable(self, kind: RoomKind, room_id: str, event: MegolmEvent) -> None:
+        with suppress(LocalProtocolError):
+            await self.client.request_room_key(event)
+        incoming = Incoming(event.sender, kind, "", room_id=room_id, event_id=event.event_id)
+        await self.runtime.notice(
+            incoming,
+            Msg(
+                "I could not decrypt your last message: my device did not get its key. "
+                "Please send it again. If this keeps happening, make sure your client shares keys "
+                "with unverified devices, or start a new direct message with me. Send ",
+                code("help") if kind is RoomKind.DM else code(f"{self.cfg.command_prefix}help"),
+                " to see what I can do.",
+            ),
+        )
+
+    async def _remember_dm(self, user_id: str, room_id: str) -> None:
+        if self._dm_rooms.get(user_id) == room_id:
+            return
+        self._dm_rooms[user_id] = room_id
+        async with self.runtime.db.session() as session:
+            person = await people.find(session, user_id)
+            if person is not None and person.dm_room_id != room_id:
+                person.dm_room_id = room_id
+                await session.commit()
+
+    # ------------------------------------------------------------------ sending (the outbox)
+
+    async def send(self, message: Rendered, txn_id: str) -> None:
+        room_id = await self._room_for(message.target)
+        room = self.client.rooms.get(room_id)
+        if room is not None and room.encrypted and self.client.olm is None:
+            raise SendFailed("the room is encrypted but encryption is off", retry=False)
+        content: dict[str, Any] = {
+            "msgtype": "m.notice",
+            "body": message.body,
+            "format": "org.matrix.custom.html",
+            "formatted_body": message.html,
+            "m.mentions": {"user_ids": list(message.mentions)},
+        }
+        if message.reply_to and message.target.room_id == room_id:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
+        try:
+            response = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
+            )
+        except (LocalProtocolError, SendRetryError, OlmUnverifiedDeviceError) as exc:
+            raise SendFailed(f"{type(exc).__name__}: {exc}", retry=True) from None
+        if isinstance(response, RoomSendError):
+            permanent = response.status_code in PERMANENT_ERRORS
+            raise SendFailed(f"{response.status_code}: {response.message}", retry=not permanent)
+
+    async def _room_for(self, target: Target) -> str:
+        if target.room_id:
+            return target.room_id
+        if target.room in (RoomKind.MENTORS, RoomKind.COUNCIL):
+            room_id = self.rooms.get(target.room)
+            if room_id is None:
+                raise SendFailed(f"no {target.room.value} room is configured", retry=False)
+            return room_id
+        if target.user_id is None:
+            raise SendFailed("a message with no room and no person", retry=False)
+        return await self._dm_room(target.user_id)
+
+    async def _dm_room(self, user_id: str) -> str:
+        """The direct-message room with a person, opened (as Element does) if there is none."""
+        known = self._dm_rooms.get(user_id)
+        if known is None:
+            async with self.runtime.db.session() as session:
+                person = await people.find(session, user_id)
+                known = person.dm_room_id if person is not None else None
+        room = self.client.rooms.get(known) if known else None
+        if room is not None and user_id in room.users and len(room.users) <= 2:
+            return known
+        for candidate in self.client.rooms.values():
+            if set(candidate.users) == {user_id, self.cfg.user_id}:
+                await self._remember_dm(user_id, candidate.room_id)
+                return candidate.room_id
+        initial_state = []
+        if self.client.olm is not None:
+            initial_state.append(
+                {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+            )
+        created = await self.client.room_create(
+            is_direct=True, preset=RoomPreset.trusted_private_chat, invite=[user_id], initial_state=initial_state
+        )
+        if isinstance(created, RoomCreateError):
+            raise SendFailed(f"cannot open a DM with {user_id}: {created.message}", retry=True)
+        await self._remember_dm(user_id, created.room_id)
+        await self._until_synced(created.room_id)
+        return created.room_id
+
+    async def _until_synced(self, room_id: str, timeout: float = 30) -> None:
+        """Wait until a sync has brought a new room (so it is known whether it is encrypted)."""
+        async def known() -> None:
+            async with self._synced:
+                await self._synced.wait_for(lambda: room_id in self.client.rooms)
+
+        try:
+            await asyncio.wait_for(known(), timeout)
+        except asyncio.TimeoutError:
+            raise SendFailed(f"the new room {room_id} did not appear in a sync", retry=True) from None
+
+    # ------------------------------------------------------------------ stored state
+
+    async def _state(self, key: str) -> str | None:
+        async with self.runtime.db.session() as session:
+            row = await session.get(BotState, key)
+            return row.value if row else None
+
+    async def _set_state(self, key: str, value: str) -> None:
+        async with self.runtime.db.session() as session:
+            row = await session.get(BotState, key)
+            if row is None:
+                session.add(BotState(key=key, value=value))
+            else:
+                row.value = value
+            await session.commit()
+
+    async def _save_token(self, token: str) -> None:
+        await self._set_state(TOKEN_KEY, token)
+        self.since = token
+
+
+class GapError(Exception):
+    """Missed events could not be fetched."""
+
+
+def _unique(events: list[Any]) -> list[Any]:
+    seen: set[str] = set()
+    out = []
+    for event in events:
+        event_id = getattr(event, "event_id", None)
+        if event_id in seen:
+            continue
+        if event_id:
+            seen.add(event_id)
+        out.append(event)
+    return out
+
+
+async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
+    with suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)

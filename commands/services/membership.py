@@ -1,0 +1,74 @@
+"""Roles that come from room membership: the mentors room makes mentors, the council room council."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from commands.framework import RoomKind
+from commands.policy import ProgramPolicy
+from commands.services import audit, people
+
+
+async def joined(session: AsyncSession, room: RoomKind, user_id: str, now: datetime, policy: ProgramPolicy) -> None:
+    """Someone joined the mentors or the council room."""
+    person = await people.ensure(session, user_id, now)
+    if room is RoomKind.MENTORS:
+        if person.is_mentor and not person.inactive:
+            return
+        before = "inactive" if person.is_mentor else "member"
+        if not person.is_mentor:
+            person.capacity = person.capacity or policy.default_capacity
+        person.is_mentor, person.inactive = True, False
+        audit.record(session, at=now, actor=None, entity="person", entity_id=person.id,
+                     action="joined_mentors_room", from_state=before, to_state="mentor")
+    elif room is RoomKind.COUNCIL and not person.is_council:
+        person.is_council = True
+        audit.record(session, at=now, actor=None, entity="person", entity_id=person.id,
+                     action="joined_council_room", from_state="member", to_state="council")
+    person.updated_at = now
+
+
+async def left(session: AsyncSession, room: RoomKind, user_id: str, now: datetime) -> None:
+    """Someone left (or was removed from) the mentors or the council room.
+
+    A mentor who leaves with mentees still in their care stays on the roster as
+    inactive, so that their mentees can change mentor without waiting for the council.
+    """
+    person = await people.find(session, user_id)
+    if person is None:
+        return
+    if room is RoomKind.MENTORS and person.is_mentor and not person.inactive:
+        if await people.active_mentee_count(session, person.id):
+            person.inactive = True
+            to_state = "inactive"
+        else:
+            person.is_mentor = False
+            to_state = "member"
+        audit.record(session, at=now, actor=None, entity="person", entity_id=person.id,
+                     action="left_mentors_room", from_state="mentor", to_state=to_state)
+    elif room is RoomKind.COUNCIL and person.is_council:
+        person.is_council = False
+        audit.record(session, at=now, actor=None, entity="person", entity_id=person.id,
+                     action="left_council_room", from_state="council", to_state="member")
+    person.updated_at = now
+
+
+async def reconcile(
+    session: AsyncSession,
+    room: RoomKind,
+    members: set[str],
+    departed: set[str],
+    now: datetime,
+    policy: ProgramPolicy,
+) -> None:
+    """Catch up with the room's membership as it is now (at start-up, after downtime).
+
+    ``departed`` are those whose membership is leave or ban. Someone the council
+    added who has not joined yet is neither, and keeps their role.
+    """
+    for user_id in sorted(members):
+        await joined(session, room, user_id, now, policy)
+    for user_id in sorted(departed - members):
+        await left(session, room, user_id, now)
