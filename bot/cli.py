@@ -130,11 +130,20 @@ async def serve(settings: Settings) -> int:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     await open_database(bot.runtime.db)
+    running = asyncio.ensure_future(bot.run())
+
+    def on_signal() -> None:
+        bot.stop()  # finish what is in flight, deliver what is decided, close
+        if not bot.ready.is_set():
+            running.cancel()  # still connecting: nothing in flight to finish
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, bot.stop)
+        loop.add_signal_handler(sig, on_signal)
     try:
-        await bot.run()
+        await running
+    except asyncio.CancelledError:
+        log.info("stopped before connecting")
     except FatalMatrixError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -23,6 +23,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -120,6 +121,8 @@ class MatrixBot:
         await self.runtime.start()
         worker: asyncio.Task | None = None
         try:
+            if not await self._reach_homeserver():
+                return  # stopped while waiting
             await self._login()
             await self._join_configured_rooms()
             self.since = await self._state(TOKEN_KEY)
@@ -143,6 +146,25 @@ class MatrixBot:
         self.stopping.set()
 
     # ------------------------------------------------------------------ login
+
+    async def _reach_homeserver(self) -> bool:
+        """Wait, with backoff, until the homeserver answers; False if stopped meanwhile."""
+        url = self.cfg.homeserver.rstrip("/") + "/_matrix/client/versions"
+        delay = 1.0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            while not self.stopping.is_set():
+                try:
+                    async with http.get(url) as response:
+                        if response.status < 500:
+                            return True
+                        problem = f"HTTP {response.status}"
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                    problem = str(exc) or type(exc).__name__
+                log.warning("cannot reach the homeserver %s (%s); trying again in %.0f s",
+                            self.cfg.homeserver, problem, delay)
+                await _sleep_unless(self.stopping, delay)
+                delay = min(delay * 2, 30)
+        return False
 
     async def _login(self) -> None:
         cfg = self.cfg

@@ -100,6 +100,14 @@ class Person:
         assert hasattr(response, "event_id"), response
         return response.event_id
 
+    def has_joined(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is joined (not just invited) in the room, as this person sees it."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and user_id in room.users and user_id not in room.invited_users
+
+    async def until_joined(self, room_id: str, user_id: str, timeout: float = 20.0) -> None:
+        await self.wait_for(lambda _: self.has_joined(room_id, user_id), timeout)
+
     def from_user(self, user_id: str, room_id: str | None = None) -> list[Seen]:
         return [s for s in self.seen if s.sender == user_id and (room_id is None or s.room_id == room_id)]
 

@@ -132,13 +132,30 @@ def test_config_comes_from_the_environment_variable(tmp_path):
     assert result.returncode == 0 and "From the environment" in result.stdout
 
 
-def test_run_says_clearly_what_is_missing(tmp_path):
-    result = mentorbot("run", "--config", str(ROOT / "config.example.toml"), cwd=tmp_path)
-    assert result.returncode == 2
-    assert "cannot connect to Matrix yet" in result.stderr and "mentorbot shell" in result.stderr
+def test_run_needs_a_matrix_section(tmp_path):
     (tmp_path / "config.toml").write_text('[program]\nname = "x"\n')
     result = mentorbot("run", cwd=tmp_path)
     assert result.returncode == 1 and "has no [matrix] section" in result.stderr
+
+
+def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tmp_path):
+    import signal
+    import time
+
+    from tests.synapse import free_port
+
+    (tmp_path / "config.toml").write_text(
+        f'[matrix]\nhomeserver = "http://127.0.0.1:{free_port()}"\nuser_id = "@bot:example.org"\n'
+        'password = "secret-password-123"\nmentors_room = "#mentors:example.org"\nstore_path = "store"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
+    process = subprocess.Popen([MENTORBOT, "run"], cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(2.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "cannot reach the homeserver http://127.0.0.1:" in stderr and "trying again in" in stderr
+    assert "secret-password-123" not in stderr and "Traceback" not in stderr
 
 
 def test_db_upgrade_migrates_once(tmp_path):

@@ -35,7 +35,7 @@ async def world(synapse, tmp_path):
     ana = await person(synapse, "ana", tmp_path, encrypted=True)
     mentors_room = await cy.room(bot.user_id, bob.user_id, name="mentors")
     council_room = await cy.room(bot.user_id, name="council")
-    await bob.wait_for(lambda _: mentors_room in bob.client.rooms)
+    await bob.until_joined(mentors_room, bob.user_id)
     settings = bot_settings(synapse, bot, tmp_path, mentors_room=mentors_room, council_room=council_room,
                             council=[cy.user_id])
     running = RunningBot(settings)
@@ -47,6 +47,17 @@ async def world(synapse, tmp_path):
         await running.stop()
         for p in (cy, bob, ana):
             await p.stop()
+
+
+async def open_dm(someone: Person, bot_id: str, *, encrypted: bool = False) -> str:
+    room = await someone.dm(bot_id, encrypted=encrypted)
+    await someone.until_joined(room, bot_id)
+    return room
+
+
+def raw_event(synapse: Synapse, someone: Person, room: str, event_id: str) -> dict:
+    return synapse._request("GET", f"/_matrix/client/v3/rooms/{room}/event/{event_id}",
+                            token=someone.account.access_token)
 
 
 async def test_a_command_in_the_mentors_room_is_answered_there_as_a_notice(world):
@@ -65,23 +76,11 @@ async def test_a_command_in_the_mentors_room_is_answered_there_as_a_notice(world
 
 
 async def test_a_dm_needs_no_prefix(world):
-    room = await world.bob.dm(world.bot_id)
-    await world.bob.wait_for(lambda _: len(world.bob.client.rooms.get(room).users) == 2 if room in world.bob.client.rooms else False)
+    room = await open_dm(world.bob, world.bot_id)
     await world.bob.say(room, "profile name Bob <b>the builder</b>")
     [reply] = await world.bob.replies(world.bot_id, room, 1)
     assert reply.body == "Done: I'll call you Bob <b>the builder</b>."
     assert "&lt;b&gt;the builder&lt;/b&gt;" in reply.html and "<b>the builder</b>" not in reply.html
-
-
-async def open_dm(someone: Person, bot_id: str, *, encrypted: bool = False) -> str:
-    room = await someone.dm(bot_id, encrypted=encrypted)
-    await someone.wait_for(lambda _: room in someone.client.rooms and bot_id in someone.client.rooms[room].users)
-    return room
-
-
-def raw_event(synapse: Synapse, someone: Person, room: str, event_id: str) -> dict:
-    return synapse._request("GET", f"/_matrix/client/v3/rooms/{room}/event/{event_id}",
-                            token=someone.account.access_token)
 
 
 async def test_an_encrypted_dm_made_like_element_makes_them(world):
@@ -132,7 +131,7 @@ async def test_history_from_before_the_bot_joined_is_not_acted_on(world, tmp_pat
         await dana.say(room, "!help")
         await dana.say(room, "profile name Dana")
         await dana.client.room_invite(room, world.bot_id)
-        await dana.wait_for(lambda _: world.bot_id in dana.client.rooms[room].users, timeout=20)
+        await dana.until_joined(room, world.bot_id)
         await dana.say(room, "!help")
         [reply] = await dana.replies(world.bot_id, room, 1)
         await asyncio.sleep(1.5)
@@ -159,7 +158,7 @@ async def test_an_invite_from_a_server_not_allowed_is_refused(synapse, tmp_path)
 
         await eve.wait_for(refused, timeout=20)
         # The configured room was joined all the same.
-        assert bot.user_id in eve.client.rooms[mentors].users
+        await eve.until_joined(mentors, bot.user_id)
     finally:
         await running.stop()
         await eve.stop()
@@ -181,7 +180,7 @@ async def test_a_burst_of_100_commands_from_5_users_is_answered_exactly_once(wor
         for someone in crowd[1:]:
             await world.cy.client.room_invite(world.mentors_room, someone.user_id)
         for someone in crowd[1:]:
-            await someone.wait_for(lambda _, s=someone: world.mentors_room in s.client.rooms)
+            await someone.until_joined(world.mentors_room, someone.user_id)
 
         async def twenty(someone: Person) -> list[str]:
             return [await someone.say(world.mentors_room, "!mentors") for _ in range(20)]
