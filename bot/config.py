@@ -29,7 +29,8 @@ SECRET_ENV = {
 }
 
 MATRIX_ID = re.compile(r"^@[^\s:]+:[A-Za-z0-9.\-]+(:\d{1,5})?$")
-ROOM_REF = re.compile(r"^[!#][^\s:]+:[A-Za-z0-9.\-]+(:\d{1,5})?$")
+# Room IDs of room version 12 and later have no server part: !<hash>.
+ROOM_REF = re.compile(r"^(![^\s:]+(:[A-Za-z0-9.\-]+(:\d{1,5})?)?|#[^\s:]+:[A-Za-z0-9.\-]+(:\d{1,5})?)$")
 SERVER_NAME = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$")
 
 

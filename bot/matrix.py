@@ -443,12 +443,12 @@ class MatrixBot:
         if kind not in self.rooms or not event.replacement_room:
             return
         log.info("the %s room was upgraded to %s; following it", kind.value, event.replacement_room)
-        joined = await self.client.join(event.replacement_room)
-        if isinstance(joined, JoinError):
-            log.error("cannot join the upgraded %s room: %s", kind.value, joined.message)
-            return
+        # From now on that is the room; if it cannot be joined yet, its invite is accepted.
         self.rooms[kind] = event.replacement_room
         await self._set_state(ROOM_KEY.format(kind.value), event.replacement_room)
+        joined = await self.client.join(event.replacement_room)
+        if isinstance(joined, JoinError):
+            log.warning("cannot join the upgraded %s room yet (%s); waiting for an invite", kind.value, joined.message)
 
     async def _on_undecryptable(self, kind: RoomKind, room_id: str, event: MegolmEvent) -> None:
         with suppress(LocalProtocolError):
@@ -538,17 +538,22 @@ class MatrixBot:
         if isinstance(created, RoomCreateError):
             raise SendFailed(f"cannot open a DM with {user_id}: {created.message}", retry=True)
         await self._remember_dm(user_id, created.room_id)
-        await self._until_synced(created.room_id)
+        await self._until_synced(created.room_id, user_id)
         return created.room_id
 
-    async def _until_synced(self, room_id: str, timeout: float = 30) -> None:
-        """Wait until a sync has brought a new room (so it is known whether it is encrypted)."""
-        async def known() -> None:
+    async def _until_synced(self, room_id: str, invitee: str, timeout: float = 30) -> None:
+        """Wait until a sync has brought a new room's state: that it is encrypted, and who
+        is invited, so that the invitee's devices get the keys of the first message."""
+        def known() -> bool:
+            room = self.client.rooms.get(room_id)
+            return room is not None and invitee in room.users
+
+        async def synced() -> None:
             async with self._synced:
-                await self._synced.wait_for(lambda: room_id in self.client.rooms)
+                await self._synced.wait_for(known)
 
         try:
-            await asyncio.wait_for(known(), timeout)
+            await asyncio.wait_for(synced(), timeout)
         except asyncio.TimeoutError:
             raise SendFailed(f"the new room {room_id} did not appear in a sync", retry=True) from None
 

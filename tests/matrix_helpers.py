@@ -57,6 +57,8 @@ class Person:
         return self.account.user_id
 
     async def start(self) -> None:
+        if self.client.olm is not None and self.client.should_upload_keys:
+            await self.client.keys_upload()  # as a client does when it first logs in
         first = await self.client.sync(timeout=0)
         assert isinstance(first, SyncResponse), first
         self.task = asyncio.create_task(self._loop())

@@ -177,3 +177,12 @@ def test_rules_between_keys(tmp_path):
     assert "[program] default_capacity: 4 is more than max_group_size (2)" in text
     assert "[discourse] relay_category: must differ from announcements_category" in text
     assert "[matrix] command_prefix: bad prefix '@'" in text
+
+
+def test_room_ids_and_aliases(tmp_path):
+    base = '[matrix]\nhomeserver = "https://m.example.org"\nuser_id = "@b:example.org"\npassword = "p"\n'
+    for good in ("!abc:example.org", "!BJlgtxgamwHzJFClNqz5tjv8rF4ET7uQnIUDxsSkJLA", "#mentors:example.org"):
+        assert config.load(str(write(tmp_path, base + f'mentors_room = "{good}"\n')), env={}).matrix
+    for bad in ("mentors", "#mentors", "!a b:example.org"):
+        found = problems(write(tmp_path, base + f'mentors_room = "{bad}"\n'))
+        assert any("[matrix] mentors_room: bad room" in p for p in found), found

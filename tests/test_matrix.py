@@ -195,3 +195,146 @@ async def test_a_burst_of_100_commands_from_5_users_is_answered_exactly_once(wor
     finally:
         for someone in crowd[1:]:
             await someone.stop()
+
+
+async def test_roles_follow_room_membership(world, tmp_path):
+    dana = await person(world.synapse, "dana", tmp_path)
+    try:
+        dm = await open_dm(dana, world.bot_id)
+        await dana.say(dm, "mentors")
+        [refused] = await dana.replies(world.bot_id, dm, 1)
+        assert refused.body.startswith("Sorry, `mentors` is only for mentors and council members.")
+        await world.cy.client.room_invite(world.mentors_room, dana.user_id)
+        await dana.until_joined(world.mentors_room, dana.user_id)
+        await world.cy.until_joined(world.mentors_room, dana.user_id)
+        await asyncio.sleep(1)  # the bot's next sync carries the join
+        await dana.say(dm, "mentors")
+        replies = await dana.replies(world.bot_id, dm, 2)
+        assert replies[1].body.startswith("Mentors (3)")
+        await dana.client.room_leave(world.mentors_room)
+        await asyncio.sleep(1)
+        await dana.say(dm, "mentors")
+        replies = await dana.replies(world.bot_id, dm, 3)
+        assert replies[2].body.startswith("Sorry, `mentors` is only for")
+        # Council: the members of the council room, plus the configured list (Cy).
+        await world.cy.say(world.council_room, "!mentor add @zoe:localhost")
+        [done] = await world.cy.replies(world.bot_id, world.council_room, 1)
+        assert done.body.startswith("Done: @zoe:localhost is now a mentor")
+    finally:
+        await dana.stop()
+
+
+async def test_the_bot_opens_a_dm_to_notify_someone_first_and_reuses_it(world, tmp_path):
+    zoe = await person(world.synapse, "zoe", tmp_path, encrypted=True)
+    try:
+        await world.cy.say(world.council_room, f"!mentor add {zoe.user_id}")
+        await zoe.wait_for(lambda _: zoe.from_user(world.bot_id), timeout=30)
+        [welcome] = zoe.from_user(world.bot_id)
+        assert welcome.body.startswith("Welcome, you are now a mentor in Test program!")
+        room = zoe.client.rooms[welcome.room_id]
+        assert set(room.users) == {zoe.user_id, world.bot_id}
+        assert room.encrypted  # made as Element makes DMs
+        await world.cy.say(world.council_room, f"!mentor remove {zoe.user_id}")
+        await zoe.wait_for(lambda _: len(zoe.from_user(world.bot_id)) == 2, timeout=30)
+        assert {s.room_id for s in zoe.from_user(world.bot_id)} == {welcome.room_id}
+    finally:
+        await zoe.stop()
+
+
+async def test_a_message_the_bot_cannot_decrypt_gets_an_explanation(world):
+    room = await open_dm(world.bob, world.bot_id)
+    # An encrypted event whose session the bot never received.
+    bogus = {
+        "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnACgAkLmt6qF84IK++J7UDH2Za1YVchHyprqTqsg",
+        "device_id": world.bob.account.device_id, "sender_key": "IlRMeOPX2e0MurIyfWEucYBRVOEEUMrOHqn/8mLqMjA",
+        "session_id": "X3lUlvLELLYxeTx4yOVu6UDpasGEVO0Jbu+QFnm0cKQ",
+    }
+    await world.bob.client.room_send(room, "m.room.encrypted", bogus)
+    [reply] = await world.bob.replies(world.bot_id, room, 1)
+    assert reply.body.startswith("I could not decrypt your last message")
+    assert "Please send it again" in reply.body
+
+
+async def test_the_bot_follows_an_upgraded_mentors_room(world):
+    upgraded = world.synapse._request(
+        "POST", f"/_matrix/client/v3/rooms/{world.mentors_room}/upgrade", {"new_version": "10"},
+        token=world.cy.account.access_token,
+    )["replacement_room"]
+    # As Element does for a private room: invite the old room's members to the new one.
+    await world.cy.client.room_invite(upgraded, world.bot_id)
+    await world.cy.client.room_invite(upgraded, world.bob.user_id)
+    await world.cy.until_joined(upgraded, world.bot_id, timeout=30)
+    await world.bob.until_joined(upgraded, world.bob.user_id)
+    await world.bob.say(upgraded, "!mentors")
+    [reply] = await world.bob.replies(world.bot_id, upgraded, 1)
+    assert reply.body.startswith("Mentors (")
+    # After a restart it still knows where the mentors room lives now.
+    await world.running.stop()
+    await world.running.start()
+    await world.bob.say(upgraded, "!mentors")
+    await world.bob.replies(world.bot_id, upgraded, 2)
+
+
+async def test_the_bot_rides_out_a_homeserver_outage(tmp_path):
+    from tests.synapse import Synapse
+
+    server = Synapse(tmp_path / "outage-synapse")
+    server.start()
+    try:
+        bot = server.register("mentorbot")
+        bob = await person(server, "bob", tmp_path)
+        mentors = await bob.room(bot.user_id, name="mentors")
+        running = RunningBot(bot_settings(server, bot, tmp_path, mentors_room=mentors))
+        await running.start()
+        await bob.say(mentors, "!help")
+        await bob.replies(bot.user_id, mentors, 1)
+        server.stop()
+        await asyncio.sleep(5)
+        server.start()
+        await bob.say(mentors, "!help")
+        await bob.replies(bot.user_id, mentors, 2, timeout=60)
+        await running.stop()
+        await bob.stop()
+    finally:
+        server.stop()
+
+
+async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(synapse, tmp_path):
+    import os
+    import shutil
+    import signal
+    import sqlite3
+    import sys
+    from pathlib import Path
+
+    bot = synapse.register(unique("procbot"))
+    bob = await person(synapse, "bob", tmp_path)
+    mentors = await bob.room(bot.user_id, name="mentors")
+    (tmp_path / "config.toml").write_text(
+        f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\n'
+        f'mentors_room = "{mentors}"\nstore_path = "store"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
+    env["MENTORBOT_MATRIX_PASSWORD"] = bot.password
+    exe = shutil.which("mentorbot", path=str(Path(sys.executable).parent))
+    process = await asyncio.create_subprocess_exec(
+        exe, "run", "-v", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await bob.until_joined(mentors, bot.user_id, timeout=60)
+        await bob.say(mentors, "!help")
+        [reply] = await bob.replies(bot.user_id, mentors, 1, timeout=60)
+        assert reply.body.startswith("Here is what you can do.")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await bob.stop()
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "stopped cleanly" in log and "Traceback" not in log
+    assert bot.password not in log
+    # The device was kept, with its token readable only by the bot's user.
+    assert oct((tmp_path / "store" / "credentials.json").stat().st_mode & 0o777) == "0o600"
+    assert sqlite3.connect(tmp_path / "mentorbot.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
