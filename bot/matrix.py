@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import time
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ SYNC_FILTER = {
     "presence": {"types": []},
 }
 TOKEN_KEY = "matrix.next_batch"
+TOKEN_SAVE_SECONDS = 2.0
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*?</a>', re.I | re.S)
@@ -113,6 +115,7 @@ class MatrixBot:
         self.ready = asyncio.Event()  # joined and syncing
         self._synced = asyncio.Condition()
         self._dm_rooms: dict[str, str] = {}  # user id -> DM room id
+        self._token_saved_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -135,6 +138,9 @@ class MatrixBot:
             await self._sync_loop()
         finally:
             self.stopping.set()
+            if self.since is not None and self.client is not None:
+                with suppress(Exception):
+                    await self._save_token(self.since)
             if worker is not None:
                 with suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(worker, timeout=10)
@@ -199,6 +205,8 @@ class MatrixBot:
                 raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}")
             self._save_credentials(response.device_id, response.access_token)
             log.info("logged in with a new device %s", response.device_id)
+        if self.client.store is not None:
+            _skip_empty_saves(self.client.store)
         if self.client.olm and self.client.should_upload_keys:
             await self.client.keys_upload()
 
@@ -350,7 +358,11 @@ class MatrixBot:
                 if configured == room_id:
                     log.error("the bot was removed from the %s room %s", kind.value, room_id)
         await self._crypto_housekeeping()
-        await self._save_token(response.next_batch)
+        self.since = response.next_batch
+        # Stored at most every few seconds: after a crash the bot syncs again from a
+        # slightly older token, and what it already answered is known by event id.
+        if time.monotonic() - self._token_saved_at >= TOKEN_SAVE_SECONDS:
+            await self._save_token(response.next_batch)
         async with self._synced:
             self._synced.notify_all()
 
@@ -576,6 +588,19 @@ class MatrixBot:
     async def _save_token(self, token: str) -> None:
         await self._set_state(TOKEN_KEY, token)
         self.since = token
+        self._token_saved_at = time.monotonic()
+
+
+def _skip_empty_saves(store: Any) -> None:
+    """matrix-nio saves the set of newly encrypted rooms after every sync, even when it is
+    empty: a committed (and fsynced) transaction each time, on the event loop. Skip those."""
+    save = store.save_encrypted_rooms
+
+    def save_if_any(rooms):
+        if rooms:
+            save(rooms)
+
+    store.save_encrypted_rooms = save_if_any
 
 
 class GapError(Exception):

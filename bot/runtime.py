@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 
 from bot.config import Settings
 from commands import build_registry
@@ -13,6 +14,7 @@ from commands.messages import Incoming, Outbox, SendFailed
 from commands.text import Msg
 from commands.services import outbox as stored
 from storage.db import Database
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,11 @@ class Runtime:
         prefix = settings.matrix.command_prefix if settings.matrix else "!"
         self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix)
         self._delivering = asyncio.Lock()
+        # Rows just stored by this process, handed over without reading them back;
+        # the table is scanned at start and after a failed send, for anything else.
+        self._fresh: list[OutboxMessage] = []
+        self._scan = True
+        self._sent: deque[int] = deque(maxlen=10_000)
 
     async def start(self) -> None:
         """Upgrade the database schema; safe to call on every start."""
@@ -53,6 +60,7 @@ class Runtime:
     async def _after(self, result: Result) -> None:
         if not result.messages:
             return
+        self._fresh.extend(result.stored)
         if self.deliver_inline:
             await self.deliver()
         else:
@@ -79,23 +87,37 @@ class Runtime:
         """
         async with self._delivering:
             while True:
-                async with self.db.session() as session:
-                    rows = await stored.pending(session)
+                rows = await self._next_rows()
                 if not rows:
                     return True
                 for row in rows:
+                    if row.id in self._sent:
+                        continue
                     try:
                         await self.outbox.send(stored.rendered(row), row.txn_id)
                     except SendFailed as exc:
                         async with self.db.session() as session:
                             await stored.mark_failed(session, row.id, str(exc), give_up=not exc.retry)
                         if exc.retry:
+                            self._scan = True
                             log.warning("delivery paused: %s", exc)
                             return False
                         log.error("message %s to a %s room dropped: %s", row.id, row.room_kind, exc)
                         continue
+                    self._sent.append(row.id)
                     async with self.db.session() as session:
                         await stored.mark_sent(session, row.id, self.clock.now())
+
+    async def _next_rows(self) -> list[OutboxMessage]:
+        if self._scan:
+            self._fresh.clear()  # everything they hold is in the table too
+            async with self.db.session() as session:
+                rows = await stored.pending(session)
+            self._scan = len(rows) == stored.PAGE
+            return rows
+        rows = sorted(self._fresh, key=lambda r: r.id)
+        self._fresh.clear()
+        return rows
 
     async def close(self) -> None:
         await self.db.close()

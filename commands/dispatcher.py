@@ -35,7 +35,7 @@ from commands.policy import ProgramPolicy
 from commands.services import outbox, people
 from commands.text import Msg, code, join
 from storage.db import Database
-from storage.models import Person
+from storage.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class Result:
     outcome: str  # ok, ignored, duplicate, unknown, usage, denied, wrong_room, refused, failed, too_long
     messages: list[Outgoing]
     command: str | None = None
+    stored: list[OutboxMessage] = field(default_factory=list)  # the messages as stored, to deliver
 
 
 class Dispatcher:
@@ -150,8 +151,7 @@ class Dispatcher:
             return await self._answer(incoming, now, self._early_answer(incoming, text))
         try:
             async with self.db.session() as session:
-                if await outbox.already_handled(session, incoming.event_id):
-                    return Result("duplicate", [], command.name)
+                # A replayed event is caught by the handled_event primary key at commit.
                 person = await people.find(session, incoming.sender)
                 roles = people.roles_of(incoming.sender, person, self.policy)
                 self._check_access(command, roles, incoming)
@@ -171,9 +171,9 @@ class Dispatcher:
                 await command.handler(ctx, **args)
                 # The answer is stored with what the command did: both or neither.
                 outbox.mark_handled(session, incoming, now)
-                outbox.queue(session, ctx.outbox, now)
+                rows = outbox.queue(session, ctx.outbox, now)
                 await session.commit()
-                return Result("ok", ctx.outbox, command.name)
+                return Result("ok", ctx.outbox, command.name, rows)
         except CommandError as exc:
             return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
         except IntegrityError:
@@ -211,11 +211,11 @@ class Dispatcher:
                 if await outbox.already_handled(session, incoming.event_id):
                     return Result("duplicate", [], command)
                 outbox.mark_handled(session, incoming, now)
-                outbox.queue(session, messages, now)
+                rows = outbox.queue(session, messages, now)
                 await session.commit()
         except IntegrityError:
             return Result("duplicate", [], command)
-        return Result(outcome, messages, command)
+        return Result(outcome, messages, command, rows)
 
     def _early_answer(self, incoming: Incoming, text: str) -> tuple[str, Msg]:
         if not text:

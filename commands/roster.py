@@ -6,7 +6,8 @@ from commands.dispatcher import Context
 from commands.framework import Arg, CommandError, Integer, MatrixId, Role, RoomKind, Router
 from commands.messages import Target
 from commands.services import audit, people
-from commands.text import Msg, bold, code, lines, mention
+from commands import text
+from commands.text import Msg, bold, code, lines
 
 router = Router("roster", "Mentor roster")
 
@@ -30,7 +31,7 @@ async def add(ctx: Context, person: str, capacity: int | None) -> None:
     if capacity is not None and capacity > limit:
         raise CommandError(f"The program allows at most {limit} mentees per mentor. Choose {limit} or fewer.")
     mentor = await people.ensure(ctx.session, person, ctx.now)
-    who = mention(mentor.matrix_id, people.name_of(mentor))
+    who = text.person(mentor.matrix_id, people.name_of(mentor))
     if mentor.is_mentor:
         if capacity is not None and capacity != mentor.capacity:
             raise CommandError(
@@ -67,8 +68,8 @@ async def remove(ctx: Context, person: str) -> None:
     """Take someone off the mentors. They must have no active mentees left."""
     mentor = await people.find(ctx.session, person)
     if mentor is None or not mentor.is_mentor:
-        raise CommandError(Msg(mention(person), " is not a mentor. Send ", ctx.cmd("mentors"), " to see the roster."))
-    who = mention(mentor.matrix_id, people.name_of(mentor))
+        raise CommandError(Msg(text.person(person), " is not a mentor. Send ", ctx.cmd("mentors"), " to see the roster."))
+    who = text.person(mentor.matrix_id, people.name_of(mentor))
     load = await people.active_mentee_count(ctx.session, mentor.id)
     if load:
         raise CommandError(
@@ -107,5 +108,5 @@ async def roster(ctx: Context) -> None:
             state = ", inactive"
         elif m.away_until and m.away_until > ctx.now:
             state = f", away until {m.away_until.astimezone(ctx.zone):%Y-%m-%d}"
-        rows.append(Msg("• ", mention(m.matrix_id, people.name_of(m)), f": {loads.get(m.id, 0)} of {m.capacity}{state}"))
+        rows.append(Msg("• ", text.person(m.matrix_id, people.name_of(m)), f": {loads.get(m.id, 0)} of {m.capacity}{state}"))
     ctx.reply(lines(Msg(bold(f"Mentors ({len(mentors)})"), ", with their mentees now of their capacity:"), *rows))

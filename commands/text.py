@@ -19,6 +19,7 @@ class Node:
     kind: str  # bold, code, mention, link, item
     value: str | Msg
     extra: str = ""
+    notify: bool = False  # a mention that pings the person
 
 
 class Msg:
@@ -60,12 +61,12 @@ class Msg:
         return out.replace("\n", "<br>\n")
 
     def mentions(self) -> list[str]:
-        """Matrix IDs mentioned in this message, in order, without repeats."""
+        """Matrix IDs this message pings (``mention``, not ``person``), in order, without repeats."""
         seen: list[str] = []
         for p in self.parts:
             if isinstance(p, Node):
                 inner = p.value.mentions() if isinstance(p.value, Msg) else []
-                ids = [p.value] if p.kind == "mention" else inner
+                ids = [p.value] if p.kind == "mention" and p.notify else inner
                 seen.extend(i for i in ids if i not in seen)
         return seen
 
@@ -113,7 +114,12 @@ def code(text: str) -> Node:
 
 
 def mention(matrix_id: str, name: str | None = None) -> Node:
-    """A person, shown by name; in Matrix a pill that notifies them."""
+    """A person the message is for: shown by name, and in Matrix a pill that notifies them."""
+    return Node("mention", matrix_id, name or "", notify=True)
+
+
+def person(matrix_id: str, name: str | None = None) -> Node:
+    """A person the message is about: shown by name and linked, without notifying them."""
     return Node("mention", matrix_id, name or "")
 
 

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import Database, head_revision
+from storage.db import HEAD_REVISION, Database, head_revision
 from storage.models import (
     MentorRequest,
     Mentorship,
@@ -73,6 +73,10 @@ async def test_migrations_build_the_same_constraints_as_the_models(db, tmp_path)
         from_migrations = await conn.run_sync(_constraints)
     assert from_migrations == from_models
     assert ("ck_mentorship_not_self", "mentor_id <> mentee_id") in from_models["mentorship"][0]
+
+
+def test_the_known_head_is_the_newest_migration():
+    assert HEAD_REVISION == head_revision()
 
 
 async def test_upgrading_twice_is_harmless_and_keeps_data(db):

@@ -1,6 +1,6 @@
 """Messages render to plain text and safe HTML."""
 
-from commands.text import Msg, bold, bullets, code, lines, link, mention
+from commands.text import Msg, bold, bullets, code, lines, link, mention, person
 
 
 def test_user_text_is_escaped_in_html_and_kept_in_plain_text():
@@ -11,10 +11,12 @@ def test_user_text_is_escaped_in_html_and_kept_in_plain_text():
     assert msg.plain() == f"You said: {typed} `{typed}` {typed}"
 
 
-def test_mentions_become_links_and_are_listed():
-    msg = Msg("Hi ", mention("@ana:example.org", 'Ana <"x">'), " and ", bold(mention("@bob:example.org")))
-    assert msg.plain() == 'Hi Ana <"x"> and @bob:example.org'
+def test_mentions_become_links_and_only_mentions_ping():
+    msg = Msg("Hi ", mention("@ana:example.org", 'Ana <"x">'), " and ", bold(mention("@bob:example.org")),
+              ", about ", person("@cy:example.org", "Cy"))
+    assert msg.plain() == 'Hi Ana <"x"> and @bob:example.org, about Cy'
     assert '<a href="https://matrix.to/#/@ana:example.org">Ana &lt;"x"&gt;</a>' in msg.html()
+    assert '<a href="https://matrix.to/#/@cy:example.org">Cy</a>' in msg.html()
     assert msg.mentions() == ["@ana:example.org", "@bob:example.org"]
 
 

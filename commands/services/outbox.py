@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,10 +27,12 @@ def mark_handled(session: AsyncSession, incoming: Incoming, now: datetime) -> No
         session.add(HandledEvent(event_id=incoming.event_id, room_id=incoming.room_id, handled_at=now))
 
 
-def queue(session: AsyncSession, messages: list[Outgoing], now: datetime) -> None:
+def queue(session: AsyncSession, messages: list[Outgoing], now: datetime) -> list[OutboxMessage]:
+    """Store messages to send; returns the rows (their ids are set once committed)."""
+    rows = []
     for message in messages:
         r = message.render()
-        session.add(
+        rows.append(
             OutboxMessage(
                 txn_id=uuid.uuid4().hex,
                 created_at=now,
@@ -42,9 +45,14 @@ def queue(session: AsyncSession, messages: list[Outgoing], now: datetime) -> Non
                 reply_to=r.reply_to,
             )
         )
+    session.add_all(rows)
+    return rows
 
 
-async def pending(session: AsyncSession, limit: int = 100) -> list[OutboxMessage]:
+PAGE = 100
+
+
+async def pending(session: AsyncSession, limit: int = PAGE) -> list[OutboxMessage]:
     result = await session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
@@ -62,11 +70,12 @@ def rendered(row: OutboxMessage) -> Rendered:
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
-    row = await session.get(OutboxMessage, row_id)
-    row.sent_at = now
-    row.attempts += 1
     # Once sent, the text has no reason to stay: DMs may carry confidential records.
-    row.body = row.html = row.mentions = ""
+    await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(sent_at=now, attempts=OutboxMessage.attempts + 1, body="", html="", mentions="")
+    )
     await session.commit()
 
 
