@@ -67,6 +67,7 @@ SYNC_FILTER = {
 }
 TOKEN_KEY = "matrix.next_batch"
 TOKEN_SAVE_SECONDS = 2.0
+MAX_BACKLOG = 50  # replies decided but not sent, before handling more events
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*?</a>', re.I | re.S)
@@ -353,6 +354,9 @@ class MatrixBot:
                 events = await self._fetch_gap(room_id, info.timeline.prev_batch) + events
             for event in self._since_own_join(_unique(events)):
                 await self._on_event(room_id, event)
+                while self.runtime.backlog() > MAX_BACKLOG and not self.stopping.is_set():
+                    # A burst: let delivery catch up rather than hold hundreds of replies in memory.
+                    await asyncio.sleep(0.05)
         for room_id in response.rooms.leave:
             for kind, configured in self.rooms.items():
                 if configured == room_id:

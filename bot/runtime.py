@@ -5,18 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from dataclasses import dataclass
 
 from bot.config import Settings
 from commands import build_registry
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
-from commands.messages import Incoming, Outbox, SendFailed
+from commands.messages import Incoming, Outbox, Rendered, SendFailed
 from commands.text import Msg
 from commands.services import outbox as stored
 from storage.db import Database
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A stored message on its way out."""
+
+    id: int
+    txn_id: str
+    message: Rendered
 
 
 class Runtime:
@@ -37,7 +46,8 @@ class Runtime:
         self._delivering = asyncio.Lock()
         # Rows just stored by this process, handed over without reading them back;
         # the table is scanned at start and after a failed send, for anything else.
-        self._fresh: list[OutboxMessage] = []
+        self._fresh: list[Pending] = []
+
         self._scan = True
         self._sent: deque[int] = deque(maxlen=10_000)
 
@@ -60,7 +70,7 @@ class Runtime:
     async def _after(self, result: Result) -> None:
         if not result.messages:
             return
-        self._fresh.extend(result.stored)
+        self._fresh.extend(Pending(r.id, r.txn_id, stored.rendered(r)) for r in result.stored)
         if self.deliver_inline:
             await self.deliver()
         else:
@@ -94,7 +104,7 @@ class Runtime:
                     if row.id in self._sent:
                         continue
                     try:
-                        await self.outbox.send(stored.rendered(row), row.txn_id)
+                        await self.outbox.send(row.message, row.txn_id)
                     except SendFailed as exc:
                         async with self.db.session() as session:
                             await stored.mark_failed(session, row.id, str(exc), give_up=not exc.retry)
@@ -102,22 +112,26 @@ class Runtime:
                             self._scan = True
                             log.warning("delivery paused: %s", exc)
                             return False
-                        log.error("message %s to a %s room dropped: %s", row.id, row.room_kind, exc)
+                        log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
                         continue
                     self._sent.append(row.id)
                     async with self.db.session() as session:
                         await stored.mark_sent(session, row.id, self.clock.now())
 
-    async def _next_rows(self) -> list[OutboxMessage]:
+    async def _next_rows(self) -> list[Pending]:
         if self._scan:
             self._fresh.clear()  # everything they hold is in the table too
             async with self.db.session() as session:
-                rows = await stored.pending(session)
+                rows = [Pending(r.id, r.txn_id, stored.rendered(r)) for r in await stored.pending(session)]
             self._scan = len(rows) == stored.PAGE
             return rows
         rows = sorted(self._fresh, key=lambda r: r.id)
         self._fresh.clear()
         return rows
+
+    def backlog(self) -> int:
+        """Messages decided in this process and not handed to the transport yet."""
+        return len(self._fresh)
 
     async def close(self) -> None:
         await self.db.close()
