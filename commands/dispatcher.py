@@ -208,12 +208,10 @@ class Dispatcher:
         messages = [Outgoing(Target.reply_to(incoming), msg, incoming.event_id)]
         try:
             async with self.db.session() as session:
-                if await outbox.already_handled(session, incoming.event_id):
-                    return Result("duplicate", [], command)
                 outbox.mark_handled(session, incoming, now)
                 rows = outbox.queue(session, messages, now)
                 await session.commit()
-        except IntegrityError:
+        except IntegrityError:  # the handled_event key: this event was answered already
             return Result("duplicate", [], command)
         return Result(outcome, messages, command, rows)
 

@@ -146,7 +146,7 @@ def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tm
 
     (tmp_path / "config.toml").write_text(
         f'[matrix]\nhomeserver = "http://127.0.0.1:{free_port()}"\nuser_id = "@bot:example.org"\n'
-        'password = "secret-password-123"\nmentors_room = "#mentors:example.org"\nstore_path = "store"\n'
+        'password = "pw-canary-1"\nmentors_room = "#mentors:example.org"\nstore_path = "store"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     process = subprocess.Popen([MENTORBOT, "run"], cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env)
@@ -155,7 +155,7 @@ def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tm
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "cannot reach the homeserver http://127.0.0.1:" in stderr and "trying again in" in stderr
-    assert "secret-password-123" not in stderr and "Traceback" not in stderr
+    assert "pw-canary-1" not in stderr and "Traceback" not in stderr
 
 
 def test_db_upgrade_migrates_once(tmp_path):
