@@ -60,14 +60,15 @@ from storage.models import BotState
 log = logging.getLogger("mentorbot.matrix")
 
 SYNC_TIMEOUT_MS = 30_000
-# Up to 100 new events per room in one sync; more than that is fetched with /messages.
+# Up to 50 new events per room in one sync (smaller responses, less memory at a time);
+# more than that is fetched with /messages.
 SYNC_FILTER = {
-    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}},
+    "room": {"timeline": {"limit": 50}, "state": {"lazy_load_members": False}},
     "presence": {"types": []},
 }
 TOKEN_KEY = "matrix.next_batch"
 TOKEN_SAVE_SECONDS = 2.0
-MAX_BACKLOG = 50  # replies decided but not sent, before handling more events
+MAX_BACKLOG = 20  # replies decided but not sent, before handling more events
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*?</a>', re.I | re.S)

@@ -96,17 +96,16 @@ async def remove(ctx: Context, person: str) -> None:
 )
 async def roster(ctx: Context) -> None:
     """List the mentors with their load, capacity, and whether they are away."""
-    mentors = await people.mentors(ctx.session)
+    mentors = await people.mentors_with_load(ctx.session)
     if not mentors:
         ctx.reply(Msg("There are no mentors yet. The council adds them with ", ctx.cmd("mentor add <person>"), "."))
         return
-    loads = await people.mentor_loads(ctx.session)
     rows = []
-    for m in mentors:
+    for m, load in mentors:
         state = ""
         if m.inactive:
             state = ", inactive"
         elif m.away_until and m.away_until > ctx.now:
             state = f", away until {m.away_until.astimezone(ctx.zone):%Y-%m-%d}"
-        rows.append(Msg("• ", text.person(m.matrix_id, people.name_of(m)), f": {loads.get(m.id, 0)} of {m.capacity}{state}"))
+        rows.append(Msg("• ", text.person(m.matrix_id, people.name_of(m)), f": {load} of {m.capacity}{state}"))
     ctx.reply(lines(Msg(bold(f"Mentors ({len(mentors)})"), ", with their mentees now of their capacity:"), *rows))

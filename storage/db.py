@@ -55,7 +55,11 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._sqlite_file = parsed.database if self.is_sqlite and parsed.database not in (None, "", ":memory:") else None
         # hide_parameters: errors and logs never carry what people typed.
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, hide_parameters=True)
+        # pool_reset_on_return: every session already ends its own transaction, so the
+        # pool's extra rollback on each return would be one more round trip per command.
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, hide_parameters=True, pool_reset_on_return=None
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

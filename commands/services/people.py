@@ -76,16 +76,18 @@ async def active_mentee_count(session: AsyncSession, mentor_id: int) -> int:
     return int(result.one())
 
 
-async def mentor_loads(session: AsyncSession) -> dict[int, int]:
-    """Active mentees per mentor id, for every mentor with at least one."""
-    result = await session.exec(
-        select(Mentorship.mentor_id, func.count())
+async def mentors_with_load(session: AsyncSession) -> list[tuple[Person, int]]:
+    """Every mentor with how many active mentees they have, in one query."""
+    load = (
+        select(Mentorship.mentor_id, func.count().label("n"))
         .where(Mentorship.state == MentorshipState.ACTIVE)
         .group_by(Mentorship.mentor_id)
+        .subquery()
     )
-    return {mentor_id: int(count) for mentor_id, count in result.all()}
-
-
-async def mentors(session: AsyncSession) -> list[Person]:
-    result = await session.exec(select(Person).where(Person.is_mentor.is_(True)).order_by(Person.matrix_id))
-    return list(result.all())
+    result = await session.exec(
+        select(Person, func.coalesce(load.c.n, 0))
+        .outerjoin(load, load.c.mentor_id == Person.id)
+        .where(Person.is_mentor.is_(True))
+        .order_by(Person.matrix_id)
+    )
+    return [(person, int(n)) for person, n in result.all()]
