@@ -92,10 +92,6 @@ class Settings:
     source: str = "built-in defaults"
     secret_sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.program.timezone)
-
 
 SECTIONS: dict[str, type] = {
     "matrix": MatrixSettings,
@@ -103,7 +99,6 @@ SECTIONS: dict[str, type] = {
     "discourse": DiscourseSettings,
     "program": ProgramPolicy,
 }
-OPTIONAL_SECTIONS = {"matrix", "discourse"}
 
 
 def resolve_path(explicit: str | None) -> tuple[Path, bool]:

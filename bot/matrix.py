@@ -47,6 +47,7 @@ from nio import (
     WhoamiError,
 )
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
+from nio.store import DefaultStore
 
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -179,6 +180,7 @@ class MatrixBot:
         client_config = AsyncClientConfig(
             encryption_enabled=cfg.encryption,
             store_sync_tokens=False,  # the sync token lives in our database
+            store=QuietStore,
             max_timeout_retry_wait_time=15,
             request_timeout=60,
         )
@@ -207,8 +209,6 @@ class MatrixBot:
                 raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}")
             self._save_credentials(response.device_id, response.access_token)
             log.info("logged in with a new device %s", response.device_id)
-        if self.client.store is not None:
-            _skip_empty_saves(self.client.store)
         if self.client.olm and self.client.should_upload_keys:
             await self.client.keys_upload()
 
@@ -596,16 +596,13 @@ class MatrixBot:
         self._token_saved_at = time.monotonic()
 
 
-def _skip_empty_saves(store: Any) -> None:
-    """matrix-nio saves the set of newly encrypted rooms after every sync, even when it is
-    empty: a committed (and fsynced) transaction each time, on the event loop. Skip those."""
-    save = store.save_encrypted_rooms
+class QuietStore(DefaultStore):
+    """matrix-nio's store, minus a committed (and fsynced) transaction after every sync:
+    nio saves the set of newly encrypted rooms even when it is empty."""
 
-    def save_if_any(rooms):
+    def save_encrypted_rooms(self, rooms):
         if rooms:
-            save(rooms)
-
-    store.save_encrypted_rooms = save_if_any
+            super().save_encrypted_rooms(rooms)
 
 
 class GapError(Exception):

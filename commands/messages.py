@@ -46,11 +46,6 @@ class Target:
             return cls(RoomKind.DM, user_id=incoming.sender, room_id=incoming.room_id)
         return cls(incoming.room, room_id=incoming.room_id)
 
-    @property
-    def shared(self) -> bool:
-        """A room that people other than the bot and one person can read."""
-        return self.room is not RoomKind.DM
-
 
 @dataclass(frozen=True)
 class Outgoing:
