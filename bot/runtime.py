@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from bot.config import Settings
-from commands import build_registry
+from commands import build_registry, jobs
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
 from commands.messages import Incoming, Outbox, Rendered, SendFailed
@@ -58,6 +58,12 @@ class Runtime:
     async def handle(self, incoming: Incoming) -> Result:
         """Run one message through the dispatcher, then deliver what it decided to send."""
         result = await self.dispatcher.handle(incoming)
+        await self._after(result)
+        return result
+
+    async def run_due(self) -> Result:
+        """Do the program work whose time has come (escalations...), then deliver what it sends."""
+        result = await self.dispatcher.run_job("due program work", jobs.run_due)
         await self._after(result)
         return result
 

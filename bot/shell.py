@@ -165,12 +165,14 @@ class Shell:
                 when, self.zone = parse_when(rest, self.zone)
                 self.clock.set(when)
             self._say(self.clock_line())
+            await self.runtime.run_due()
         elif word == "advance":
             try:
                 delta = parse_duration(rest)
             except ArgError as exc:
                 raise ShellError(str(exc)) from None
             self._advance(delta)
+            await self.runtime.run_due()
         elif word == "as":
             match = SPEAKER.match(rest)
             if not match:

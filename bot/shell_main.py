@@ -23,7 +23,7 @@ async def run_shell(settings: Settings, *, script: str | None = None, demo_data:
         await runtime.deliver()  # anything a previous run decided but did not print
         interactive = script is None and sys.stdin.isatty()
         if demo_data:
-            seeded = await demo.seed(runtime.db, clock.now())
+            seeded = await demo.seed(runtime.db, clock.now(), settings.program)
             if interactive or not seeded:
                 note = "seeded the demo program:" if seeded else "the database already has people; demo not seeded."
                 print(f"[shell] {note}", file=sys.stderr if not interactive else sys.stdout)

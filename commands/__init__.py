@@ -10,9 +10,10 @@ from commands.framework import Registry
 
 def build_registry() -> Registry:
     """Every command of the bot, in the order help lists them."""
-    from commands import help, profile, roster
+    from commands import council, help, mentoring, profile, roster
 
     registry = Registry()
-    for module in (help, profile, roster):
-        registry.include(module.router)
+    for router in (help.router, profile.router, mentoring.mentee_router, mentoring.mentor_router, roster.router,
+                   council.router):
+        registry.include(router)
     return registry

@@ -35,3 +35,13 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """The same day and time ``months`` later; the 31st becomes the last day of a shorter month."""
+    import calendar
+
+    month_index = when.month - 1 + months
+    year, month = when.year + month_index // 12, month_index % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)

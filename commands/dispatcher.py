@@ -8,11 +8,13 @@ nothing it meant to send is sent.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -42,20 +44,37 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000  # characters in one command message
 
 
-@dataclass
-class Context:
-    """Everything a handler needs: who asked, where, the database, the clock."""
+@dataclass(kw_only=True)
+class Work:
+    """One unit of work in one transaction: the database session, the time, and what to send.
 
-    incoming: Incoming
+    Commands get a :class:`Context` (which adds who asked and where); scheduled
+    program work (escalations, reminders) gets a plain ``Work``.
+    """
+
     session: AsyncSession
     now: datetime
     policy: ProgramPolicy
     prefix: str
+    outbox: list[Outgoing] = field(default_factory=list)
+
+    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
+        self.outbox.append(Outgoing(target, _msg(msg), reply_to))
+
+    def typed(self, text: str, room: RoomKind) -> Msg:
+        """How to type a command in ``room``: with the prefix in a shared room."""
+        return as_typed(text, room, self.prefix)
+
+
+@dataclass(kw_only=True)
+class Context(Work):
+    """Everything a command handler needs: who asked, where, and the unit of work."""
+
+    incoming: Incoming
     registry: Registry
     command: Command
     person: Person | None
     roles: frozenset[Role]
-    outbox: list[Outgoing] = field(default_factory=list)
 
     @property
     def sender(self) -> str:
@@ -77,16 +96,25 @@ class Context:
         return self.person
 
     def reply(self, msg: Msg | str) -> None:
-        self.send(Target.reply_to(self.incoming), msg)
+        self.outbox.append(Outgoing(Target.reply_to(self.incoming), _msg(msg), self.incoming.event_id))
 
-    def send(self, target: Target, msg: Msg | str) -> None:
-        msg = msg if isinstance(msg, Msg) else Msg(msg)
-        reply_to = self.incoming.event_id if target == Target.reply_to(self.incoming) else None
-        self.outbox.append(Outgoing(target, msg, reply_to))
+    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
+        """Send to ``target``; a message for the very room the command came from is a reply."""
+        here = self.incoming.room
+        if (target.room is here and here is RoomKind.DM and target.user_id == self.sender) or (
+            target.room is here and here in (RoomKind.MENTORS, RoomKind.COUNCIL) and target.room_id is None
+        ) or target == Target.reply_to(self.incoming):
+            self.reply(msg)
+        else:
+            super().send(target, msg, reply_to)
 
     def cmd(self, text: str) -> Msg:
         """How to type a command here: with the prefix in a shared room."""
         return as_typed(text, self.room, self.prefix)
+
+
+def _msg(msg: Msg | str) -> Msg:
+    return msg if isinstance(msg, Msg) else Msg(msg)
 
 
 def as_typed(text: str, room: RoomKind, prefix: str) -> Msg:
@@ -112,6 +140,8 @@ class Dispatcher:
         prefix: str = "!",
     ) -> None:
         self.registry, self.db, self.policy, self.clock, self.prefix = registry, db, policy, clock, prefix
+        # Commands and scheduled work take turns: each reads and writes as if alone.
+        self._turn = asyncio.Lock()
 
     def command_text(self, incoming: Incoming) -> str | None:
         """The command in a message, or None when the message is not for the bot.
@@ -130,7 +160,8 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming) -> Result:
         started = time.perf_counter()
-        result = await self._handle(incoming)
+        async with self._turn:
+            result = await self._handle(incoming)
         if result.outcome != "ignored":
             log.info(
                 "command=%s outcome=%s room=%s took=%.1fms",
@@ -183,6 +214,27 @@ class Dispatcher:
             return await self._failed(incoming, now, command)
         except Exception:
             return await self._failed(incoming, now, command)
+
+    async def run_job(self, name: str, job: Callable[[Work], Awaitable[object]]) -> Result:
+        """Run program work that no message asked for (escalations, reminders) in one transaction.
+
+        Like a command, it either happens with everything it sends, or not at all.
+        """
+        async with self._turn:
+            return await self._run_job(name, job)
+
+    async def _run_job(self, name: str, job: Callable[[Work], Awaitable[object]]) -> Result:
+        now = self.clock.now()
+        try:
+            async with self.db.session() as session:
+                work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix)
+                await job(work)
+                rows = outbox.queue(session, work.outbox, now)
+                await session.commit()
+        except Exception:
+            log.exception("scheduled work %s failed; it will be tried again", name)
+            return Result("failed", [], name)
+        return Result("ok", work.outbox, name, rows)
 
     async def notice(self, incoming: Incoming, msg: Msg) -> Result:
         """Answer a message that is not a command (one the transport could not read), once."""

@@ -23,4 +23,6 @@ class ProgramPolicy:
     followup_days: int = _rule(30, "positive")
     max_group_size: int = _rule(5, "positive")
     request_escalation_days: int = _rule(7, "positive")
+    orientation_within_days: int = _rule(14, "positive")
+    away_change_days: int = _rule(30, "positive")
     default_capacity: int = _rule(3, "non_negative")

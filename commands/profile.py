@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from commands.dispatcher import Context
-from commands.framework import DM_ONLY, Arg, CommandError, Integer, Role, Router, Text, TimeZoneName, WordList
+from commands.framework import DM_ONLY, Arg, CommandError, Integer, Role, RoomKind, Router, Text, TimeZoneName, WordList
 from commands.services import audit, people
 from commands.text import Msg, bold, join, lines
 from storage.models import Person, TagKind
@@ -127,8 +127,9 @@ async def set_interests(ctx: Context, interests: list[str]) -> None:
 @router.command(
     "profile skills",
     args=[Arg("skills", WordList("skills"), optional=True, default=[])],
+    aliases=("skills",),
     roles=[Role.MENTOR],
-    rooms=DM_ONLY,
+    rooms=(RoomKind.DM, RoomKind.MENTORS),
     examples=("profile skills events, localisation, public speaking",),
 )
 async def set_skills(ctx: Context, skills: list[str]) -> None:
@@ -139,8 +140,9 @@ async def set_skills(ctx: Context, skills: list[str]) -> None:
 @router.command(
     "profile capacity",
     args=[Arg("mentees", Integer(minimum=0, maximum=100, label="mentees"))],
+    aliases=("capacity",),
     roles=[Role.MENTOR],
-    rooms=DM_ONLY,
+    rooms=(RoomKind.DM, RoomKind.MENTORS),
     examples=("profile capacity 3",),
 )
 async def set_capacity(ctx: Context, mentees: int) -> None:

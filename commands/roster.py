@@ -62,7 +62,7 @@ async def add(ctx: Context, person: str, capacity: int | None) -> None:
     args=[Arg("person", MatrixId())],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
-    examples=("mentor remove @bob:example.org",),
+    examples=("mentor remove @eli:example.org",),
 )
 async def remove(ctx: Context, person: str) -> None:
     """Take someone off the mentors. They must have no active mentees left."""

@@ -104,7 +104,7 @@ async def bot(tmp_path, policy):
 async def demo_bot(bot):
     from bot import demo
 
-    assert await demo.seed(bot.db, bot.clock.now())
+    assert await demo.seed(bot.db, bot.clock.now(), bot.runtime.settings.program)
     return bot
 
 

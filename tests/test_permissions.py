@@ -53,6 +53,9 @@ async def test_every_role_and_room_gets_what_the_declaration_says(demo_bot, comm
 
 
 EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
+# Examples that fit another person of the demo than the usual one of their role:
+# Hana has no mentor yet (so she may ask for one); Finn has an open request.
+EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org"}
 
 
 def test_every_command_has_an_example():
@@ -61,9 +64,9 @@ def test_every_command_has_an_example():
 
 @pytest.mark.parametrize("command,example", EXAMPLES, ids=[e for _, e in EXAMPLES])
 async def test_every_example_in_help_works(demo_bot, command, example):
-    sender = PEOPLE["council"] if Role.COUNCIL in command.roles else (
+    sender = EXAMPLE_SENDERS.get(command.name) or (PEOPLE["council"] if Role.COUNCIL in command.roles else (
         PEOPLE["mentor"] if Role.MENTOR in command.roles else PEOPLE["mentee"]
-    )
+    ))
     room = RoomKind.DM if RoomKind.DM in command.rooms else sorted(command.rooms)[0]
     result = await demo_bot.send(sender, typed(example, room), room)
     assert result.outcome == "ok", (example, [m.msg.plain() for m in result.messages])

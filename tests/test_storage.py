@@ -92,7 +92,7 @@ async def test_upgrading_twice_is_harmless_and_keeps_data(db):
 async def _people(db) -> tuple[int, int, int]:
     await db.upgrade()
     async with db.session() as s:
-        people = [Person(matrix_id=f"@{n}:example.org") for n in ("ana", "bob", "dana")]
+        people = [Person(matrix_id=f"@{n}:example.org", capacity=3) for n in ("ana", "bob", "dana")]
         s.add_all(people)
         await s.commit()
         return tuple(p.id for p in people)
@@ -148,6 +148,40 @@ async def test_foreign_keys_states_and_scales_are_checked(db):
                          state=MentorshipState.ENDED))
         with pytest.raises(IntegrityError):  # nobody mentors themselves
             await s.commit()
+
+
+async def test_the_database_keeps_a_mentor_within_capacity(db):
+    from sqlalchemy import update
+
+    ana, bob, dana = await _people(db)
+    async with db.session() as s:
+        finn = Person(matrix_id="@finn:example.org")
+        s.add(finn)
+        await s.flush()
+        (await s.get(Person, bob)).capacity = 1
+        s.add(Mentorship(mentee_id=ana, mentor_id=bob, started_at=START, commitment_ends_at=START))
+        await s.commit()
+        # Bob's one place is taken: a second active mentee is refused by the database itself.
+        s.add(Mentorship(mentee_id=finn.id, mentor_id=bob, started_at=START, commitment_ends_at=START))
+        with pytest.raises(IntegrityError, match="mentor_over_capacity"):
+            await s.commit()
+        await s.rollback()
+        # Ended mentorships do not count, and reviving one is checked too.
+        s.add(Mentorship(mentee_id=finn.id, mentor_id=bob, started_at=START, commitment_ends_at=START,
+                         state=MentorshipState.ENDED))
+        await s.commit()
+        with pytest.raises(IntegrityError, match="mentor_over_capacity"):
+            await s.exec(update(Mentorship).where(Mentorship.mentee_id == finn.id).values(state="active"))
+        await s.rollback()
+        # Moving a mentorship onto a full mentor is refused; onto one with room it is fine.
+        s.add(Mentorship(mentee_id=finn.id, mentor_id=dana, started_at=START, commitment_ends_at=START))
+        await s.commit()
+        with pytest.raises(IntegrityError, match="mentor_over_capacity"):
+            await s.exec(update(Mentorship).where(Mentorship.mentor_id == dana).values(mentor_id=bob))
+        await s.rollback()
+        # Lowering a capacity below the load is allowed: mentors keep their mentees.
+        await s.exec(update(Person).where(Person.id == bob).values(capacity=0))
+        await s.commit()
 
 
 async def test_times_come_back_in_utc(db):

@@ -1,0 +1,270 @@
+"""The council's side of mentorships: assign, reassign, decide changes, the queue, the history."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_
+from sqlmodel import select
+
+from commands import text
+from commands.dispatcher import Context
+from commands.framework import Arg, CommandError, Integer, MatrixId, Role, RoomKind, Router, Text
+from commands.messages import Target
+from commands.services import audit, mentorships, people
+from commands.services.mentorships import day, who
+from commands.text import Msg, bold, lines
+from storage.models import (
+    AuditEvent,
+    ChangeRequest,
+    ChangeState,
+    MentorRequest,
+    Mentorship,
+    Nomination,
+    Person,
+    RequestDecline,
+    RequestState,
+)
+
+router = Router("council", "Council")
+
+COUNCIL_ROOMS = (RoomKind.COUNCIL, RoomKind.DM)
+HISTORY_LIMIT = 40
+
+
+async def mentor_named(ctx: Context, matrix_id: str) -> Person:
+    mentor = await people.find(ctx.session, matrix_id)
+    if mentor is None or not mentor.is_mentor:
+        raise CommandError(Msg(text.person(matrix_id), " is not a mentor. Send ", ctx.cmd("mentors"), " to see the roster."))
+    return mentor
+
+
+@router.command(
+    "assign",
+    args=[Arg("mentee", MatrixId()), Arg("mentor", MatrixId())],
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("assign @hana:example.org @eli:example.org",),
+)
+async def assign(ctx: Context, mentee: str, mentor: str) -> None:
+    """Give a mentee a mentor directly (their open request, if any, is closed)."""
+    me = await ctx.me()
+    person = await people.ensure(ctx.session, mentee, ctx.now)
+    chosen = await mentor_named(ctx, mentor)
+    current = await mentorships.active_of(ctx.session, person.id)
+    if current is not None:
+        old = await mentorships.person_by_id(ctx.session, current.mentor_id)
+        raise CommandError(Msg(who(person), " already has a mentor, ", who(old), ". To move them, send ",
+                               ctx.cmd(f"reassign {person.matrix_id} {chosen.matrix_id}"), "."))
+    request = await mentorships.open_request_of(ctx.session, person.id)
+    await mentorships.start(ctx, person, chosen, actor=me, request=request, how="assigned")
+    closed = f" Their request #{request.id} is closed." if request else ""
+    ctx.reply(Msg("Done: ", who(chosen), " is now ", who(person), f"'s mentor; both have been told.{closed}"))
+
+
+@router.command(
+    "reassign",
+    args=[Arg("mentee", MatrixId()), Arg("mentor", MatrixId())],
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("reassign @ana:example.org @dana:example.org",),
+)
+async def reassign(ctx: Context, mentee: str, mentor: str) -> None:
+    """Move a mentee to another mentor; their planned check-ins move too, and all three are told."""
+    me = await ctx.me()
+    person = await people.find(ctx.session, mentee)
+    current = await mentorships.active_of(ctx.session, person.id) if person else None
+    if person is None or current is None:
+        raise CommandError(Msg(text.person(mentee), " has no mentor to move from. To give them one, send ",
+                               ctx.cmd(f"assign {mentee} {mentor}"), "."))
+    chosen = await mentor_named(ctx, mentor)
+    request = await mentorships.open_request_of(ctx.session, person.id)
+    change = await mentorships.pending_change_of(ctx.session, current.id)
+    if change is not None:
+        change.state, change.decided_at, change.decided_by_id = ChangeState.APPROVED, ctx.now, me.id
+        audit.record(ctx.session, at=ctx.now, actor=me, entity="change", entity_id=change.id,
+                     action="approved", from_state=ChangeState.PENDING.value, to_state=ChangeState.APPROVED.value)
+    await mentorships.start(ctx, person, chosen, actor=me, request=request, how="reassigned")
+    ctx.reply(Msg("Done: ", who(person), " moved to ", who(chosen), "; all three have been told."))
+
+
+async def pending_change(ctx: Context, number: int) -> ChangeRequest:
+    change = await ctx.session.get(ChangeRequest, number)
+    if change is None:
+        raise CommandError(Msg(f"There is no change request #{number}. Send ", ctx.cmd("queue"), " to see them."))
+    if change.state is not ChangeState.PENDING:
+        raise CommandError(f"Change request #{number} is already {change.state.value}.")
+    return change
+
+
+@router.command(
+    "approve",
+    args=[Arg("change", Integer(minimum=1, label="change request number"))],
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("approve 1",),
+)
+async def approve(ctx: Context, change: int) -> None:
+    """Approve a mentee's request to change mentor: the bot looks for a new one."""
+    me = await ctx.me()
+    item = await pending_change(ctx, change)
+    m = await ctx.session.get(Mentorship, item.mentorship_id)
+    assert m is not None
+    mentee = await mentorships.person_by_id(ctx.session, m.mentee_id)
+    request = await mentorships.approve_change(ctx, item, me)
+    ctx.send(Target.dm(mentee.matrix_id), Msg(
+        "The council approved your change of mentor. I am looking for a new one "
+        f"(request #{request.id}); your current mentor stays with you until then.",
+    ))
+    ctx.reply(Msg(f"Done: change request #{change} approved. ", who(mentee),
+                  f" is waiting for a new mentor (request #{request.id})."))
+
+
+@router.command(
+    "refuse",
+    args=[Arg("change", Integer(minimum=1, label="change request number")),
+          Arg("note", Text("note to the mentee", max_length=1000), optional=True)],
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("refuse 1", "refuse 1 please talk with your mentor first; we can help"),
+)
+async def refuse(ctx: Context, change: int, note: str | None) -> None:
+    """Refuse a request to change mentor; an optional note goes to the mentee only."""
+    me = await ctx.me()
+    item = await pending_change(ctx, change)
+    m = await ctx.session.get(Mentorship, item.mentorship_id)
+    assert m is not None
+    mentee = await mentorships.person_by_id(ctx.session, m.mentee_id)
+    item.state, item.decided_at, item.decided_by_id = ChangeState.REFUSED, ctx.now, me.id
+    audit.record(ctx.session, at=ctx.now, actor=me, entity="change", entity_id=item.id,
+                 action="refused", from_state=ChangeState.PENDING.value, to_state=ChangeState.REFUSED.value)
+    ctx.send(Target.dm(mentee.matrix_id), Msg(
+        "The council did not approve your change of mentor this time. ",
+        Msg("Their note: \u201c", note, "\u201d ") if note else "",
+        "If things are not working, you can still end the mentorship at any time with ",
+        ctx.typed("end", RoomKind.DM), ", or talk to the council.",
+    ))
+    ctx.reply(Msg(f"Done: change request #{change} refused; ", who(mentee), " has been told."))
+
+
+@router.command("queue", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("queue",))
+async def queue(ctx: Context) -> None:
+    """What waits for the council: escalated requests and changes of mentor to decide.
+
+    Reasons mentees gave are shown only in a direct message.
+    """
+    private = ctx.room is RoomKind.DM
+    escalated = (await ctx.session.exec(
+        select(MentorRequest).where(MentorRequest.state == RequestState.ESCALATED).order_by(MentorRequest.id)
+    )).all()
+    changes = (await ctx.session.exec(
+        select(ChangeRequest).where(ChangeRequest.state == ChangeState.PENDING).order_by(ChangeRequest.id)
+    )).all()
+    waiting = await mentorships.count_open_requests(ctx.session)
+    rows: list[Msg | None] = [bold("The council's queue")]
+    if escalated:
+        rows.append(Msg(bold(f"Requests nobody took ({len(escalated)})"), " \u2014 assign with ",
+                        ctx.cmd("assign <mentee> <mentor>"), ":"))
+        for r in escalated:
+            mentee = await mentorships.person_by_id(ctx.session, r.mentee_id)
+            rows.append(Msg(f"• #{r.id}: ", who(mentee), f", since {day(r.created_at, ctx.zone)}"))
+    if changes:
+        rows.append(Msg(bold(f"Changes of mentor to decide ({len(changes)})"), " \u2014 ", ctx.cmd("approve <number>"),
+                        " or ", ctx.cmd("refuse <number> [note]"), ":"))
+        for c in changes:
+            m = await ctx.session.get(Mentorship, c.mentorship_id)
+            assert m is not None
+            mentee = await mentorships.person_by_id(ctx.session, m.mentee_id)
+            mentor = await mentorships.person_by_id(ctx.session, m.mentor_id)
+            reason: Msg | str = ""
+            if private:
+                reason = Msg("; reason: \u201c", c.reason, "\u201d") if c.reason else "; no reason given"
+            rows.append(Msg(f"• #{c.id}: ", who(mentee), " from ", who(mentor),
+                            f", asked {day(c.created_at, ctx.zone)}", reason))
+        if not private:
+            rows.append(Msg("Reasons are shown in a direct message: send ", ctx.typed("queue", RoomKind.DM), " to me."))
+    if not escalated and not changes:
+        rows.append(Msg("Nothing waits for the council."))
+    rows.append(Msg(f"Open requests in matching: {waiting} (", ctx.cmd("requests"), ")."))
+    ctx.reply(lines(*rows))
+
+
+@router.command(
+    "audit",
+    args=[Arg("person", MatrixId())],
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("audit @ana:example.org",),
+)
+async def audit_trail(ctx: Context, person: str) -> None:
+    """The history of a person's requests and mentorships: every change, who made it and when.
+
+    Reasons (for declines, changes and ends) are shown only in a direct message.
+    """
+    subject = await people.find(ctx.session, person)
+    if subject is None:
+        raise CommandError(Msg(text.person(person), " is not someone I know."))
+    private = ctx.room is RoomKind.DM
+    requests = (await ctx.session.exec(select(MentorRequest).where(MentorRequest.mentee_id == subject.id))).all()
+    ships = (await ctx.session.exec(
+        select(Mentorship).where(or_(Mentorship.mentee_id == subject.id, Mentorship.mentor_id == subject.id))
+    )).all()
+    ship_ids = [m.id for m in ships]
+    changes = (await ctx.session.exec(select(ChangeRequest).where(ChangeRequest.mentorship_id.in_(ship_ids)))).all() \
+        if ship_ids else []
+    wanted = (
+        [("request", r.id) for r in requests] + [("mentorship", i) for i in ship_ids]
+        + [("change", c.id) for c in changes] + [("person", subject.id)]
+    )
+    conditions = [(AuditEvent.entity == e) & (AuditEvent.entity_id == i) for e, i in wanted]
+    events = (await ctx.session.exec(
+        select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.at, AuditEvent.id)
+    )).all()
+    actors = {p.id: p for p in (await ctx.session.exec(
+        select(Person).where(Person.id.in_({e.actor_id for e in events if e.actor_id}))
+    )).all()} if events else {}
+    rows: list[Msg | None] = [Msg(bold("History of "), who(subject))]
+    for e in events[-HISTORY_LIMIT:]:
+        actor = who(actors[e.actor_id]) if e.actor_id in actors else "the bot"
+        moved = f" ({e.from_state or '-'} \u2192 {e.to_state})" if e.to_state and e.from_state != e.to_state else ""
+        rows.append(Msg(f"• {e.at.astimezone(ctx.zone):%Y-%m-%d %H:%M} {e.entity} #{e.entity_id} {e.action}{moved} by ",
+                        actor))
+    if len(events) > HISTORY_LIMIT:
+        rows.insert(1, Msg(f"(the last {HISTORY_LIMIT} of {len(events)} events)"))
+    if not events:
+        rows.append(Msg("Nothing recorded yet."))
+    if private:
+        reasons: list[Msg] = []
+        for m in ships:
+            if m.end_reason:
+                reasons.append(Msg(f"• mentorship #{m.id} ended: \u201c", m.end_reason, "\u201d"))
+        for c in changes:
+            if c.reason:
+                reasons.append(Msg(f"• change #{c.id}: \u201c", c.reason, "\u201d"))
+        if requests:
+            declines = (await ctx.session.exec(
+                select(RequestDecline).where(RequestDecline.request_id.in_([r.id for r in requests]),
+                                             RequestDecline.reason.is_not(None))
+            )).all()
+            reasons += [Msg(f"• request #{d.request_id} declined: \u201c", d.reason, "\u201d") for d in declines]
+        if reasons:
+            rows.append(bold("Reasons given (confidential)"))
+            rows.extend(reasons)
+    else:
+        rows.append(Msg("Reasons people gave are shown only in a direct message: send ",
+                        ctx.typed(f"audit {subject.matrix_id}", RoomKind.DM), " to me."))
+    ctx.reply(lines(*rows))
+
+
+@router.command("nominations", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("nominations",))
+async def nominations(ctx: Context) -> None:
+    """Recent nominations of mentees for recognition."""
+    rows = (await ctx.session.exec(select(Nomination).order_by(Nomination.id.desc()).limit(20))).all()
+    if not rows:
+        ctx.reply(Msg("No nominations yet. Mentors nominate with ", text.code("nominate <mentee> <reason>"), "."))
+        return
+    out: list[Msg] = []
+    for n in rows:
+        nominee = await mentorships.person_by_id(ctx.session, n.nominee_id)
+        nominator = await mentorships.person_by_id(ctx.session, n.nominator_id)
+        out.append(Msg(f"• #{n.id} {day(n.created_at, ctx.zone)}: ", who(nominee), " by ", who(nominator),
+                       ": \u201c", n.reason, "\u201d"))
+    ctx.reply(lines(bold(f"Nominations (latest {len(rows)})"), *out))
