@@ -158,23 +158,24 @@ async def test_the_database_keeps_a_mentor_within_capacity(db):
         finn = Person(matrix_id="@finn:example.org")
         s.add(finn)
         await s.flush()
+        finn_id = finn.id
         (await s.get(Person, bob)).capacity = 1
         s.add(Mentorship(mentee_id=ana, mentor_id=bob, started_at=START, commitment_ends_at=START))
         await s.commit()
         # Bob's one place is taken: a second active mentee is refused by the database itself.
-        s.add(Mentorship(mentee_id=finn.id, mentor_id=bob, started_at=START, commitment_ends_at=START))
+        s.add(Mentorship(mentee_id=finn_id, mentor_id=bob, started_at=START, commitment_ends_at=START))
         with pytest.raises(IntegrityError, match="mentor_over_capacity"):
             await s.commit()
         await s.rollback()
         # Ended mentorships do not count, and reviving one is checked too.
-        s.add(Mentorship(mentee_id=finn.id, mentor_id=bob, started_at=START, commitment_ends_at=START,
+        s.add(Mentorship(mentee_id=finn_id, mentor_id=bob, started_at=START, commitment_ends_at=START,
                          state=MentorshipState.ENDED))
         await s.commit()
         with pytest.raises(IntegrityError, match="mentor_over_capacity"):
-            await s.exec(update(Mentorship).where(Mentorship.mentee_id == finn.id).values(state="active"))
+            await s.exec(update(Mentorship).where(Mentorship.mentee_id == finn_id).values(state="active"))
         await s.rollback()
         # Moving a mentorship onto a full mentor is refused; onto one with room it is fine.
-        s.add(Mentorship(mentee_id=finn.id, mentor_id=dana, started_at=START, commitment_ends_at=START))
+        s.add(Mentorship(mentee_id=finn_id, mentor_id=dana, started_at=START, commitment_ends_at=START))
         await s.commit()
         with pytest.raises(IntegrityError, match="mentor_over_capacity"):
             await s.exec(update(Mentorship).where(Mentorship.mentor_id == dana).values(mentor_id=bob))

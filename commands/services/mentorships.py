@@ -209,7 +209,7 @@ async def decline(work: Work, request: MentorRequest, mentor: Person, reason: st
     if request.proposed_to_id != mentor.id:
         return None
     mentee = await person_by_id(work.session, request.mentee_id)
-    return await propose_next(work, request, mentee)
+    return await propose_next(work, request, mentee, announce=False)
 
 
 # ---------------------------------------------------------------- mentorships
