@@ -75,18 +75,18 @@ async def request_by_number(ctx: Context, number: int) -> MentorRequest:
 
 @mentee_router.command(
     "request",
-    args=[Arg("help", Text("what you want help with", max_length=500))],
+    args=[Arg("what", Text("what you want help with", max_length=500))],
     rooms=DM_ONLY,
     examples=("request I want to organise my first community event",),
 )
-async def request(ctx: Context, help: str) -> None:
+async def request(ctx: Context, what: str) -> None:
     """Ask for a mentor, saying what you want help with.
 
     Your profile (languages, time zone, interests) is used to find the mentor who
     fits best; what you write is shown only to the mentors asked and the council.
     """
-    help = " ".join(help.split())
-    if not help:
+    what = " ".join(what.split())
+    if not what:
         raise CommandError(Msg("Tell me what you want help with, for example: ",
                                ctx.cmd("request I want to organise my first community event")))
     me = await ctx.me()
@@ -99,7 +99,7 @@ async def request(ctx: Context, help: str) -> None:
     if waiting is not None:
         raise CommandError(Msg(f"Your request #{waiting.id} is still open. Send ", ctx.cmd("status"),
                                " to see it, or ", ctx.cmd("withdraw"), " to take it back."))
-    req = await mentorships.create_request(ctx, me, help)
+    req = await mentorships.create_request(ctx, me, what)
     tags = await people.tags(ctx.session, me.id)
     deadline = day(req.escalate_at or ctx.now, ctx.zone)
     if req.proposed_to_id:

@@ -338,3 +338,47 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     # The device was kept, with its token readable only by the bot's user.
     assert oct((tmp_path / "store" / "credentials.json").stat().st_mode & 0o777) == "0o600"
     assert sqlite3.connect(tmp_path / "mentorbot.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_a_request_is_offered_in_a_dm_and_accepted_in_the_mentors_room(world, tmp_path):
+    # Mia, a mentor whose client reads encrypted DMs, joins. Bob and Cy (who made the
+    # mentors room, so is a mentor too) are away, so the offer goes to Mia.
+    mia = await person(world.synapse, "mia", tmp_path, encrypted=True)
+    try:
+        await world.cy.client.room_invite(world.mentors_room, mia.user_id)
+        await mia.until_joined(world.mentors_room, mia.user_id)
+        await world.cy.say(world.mentors_room, "!away in 2 weeks")
+        await world.bob.say(world.mentors_room, "!away in 2 weeks")
+        await world.bob.say(world.mentors_room, "!mentors")  # answered after Mia's join is seen
+        roster = (await world.bob.replies(world.bot_id, world.mentors_room, 3))[2]
+        assert "Mentors (3)" in roster.body and "mia" in roster.body and roster.body.count("away until") == 2
+
+        room = await open_dm(world.ana, world.bot_id, encrypted=True)
+        await world.ana.say(room, "request help with my first <b>event</b>")
+        [thanks] = await world.ana.replies(world.bot_id, room, 1)
+        assert thanks.body.startswith("Thanks! Your request #1 is in. I have asked a mentor who fits")
+
+        def offers(_):
+            return [s for s in mia.from_user(world.bot_id) if "may suit you" in s.body]
+
+        await mia.wait_for(offers, timeout=30)
+        [offer] = offers(None)
+        assert offer.room_id != world.mentors_room and mia.client.rooms[offer.room_id].encrypted
+        assert "They wrote: help with my first <b>event</b>" in offer.body
+        assert "&lt;b&gt;event&lt;/b&gt;" in offer.html
+        notices = [s for s in mia.from_user(world.bot_id, world.mentors_room) if "needs a mentor" in s.body]
+        assert len(notices) == 1 and "I have asked" in notices[0].body
+        assert "event" not in notices[0].body and world.ana.user_id not in notices[0].body
+
+        await mia.say(world.mentors_room, "!accept 1")
+        await mia.wait_for(lambda _: [s for s in mia.from_user(world.bot_id, world.mentors_room)
+                                      if "is taken" in s.body], timeout=30)
+        await world.ana.wait_for(lambda _: len(world.ana.from_user(world.bot_id, room)) == 2, timeout=30)
+        welcome = world.ana.from_user(world.bot_id, room)[1]
+        assert "is your mentor now" in welcome.body
+        assert welcome.content["m.mentions"] == {"user_ids": [mia.user_id]}
+        # Mia's welcome comes in the DM the offer opened.
+        await mia.wait_for(lambda _: [s for s in mia.from_user(world.bot_id, offer.room_id)
+                                      if "Welcome your new mentee" in s.body], timeout=30)
+    finally:
+        await mia.stop()
