@@ -275,7 +275,9 @@ async def requests(ctx: Context) -> None:
         stage = {RequestState.OPEN: "waiting", RequestState.PROPOSED: "asked a mentor",
                  RequestState.ESCALATED: "with the council"}[r.state]
         head = Msg(bold(f"#{r.id}"), f" ({stage}, since {day(r.created_at, ctx.zone)}): ")
-        if private:
+        if private and r.previous_mentor_id:
+            head += Msg(who(mentee), " is changing mentor; ")
+        elif private:
             head += Msg(who(mentee), " wrote \u201c", r.topic, "\u201d; ")
         matches = await matching.suggest(ctx.session, r, mentee, ctx.now, ctx.policy)
         best = (text.join((Msg(who(m.mentor), f" ({m.reason()})") for m in matches[:mentorships.SUGGESTIONS]), "; ")

@@ -246,6 +246,9 @@ async def test_a_change_during_the_commitment_goes_to_the_council(demo_bot):
         approved, RoomKind.COUNCIL)
     assert "The council approved your change of mentor" in to(approved, RoomKind.DM, ANA)[0]
     assert "Ana will move to another mentor" in to(approved, RoomKind.DM, BOB)[0]
+    offer = to(approved, RoomKind.DM, ELI)[0]
+    assert offer.startswith("Request #2 from Ana may suit you") and "They are changing mentor." in offer
+    assert SECRET not in offer
     # Bob is not offered his own mentee back; Ana keeps Bob until someone takes over.
     assert to(approved, RoomKind.DM, BOB) and not any("may suit you" in m for m in to(approved, RoomKind.DM, BOB))
     assert await mentor_of(demo_bot, ANA) == BOB
@@ -351,7 +354,7 @@ async def test_the_history_of_a_mentorship_shows_every_change(demo_bot):
     await demo_bot.send(BOB, "accept 1")
     await demo_bot.send(FINN, "end")
     trail = await demo_bot.reply(COUNCIL, "audit @finn:example.org")
-    assert "request #1 accepted (open \u2192 accepted) by Bob" in trail
+    assert "request #1 accepted (proposed \u2192 accepted) by Bob" in trail
     assert "mentorship #3 accepted (- \u2192 active) by Bob" in trail
     assert "mentorship #3 ended (active \u2192 ended) by Finn" in trail
     assert "is not someone I know" in await demo_bot.reply(COUNCIL, "audit @nobody:example.org")

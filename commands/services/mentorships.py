@@ -175,8 +175,8 @@ async def propose_next(work: Work, request: MentorRequest, mentee: Person, *, an
         text.lines(
             Msg(bold(f"Request #{request.id}"), " from ", who(mentee), " may suit you (",
                 matches[0].reason(), ")."),
-            Msg("They wrote: ", request.topic),
-            Msg(summary.plain().capitalize(), "."),
+            _their_words(request),
+            Msg(summary.plain()[0].upper(), summary.plain()[1:], "."),
             Msg("Take it with ", work.typed(f"accept {request.id}", RoomKind.DM), ", or pass with ",
                 work.typed(f"decline {request.id}", RoomKind.DM), " (a reason is optional and stays with the council). ",
                 f"If nobody takes it by {day(request.escalate_at or work.now, zone)}, it goes to the council."),
@@ -188,6 +188,14 @@ async def propose_next(work: Work, request: MentorRequest, mentee: Person, *, an
             "; any mentor with a free place can take it with ", work.typed(f"accept {request.id}", RoomKind.MENTORS), ".",
         ))
     return best
+
+
+def _their_words(request: MentorRequest) -> Msg:
+    if not request.previous_mentor_id:
+        return Msg("They wrote: ", request.topic)
+    if request.topic:
+        return Msg("They are changing mentor. When they first asked, they wrote: ", request.topic)
+    return Msg("They are changing mentor.")
 
 
 async def withdraw(work: Work, request: MentorRequest, mentee: Person) -> None:
@@ -251,6 +259,7 @@ async def start(
     if old is not None and old.mentor_id == mentor.id:
         raise CommandError(Msg(who(mentor), " is already ", who(mentee), "'s mentor."))
     if request is not None:
+        before = request.state.value
         # Only one taker: the state moves once, whoever comes second sees it gone.
         result = await work.session.exec(
             update(MentorRequest)
@@ -261,7 +270,7 @@ async def start(
             raise CommandError(f"Request #{request.id} was taken a moment ago; nothing changed.")
         await work.session.refresh(request)
         audit.record(work.session, at=work.now, actor=actor, entity="request", entity_id=request.id,
-                     action=how, from_state="open", to_state=request.state.value)
+                     action=how, from_state=before, to_state=request.state.value)
     moved: list[CheckIn] = []
     old_mentor: Person | None = None
     if old is not None:
@@ -404,7 +413,7 @@ async def approve_change(work: Work, change: ChangeRequest, by: Person | None) -
             "I will tell you when that happens.",
         ))
     first = await work.session.get(MentorRequest, m.request_id) if m.request_id else None
-    topic = first.topic if first is not None else "A new mentor (change of mentor)"
+    topic = first.topic if first is not None else ""
     return await create_request(work, mentee, topic, previous_mentor_id=mentor.id, actor=by or mentee)
 
 
