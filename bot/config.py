@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from datetime import timedelta
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -240,6 +241,18 @@ def _check_kind(kind: str | None, value) -> str | None:
             return f"bad prefix {value!r}: use one to five characters with no spaces, like !"
         if value[0].isalnum() or value[0] in "@#:":
             return f"bad prefix {value!r}: it must not start with a letter, digit, @, # or :, or chat would be read as commands"
+    elif kind == "durations":
+        from commands.framework import ArgError, parse_duration
+
+        for item in value:
+            try:
+                if parse_duration(item) > timedelta(days=30):
+                    return f"{item!r} is too long: reminders can be at most 30 days before"
+            except ArgError:
+                return f"bad duration {item!r}: write it like 24h, 1h, 30m or 2d"
+    elif kind == "month":
+        if not 1 <= value <= 12:
+            return f"must be a month number from 1 to 12, got {value}"
     elif kind == "positive":
         if value <= 0:
             return f"must be greater than 0, got {value}"

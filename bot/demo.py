@@ -16,10 +16,15 @@ from storage.models import (
     ChangeRequest,
     CheckIn,
     CheckInKind,
+    DiaryEntry,
+    Goal,
     MentorRequest,
     Mentorship,
     Person,
+    Reminder,
     RequestState,
+    SessionKind,
+    SessionRecord,
     TagKind,
 )
 
@@ -50,12 +55,14 @@ DEMO_PEOPLE = (
     DemoPerson("@hana:example.org", "Hana", "America/Sao_Paulo", ("pt", "en"), "volunteer", ("design",)),
 )
 
-# Where the demo program stands: Ana is mentored by Bob; Finn's request #1 waits
-# for Bob's answer; Gia (mentored by Dana) asked the council to change mentor
-# (change request #1); Hana has no mentor yet.
+# Where the demo program stands: Ana is mentored by Bob (check-in #1 was two hours
+# ago, #2 is in 20 days; goal #1); Finn's request #1 waits for Bob's answer; Gia,
+# mentored by Dana for nearly a year, asked the council to change mentor (change
+# request #1); Hana has no mentor yet.
 SITUATION = (
-    "Ana is mentored by Bob, Gia by Dana; Finn's request #1 is offered to Bob;",
-    "Gia's change of mentor (#1) waits for the council; Hana has no mentor yet.",
+    "Ana is mentored by Bob (check-in #1 two hours ago, #2 in 20 days), Gia by Dana for",
+    "nearly a year; Finn's request #1 is offered to Bob; Gia's change of mentor (#1)",
+    "waits for the council; Hana has no mentor yet.",
 )
 
 
@@ -91,15 +98,34 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
     by_id = {p.matrix_id: p for p in (await session.exec(select(Person))).all()}
     ana, bob, dana = by_id["@ana:example.org"], by_id["@bob:example.org"], by_id["@dana:example.org"]
     finn, gia = by_id["@finn:example.org"], by_id["@gia:example.org"]
-    ana_since, gia_since = now - timedelta(days=60), now - timedelta(days=30)
+    ana_since, gia_since = now - timedelta(days=60), now - timedelta(days=350)
     ana_bob = Mentorship(mentee_id=ana.id, mentor_id=bob.id, started_at=ana_since,
                          commitment_ends_at=add_months(ana_since, policy.commitment_months))
     gia_dana = Mentorship(mentee_id=gia.id, mentor_id=dana.id, started_at=gia_since,
                           commitment_ends_at=add_months(gia_since, policy.commitment_months))
     session.add_all([ana_bob, gia_dana])
     await session.flush()
-    session.add(CheckIn(mentorship_id=ana_bob.id, kind=CheckInKind.REGULAR, due_at=now + timedelta(days=20),
-                        timezone=ana.timezone or policy.timezone, created_at=ana_since))
+    ana_zone = ana.timezone or policy.timezone
+    # Ana: oriented 50 days ago; a check-in two hours ago (not marked yet) and the next in 20 days.
+    session.add(CheckIn(mentorship_id=ana_bob.id, kind=CheckInKind.REGULAR, due_at=now - timedelta(hours=2),
+                        timezone=ana_zone, created_at=ana_since))
+    upcoming = CheckIn(mentorship_id=ana_bob.id, kind=CheckInKind.REGULAR, due_at=now + timedelta(days=20),
+                       timezone=ana_zone, created_at=ana_since)
+    session.add(upcoming)
+    await session.flush()
+    for minutes in policy.reminder_offsets():
+        for person in (ana, bob):
+            session.add(Reminder(checkin_id=upcoming.id, person_id=person.id, before_minutes=minutes,
+                                 due_at=upcoming.due_at - timedelta(minutes=minutes)))
+    session.add(SessionRecord(mentorship_id=ana_bob.id, author_id=bob.id, kind=SessionKind.ORIENTATION,
+                              held_at=now - timedelta(days=50), outcome="agreed goals and a call every month",
+                              next_steps="Ana drafts her first event plan", progress_start=3, progress_now=3))
+    session.add(Goal(person_id=ana.id, text="organise a local community event", created_at=ana_since))
+    session.add(DiaryEntry(person_id=ana.id, mentorship_id=ana_bob.id, text="first call with Bob: helpful",
+                           created_at=now - timedelta(days=50)))
+    # Gia: nearly a year with Dana (commitment ends in two weeks), last met a month ago.
+    session.add(SessionRecord(mentorship_id=gia_dana.id, author_id=dana.id, kind=SessionKind.REGULAR,
+                              held_at=now - timedelta(days=30), outcome="reviewed the community plan"))
     session.add(MentorRequest(mentee_id=finn.id, topic="I want to speak at my first conference",
                               state=RequestState.PROPOSED, proposed_to_id=bob.id, proposed_at=now,
                               created_at=now, escalate_at=now + timedelta(days=policy.request_escalation_days)))

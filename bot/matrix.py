@@ -51,6 +51,7 @@ from nio.store import DefaultStore
 
 from bot.config import Settings
 from bot.runtime import Runtime
+from bot.scheduler import Scheduler
 from commands.clock import Clock, SystemClock
 from commands.framework import RoomKind
 from commands.messages import Incoming, Rendered, SendFailed, Target
@@ -70,7 +71,6 @@ SYNC_FILTER = {
 TOKEN_KEY = "matrix.next_batch"
 TOKEN_SAVE_SECONDS = 2.0
 MAX_BACKLOG = 20  # replies decided but not sent, before handling more events
-DUE_EVERY_SECONDS = 60.0  # how often the program's due work (escalations...) is looked for
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*?</a>', re.I | re.S)
@@ -127,7 +127,7 @@ class MatrixBot:
         """Serve until ``stop()``; returns after a clean shutdown."""
         await self.runtime.start()
         worker: asyncio.Task | None = None
-        timer: asyncio.Task | None = None
+        scheduler: Scheduler | None = None
         try:
             if not await self._reach_homeserver():
                 return  # stopped while waiting
@@ -138,16 +138,16 @@ class MatrixBot:
                 await self._first_sync()
             await self._reconcile_roster()
             worker = asyncio.create_task(self.runtime.delivery_worker(self.stopping))
-            timer = asyncio.create_task(self._timer())
+            scheduler = Scheduler(self.runtime)
+            self.runtime.on_change = scheduler.poke
+            await scheduler.start()
             self.ready.set()
             log.info("joined and syncing as %s", self.cfg.user_id)
             await self._sync_loop()
         finally:
             self.stopping.set()
-            if timer is not None:
-                timer.cancel()
-                with suppress(asyncio.CancelledError):
-                    await timer
+            if scheduler is not None:
+                scheduler.stop()
             if self.since is not None and self.client is not None:
                 with suppress(Exception):
                     await self._save_token(self.since)
@@ -160,15 +160,6 @@ class MatrixBot:
 
     def stop(self) -> None:
         self.stopping.set()
-
-    async def _timer(self) -> None:
-        """Wake up regularly to do the program work that has come due (escalations...)."""
-        while not self.stopping.is_set():
-            try:
-                await self.runtime.run_due()
-            except Exception:  # noqa: BLE001 - logged by the dispatcher; the timer must go on
-                log.exception("due program work failed")
-            await _sleep_unless(self.stopping, DUE_EVERY_SECONDS)
 
     # ------------------------------------------------------------------ login
 

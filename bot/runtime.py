@@ -6,9 +6,13 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
+from datetime import datetime
 
 from bot.config import Settings
 from commands import build_registry, jobs
+from commands.services import rules
+from commands.services.checkins import BATCH, next_reminder_at
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
 from commands.messages import Incoming, Outbox, Rendered, SendFailed
@@ -26,6 +30,9 @@ class Pending:
     id: int
     txn_id: str
     message: Rendered
+
+
+MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
 
 
 class Runtime:
@@ -50,6 +57,7 @@ class Runtime:
 
         self._scan = True
         self._sent: deque[int] = deque(maxlen=10_000)
+        self.on_change: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Upgrade the database schema; safe to call on every start."""
@@ -59,13 +67,70 @@ class Runtime:
         """Run one message through the dispatcher, then deliver what it decided to send."""
         result = await self.dispatcher.handle(incoming)
         await self._after(result)
+        if result.outcome == "ok" and self.on_change is not None:
+            self.on_change()  # it may have planned something: the timer looks again
+        return result
+
+    async def run_reminders(self) -> list[Result]:
+        """Send the reminders that have come due, a batch per transaction."""
+        results = []
+        while True:
+            settled: list[int] = []
+
+            async def batch(work) -> None:
+                settled.append(await jobs.reminders(work))
+
+            result = await self.dispatcher.run_job("reminders", batch)
+            await self._after(result)
+            results.append(result)
+            if result.outcome != "ok" or not settled or settled[0] < BATCH:
+                return results
+
+    async def run_rules(self) -> Result:
+        result = await self.dispatcher.run_job("program rules", jobs.program_rules)
+        await self._after(result)
         return result
 
     async def run_due(self) -> Result:
-        """Do the program work whose time has come (escalations...), then deliver what it sends."""
-        result = await self.dispatcher.run_job("due program work", jobs.run_due)
-        await self._after(result)
-        return result
+        """Do all the program work whose time has come; returns everything it sent."""
+        parts = await self.run_reminders()
+        parts.append(await self.run_rules())
+        outcome = "ok" if all(p.outcome == "ok" for p in parts) else "failed"
+        return Result(outcome, [m for p in parts for m in p.messages], "due program work")
+
+    async def next_rule(self) -> datetime | None:
+        """When some program rule comes due next (after now)."""
+        async with self.db.session() as session:
+            return await rules.next_due(session, self.clock.now(), self.settings.program)
+
+    async def next_reminder(self) -> datetime | None:
+        """When the next reminder is due (possibly already)."""
+        async with self.db.session() as session:
+            return await next_reminder_at(session)
+
+    async def next_due(self) -> datetime | None:
+        """When some reminder or rule comes due next."""
+        times = [t for t in (await self.next_rule(), await self.next_reminder()) if t is not None]
+        return min(times) if times else None
+
+    async def advance_to(self, target: datetime, clock) -> list[Result]:
+        """Move a settable clock to ``target``, doing what comes due on the way, in order and on time.
+
+        After MAX_STEPS stops on the way (a jump of years), the clock goes straight to
+        the target and the rest is caught up at once, as after a long downtime.
+        """
+        results = [await self.run_due()]
+        for _ in range(MAX_STEPS):
+            when = await self.next_due()
+            if when is None or when > target:
+                break
+            if when <= clock.now():
+                break  # nothing more can be done at this time
+            clock.set(when)
+            results.append(await self.run_due())
+        clock.set(target)
+        results.append(await self.run_due())
+        return results
 
     async def notice(self, incoming: Incoming, msg: Msg) -> Result:
         """Answer, once, a message that is not a command (one the transport could not read)."""

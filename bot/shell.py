@@ -163,16 +163,14 @@ class Shell:
         if word == "now":
             if rest:
                 when, self.zone = parse_when(rest, self.zone)
-                self.clock.set(when)
+                await self.runtime.advance_to(when, self.clock)
             self._say(self.clock_line())
-            await self.runtime.run_due()
         elif word == "advance":
             try:
                 delta = parse_duration(rest)
             except ArgError as exc:
                 raise ShellError(str(exc)) from None
-            self._advance(delta)
-            await self.runtime.run_due()
+            await self._advance(delta)
         elif word == "as":
             match = SPEAKER.match(rest)
             if not match:
@@ -185,12 +183,12 @@ class Shell:
         else:
             raise ShellError(f"unknown directive %{word}: use % now, % advance, % as, % help or % quit")
 
-    def _advance(self, delta: timedelta) -> None:
+    async def _advance(self, delta: timedelta) -> None:
         if delta > timedelta(days=3660):
             raise ShellError("that is more than ten years; advance in smaller steps")
         if (self.clock.now() + delta).year > MAX_YEAR:
             raise ShellError(f"keep the clock between the years {MIN_YEAR} and {MAX_YEAR}")
-        self.clock.advance(delta)
+        await self.runtime.advance_to(self.clock.now() + delta, self.clock)
         self._say(self.clock_line())
 
     def _say(self, text: str) -> None:

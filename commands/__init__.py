@@ -10,10 +10,10 @@ from commands.framework import Registry
 
 def build_registry() -> Registry:
     """Every command of the bot, in the order help lists them."""
-    from commands import council, help, mentoring, profile, roster
+    from commands import checkins, council, help, mentoring, profile, records, roster
 
     registry = Registry()
-    for router in (help.router, profile.router, mentoring.mentee_router, mentoring.mentor_router, roster.router,
-                   council.router):
+    for router in (help.router, profile.router, mentoring.mentee_router, mentoring.mentor_router, checkins.router,
+                   records.router, roster.router, council.router):
         registry.include(router)
     return registry

@@ -299,6 +299,52 @@ class When(ArgType):
         return when
 
 
+REPEAT = re.compile(
+    r"^\s*every\s+(?:(\d{1,2})\s+)?(months?|weeks?)\b\s*(?:from|starting|,)?\s*(.*)$", re.I | re.S
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """When a check-in is, and how often it repeats (at most one of the two is set)."""
+
+    at: datetime
+    every_months: int | None = None
+    every_weeks: int | None = None
+
+
+class Schedule(ArgType):
+    """A time, or a repeating one: ``next tuesday 16:00``, ``in 2 weeks``,
+    ``every 3 months from 2027-01-10 18:00``, ``every 2 weeks from monday 17:00``."""
+
+    greedy = True
+    label = "when"
+
+    def __init__(self, label: str = "when") -> None:
+        self.label = label
+        self.when = When(label, needs_time=True, max_years=2)
+
+    def convert_in(self, token: str, env: ParseEnv) -> Plan:
+        text = unquote_rest(token)
+        repeat = REPEAT.match(text)
+        if not repeat:
+            if text.lower().startswith("every"):
+                raise ArgError("write a repeat like: every 3 months from 2027-01-10 18:00, or every 2 weeks from monday 17:00")
+            return Plan(self.when.convert_in(text, env))
+        count = int(repeat.group(1) or 1)
+        unit = repeat.group(2).lower()
+        start = repeat.group(3).strip()
+        if not start:
+            raise ArgError(f"say when the first one is: every {count} {unit} from 2027-01-10 18:00")
+        limit = 12 if unit.startswith("month") else 52
+        if not 1 <= count <= limit:
+            raise ArgError(f"repeat every 1 to {limit} {'months' if limit == 12 else 'weeks'}")
+        at = self.when.convert_in(start, env)
+        if unit.startswith("month"):
+            return Plan(at, every_months=count)
+        return Plan(at, every_weeks=count)
+
+
 class Text(ArgType):
     """The rest of the message, as typed."""
 

@@ -1,16 +1,22 @@
 """Program work that runs by itself when its time comes, not because someone typed a command.
 
-``run_due`` is called by the transport's timer (and by the shell when its clock
-moves). The database says what is due, so running it twice, late, or after a
-restart does the right thing: each item is handled once, in the transaction
-that records it as handled.
+The database says what is due, so running a job twice, late, or after a restart
+does the right thing: each item is handled once, in the transaction that records
+it as handled.
 """
 
 from __future__ import annotations
 
 from commands.dispatcher import Work
-from commands.services import mentorships
+from commands.services import checkins, rules
 
 
-async def run_due(work: Work) -> None:
-    await mentorships.escalate_due(work)
+async def reminders(work: Work) -> int:
+    """One batch of the reminders that have come due; returns how many were settled."""
+    return await checkins.send_due_reminders(work)
+
+
+async def program_rules(work: Work) -> None:
+    """Escalations, overdue meetings, deadlines, the end of commitments, feedback rounds,
+    the weekly digest and the monthly report."""
+    await rules.run(work)

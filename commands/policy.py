@@ -26,3 +26,12 @@ class ProgramPolicy:
     orientation_within_days: int = _rule(14, "positive")
     away_change_days: int = _rule(30, "positive")
     default_capacity: int = _rule(3, "non_negative")
+    reminders: list[str] = _rule(["24h", "1h"], "durations")
+    overdue_council_days: int = _rule(14, "positive")
+    feedback_month: int = _rule(6, "month")
+
+    def reminder_offsets(self) -> list[int]:
+        """Minutes before a check-in when both people are reminded, largest first."""
+        from commands.framework import parse_duration
+
+        return sorted({int(parse_duration(r).total_seconds() // 60) for r in self.reminders}, reverse=True)

@@ -13,7 +13,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, text, true
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -91,6 +91,13 @@ class CheckInState(str, enum.Enum):
     SCHEDULED = "scheduled"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class ReminderState(str, enum.Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    DROPPED = "dropped"  # came due while the bot was down and became pointless, or superseded
+    CANCELLED = "cancelled"  # the check-in moved or was cancelled
 
 
 class SessionKind(str, enum.Enum):
@@ -260,7 +267,8 @@ class ChangeRequest(SQLModel, table=True):
 
 
 class CheckIn(SQLModel, table=True):
-    """A meeting planned between mentor and mentee."""
+    """A meeting between mentor and mentee: an agreed time (``arranged``), or a deadline
+    the program sets (the orientation and its follow-up) until a time is agreed."""
 
     __tablename__ = "checkin"
 
@@ -270,13 +278,49 @@ class CheckIn(SQLModel, table=True):
     due_at: datetime = _when(index=True)
     timezone: str = Field(max_length=64)  # the zone it was planned in, for recurrence
     every_months: Optional[int] = None
+    every_weeks: Optional[int] = None
+    series_id: Optional[int] = Field(default=None, foreign_key="checkin.id")  # the first of a recurring series
+    arranged: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     state: CheckInState = Field(sa_type=_enum(CheckInState), default=CheckInState.SCHEDULED)
     created_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
     confirmed_at: Optional[datetime] = _when(nullable=True, default=None)
     done_at: Optional[datetime] = _when(nullable=True, default=None)
     created_at: datetime = _when(default_factory=utcnow)
 
-    __table_args__ = (CheckConstraint("every_months IS NULL OR every_months > 0", name="every_months_positive"),)
+    __table_args__ = (
+        CheckConstraint("every_months IS NULL OR every_months > 0", name="every_months_positive"),
+        CheckConstraint("every_weeks IS NULL OR every_weeks > 0", name="every_weeks_positive"),
+        Index("ix_checkin_scheduled_due", "due_at", sqlite_where=text("state = 'scheduled'"),
+              postgresql_where=text("state = 'scheduled'")),
+    )
+
+
+class Reminder(SQLModel, table=True):
+    """One reminder of a check-in to one person, marked sent in the transaction that sends it."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    checkin_id: int = Field(foreign_key="checkin.id", index=True, ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id")
+    before_minutes: int
+    due_at: datetime = _when()
+    state: ReminderState = Field(sa_type=_enum(ReminderState), default=ReminderState.PENDING)
+    sent_at: Optional[datetime] = _when(nullable=True, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "person_id", "before_minutes", name="uq_reminder_checkin_person_before"),
+        Index("ix_reminder_pending_due", "due_at", sqlite_where=text("state = 'pending'"),
+              postgresql_where=text("state = 'pending'")),
+    )
+
+
+class ProgramNotice(SQLModel, table=True):
+    """A program rule that has fired (an overdue warning, a digest, a feedback round...),
+    keyed so that it fires once whatever restarts and repeated wake-ups happen."""
+
+    __tablename__ = "program_notice"
+
+    key: str = Field(primary_key=True, max_length=200)
+    sent_at: datetime = _when()
 
 
 class SessionRecord(SQLModel, table=True):

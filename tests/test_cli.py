@@ -43,14 +43,24 @@ other @eve:example.org> !help
 """
 
 
+PROGRAM_WORK = ("Weekly digest", "Program report", "has waited", "has not found a mentor", "A meeting is overdue",
+                "Overdue relationship", "Did the", "Reminder:", "was due by", "Feedback round", "commitment with")
+
+
+def program_work(block: str) -> bool:
+    first_line = block.split("\n", 1)[0]
+    return any(mark in first_line for mark in PROGRAM_WORK)
+
+
 def test_a_script_runs_end_to_end_through_the_cli(tmp_path):
     (tmp_path / "morning.txt").write_text(SCRIPT)
     result = mentorbot("shell", "--demo", "--script", "morning.txt", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    # The demo is seeded at today's date; when the script's clock jumps past the
-    # escalation deadline of the demo's open request, it goes to the council.
-    escalation = ("[council] Request #1 has waited", "[dm @finn:example.org] Your request #1 has not found")
-    out = [b for b in blocks(result.stdout) if not b.startswith(escalation)]
+    # The demo is seeded at today's date, so when the script's clock jumps to 2027 the
+    # program's own work of the months between (digests, reports, reminders, the
+    # escalation of the demo's open request...) is printed too, in order; this test
+    # is about the lines the script types.
+    out = [b for b in blocks(result.stdout) if not program_work(b)]
     assert out[0] == "[clock] 2027-03-01 09:00 Europe/Berlin (Mon)"
     assert out[1].startswith("[dm @ana:example.org] Your profile (@ana:example.org)\nName: Ana")
     assert out[2] == "[dm @ana:example.org] Done: your time zone is Europe/Lisbon. Your local time now is 2027-03-01 08:00."

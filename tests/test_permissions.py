@@ -55,7 +55,8 @@ async def test_every_role_and_room_gets_what_the_declaration_says(demo_bot, comm
 EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
 # Examples that fit another person of the demo than the usual one of their role:
 # Hana has no mentor yet (so she may ask for one); Finn has an open request.
-EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org"}
+EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org", "feedback": "@ana:example.org",
+                   "extend": "@dana:example.org"}
 
 
 def test_every_command_has_an_example():
@@ -76,7 +77,8 @@ async def test_every_example_in_help_works(demo_bot, command, example):
     "command", [c for c in REGISTRY.commands if c.args and not c.args[-1].type.greedy], ids=lambda c: c.name
 )
 async def test_extra_words_after_the_last_argument_are_a_usage_error(demo_bot, command):
-    sender = PEOPLE["council"] if Role.COUNCIL in command.roles else PEOPLE["mentor"]
+    sender = PEOPLE["council"] if Role.COUNCIL in command.roles else (
+        PEOPLE["mentor"] if Role.MENTOR in command.roles else PEOPLE["mentee"])
     room = RoomKind.DM
     example = command.examples[-1]
     result = await demo_bot.send(sender, f"{example} unexpected-extra", room)

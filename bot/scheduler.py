@@ -1,0 +1,94 @@
+"""Waking the bot up on time: APScheduler decides *when*, the database decides *what*.
+
+The database is the truth for what is due (reminders, escalations, overdue
+meetings, digests). APScheduler only wakes the bot: one job armed at the next due
+time (re-armed after each run and whenever a command plans something sooner),
+plus sweeps that catch up whatever a wake-up missed. Every job has a stable id
+and ``replace_existing``, coalesces missed runs into one, and has a real
+``misfire_grace_time``; running one late or twice does no harm, because the work
+itself is idempotent (each reminder is marked sent in the transaction that
+sends it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.runtime import Runtime
+
+log = logging.getLogger("mentorbot.scheduler")
+
+REMINDER_JOB = "mentorbot-next-reminder"  # the next reminder, exactly on time
+RULES_JOB = "mentorbot-next-rule"  # the next time a program rule comes due
+REMINDER_SWEEP_JOB = "mentorbot-reminder-sweep"
+RULES_SWEEP_JOB = "mentorbot-rules-sweep"
+REMINDER_SWEEP = timedelta(seconds=60)
+RULES_SWEEP = timedelta(minutes=15)
+
+
+class Scheduler:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.aps = AsyncIOScheduler(timezone=timezone.utc)
+        self._lock = asyncio.Lock()
+        self._armed: datetime | None = None
+        self._poked: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Catch up with everything that came due while the bot was down, then keep time."""
+        self.aps.start()
+        common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
+        self.aps.add_job(self._reminders, IntervalTrigger(seconds=REMINDER_SWEEP.total_seconds()),
+                         id=REMINDER_SWEEP_JOB, misfire_grace_time=int(REMINDER_SWEEP.total_seconds()), **common)
+        self.aps.add_job(self._rules, IntervalTrigger(seconds=RULES_SWEEP.total_seconds()),
+                         id=RULES_SWEEP_JOB, misfire_grace_time=int(RULES_SWEEP.total_seconds()), **common)
+        await self._reminders()
+        await self._rules()
+
+    def stop(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    def poke(self) -> None:
+        """Something was planned: make sure the reminder wake-up is not later than its first reminder."""
+        if self._poked is None or self._poked.done():
+            self._poked = asyncio.get_running_loop().create_task(self._rearm_reminders())
+
+    async def _reminders(self) -> None:
+        async with self._lock:
+            try:
+                await self.runtime.run_reminders()
+            except Exception:  # noqa: BLE001 - the dispatcher logged it; the schedule goes on
+                log.exception("sending reminders failed")
+            self._arm(REMINDER_JOB, self._reminders, await self.runtime.next_reminder())
+
+    async def _rules(self) -> None:
+        async with self._lock:
+            try:
+                await self.runtime.run_rules()
+            except Exception:  # noqa: BLE001
+                log.exception("program rules failed")
+            self._arm(RULES_JOB, self._rules, await self.runtime.next_rule())
+            # Rules may plan check-ins (a repeating series): their reminders need a wake-up too.
+            self._arm(REMINDER_JOB, self._reminders, await self.runtime.next_reminder())
+
+    async def _rearm_reminders(self) -> None:
+        soonest = await self.runtime.next_reminder()
+        if soonest is not None and (self._armed is None or soonest < self._armed):
+            self._arm(REMINDER_JOB, self._reminders, soonest)
+
+    def _arm(self, job_id: str, func, when: datetime | None) -> None:
+        if job_id == REMINDER_JOB:
+            self._armed = when
+        if when is None:
+            if self.aps.get_job(job_id):
+                self.aps.remove_job(job_id)
+            return
+        self.aps.add_job(func, DateTrigger(run_date=when), id=job_id, replace_existing=True,
+                         coalesce=True, max_instances=1, misfire_grace_time=3600)

@@ -1,0 +1,322 @@
+"""Check-ins and their reminders.
+
+Times are stored in UTC with the zone they were planned in; a repeating check-in
+keeps its local time of day across daylight-saving changes. Each reminder is a
+row, marked sent in the same transaction that queues its message, so that it is
+sent once whatever restarts happen; reminders that came due while the bot was
+down are sent only while they still make sense.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from commands import text
+from commands.clock import add_months
+from commands.dispatcher import Work
+from commands.framework import RoomKind
+from commands.messages import Target
+from commands.services import audit, people
+from commands.text import Msg, bold
+from storage.models import (
+    CheckIn,
+    CheckInKind,
+    CheckInState,
+    Mentorship,
+    Person,
+    Reminder,
+    ReminderState,
+)
+
+KIND_NAMES = {
+    CheckInKind.ORIENTATION: "orientation session",
+    CheckInKind.FOLLOWUP: "follow-up",
+    CheckInKind.REGULAR: "check-in",
+    CheckInKind.MIDTERM: "mid-term review",
+    CheckInKind.FINAL: "final session",
+}
+BATCH = 500  # reminders handled in one transaction
+
+
+def shown(when: datetime, zone: ZoneInfo) -> str:
+    """``Tue 2027-01-12 16:00 (Europe/Berlin)``: a time as one person reads it."""
+    local = when.astimezone(zone)
+    return f"{local:%a %Y-%m-%d %H:%M} ({zone.key})"
+
+
+def repeats(c: CheckIn) -> str:
+    if c.every_months:
+        return "every month" if c.every_months == 1 else f"every {c.every_months} months"
+    if c.every_weeks:
+        return "every week" if c.every_weeks == 1 else f"every {c.every_weeks} weeks"
+    return ""
+
+
+def next_time(c: CheckIn) -> datetime:
+    """The next occurrence of a repeating check-in: same local time of day in its zone."""
+    zone = ZoneInfo(c.timezone)
+    wall = c.due_at.astimezone(zone).replace(tzinfo=None)
+    wall = add_months(wall, c.every_months) if c.every_months else wall + timedelta(weeks=c.every_weeks or 0)
+    # A wall time that does not exist (a spring-forward gap) is read with the offset before it.
+    return wall.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def describe(c: CheckIn, zone: ZoneInfo) -> str:
+    name = KIND_NAMES[c.kind]
+    if not c.arranged:
+        return f"{name} to arrange, due by {c.due_at.astimezone(zone):%Y-%m-%d}"
+    every = f", {repeats(c)}" if repeats(c) else ""
+    return f"{name} {shown(c.due_at, zone)}{every}"
+
+
+# ---------------------------------------------------------------- lookups
+
+
+async def upcoming(session: AsyncSession, mentorship_ids: list[int], limit: int = 30) -> list[CheckIn]:
+    if not mentorship_ids:
+        return []
+    result = await session.exec(
+        select(CheckIn)
+        .where(CheckIn.mentorship_id.in_(mentorship_ids), CheckIn.state == CheckInState.SCHEDULED)
+        .order_by(CheckIn.due_at, CheckIn.id)
+        .limit(limit)
+    )
+    return list(result.all())
+
+
+async def open_deadline(session: AsyncSession, mentorship_id: int) -> CheckIn | None:
+    """The program's earliest deadline (orientation, follow-up) with no time agreed yet."""
+    result = await session.exec(
+        select(CheckIn)
+        .where(CheckIn.mentorship_id == mentorship_id, CheckIn.state == CheckInState.SCHEDULED,
+               CheckIn.arranged.is_(False))
+        .order_by(CheckIn.due_at, CheckIn.id)
+        .limit(1)
+    )
+    return result.first()
+
+
+# ---------------------------------------------------------------- changes
+
+
+async def plan_reminders(work: Work, c: CheckIn, m: Mentorship) -> None:
+    """Reminders for both people, at each configured time before the check-in still ahead."""
+    if not c.arranged:
+        return
+    for minutes in work.policy.reminder_offsets():
+        due = c.due_at - timedelta(minutes=minutes)
+        if due <= work.now:
+            continue
+        for person_id in (m.mentee_id, m.mentor_id):
+            work.session.add(Reminder(checkin_id=c.id, person_id=person_id, before_minutes=minutes, due_at=due))
+
+
+async def cancel_reminders(session: AsyncSession, checkin_id: int) -> None:
+    await session.exec(
+        update(Reminder)
+        .where(Reminder.checkin_id == checkin_id, Reminder.state == ReminderState.PENDING)
+        .values(state=ReminderState.CANCELLED)
+    )
+
+
+async def schedule(
+    work: Work,
+    m: Mentorship,
+    when: datetime,
+    zone: str,
+    *,
+    by: Person,
+    every_months: int | None = None,
+    every_weeks: int | None = None,
+) -> CheckIn:
+    """Plan a check-in. The first one agreed after a program deadline (the orientation,
+    its follow-up) fulfils that deadline instead of adding another meeting."""
+    deadline = None if (every_months or every_weeks) else await open_deadline(work.session, m.id)
+    if deadline is not None:
+        c = deadline
+        c.due_at, c.timezone, c.arranged, c.created_by_id = when, zone, True, by.id
+    else:
+        c = CheckIn(mentorship_id=m.id, kind=CheckInKind.REGULAR, due_at=when, timezone=zone,
+                    every_months=every_months, every_weeks=every_weeks, created_by_id=by.id, created_at=work.now)
+        work.session.add(c)
+    await work.session.flush()
+    if c.series_id is None and (every_months or every_weeks):
+        c.series_id = c.id
+    audit.record(work.session, at=work.now, actor=by, entity="checkin", entity_id=c.id, action="scheduled",
+                 to_state=CheckInState.SCHEDULED.value)
+    await plan_reminders(work, c, m)
+    await work.session.flush()
+    return c
+
+
+async def move(work: Work, c: CheckIn, m: Mentorship, when: datetime, zone: str, *, by: Person) -> None:
+    c.due_at, c.timezone, c.arranged, c.confirmed_at = when, zone, True, None
+    await cancel_reminders(work.session, c.id)
+    await work.session.flush()
+    # Reminders already sent for the old time are kept: their rows stay, new ones are added.
+    existing = set((await work.session.exec(
+        select(Reminder.person_id, Reminder.before_minutes).where(Reminder.checkin_id == c.id)
+    )).all())
+    for minutes in work.policy.reminder_offsets():
+        due = c.due_at - timedelta(minutes=minutes)
+        if due <= work.now:
+            continue
+        for person_id in (m.mentee_id, m.mentor_id):
+            if (person_id, minutes) in existing:
+                await work.session.exec(
+                    update(Reminder)
+                    .where(Reminder.checkin_id == c.id, Reminder.person_id == person_id,
+                           Reminder.before_minutes == minutes)
+                    .values(due_at=due, state=ReminderState.PENDING, sent_at=None)
+                )
+            else:
+                work.session.add(Reminder(checkin_id=c.id, person_id=person_id, before_minutes=minutes, due_at=due))
+    audit.record(work.session, at=work.now, actor=by, entity="checkin", entity_id=c.id, action="moved",
+                 from_state=CheckInState.SCHEDULED.value, to_state=CheckInState.SCHEDULED.value)
+
+
+async def cancel(work: Work, c: CheckIn, *, by: Person) -> list[CheckIn]:
+    """Cancel a check-in; for a repeating one, the rest of its series too. Returns those cancelled."""
+    if c.series_id is not None:
+        gone = list((await work.session.exec(
+            select(CheckIn).where(CheckIn.series_id == c.series_id, CheckIn.state == CheckInState.SCHEDULED,
+                                  CheckIn.due_at >= c.due_at)
+        )).all())
+    else:
+        gone = [c]
+    for item in gone:
+        item.state = CheckInState.CANCELLED
+        await cancel_reminders(work.session, item.id)
+        audit.record(work.session, at=work.now, actor=by, entity="checkin", entity_id=item.id, action="cancelled",
+                     from_state=CheckInState.SCHEDULED.value, to_state=CheckInState.CANCELLED.value)
+    return gone
+
+
+async def mark_done(work: Work, c: CheckIn, *, by: Person | None) -> None:
+    c.state, c.done_at = CheckInState.DONE, work.now
+    await cancel_reminders(work.session, c.id)
+    audit.record(work.session, at=work.now, actor=by, entity="checkin", entity_id=c.id, action="done",
+                 from_state=CheckInState.SCHEDULED.value, to_state=CheckInState.DONE.value)
+    if c.kind is CheckInKind.ORIENTATION:
+        # The follow-up comes followup_days after the orientation actually took place.
+        follow = (await work.session.exec(
+            select(CheckIn).where(CheckIn.mentorship_id == c.mentorship_id, CheckIn.kind == CheckInKind.FOLLOWUP,
+                                  CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(False))
+        )).first()
+        if follow is not None:
+            follow.due_at = work.now + timedelta(days=work.policy.followup_days)
+
+
+async def roll_series(work: Work) -> int:
+    """A repeating check-in whose time has come gets its next occurrence (with reminders)."""
+    due = list((await work.session.exec(
+        select(CheckIn).where(CheckIn.state == CheckInState.SCHEDULED, CheckIn.series_id.is_not(None),
+                              CheckIn.due_at <= work.now)
+    )).all())
+    made = 0
+    for c in due:
+        later = (await work.session.exec(
+            select(CheckIn.id).where(CheckIn.series_id == c.series_id, CheckIn.due_at > c.due_at)
+        )).first()
+        if later is not None:
+            continue
+        m = await work.session.get(Mentorship, c.mentorship_id)
+        if m is None or m.state.value != "active":
+            continue
+        nxt = CheckIn(mentorship_id=c.mentorship_id, kind=c.kind, due_at=next_time(c), timezone=c.timezone,
+                      every_months=c.every_months, every_weeks=c.every_weeks, series_id=c.series_id,
+                      created_by_id=c.created_by_id, created_at=work.now)
+        while nxt.due_at <= work.now:  # the bot was down for several periods: go to the next one ahead
+            nxt.due_at = next_time(nxt)
+        work.session.add(nxt)
+        await work.session.flush()
+        await plan_reminders(work, nxt, m)
+        made += 1
+    return made
+
+
+# ---------------------------------------------------------------- reminders
+
+
+async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
+    """Send the reminders whose time has come; returns how many rows were settled.
+
+    A reminder for a check-in that already began (the bot was down) is dropped;
+    of several reminders due for the same check-in and person, only the latest is
+    sent (one message, not a late burst).
+    """
+    mentee, mentor, recipient = aliased(Person), aliased(Person), aliased(Person)
+    rows = (await work.session.exec(
+        select(Reminder, CheckIn, recipient, mentee, mentor)
+        .join(CheckIn, CheckIn.id == Reminder.checkin_id)
+        .join(Mentorship, Mentorship.id == CheckIn.mentorship_id)
+        .join(recipient, recipient.id == Reminder.person_id)
+        .join(mentee, mentee.id == Mentorship.mentee_id)
+        .join(mentor, mentor.id == Mentorship.mentor_id)
+        .where(Reminder.state == ReminderState.PENDING, Reminder.due_at <= work.now)
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(limit)
+    )).all()
+    if not rows:
+        return 0
+    groups: dict[tuple[int, int], list] = defaultdict(list)
+    for row in rows:
+        groups[(row[0].checkin_id, row[0].person_id)].append(row)
+    sent_ids: list[int] = []
+    dropped_ids: list[int] = []
+    for items in groups.values():
+        reminder, c, to_whom, mentee_p, mentor_p = min(items, key=lambda r: r[0].before_minutes)
+        others = [r[0].id for r in items if r[0].id != reminder.id]
+        dropped_ids.extend(others)
+        if c.state is not CheckInState.SCHEDULED or c.due_at <= work.now:
+            dropped_ids.append(reminder.id)
+            continue
+        sent_ids.append(reminder.id)
+        work.send(Target.dm(to_whom.matrix_id), _reminder_text(work, c, to_whom, mentee_p, mentor_p))
+    for ids, state in ((sent_ids, ReminderState.SENT), (dropped_ids, ReminderState.DROPPED)):
+        if ids:
+            await work.session.exec(
+                update(Reminder).where(Reminder.id.in_(ids), Reminder.state == ReminderState.PENDING)
+                .values(state=state, sent_at=work.now if state is ReminderState.SENT else None)
+            )
+    return len(rows)
+
+
+def _until(delta: timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 90:
+        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+    hours = round(minutes / 60)
+    if hours < 48:
+        return f"in {hours} hours"
+    return f"in {round(hours / 24)} days"
+
+
+def _reminder_text(work: Work, c: CheckIn, to_whom: Person, mentee: Person, mentor: Person) -> Msg:
+    zone = people.zone_of(to_whom, work.policy)
+    other = mentor if to_whom.id == mentee.id else mentee
+    head = Msg(bold(f"Reminder: {KIND_NAMES[c.kind]} with "), text.person(other.matrix_id, people.name_of(other)),
+               f" {_until(c.due_at - work.now)}, {shown(c.due_at, zone)}.")
+    if to_whom.id == mentee.id:
+        if c.confirmed_at:
+            return Msg(head, " You have confirmed it. To move it, send ",
+                       work.typed(f"checkin move {c.id} <when>", RoomKind.DM), ".")
+        return Msg(head, " Send ", work.typed(f"confirm {c.id}", RoomKind.DM), " to confirm, or ",
+                   work.typed(f"checkin move {c.id} <when>", RoomKind.DM), " to ask for another time.")
+    state = "has confirmed it" if c.confirmed_at else "has not confirmed it yet"
+    return Msg(head, f" {people.name_of(mentee)} {state}. To move it: ",
+               work.typed(f"checkin move {c.id} <when>", RoomKind.DM), ".")
+
+
+async def next_reminder_at(session: AsyncSession) -> datetime | None:
+    result = await session.exec(
+        select(Reminder.due_at).where(Reminder.state == ReminderState.PENDING).order_by(Reminder.due_at).limit(1)
+    )
+    return result.first()

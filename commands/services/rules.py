@@ -1,0 +1,359 @@
+"""The program's rules that run by themselves.
+
+Each rule asks the database what is due at ``work.now`` and records, in the same
+transaction, that it has acted (a :class:`ProgramNotice` key): a rule fires once,
+however often or late the bot wakes up. ``next_due`` tells the transport when to
+wake up next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from commands import text
+from commands.clock import add_months
+from commands.dispatcher import Work
+from commands.framework import RoomKind
+from commands.messages import Target
+from commands.policy import ProgramPolicy
+from commands.services import checkins, mentorships, people
+from commands.services.checkins import KIND_NAMES
+from commands.text import Msg, bold, lines
+from storage.models import (
+    OPEN_REQUEST_STATES,
+    ChangeRequest,
+    CheckIn,
+    CheckInState,
+    Feedback,
+    MentorRequest,
+    Mentorship,
+    MentorshipState,
+    Nomination,
+    Person,
+    ProgramNotice,
+    RequestState,
+    SessionRecord,
+)
+
+STARTED = "rules:started"
+ASK_DONE_AFTER = timedelta(days=1)  # an agreed check-in not marked done this long after its time
+DIGEST_AT = time(9, 0)  # Monday morning, the program's zone
+REPORT_AT = time(9, 0)  # the 1st of each month
+
+
+async def once(session: AsyncSession, key: str, now: datetime) -> bool:
+    """True the first time ``key`` is seen (and records it); False ever after."""
+    if await session.get(ProgramNotice, key) is not None:
+        return False
+    session.add(ProgramNotice(key=key, sent_at=now))
+    await session.flush()
+    return True
+
+
+async def started_at(work: Work) -> datetime:
+    """When these rules first ran: periodic messages are not owed for the time before."""
+    row = await work.session.get(ProgramNotice, STARTED)
+    if row is None:
+        row = ProgramNotice(key=STARTED, sent_at=work.now)
+        work.session.add(row)
+        await work.session.flush()
+    return row.sent_at
+
+
+async def run(work: Work) -> None:
+    """Everything that has come due, in a fixed order."""
+    since = await started_at(work)
+    await checkins.roll_series(work)
+    await mentorships.escalate_due(work)
+    await deadlines(work)
+    await ask_done(work)
+    await meetings_overdue(work)
+    await commitment_ends(work)
+    await feedback_round(work, since)
+    await weekly_digest(work, since)
+    await monthly_report(work, since)
+
+
+# ---------------------------------------------------------------- meetings
+
+
+@dataclass(frozen=True)
+class Cadence:
+    mentorship: Mentorship
+    last_met: datetime
+    every_months: int
+    first_year: bool
+
+    @property
+    def due(self) -> datetime:
+        return add_months(self.last_met, self.every_months)
+
+
+async def cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
+    """For each active mentorship: when they last met and how often they must meet now."""
+    held = (select(SessionRecord.mentorship_id, func.max(SessionRecord.held_at).label("at"))
+            .group_by(SessionRecord.mentorship_id).subquery())
+    done = (select(CheckIn.mentorship_id, func.max(CheckIn.done_at).label("at"))
+            .where(CheckIn.state == CheckInState.DONE).group_by(CheckIn.mentorship_id).subquery())
+    rows = (await session.exec(
+        select(Mentorship, held.c.at, done.c.at)
+        .outerjoin(held, held.c.mentorship_id == Mentorship.id)
+        .outerjoin(done, done.c.mentorship_id == Mentorship.id)
+        .where(Mentorship.state == MentorshipState.ACTIVE)
+        .order_by(Mentorship.id)
+    )).all()
+    out = []
+    for m, held_at, done_at in rows:
+        last = max(t for t in (m.started_at, held_at, done_at) if t is not None)
+        first_year = now < add_months(m.started_at, 12)
+        every = policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
+        out.append(Cadence(m, last, every, first_year))
+    return out
+
+
+async def meetings_overdue(work: Work) -> None:
+    """No meeting for longer than the program asks: tell the mentor, then the council."""
+    for c in await cadences(work.session, work.now, work.policy):
+        if work.now < c.due:
+            continue
+        m = c.mentorship
+        stamp = f"{m.id}:{c.last_met:%Y-%m-%dT%H:%M}"
+        rule = (f"at least every {c.every_months} months in their first year" if c.first_year
+                else f"at least every {c.every_months} months")
+        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
+        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
+        zone = people.zone_of(mentor, work.policy)
+        if await once(work.session, f"overdue:mentor:{stamp}", work.now):
+            work.send(Target.dm(mentor.matrix_id), Msg(
+                bold("A meeting is overdue: "), "you last met ", mentorships.who(mentee),
+                f" on {c.last_met.astimezone(zone):%Y-%m-%d}, and mentees meet their mentor {rule}. "
+                "Plan one with ", work.typed(f"checkin {mentee.matrix_id} <when>", RoomKind.DM),
+                "; after a meeting, record it with ", work.typed(f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM),
+                ".",
+            ))
+        if work.now >= c.due + timedelta(days=work.policy.overdue_council_days) and await once(
+            work.session, f"overdue:council:{stamp}", work.now
+        ):
+            council_zone = ZoneInfo(work.policy.timezone)
+            work.send(Target.council(), Msg(
+                bold("Overdue relationship: "), mentorships.who(mentor), " and ", mentorships.who(mentee),
+                f" have not met since {c.last_met.astimezone(council_zone):%Y-%m-%d} ({rule}); ",
+                f"the mentor was told {work.policy.overdue_council_days} days ago.",
+            ))
+
+
+async def deadlines(work: Work) -> None:
+    """An orientation or follow-up whose deadline passed without a time agreed: tell the mentor."""
+    due = (await work.session.exec(
+        select(CheckIn, Mentorship)
+        .join(Mentorship, Mentorship.id == CheckIn.mentorship_id)
+        .where(CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(False), CheckIn.due_at <= work.now,
+               Mentorship.state == MentorshipState.ACTIVE)
+        .order_by(CheckIn.due_at, CheckIn.id)
+    )).all()
+    for c, m in due:
+        if not await once(work.session, f"deadline:{c.id}:{c.due_at:%Y-%m-%d}", work.now):
+            continue
+        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
+        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
+        zone = people.zone_of(mentor, work.policy)
+        work.send(Target.dm(mentor.matrix_id), Msg(
+            bold(f"The {KIND_NAMES[c.kind]} with "), mentorships.who(mentee),
+            bold(f" was due by {c.due_at.astimezone(zone):%Y-%m-%d}."), " Agree a time with ",
+            work.typed(f"checkin {mentee.matrix_id} <when>", RoomKind.DM), ", or if it took place, record it with ",
+            work.typed(f"session {mentee.matrix_id} {c.kind.value if c.kind.value != 'followup' else 'regular'} <outcome>",
+                       RoomKind.DM), ".",
+        ))
+
+
+async def ask_done(work: Work) -> None:
+    """An agreed check-in a day past its time and not marked: ask the mentor how it went."""
+    due = (await work.session.exec(
+        select(CheckIn, Mentorship)
+        .join(Mentorship, Mentorship.id == CheckIn.mentorship_id)
+        .where(CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(True),
+               CheckIn.due_at <= work.now - ASK_DONE_AFTER, Mentorship.state == MentorshipState.ACTIVE)
+        .order_by(CheckIn.due_at, CheckIn.id)
+    )).all()
+    for c, m in due:
+        if not await once(work.session, f"ask-done:{c.id}:{c.due_at:%Y-%m-%dT%H:%M}", work.now):
+            continue
+        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
+        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
+        zone = people.zone_of(mentor, work.policy)
+        work.send(Target.dm(mentor.matrix_id), Msg(
+            f"Did the {KIND_NAMES[c.kind]} with ", mentorships.who(mentee), f" on {checkins.shown(c.due_at, zone)} ",
+            "take place? Record it with ", work.typed(f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM),
+            " (or ", work.typed(f"checkin done {c.id}", RoomKind.DM), "); if not, ",
+            work.typed(f"checkin move {c.id} <when>", RoomKind.DM), ".",
+        ))
+
+
+async def commitment_ends(work: Work) -> None:
+    """The commitment is over: ask both whether to extend, or change."""
+    due = (await work.session.exec(
+        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE,
+                                 Mentorship.commitment_ends_at <= work.now).order_by(Mentorship.id)
+    )).all()
+    for m in due:
+        if not await once(work.session, f"commitment:{m.id}:{m.commitment_ends_at:%Y-%m-%d}", work.now):
+            continue
+        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
+        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
+        months = work.policy.commitment_months
+        work.send(Target.dm(mentee.matrix_id), Msg(
+            bold("Your commitment with "), mentorships.who(mentor), bold(" is complete."),
+            f" To go on together for another {months} months, send ", work.typed("extend", RoomKind.DM),
+            "; to change mentor, ", work.typed("change", RoomKind.DM), " (no approval needed now); to close the "
+            "mentorship, ", work.typed("end", RoomKind.DM), ".",
+        ))
+        work.send(Target.dm(mentor.matrix_id), Msg(
+            bold("Your commitment with "), mentorships.who(mentee), bold(" is complete."),
+            f" To go on together for another {months} months, send ",
+            work.typed(f"extend {mentee.matrix_id}", RoomKind.DM), "; they may also change mentor or end it now. ",
+            "A final session to look back on what was reached is a good moment: record it as ",
+            work.typed(f"session {mentee.matrix_id} final <outcome>", RoomKind.DM), ".",
+        ))
+
+
+# ---------------------------------------------------------------- periodic
+
+
+def digest_slot(now: datetime, zone: ZoneInfo) -> datetime:
+    local = now.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    slot = datetime.combine(monday, DIGEST_AT, tzinfo=zone)
+    return slot if slot <= now else slot - timedelta(weeks=1)
+
+
+def report_slot(now: datetime, zone: ZoneInfo) -> datetime:
+    local = now.astimezone(zone)
+    slot = datetime.combine(local.date().replace(day=1), REPORT_AT, tzinfo=zone)
+    return slot if slot <= now else add_months(slot, -1)
+
+
+def feedback_slot(now: datetime, zone: ZoneInfo, month: int) -> datetime:
+    local = now.astimezone(zone)
+    slot = datetime.combine(local.date().replace(month=month, day=1), REPORT_AT, tzinfo=zone)
+    return slot if slot <= now else slot.replace(year=slot.year - 1)
+
+
+async def feedback_round(work: Work, since: datetime) -> None:
+    """Once a year every mentee and mentor in an active mentorship is asked for feedback."""
+    slot = feedback_slot(work.now, ZoneInfo(work.policy.timezone), work.policy.feedback_month)
+    if slot < since or not await once(work.session, f"feedback:{slot.year}", work.now):
+        return
+    rows = (await work.session.exec(select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE))).all()
+    for m in rows:
+        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
+        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
+        for asked, other in ((mentee, mentor), (mentor, mentee)):
+            work.send(Target.dm(asked.matrix_id), Msg(
+                bold(f"Feedback round {slot.year}: "), "how is your mentorship with ", mentorships.who(other),
+                " going? Answer with ", work.typed("feedback <what goes well> | <what could be better>", RoomKind.DM),
+                ". Only the council reads it.",
+            ))
+
+
+async def weekly_digest(work: Work, since: datetime) -> None:
+    """Monday morning in the mentors room: counts, and who is overdue. Never any notes."""
+    slot = digest_slot(work.now, ZoneInfo(work.policy.timezone))
+    if slot < since or not await once(work.session, f"digest:{slot:%G-W%V}", work.now):
+        return
+    overdue = [c for c in await cadences(work.session, work.now, work.policy) if c.due <= work.now]
+    active = await _count(work.session, select(func.count()).select_from(Mentorship)
+                          .where(Mentorship.state == MentorshipState.ACTIVE))
+    waiting = await mentorships.count_open_requests(work.session)
+    zone = ZoneInfo(work.policy.timezone)
+    rows: list[Msg | None] = [
+        Msg(bold(f"Weekly digest, week of {slot:%Y-%m-%d}"), f": {active} active mentorship{'s' if active != 1 else ''}, "
+            f"{waiting} open request{'s' if waiting != 1 else ''}", "" if not waiting else Msg(" (", work.typed("requests", RoomKind.MENTORS), ")"), "."),
+    ]
+    if overdue:
+        rows.append(Msg(bold(f"Overdue ({len(overdue)})"), ", no meeting recorded for longer than the program asks:"))
+        for c in overdue[:30]:
+            mentee = await mentorships.person_by_id(work.session, c.mentorship.mentee_id)
+            mentor = await mentorships.person_by_id(work.session, c.mentorship.mentor_id)
+            rows.append(Msg("• ", mentorships.who(mentor), " with ", mentorships.who(mentee),
+                            f", last met {c.last_met.astimezone(zone):%Y-%m-%d}"))
+        if len(overdue) > 30:
+            rows.append(Msg(f"...and {len(overdue) - 30} more."))
+    else:
+        rows.append(Msg("No relationship is overdue. Thank you all!"))
+    work.send(Target.mentors(), lines(*rows))
+
+
+async def monthly_report(work: Work, since: datetime) -> None:
+    """The 1st of each month in the council room: how the program did last month, in numbers."""
+    zone = ZoneInfo(work.policy.timezone)
+    slot = report_slot(work.now, zone)
+    if slot < since or not await once(work.session, f"report:{slot:%Y-%m}", work.now):
+        return
+    start, end = add_months(slot, -1), slot
+    s = work.session
+
+    async def count(model, *where) -> int:
+        return await _count(s, select(func.count()).select_from(model).where(*where))
+
+    active = await count(Mentorship, Mentorship.state == MentorshipState.ACTIVE)
+    started = await count(Mentorship, Mentorship.started_at >= start, Mentorship.started_at < end)
+    ended = await count(Mentorship, Mentorship.ended_at >= start, Mentorship.ended_at < end)
+    asked = await count(MentorRequest, MentorRequest.created_at >= start, MentorRequest.created_at < end)
+    escalated = await count(MentorRequest, MentorRequest.escalated_at >= start, MentorRequest.escalated_at < end)
+    waiting = await count(MentorRequest, MentorRequest.state.in_(OPEN_REQUEST_STATES))
+    with_council = await count(MentorRequest, MentorRequest.state == RequestState.ESCALATED)
+    changes = await count(ChangeRequest, ChangeRequest.created_at >= start, ChangeRequest.created_at < end)
+    sessions = await count(SessionRecord, SessionRecord.held_at >= start, SessionRecord.held_at < end)
+    feedback = await count(Feedback, Feedback.created_at >= start, Feedback.created_at < end)
+    nominations = await count(Nomination, Nomination.created_at >= start, Nomination.created_at < end)
+    overdue = sum(1 for c in await cadences(s, work.now, work.policy) if c.due <= work.now)
+    mentors = await count(Person, Person.is_mentor.is_(True))
+    work.send(Target.council(), lines(
+        bold(f"Program report for {start.astimezone(zone):%B %Y}"),
+        Msg(f"• Mentorships: {active} active ({started} started, {ended} ended in the month); {mentors} mentors"),
+        Msg(f"• Requests: {asked} new, {escalated} escalated; {waiting} open now ({with_council} with the council)"),
+        Msg(f"• Changes of mentor asked: {changes}"),
+        Msg(f"• Sessions recorded: {sessions}; relationships overdue now: {overdue}"),
+        Msg(f"• Feedback answers: {feedback}; nominations: {nominations}"),
+    ))
+
+
+async def _count(session: AsyncSession, query) -> int:
+    return int((await session.exec(query)).one())
+
+
+# ---------------------------------------------------------------- when to wake up
+
+
+async def next_due(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> datetime | None:
+    """The earliest time after ``now`` at which some rule comes due (reminders: ``checkins.next_reminder_at``)."""
+    zone = ZoneInfo(policy.timezone)
+    times: list[datetime | None] = [
+        (await session.exec(select(func.min(MentorRequest.escalate_at)).where(
+            MentorRequest.state.in_((RequestState.OPEN, RequestState.PROPOSED))))).one(),
+        (await session.exec(select(func.min(CheckIn.due_at)).where(
+            CheckIn.state == CheckInState.SCHEDULED, CheckIn.due_at > now))).one(),
+        (await session.exec(select(func.min(Mentorship.commitment_ends_at)).where(
+            Mentorship.state == MentorshipState.ACTIVE, Mentorship.commitment_ends_at > now))).one(),
+        digest_slot(now, zone) + timedelta(weeks=1),
+        add_months(report_slot(now, zone), 1),
+        feedback_slot(now, zone, policy.feedback_month).replace(year=feedback_slot(now, zone, policy.feedback_month).year + 1),
+    ]
+    asked = (await session.exec(select(func.min(CheckIn.due_at)).where(
+        CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(True), CheckIn.due_at > now - ASK_DONE_AFTER))).one()
+    if asked is not None:
+        times.append(asked + ASK_DONE_AFTER)
+    for c in await cadences(session, now, policy):
+        for t in (c.due, c.due + timedelta(days=policy.overdue_council_days)):
+            if t > now:
+                times.append(t)
+        if c.first_year:
+            times.append(add_months(c.mentorship.started_at, 12))  # the cadence changes
+    ahead = [t for t in times if t is not None and t > now]
+    return min(ahead) if ahead else None
