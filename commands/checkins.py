@@ -104,8 +104,9 @@ async def list_checkins(ctx: Context) -> None:
         m = by_id[c.mentorship_id]
         other = await mentorships.person_by_id(ctx.session, m.mentee_id if m.mentor_id == me.id else m.mentor_id)
         confirmed = " \u2713 confirmed" if c.confirmed_at else ""
-        out.append(Msg(f"• #{c.id} ", describe(c, ctx.zone), " with ", who(other), confirmed))
-    ctx.reply(lines(bold(f"Upcoming check-ins ({len(planned)})"), *out,
+        past = " (past: not marked as held yet)" if c.arranged and c.due_at <= ctx.now else ""
+        out.append(Msg(f"• #{c.id} ", describe(c, ctx.zone), " with ", who(other), confirmed, past))
+    ctx.reply(lines(bold(f"Planned check-ins ({len(planned)})"), *out,
                     Msg("Change one with ", ctx.cmd("checkin move <number> <when>"), " or ",
                         ctx.cmd("checkin cancel <number>"), ".")))
 

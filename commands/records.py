@@ -123,7 +123,8 @@ async def _held_checkin(ctx: Context, m: Mentorship, kind: SessionKind) -> Check
     if kind is SessionKind.ORIENTATION:
         return next((c for c in planned if c.kind is CheckInKind.ORIENTATION), None)
     soon = ctx.now + timedelta(hours=12)
-    return next((c for c in planned if c.arranged and c.due_at <= soon), None)
+    held = [c for c in planned if c.arranged and c.due_at <= soon]
+    return held[-1] if held else None  # the latest one whose time has come
 
 
 @router.command(

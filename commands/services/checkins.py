@@ -291,11 +291,11 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
 
 def _until(delta: timedelta) -> str:
     minutes = round(delta.total_seconds() / 60)
-    if minutes < 90:
+    if minutes < 60:
         return f"in {minutes} minute{'s' if minutes != 1 else ''}"
     hours = round(minutes / 60)
     if hours < 48:
-        return f"in {hours} hours"
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
     return f"in {round(hours / 24)} days"
 
 

@@ -311,11 +311,12 @@ async def start(
 def _schedule_orientation(work: Work, mentorship: Mentorship, mentee: Person) -> None:
     zone = mentee.timezone or work.policy.timezone
     orientation_due = work.now + timedelta(days=work.policy.orientation_within_days)
+    # Deadlines, not appointments: the first check-in the mentor plans takes the orientation's place.
     work.session.add(CheckIn(mentorship_id=mentorship.id, kind=CheckInKind.ORIENTATION, due_at=orientation_due,
-                             timezone=zone, created_at=work.now))
+                             timezone=zone, arranged=False, created_at=work.now))
     work.session.add(CheckIn(mentorship_id=mentorship.id, kind=CheckInKind.FOLLOWUP,
                              due_at=orientation_due + timedelta(days=work.policy.followup_days),
-                             timezone=zone, created_at=work.now))
+                             timezone=zone, arranged=False, created_at=work.now))
 
 
 def _welcome(work: Work, m: Mentorship, mentee: Person, mentor: Person, old_mentor: Person | None, how: str) -> None:

@@ -1,0 +1,299 @@
+"""Check-ins, reminders, records and the program's own rules, with the injected clock.
+
+The program here: Bob (mentor, Europe/Madrid) takes Ana (mentee, America/Lima) on
+Monday 2027-01-04 at 09:00 UTC; Cy is on the council; Dana is another mentor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from commands.framework import RoomKind
+from storage.models import CheckIn, Mentorship, Reminder, ReminderState, SessionKind, SessionRecord
+from tests.conftest import COUNCIL, START
+
+ANA, BOB, DANA = "@ana:example.org", "@bob:example.org", "@dana:example.org"
+MARK = "CONFIDENTIAL-K9"
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def program(bot):
+    for line in (
+        (COUNCIL, "mentor add @bob:example.org 3"), (COUNCIL, "mentor add @dana:example.org 2"),
+        (BOB, "profile timezone Europe/Madrid"), (ANA, "profile timezone America/Lima"),
+        (BOB, "profile name Bob"), (ANA, "profile name Ana"),
+        (ANA, "request help with events"), (BOB, "accept 1"),
+    ):
+        result = await bot.send(*line)
+        assert result.outcome == "ok", result.messages[0].msg.plain()
+    bot.outbox.sent.clear()
+    return bot
+
+
+def dms(bot, user: str, since: int = 0) -> list[str]:
+    return [m.body for m in bot.outbox.sent[since:] if m.target.room is RoomKind.DM and m.target.user_id == user]
+
+
+def room(bot, kind: RoomKind, since: int = 0) -> list[str]:
+    return [m.body for m in bot.outbox.sent[since:] if m.target.room is kind]
+
+
+async def advance(bot, delta: timedelta) -> int:
+    """Move the clock, doing what comes due on the way; returns where the new messages start."""
+    start = len(bot.outbox.sent)
+    await bot.runtime.advance_to(bot.clock.now() + delta, bot.clock)
+    return start
+
+
+# ---------------------------------------------------------------- times
+
+
+async def test_times_are_read_in_the_speakers_zone_and_shown_in_each_persons(program):
+    reply = (await program.send(BOB, "checkin @ana:example.org next tuesday 16:00")).messages[0].msg.plain()
+    assert "on Tue 2027-01-05 16:00 (Europe/Madrid)" in reply
+    assert "For Ana that is Tue 2027-01-05 10:00 (America/Lima)" in reply
+    assert "Bob planned a orientation session with you: Tue 2027-01-05 10:00 (America/Lima)" in dms(program, ANA)[0]
+    async with program.db.session() as s:
+        c = (await s.exec(select(CheckIn).where(CheckIn.arranged.is_(True)))).one()
+    assert c.due_at == utc(2027, 1, 5, 15, 0) and c.timezone == "Europe/Madrid"
+    assert "#1 orientation session Tue 2027-01-05 10:00 (America/Lima) with Bob" in await program.reply(ANA, "checkins")
+
+
+@pytest.mark.parametrize("when,problem", [
+    ("yesterday 10:00", "is in the past"),
+    ("03/04/2027 10:00", "could be read two ways"),
+    ("whenever suits", "I can't read 'whenever suits' as a date"),
+    ("2027-02-01", "has no time of day"),
+    ("every 3 months", "say when the first one is"),
+    ("every day from monday 10:00", "write a repeat like"),
+    ("in 5 years", "more than 2 years ahead"),
+])
+async def test_bad_times_get_a_clear_error_with_an_example(program, when, problem):
+    before = await program.snapshot()
+    result = await program.send(BOB, f"checkin @ana:example.org {when}")
+    assert result.outcome == "usage" and problem in result.messages[0].msg.plain()
+    assert await program.snapshot() == before
+
+
+async def test_only_a_mentee_of_yours_gets_a_checkin(program):
+    assert "is not your mentee" in await program.reply(DANA, "checkin @ana:example.org tomorrow 10:00")
+    assert "You have no check-in #1" in await program.reply(DANA, "checkin move 1 tomorrow 10:00")
+
+
+async def test_a_repeating_checkin_keeps_its_local_time_across_daylight_saving(program):
+    await program.send(BOB, "checkin @ana:example.org tomorrow 10:00")  # takes the orientation deadline
+    await program.send(BOB, "checkin @ana:example.org every 3 months from 2027-01-10 18:00")
+    await advance(program, timedelta(days=100))  # past January 10 and April 10
+    async with program.db.session() as s:
+        series = (await s.exec(select(CheckIn).where(CheckIn.series_id.is_not(None)).order_by(CheckIn.due_at))).all()
+    # 18:00 in Madrid: 17:00 UTC in winter, 16:00 UTC in summer time.
+    assert [c.due_at for c in series] == [utc(2027, 1, 10, 17), utc(2027, 4, 10, 16), utc(2027, 7, 10, 16)]
+
+
+async def test_a_weekly_series_crosses_the_spring_change(program):
+    await program.send(BOB, "checkin @ana:example.org every week from 2027-03-22 18:00")
+    await advance(program, timedelta(days=80))  # to late March
+    async with program.db.session() as s:
+        times = (await s.exec(select(CheckIn.due_at).where(CheckIn.every_weeks == 1).order_by(CheckIn.due_at))).all()
+    assert times[:2] == [utc(2027, 3, 22, 17), utc(2027, 3, 29, 16)]  # Europe changed clocks on March 28
+
+
+# ---------------------------------------------------------------- reminders
+
+
+async def test_both_people_are_reminded_before_each_checkin_and_the_mentee_can_confirm(program):
+    await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")  # 2027-01-05 15:00 UTC
+    start = await advance(program, timedelta(hours=6))  # 15:00 UTC on the 4th: 24 hours before
+    assert dms(program, ANA, start) == [
+        "Reminder: orientation session with Bob in 24 hours, Tue 2027-01-05 10:00 (America/Lima). "
+        "Send `confirm 1` to confirm, or `checkin move 1 <when>` to ask for another time."]
+    assert dms(program, BOB, start) == [
+        "Reminder: orientation session with Ana in 24 hours, Tue 2027-01-05 16:00 (Europe/Madrid). "
+        "Ana has not confirmed it yet. To move it: `checkin move 1 <when>`."]
+    confirmed = await program.send(ANA, "confirm")
+    assert "Confirmed: orientation session #1 with Bob" in confirmed.messages[0].msg.plain()
+    assert "Ana confirmed the orientation session #1 on Tue 2027-01-05 16:00 (Europe/Madrid)" in dms(program, BOB)[-1]
+    start = await advance(program, timedelta(hours=23))  # one hour before
+    assert "in 1 hour" in dms(program, ANA, start)[0] and "You have confirmed it" in dms(program, ANA, start)[0]
+    assert "Ana has confirmed it" in dms(program, BOB, start)[0]
+    start = await advance(program, timedelta(days=3))
+    assert not any("Reminder" in m for m in dms(program, ANA, start) + dms(program, BOB, start))
+    async with program.db.session() as s:
+        states = (await s.exec(select(Reminder.state))).all()
+    assert sorted(states) == [ReminderState.SENT] * 4
+
+
+async def test_moving_a_checkin_moves_its_reminders_and_tells_the_other(program):
+    await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")
+    moved = await program.send(ANA, "checkin move 1 2027-01-08 10:00")
+    assert "is now on Fri 2027-01-08 10:00 (America/Lima)" in moved.messages[0].msg.plain()
+    assert "Ana moved your orientation session #1 to Fri 2027-01-08 16:00 (Europe/Madrid)" in dms(program, BOB)[-1]
+    start = await advance(program, timedelta(days=2))
+    assert not any("Reminder" in m for m in dms(program, ANA, start))  # the old times are gone
+    start = await advance(program, timedelta(days=2))  # past 2027-01-07 15:00 UTC: 24h before the new time
+    assert len([m for m in dms(program, ANA, start) if "Reminder" in m and "Fri 2027-01-08 10:00" in m]) == 1
+
+
+async def test_reminders_missed_while_the_bot_was_down_are_sent_once_or_dropped(program):
+    await program.send(BOB, "checkin @ana:example.org 2027-01-06 16:00")  # 15:00 UTC
+    await program.send(BOB, "checkin @ana:example.org 2027-01-05 12:00")  # 11:00 UTC
+    # The bot is down from now until 30 minutes before the first check-in of the 6th:
+    # the check-in of the 5th has happened, the 24h reminder of the 6th is stale.
+    program.clock.set(utc(2027, 1, 6, 14, 30))
+    start = len(program.outbox.sent)
+    await program.runtime.run_due()
+    ana = [m for m in dms(program, ANA, start) if "Reminder" in m]
+    assert ana == ["Reminder: orientation session with Bob in 30 minutes, Wed 2027-01-06 10:00 (America/Lima). "
+                   "Send `confirm 1` to confirm, or `checkin move 1 <when>` to ask for another time."]
+    assert len([m for m in dms(program, BOB, start) if "Reminder" in m]) == 1
+    await program.runtime.run_due()
+    assert len([m for m in dms(program, ANA, start) if "Reminder" in m]) == 1  # once, not again
+    async with program.db.session() as s:
+        rows = (await s.exec(select(Reminder.state, Reminder.before_minutes))).all()
+    assert sorted(rows) == sorted([(ReminderState.SENT, 60)] * 2 + [(ReminderState.DROPPED, 1440)] * 2
+                                  + [(ReminderState.DROPPED, 60)] * 2 + [(ReminderState.DROPPED, 1440)] * 2)
+
+
+# ---------------------------------------------------------------- records
+
+
+async def test_a_session_record_marks_the_checkin_held_and_stays_private(program):
+    await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")
+    await advance(program, timedelta(days=1, hours=6, minutes=30))
+    result = await program.send(
+        BOB, f"session @ana:example.org orientation {MARK} agreed goals | next: draft a plan | progress: 3-5")
+    text = result.messages[0].msg.plain()
+    assert "Recorded: orientation session with Ana on 2027-01-05. Progress 3 \u2192 5 of 10." in text
+    assert "Orientation session #1 is marked as held." in text
+    async with program.db.session() as s:
+        record = (await s.exec(select(SessionRecord))).one()
+        follow = (await s.exec(select(CheckIn).where(CheckIn.kind == "followup"))).one()
+    assert record.kind is SessionKind.ORIENTATION and record.next_steps == "draft a plan"
+    assert follow.due_at == program.clock.now() + timedelta(days=30)  # follow-up from the real orientation
+    assert MARK in await program.reply(BOB, "history @ana:example.org")
+    assert MARK in await program.reply(ANA, "history")
+    assert MARK in await program.reply(COUNCIL, "history @ana:example.org")
+    assert "your own mentees only" in await program.reply(DANA, "history @ana:example.org")
+    wrong = await program.send(BOB, "!history @ana:example.org", RoomKind.MENTORS)
+    assert wrong.outcome == "wrong_room" and MARK not in wrong.messages[0].msg.plain()
+    for bad, problem in (("session @ana:example.org weekly fine", "kind"),
+                         ("session @ana:example.org regular ok | progress: 11", "1-10 scale"),
+                         ("session @ana:example.org regular ok | mood: good", "I could not read 'mood: good'")):
+        assert problem in await program.reply(BOB, bad)
+
+
+async def test_diary_and_goals_belong_to_the_mentee(program):
+    assert "Written in your diary" in await program.reply(ANA, f"diary {MARK} first talk went well")
+    assert MARK in await program.reply(ANA, "diary")
+    assert "Added goal #1" in await program.reply(ANA, "goals add give a talk")
+    assert "Goal #1 is marked as reached" in await program.reply(ANA, "goals done 1")
+    assert "\u2713 give a talk" in await program.reply(ANA, "goals")
+    assert "only for mentees" in await program.reply(BOB, "goals done 1")
+    history = await program.reply(BOB, "history @ana:example.org")
+    assert MARK in history and "\u2713 give a talk" in history
+
+
+# ---------------------------------------------------------------- program rules
+
+
+async def test_program_rules_each_fire_once_over_a_year(program):
+    start = await advance(program, timedelta(days=400))
+    bob, ana, council = dms(program, BOB, start), dms(program, ANA, start), room(program, RoomKind.COUNCIL, start)
+
+    def count(messages, needle):
+        return len([m for m in messages if needle in m])
+
+    assert count(bob, "The orientation session with Ana was due by 2027-01-18") == 1
+    assert count(bob, "The follow-up with Ana was due by 2027-02-17") == 1
+    # No meeting in the first year: every 3 months is the rule. Told once for this gap.
+    assert count(bob, "A meeting is overdue: you last met Ana on 2027-01-04") == 1
+    assert count(council, "Overdue relationship: Bob and Ana have not met since 2027-01-04") == 1
+    assert count(ana, "Your commitment with Bob is complete") == 1
+    assert count(bob, "Your commitment with Ana is complete") == 1
+    assert count(ana, "Feedback round 2027") == 1 and count(bob, "Feedback round 2027") == 1
+    digests = room(program, RoomKind.MENTORS, start)
+    assert len(digests) == 57 and all(d.startswith("Weekly digest") for d in digests)
+    reports = [m for m in council if m.startswith("Program report")]
+    assert [r.split("\n")[0] for r in reports[:2]] == ["Program report for January 2027", "Program report for February 2027"]
+    assert len(reports) == 13
+    # Waking up again at the same moment does nothing more.
+    again = len(program.outbox.sent)
+    await program.runtime.run_due()
+    assert program.outbox.sent[again:] == []
+
+
+async def test_after_the_first_year_the_rule_is_a_yearly_meeting(program):
+    async with program.db.session() as s:
+        m = (await s.exec(select(Mentorship))).one()
+        m.started_at = START - timedelta(days=800)
+        m.commitment_ends_at = START + timedelta(days=300)
+        s.add(SessionRecord(mentorship_id=m.id, author_id=m.mentor_id, kind=SessionKind.REGULAR,
+                            held_at=START - timedelta(days=300), outcome="ok"))
+        await s.commit()
+    start = await advance(program, timedelta(days=70))
+    overdue = [m for m in dms(program, BOB, start) if "A meeting is overdue" in m]
+    assert len(overdue) == 1 and "at least every 12 months" in overdue[0]
+    assert "last met Ana on 2026-03-10" in overdue[0]
+
+
+async def test_extending_the_commitment(program):
+    early = await program.reply(ANA, "extend")
+    assert "runs until 2028-01-04; it can be extended from 2027-12-04" in early
+    await advance(program, timedelta(days=340))
+    result = await program.send(BOB, "extend @ana:example.org")
+    assert "go on together until 2029-01-04" in result.messages[0].msg.plain()
+    assert "Bob extended your mentorship" in dms(program, ANA)[-1]
+
+
+async def test_feedback_goes_to_the_council_only(program):
+    await advance(program, timedelta(days=160))  # June: the feedback round
+    assert "only the council reads it" in await program.reply(ANA, f"feedback {MARK} we meet often | more practice")
+    assert "only the council reads it" in await program.reply(BOB, f"feedback @ana:example.org {MARK} good | none")
+    council = await program.reply(COUNCIL, "feedbacks")
+    assert "Feedback 2027 (2 answers, confidential)" in council and MARK in council
+    refused = await program.send(COUNCIL, "!feedbacks", RoomKind.COUNCIL)
+    assert refused.outcome == "wrong_room"
+    assert "only for council members" in await program.reply(ANA, "feedbacks")
+
+
+async def test_nothing_confidential_reaches_a_shared_room_in_a_year(program):
+    """Markers in every confidential field; a year of digests, reports and rules later, no
+    message to the mentors room or the council room carries one."""
+    await program.send(ANA, f"diary {MARK}-diary")
+    await program.send(ANA, f"goals add {MARK}-goal")
+    await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")
+    await advance(program, timedelta(days=2))
+    await program.send(BOB, f"session @ana:example.org orientation {MARK}-outcome | next: {MARK}-next | "
+                            f"remarks: {MARK}-remarks")
+    await program.send(ANA, f"change {MARK}-change")
+    await advance(program, timedelta(days=160))
+    await program.send(ANA, f"feedback {MARK}-well | {MARK}-better")
+    await program.send("@finn:example.org", "request public speaking")
+    await program.send(BOB, f"!decline 2 {MARK}-decline", RoomKind.MENTORS)
+    await advance(program, timedelta(days=220))
+    await program.send(ANA, f"end {MARK}-end")
+    await advance(program, timedelta(days=10))
+    shared = [m.body + m.html for m in program.outbox.sent if m.target.room is not RoomKind.DM]
+    assert shared and not [m for m in shared if MARK in m]
+    digests = [m for m in shared if "Weekly digest" in m]
+    assert any("Overdue (1)" in d and "Bob" in d and "Ana" in d for d in digests)
+
+
+# ---------------------------------------------------------------- the shell
+
+
+async def test_the_shell_shows_reminders_as_the_clock_moves(program):
+    out = await program.say("@bob:example.org> checkin @ana:example.org tomorrow 16:00")
+    assert out[0].startswith("[dm @bob:example.org] Done: orientation session #1 with Ana on Tue 2027-01-05 16:00")
+    out = await program.say("% advance 1d6h")
+    assert "[dm @ana:example.org] Reminder: orientation session with Bob in 24 hours" in out[0]
+    assert "[dm @bob:example.org] Reminder: orientation session with Ana in 24 hours" in out[1]
+    assert len([o for o in out if "Reminder" in o]) == 4  # 24 hours and 1 hour before, to both, in order
+    assert "in 1 hour" in out[2]
