@@ -120,6 +120,9 @@ class MatrixBot:
         self._synced = asyncio.Condition()
         self._dm_rooms: dict[str, str] = {}  # user id -> DM room id
         self._token_saved_at = 0.0
+        # Set once a sync since start has told the client which rooms the bot is in:
+        # before that, sending could not find existing DMs and would open new ones.
+        self._rooms_known = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -317,13 +320,19 @@ class MatrixBot:
             await self._on_invite(room_id, info)
         await self._crypto_housekeeping()
         await self._save_token(response.next_batch)
+        self._rooms_known.set()
 
     async def _sync_loop(self) -> None:
         backoff = 1.0
+        # After a restart the client knows no room yet: the first sync brings every joined
+        # room's full state (members, encryption), so that DMs opened before are found and
+        # reused, and encrypted rooms are encrypted to, instead of opening new ones.
+        full_state = True
         while not self.stopping.is_set():
-            sync = asyncio.ensure_future(
-                self.client.sync(timeout=SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self.since)
-            )
+            sync = asyncio.ensure_future(self.client.sync(
+                timeout=0 if full_state else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self.since,
+                full_state=full_state,
+            ))
             stop = asyncio.ensure_future(self.stopping.wait())
             done, _ = await asyncio.wait({sync, stop}, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()
@@ -345,6 +354,7 @@ class MatrixBot:
                 backoff = min(backoff * 2, 30)
                 continue
             backoff = 1.0
+            full_state = False
             try:
                 await self._process(response)
             except GapError as exc:
@@ -375,6 +385,7 @@ class MatrixBot:
         # slightly older token, and what it already answered is known by event id.
         if time.monotonic() - self._token_saved_at >= TOKEN_SAVE_SECONDS:
             await self._save_token(response.next_batch)
+        self._rooms_known.set()
         async with self._synced:
             self._synced.notify_all()
 
@@ -502,6 +513,11 @@ class MatrixBot:
     # ------------------------------------------------------------------ sending (the outbox)
 
     async def send(self, message: Rendered, txn_id: str) -> None:
+        if not self._rooms_known.is_set():
+            try:
+                await asyncio.wait_for(self._rooms_known.wait(), 30)
+            except asyncio.TimeoutError:
+                raise SendFailed("the first sync has not completed yet", retry=True) from None
         room_id = await self._room_for(message.target)
         room = self.client.rooms.get(room_id)
         if room is not None and room.encrypted and self.client.olm is None:
@@ -544,11 +560,12 @@ class MatrixBot:
             async with self.runtime.db.session() as session:
                 person = await people.find(session, user_id)
                 known = person.dm_room_id if person is not None else None
-        room = self.client.rooms.get(known) if known else None
+        shared = set(self.rooms.values())  # the mentors and council rooms are never anyone's DM
+        room = self.client.rooms.get(known) if known and known not in shared else None
         if room is not None and user_id in room.users and len(room.users) <= 2:
             return known
         for candidate in self.client.rooms.values():
-            if set(candidate.users) == {user_id, self.cfg.user_id}:
+            if candidate.room_id not in shared and set(candidate.users) == {user_id, self.cfg.user_id}:
                 await self._remember_dm(user_id, candidate.room_id)
                 return candidate.room_id
         initial_state = []

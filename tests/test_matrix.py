@@ -382,3 +382,95 @@ async def test_a_request_is_offered_in_a_dm_and_accepted_in_the_mentors_room(wor
                                       if "Welcome your new mentee" in s.body], timeout=30)
     finally:
         await mia.stop()
+
+
+async def test_reminders_survive_a_kill_9_each_sent_exactly_once(synapse, tmp_path):
+    """A real `mentorbot run` process, killed with SIGKILL while reminders fall due, then started again."""
+    import os
+    import re
+    import shutil
+    import signal
+    import sys
+    from datetime import datetime, timedelta, timezone
+    from pathlib import Path
+
+    from storage.db import Database
+    from storage.models import CheckIn, Mentorship, Person as PersonRow, Reminder
+
+    bot = synapse.register(unique("reminderbot"))
+    ana = await person(synapse, "ana", tmp_path, encrypted=True)
+    bob = await person(synapse, "bob", tmp_path, encrypted=True)
+    processes = []
+    try:
+        mentors = await bob.room(bot.user_id, name="mentors")
+        (tmp_path / "config.toml").write_text(
+            f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\n'
+            f'mentors_room = "{mentors}"\nstore_path = "store"\n'
+            '[program]\ntimezone = "Europe/Berlin"\nreminders = ["1h"]\n'
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
+        env["MENTORBOT_MATRIX_PASSWORD"] = bot.password
+        exe = shutil.which("mentorbot", path=str(Path(sys.executable).parent))
+
+        async def start() -> asyncio.subprocess.Process:
+            process = await asyncio.create_subprocess_exec(
+                exe, "run", "-v", cwd=tmp_path, env=env, stderr=asyncio.subprocess.DEVNULL)
+            processes.append(process)
+            return process
+
+        # The bot's first start makes its device and schema; then the program is planted:
+        # 20 check-ins an hour away, whose reminders fall due over ten seconds.
+        first = await start()
+        await bob.until_joined(mentors, bot.user_id, timeout=60)
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.wait(), 30)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}")
+        count = 20
+        soon = datetime.now(timezone.utc) + timedelta(seconds=12)
+        async with db.session() as s:
+            mentee = PersonRow(matrix_id=ana.user_id, display_name="Ana", is_mentee=True)
+            mentor = PersonRow(matrix_id=bob.user_id, display_name="Bob", is_mentor=True, capacity=3)
+            s.add_all([mentee, mentor])
+            await s.flush()
+            m = Mentorship(mentee_id=mentee.id, mentor_id=mentor.id, started_at=soon,
+                           commitment_ends_at=soon + timedelta(days=365))
+            s.add(m)
+            await s.flush()
+            for i in range(count):
+                at = soon + timedelta(hours=1, seconds=i / 2)
+                c = CheckIn(mentorship_id=m.id, due_at=at, timezone="Europe/Berlin")
+                s.add(c)
+                await s.flush()
+                for p in (mentee, mentor):
+                    s.add(Reminder(checkin_id=c.id, person_id=p.id, before_minutes=60, due_at=at - timedelta(hours=1)))
+            await s.commit()
+        await db.close()
+
+        def numbers(someone) -> list[int]:
+            return [int(n) for s in someone.from_user(bot.user_id) if "Reminder" in s.body
+                    for n in re.findall(r"(?:confirm|checkin move) (\d+)", s.body)[:1]]
+
+        second = await start()
+        await ana.wait_for(lambda _: len(numbers(ana)) + len(numbers(bob)) >= 10, timeout=90)
+        second.send_signal(signal.SIGKILL)
+        await second.wait()
+        killed_at = len(numbers(ana)) + len(numbers(bob))
+        await start()
+        await ana.wait_for(lambda _: sorted(set(numbers(ana))) == list(range(1, count + 1)), timeout=90)
+        await bob.wait_for(lambda _: sorted(set(numbers(bob))) == list(range(1, count + 1)), timeout=90)
+        await asyncio.sleep(3)  # room for a duplicate to show itself
+        assert killed_at < 2 * count  # the kill came in the middle
+        for someone in (ana, bob):
+            seen = [(s.room_id, s.event_id, s.body[:60]) for s in someone.from_user(bot.user_id) if "Reminder" in s.body]
+            assert sorted(numbers(someone)) == list(range(1, count + 1)), seen
+        # Each in the person's own DM, the same one before and after the restart; none in the mentors room.
+        for someone in (ana, bob):
+            rooms = {s.room_id for s in someone.from_user(bot.user_id) if "Reminder" in s.body}
+            assert len(rooms) == 1 and mentors not in rooms
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        await ana.stop()
+        await bob.stop()
