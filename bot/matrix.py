@@ -364,6 +364,7 @@ class MatrixBot:
                 await _sleep_unless(self.stopping, 1)
 
     async def _process(self, response: SyncResponse) -> None:
+        self._rooms_known.set()  # the client has taken in this sync's rooms before it returned
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(room_id, info)
         for room_id, info in response.rooms.join.items():
@@ -385,7 +386,6 @@ class MatrixBot:
         # slightly older token, and what it already answered is known by event id.
         if time.monotonic() - self._token_saved_at >= TOKEN_SAVE_SECONDS:
             await self._save_token(response.next_batch)
-        self._rooms_known.set()
         async with self._synced:
             self._synced.notify_all()
 
