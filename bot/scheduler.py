@@ -39,12 +39,13 @@ class Scheduler:
         self._lock = asyncio.Lock()
         self._armed: datetime | None = None
         self._poked: asyncio.Task | None = None
+        self._pending_reminders: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Catch up with everything that came due while the bot was down, then keep time."""
         self.aps.start()
         common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
-        self.aps.add_job(self._reminders, IntervalTrigger(seconds=REMINDER_SWEEP.total_seconds()),
+        self.aps.add_job(self._wake_reminders, IntervalTrigger(seconds=REMINDER_SWEEP.total_seconds()),
                          id=REMINDER_SWEEP_JOB, misfire_grace_time=int(REMINDER_SWEEP.total_seconds()), **common)
         self.aps.add_job(self._rules, IntervalTrigger(seconds=RULES_SWEEP.total_seconds()),
                          id=RULES_SWEEP_JOB, misfire_grace_time=int(RULES_SWEEP.total_seconds()), **common)
@@ -60,13 +61,19 @@ class Scheduler:
         if self._poked is None or self._poked.done():
             self._poked = asyncio.get_running_loop().create_task(self._rearm_reminders())
 
+    async def _wake_reminders(self) -> None:
+        """What APScheduler runs: hand over to a task and return at once, so that a wake-up
+        that comes while reminders are being sent is never skipped as an instance already running."""
+        if self._pending_reminders is None or self._pending_reminders.done():
+            self._pending_reminders = asyncio.get_running_loop().create_task(self._reminders())
+
     async def _reminders(self) -> None:
         async with self._lock:
             try:
                 await self.runtime.run_reminders()
             except Exception:  # noqa: BLE001 - the dispatcher logged it; the schedule goes on
                 log.exception("sending reminders failed")
-            self._arm(REMINDER_JOB, self._reminders, await self.runtime.next_reminder())
+            self._arm(REMINDER_JOB, self._wake_reminders, await self.runtime.next_reminder())
 
     async def _rules(self) -> None:
         async with self._lock:
@@ -76,12 +83,12 @@ class Scheduler:
                 log.exception("program rules failed")
             self._arm(RULES_JOB, self._rules, await self.runtime.next_rule())
             # Rules may plan check-ins (a repeating series): their reminders need a wake-up too.
-            self._arm(REMINDER_JOB, self._reminders, await self.runtime.next_reminder())
+            self._arm(REMINDER_JOB, self._wake_reminders, await self.runtime.next_reminder())
 
     async def _rearm_reminders(self) -> None:
         soonest = await self.runtime.next_reminder()
         if soonest is not None and (self._armed is None or soonest < self._armed):
-            self._arm(REMINDER_JOB, self._reminders, soonest)
+            self._arm(REMINDER_JOB, self._wake_reminders, soonest)
 
     def _arm(self, job_id: str, func, when: datetime | None) -> None:
         if job_id == REMINDER_JOB:

@@ -117,35 +117,62 @@ async def cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) 
     return out
 
 
+async def seen_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these notice keys have fired already (one query per 500 keys)."""
+    seen: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        seen.update((await session.exec(select(ProgramNotice.key).where(ProgramNotice.key.in_(chunk)))).all())
+    return seen
+
+
+async def people_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
+    found: dict[int, Person] = {}
+    listed = sorted(ids)
+    for start in range(0, len(listed), 500):
+        rows = (await session.exec(select(Person).where(Person.id.in_(listed[start:start + 500])))).all()
+        found.update((p.id, p) for p in rows)
+    return found
+
+
 async def meetings_overdue(work: Work) -> None:
     """No meeting for longer than the program asks: tell the mentor, then the council."""
-    for c in await cadences(work.session, work.now, work.policy):
-        if work.now < c.due:
-            continue
-        m = c.mentorship
-        stamp = f"{m.id}:{c.last_met:%Y-%m-%dT%H:%M}"
+    overdue = [c for c in await cadences(work.session, work.now, work.policy) if work.now >= c.due]
+    if not overdue:
+        return
+    stamps = {c.mentorship.id: f"{c.mentorship.id}:{c.last_met:%Y-%m-%dT%H:%M}" for c in overdue}
+    seen = await seen_keys(work.session, [f"overdue:{who_}:{s}" for s in stamps.values() for who_ in ("mentor", "council")])
+    council_after = timedelta(days=work.policy.overdue_council_days)
+    todo = [c for c in overdue
+            if f"overdue:mentor:{stamps[c.mentorship.id]}" not in seen
+            or (work.now >= c.due + council_after and f"overdue:council:{stamps[c.mentorship.id]}" not in seen)]
+    if not todo:
+        return
+    who_is = await people_by_id(work.session, {i for c in todo for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
+    council_zone = ZoneInfo(work.policy.timezone)
+    for c in todo:
+        m, stamp = c.mentorship, stamps[c.mentorship.id]
         rule = (f"at least every {c.every_months} months in their first year" if c.first_year
                 else f"at least every {c.every_months} months")
-        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
-        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
-        zone = people.zone_of(mentor, work.policy)
-        if await once(work.session, f"overdue:mentor:{stamp}", work.now):
+        mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
+        if f"overdue:mentor:{stamp}" not in seen:
+            work.session.add(ProgramNotice(key=f"overdue:mentor:{stamp}", sent_at=work.now))
+            zone = people.zone_of(mentor, work.policy)
             work.send(Target.dm(mentor.matrix_id), Msg(
                 bold("A meeting is overdue: "), "you last met ", mentorships.who(mentee),
                 f" on {c.last_met.astimezone(zone):%Y-%m-%d}, and mentees meet their mentor {rule}. "
                 "Plan one with ", work.typed(f"checkin {mentee.matrix_id} <when>", RoomKind.DM),
-                "; after a meeting, record it with ", work.typed(f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM),
-                ".",
+                "; after a meeting, record it with ",
+                work.typed(f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM), ".",
             ))
-        if work.now >= c.due + timedelta(days=work.policy.overdue_council_days) and await once(
-            work.session, f"overdue:council:{stamp}", work.now
-        ):
-            council_zone = ZoneInfo(work.policy.timezone)
+        if work.now >= c.due + council_after and f"overdue:council:{stamp}" not in seen:
+            work.session.add(ProgramNotice(key=f"overdue:council:{stamp}", sent_at=work.now))
             work.send(Target.council(), Msg(
                 bold("Overdue relationship: "), mentorships.who(mentor), " and ", mentorships.who(mentee),
                 f" have not met since {c.last_met.astimezone(council_zone):%Y-%m-%d} ({rule}); ",
                 f"the mentor was told {work.policy.overdue_council_days} days ago.",
             ))
+    await work.session.flush()
 
 
 async def deadlines(work: Work) -> None:
@@ -250,9 +277,9 @@ async def feedback_round(work: Work, since: datetime) -> None:
     if slot < since or not await once(work.session, f"feedback:{slot.year}", work.now):
         return
     rows = (await work.session.exec(select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE))).all()
+    who_is = await people_by_id(work.session, {i for m in rows for i in (m.mentee_id, m.mentor_id)})
     for m in rows:
-        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
-        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
+        mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
         for asked, other in ((mentee, mentor), (mentor, mentee)):
             work.send(Target.dm(asked.matrix_id), Msg(
                 bold(f"Feedback round {slot.year}: "), "how is your mentorship with ", mentorships.who(other),
@@ -277,9 +304,10 @@ async def weekly_digest(work: Work, since: datetime) -> None:
     ]
     if overdue:
         rows.append(Msg(bold(f"Overdue ({len(overdue)})"), ", no meeting recorded for longer than the program asks:"))
+        who_is = await people_by_id(work.session, {i for c in overdue[:30]
+                                                   for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
         for c in overdue[:30]:
-            mentee = await mentorships.person_by_id(work.session, c.mentorship.mentee_id)
-            mentor = await mentorships.person_by_id(work.session, c.mentorship.mentor_id)
+            mentee, mentor = who_is[c.mentorship.mentee_id], who_is[c.mentorship.mentor_id]
             rows.append(Msg("• ", mentorships.who(mentor), " with ", mentorships.who(mentee),
                             f", last met {c.last_met.astimezone(zone):%Y-%m-%d}"))
         if len(overdue) > 30:
