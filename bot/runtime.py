@@ -67,8 +67,8 @@ class Runtime:
         """Run one message through the dispatcher, then deliver what it decided to send."""
         result = await self.dispatcher.handle(incoming)
         await self._after(result)
-        if result.outcome == "ok" and self.on_change is not None:
-            self.on_change()  # it may have planned something: the timer looks again
+        if result.planned and self.on_change is not None:
+            self.on_change()  # reminders were planned: the timer looks again
         return result
 
     async def run_reminders(self) -> list[Result]:

@@ -57,6 +57,7 @@ class Work:
     policy: ProgramPolicy
     prefix: str
     outbox: list[Outgoing] = field(default_factory=list)
+    planned: bool = False  # set when reminders were planned, so the timer can wake up for them
 
     def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
         self.outbox.append(Outgoing(target, _msg(msg), reply_to))
@@ -128,6 +129,7 @@ class Result:
     messages: list[Outgoing]
     command: str | None = None
     stored: list[OutboxMessage] = field(default_factory=list)  # the messages as stored, to deliver
+    planned: bool = False  # the command planned reminders: the transport's timer should look again
 
 
 class Dispatcher:
@@ -204,7 +206,7 @@ class Dispatcher:
                 outbox.mark_handled(session, incoming, now)
                 rows = outbox.queue(session, ctx.outbox, now)
                 await session.commit()
-                return Result("ok", ctx.outbox, command.name, rows)
+                return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned)
         except CommandError as exc:
             return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
         except IntegrityError:

@@ -297,3 +297,15 @@ async def test_the_shell_shows_reminders_as_the_clock_moves(program):
     assert "[dm @bob:example.org] Reminder: orientation session with Ana in 24 hours" in out[1]
     assert len([o for o in out if "Reminder" in o]) == 4  # 24 hours and 1 hour before, to both, in order
     assert "in 1 hour" in out[2]
+
+
+async def test_the_timer_is_told_only_when_reminders_were_planned(program):
+    calls: list[str] = []
+    program.runtime.on_change = lambda: calls.append("poke")
+    await program.send(COUNCIL, "mentors")
+    await program.send(ANA, "status")
+    assert calls == []
+    await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")
+    assert calls == ["poke"]
+    await program.send(ANA, "checkin move 1 2027-01-08 10:00")
+    assert calls == ["poke", "poke"]

@@ -110,6 +110,7 @@ async def plan_reminders(work: Work, c: CheckIn, m: Mentorship) -> None:
     """Reminders for both people, at each configured time before the check-in still ahead."""
     if not c.arranged:
         return
+    work.planned = True
     for minutes in work.policy.reminder_offsets():
         due = c.due_at - timedelta(minutes=minutes)
         if due <= work.now:
@@ -158,6 +159,7 @@ async def schedule(
 
 async def move(work: Work, c: CheckIn, m: Mentorship, when: datetime, zone: str, *, by: Person) -> None:
     c.due_at, c.timezone, c.arranged, c.confirmed_at = when, zone, True, None
+    work.planned = True
     await cancel_reminders(work.session, c.id)
     await work.session.flush()
     # Reminders already sent for the old time are kept: their rows stay, new ones are added.
