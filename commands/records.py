@@ -234,7 +234,7 @@ async def history(ctx: Context, mentee: str | None) -> None:
     for m in ships:
         mentor = await mentorships.person_by_id(ctx.session, m.mentor_id)
         state = "active" if m.state is MentorshipState.ACTIVE else f"ended {m.ended_at.astimezone(zone):%Y-%m-%d}"
-        rows.append(Msg(f"Mentorship with ", who(mentor), f", since {m.started_at.astimezone(zone):%Y-%m-%d} ({state})"))
+        rows.append(Msg("Mentorship with ", who(mentor), f", since {m.started_at.astimezone(zone):%Y-%m-%d} ({state})"))
     records = (await ctx.session.exec(select(SessionRecord).where(SessionRecord.mentorship_id.in_(ids))
                                       .order_by(SessionRecord.held_at.desc()).limit(HISTORY_ITEMS))).all() if ids else []
     rows.append(bold(f"Sessions ({len(records)})" if records else "Sessions: none recorded"))
@@ -287,8 +287,8 @@ async def extend(ctx: Context, mentee: str | None) -> None:
     else:
         m = await mentorships.active_of(ctx.session, me.id)
         if m is None:
-            hint = " As a mentor, name the mentee: `extend @ana:example.org`." if me.is_mentor else ""
-            raise CommandError(f"You have no mentor to extend with.{hint}")
+            hint = Msg(" As a mentor, name the mentee: ", ctx.cmd("extend @ana:example.org"), ".") if me.is_mentor else Msg()
+            raise CommandError(Msg("You have no mentor to extend with.", hint))
     opens = add_months(m.commitment_ends_at, -1)
     if ctx.now < opens:
         raise CommandError(f"The commitment runs until {m.commitment_ends_at.astimezone(ctx.zone):%Y-%m-%d}; "

@@ -16,7 +16,6 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands import text
 from commands.clock import add_months
 from commands.dispatcher import Work
 from commands.framework import RoomKind
