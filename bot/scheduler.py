@@ -30,6 +30,7 @@ REMINDER_SWEEP_JOB = "mentorbot-reminder-sweep"
 RULES_SWEEP_JOB = "mentorbot-rules-sweep"
 REMINDER_SWEEP = timedelta(seconds=60)
 RULES_SWEEP = timedelta(minutes=15)
+RETRY_AFTER = timedelta(seconds=30)
 
 
 class Scheduler:
@@ -71,19 +72,25 @@ class Scheduler:
         async with self._lock:
             try:
                 await self.runtime.run_reminders()
-            except Exception:  # noqa: BLE001 - the dispatcher logged it; the schedule goes on
+                self._arm(REMINDER_JOB, self._wake_reminders, self._not_before(await self.runtime.next_reminder()))
+            except Exception:  # noqa: BLE001 - the schedule goes on; the sweep tries again
                 log.exception("sending reminders failed")
-            self._arm(REMINDER_JOB, self._wake_reminders, await self.runtime.next_reminder())
 
     async def _rules(self) -> None:
         async with self._lock:
             try:
                 await self.runtime.run_rules()
+                self._arm(RULES_JOB, self._rules, self._not_before(await self.runtime.next_rule()))
+                # Rules may plan check-ins (a repeating series): their reminders need a wake-up too.
+                self._arm(REMINDER_JOB, self._wake_reminders, self._not_before(await self.runtime.next_reminder()))
             except Exception:  # noqa: BLE001
                 log.exception("program rules failed")
-            self._arm(RULES_JOB, self._rules, await self.runtime.next_rule())
-            # Rules may plan check-ins (a repeating series): their reminders need a wake-up too.
-            self._arm(REMINDER_JOB, self._wake_reminders, await self.runtime.next_reminder())
+
+    def _not_before(self, when: datetime | None) -> datetime | None:
+        """Something still due right after a run means that run failed: try again a little later,
+        not in a tight loop."""
+        soonest = self.runtime.clock.now() + RETRY_AFTER
+        return None if when is None else max(when, soonest) if when <= self.runtime.clock.now() else when
 
     async def _rearm_reminders(self) -> None:
         soonest = await self.runtime.next_reminder()

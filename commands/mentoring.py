@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -216,10 +218,11 @@ async def change(ctx: Context, reason: str | None) -> None:
         f"commitment (until {day(current.commitment_ends_at, ctx.zone)}). I will tell you their answer.",
         " Your reason is seen by the council only." if reason else "",
     ))
+    program_zone = ZoneInfo(ctx.policy.timezone)
     ctx.send(Target.council(), Msg(
         bold(f"Change request #{change_request.id}"), ": ", who(me), " asks to change from ", who(mentor),
-        f" (mentorship since {day(current.started_at, ctx.zone)}, committed until "
-        f"{day(current.commitment_ends_at, ctx.zone)}). Decide with ",
+        f" (mentorship since {day(current.started_at, program_zone)}, committed until "
+        f"{day(current.commitment_ends_at, program_zone)}). Decide with ",
         ctx.typed(f"approve {change_request.id}", RoomKind.COUNCIL), " or ",
         ctx.typed(f"refuse {change_request.id} [note]", RoomKind.COUNCIL), ".",
         Msg(" A reason was given; see it in a DM with ", ctx.typed("queue", RoomKind.DM), ".") if reason else "",
@@ -321,6 +324,9 @@ async def accept(ctx: Context, request: int) -> None:
 )
 async def decline(ctx: Context, request: int, reason: str | None) -> None:
     """Pass on a request; the next best mentor is asked. A reason is optional; only the council sees it."""
+    if reason and ctx.room is not RoomKind.DM:
+        raise CommandError(Msg("Reasons are confidential: send ", ctx.typed(f"decline {request} <reason>", RoomKind.DM),
+                               " to me in a direct message, or ", ctx.cmd(f"decline {request}"), " here without one."))
     req = await request_by_number(ctx, request)
     me = await ctx.me()
     already = (await ctx.session.exec(

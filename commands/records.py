@@ -124,7 +124,11 @@ async def _held_checkin(ctx: Context, m: Mentorship, kind: SessionKind) -> Check
         return next((c for c in planned if c.kind is CheckInKind.ORIENTATION), None)
     soon = ctx.now + timedelta(hours=12)
     held = [c for c in planned if c.arranged and c.due_at <= soon]
-    return held[-1] if held else None  # the latest one whose time has come
+    if held:
+        return held[-1]  # the latest agreed one whose time has come
+    # No time was agreed: the session fulfils a deadline that is due (the follow-up).
+    return next((c for c in planned if not c.arranged and c.kind is not CheckInKind.ORIENTATION
+                 and c.due_at <= ctx.now + timedelta(days=7)), None)
 
 
 @router.command(

@@ -276,7 +276,7 @@ async def test_nothing_confidential_reaches_a_shared_room_in_a_year(program):
     await advance(program, timedelta(days=160))
     await program.send(ANA, f"feedback {MARK}-well | {MARK}-better")
     await program.send("@finn:example.org", "request public speaking")
-    await program.send(BOB, f"!decline 2 {MARK}-decline", RoomKind.MENTORS)
+    await program.send(BOB, f"decline 2 {MARK}-decline")
     await advance(program, timedelta(days=220))
     await program.send(ANA, f"end {MARK}-end")
     await advance(program, timedelta(days=10))
@@ -309,3 +309,23 @@ async def test_the_timer_is_told_only_when_reminders_were_planned(program):
     assert calls == ["poke"]
     await program.send(ANA, "checkin move 1 2027-01-08 10:00")
     assert calls == ["poke", "poke"]
+
+
+async def test_a_series_goes_on_when_an_occurrence_is_recorded_early(program):
+    await program.send(BOB, "checkin @ana:example.org every week from 2027-01-06 18:00")  # 17:00 UTC
+    await advance(program, timedelta(days=2, hours=1))  # the 6th, 10:00 UTC: the session is recorded early
+    await program.send(BOB, "session @ana:example.org regular a good talk")
+    await advance(program, timedelta(days=1))
+    async with program.db.session() as s:
+        series = (await s.exec(select(CheckIn.due_at, CheckIn.state).where(CheckIn.every_weeks == 1)
+                               .order_by(CheckIn.due_at))).all()
+    assert [(d, st.value) for d, st in series] == [(utc(2027, 1, 6, 17), "done"), (utc(2027, 1, 13, 17), "scheduled")]
+
+
+async def test_a_session_closes_the_follow_up_deadline(program):
+    await program.send(BOB, "session @ana:example.org orientation agreed our goals")
+    start = await advance(program, timedelta(days=31))
+    assert len([m for m in dms(program, BOB, start) if "The follow-up with Ana was due by 2027-02-03" in m]) == 1
+    text = (await program.send(BOB, "session @ana:example.org regular checked how the agreement works")).messages[0]
+    assert "Follow-up #2 is marked as held." in text.msg.plain()
+    assert "Next check-in: none planned" in await program.reply(ANA, "status")

@@ -192,8 +192,13 @@ async def test_a_second_taker_is_told_the_request_is_gone(demo_bot):
 
 
 async def test_declining_asks_the_next_match_and_keeps_the_reason_for_the_council(demo_bot):
-    result = await demo_bot.send(BOB, f"!decline 1 {SECRET} busy", RoomKind.MENTORS)
-    assert "I am asking the next mentor who fits" in to(result, RoomKind.MENTORS)[0]
+    before = await demo_bot.snapshot()
+    refused = await demo_bot.send(BOB, f"!decline 1 {SECRET} busy", RoomKind.MENTORS)
+    assert refused.outcome == "refused" and await demo_bot.snapshot() == before
+    assert "Reasons are confidential: send `decline 1 <reason>` to me in a direct message" in to(refused, RoomKind.MENTORS)[0]
+    assert SECRET not in shared(refused)
+    result = await demo_bot.send(BOB, f"decline 1 {SECRET} busy")
+    assert "I am asking the next mentor who fits" in to(result, RoomKind.DM, BOB)[0]
     assert "Request #1 from Finn may suit you" in to(result, RoomKind.DM, ELI)[0]
     assert SECRET not in shared(result)
     assert "already passed on request #1" in await demo_bot.reply(BOB, "decline 1")
@@ -428,3 +433,27 @@ async def test_two_writers_racing_for_the_last_place_cannot_both_win(demo_bot):
         await first.close()
         await second.close()
     assert "Dana: 2 of 2" in await demo_bot.reply(COUNCIL, "mentors")
+
+
+async def test_a_change_of_mentor_hands_the_reminders_over(demo_bot):
+    from storage.models import Reminder, ReminderState
+
+    await demo_bot.send(COUNCIL, "reassign @ana:example.org @eli:example.org")
+    async with demo_bot.db.session() as s:
+        bob, eli, ana = (await people.find(s, BOB)), (await people.find(s, ELI)), (await people.find(s, ANA))
+        pending = (await s.exec(select(Reminder.person_id).where(Reminder.state == ReminderState.PENDING))).all()
+    # Ana's check-in #2 keeps its reminders for Ana; Bob's went to Eli.
+    assert sorted(pending) == sorted([ana.id, ana.id, eli.id, eli.id]) and bob.id not in pending
+
+
+async def test_an_escalated_request_stays_with_the_council_when_offers_run_out(demo_bot):
+    demo_bot.clock.advance(timedelta(days=8))
+    due = await demo_bot.runtime.run_due()
+    assert len([m for m in to(due, RoomKind.COUNCIL) if "has waited" in m]) == 1
+    for mentor in (BOB, ELI, DANA):  # everyone the request could go to passes on it
+        await demo_bot.send(mentor, "decline 1")
+    demo_bot.clock.advance(timedelta(hours=1))
+    again = await demo_bot.runtime.run_due()
+    assert not [m for m in to(again, RoomKind.COUNCIL) if "has waited" in m]
+    async with demo_bot.db.session() as s:
+        assert (await s.get(MentorRequest, 1)).state is RequestState.ESCALATED

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -119,6 +119,22 @@ async def plan_reminders(work: Work, c: CheckIn, m: Mentorship) -> None:
             work.session.add(Reminder(checkin_id=c.id, person_id=person_id, before_minutes=minutes, due_at=due))
 
 
+async def hand_over(work: Work, c: CheckIn, m: Mentorship, old_mentor_id: int) -> None:
+    """A check-in moved to a new mentorship (a change of mentor): the old mentor's reminders
+    go, the new mentor's are planned; the mentee's stay as they are."""
+    await work.session.exec(
+        delete(Reminder).where(Reminder.checkin_id == c.id, Reminder.person_id == old_mentor_id)
+    )
+    c.mentorship_id = m.id
+    if not c.arranged:
+        return
+    work.planned = True
+    for minutes in work.policy.reminder_offsets():
+        due = c.due_at - timedelta(minutes=minutes)
+        if due > work.now:
+            work.session.add(Reminder(checkin_id=c.id, person_id=m.mentor_id, before_minutes=minutes, due_at=due))
+
+
 async def cancel_reminders(session: AsyncSession, checkin_id: int) -> None:
     await session.exec(
         update(Reminder)
@@ -162,7 +178,8 @@ async def move(work: Work, c: CheckIn, m: Mentorship, when: datetime, zone: str,
     work.planned = True
     await cancel_reminders(work.session, c.id)
     await work.session.flush()
-    # Reminders already sent for the old time are kept: their rows stay, new ones are added.
+    # One reminder row per person and time-before: rows of the old time (sent or not) are
+    # set to the new time and pending again, so the new time is reminded too.
     existing = set((await work.session.exec(
         select(Reminder.person_id, Reminder.before_minutes).where(Reminder.checkin_id == c.id)
     )).all())
@@ -218,8 +235,10 @@ async def mark_done(work: Work, c: CheckIn, *, by: Person | None) -> None:
 
 async def roll_series(work: Work) -> int:
     """A repeating check-in whose time has come gets its next occurrence (with reminders)."""
+    # Held early or not, an occurrence whose time has come carries the series on; a
+    # cancelled one ends it.
     due = list((await work.session.exec(
-        select(CheckIn).where(CheckIn.state == CheckInState.SCHEDULED, CheckIn.series_id.is_not(None),
+        select(CheckIn).where(CheckIn.state != CheckInState.CANCELLED, CheckIn.series_id.is_not(None),
                               CheckIn.due_at <= work.now)
     )).all())
     made = 0

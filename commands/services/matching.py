@@ -69,7 +69,7 @@ def hours_apart(zone_a: str, zone_b: str, at: datetime) -> int:
     a = at.astimezone(ZoneInfo(zone_a)).utcoffset()
     b = at.astimezone(ZoneInfo(zone_b)).utcoffset()
     assert a is not None and b is not None
-    diff = abs((a - b).total_seconds()) / 3600
+    diff = abs((a - b).total_seconds()) / 3600 % 24  # zones can be more than 24 hours apart
     return round(min(diff, 24 - diff))
 
 

@@ -21,7 +21,7 @@ from commands.clock import add_months
 from commands.dispatcher import Work
 from commands.framework import CommandError, RoomKind
 from commands.messages import Target
-from commands.services import audit, matching, people
+from commands.services import audit, checkins, matching, people
 from commands.text import Msg, bold
 from storage.models import (
     OPEN_REQUEST_STATES,
@@ -151,10 +151,12 @@ async def propose_next(work: Work, request: MentorRequest, mentee: Person, *, an
     summary = await request_summary(work.session, request, mentee, work.policy)
     before = request.state.value
     if not matches:
-        request.state, request.proposed_to_id, request.proposed_at = RequestState.OPEN, None, None
-        if before != RequestState.OPEN.value:
+        request.proposed_to_id, request.proposed_at = None, None
+        if request.state is not RequestState.ESCALATED:  # the council keeps what it has
+            request.state = RequestState.OPEN
+        if before != request.state.value:
             audit.record(work.session, at=work.now, actor=None, entity="request", entity_id=request.id,
-                         action="unproposed", from_state=before, to_state=RequestState.OPEN.value)
+                         action="unproposed", from_state=before, to_state=request.state.value)
         if announce:
             work.send(Target.mentors(), Msg(
                 bold(f"Request #{request.id} needs a mentor"), f": {summary.plain()}. No mentor with a free place "
@@ -298,11 +300,11 @@ async def start(
     audit.record(work.session, at=work.now, actor=actor, entity="mentorship", entity_id=mentorship.id,
                  action=how, to_state=MentorshipState.ACTIVE.value)
     for checkin in moved:
-        checkin.mentorship_id = mentorship.id
+        await checkins.hand_over(work, checkin, mentorship, old.mentor_id)
     if not moved:
         _schedule_orientation(work, mentorship, mentee)
     await work.session.flush()
-    _welcome(work, mentorship, mentee, mentor, old_mentor, how)
+    _welcome(work, mentorship, mentee, mentor, how, checkins_moved=bool(moved), previous=old_mentor)
     if request is not None:
         work.send(Target.mentors(), Msg(f"Request #{request.id} is taken: ", who(mentor), " is the mentor now. Thank you!"))
     return mentorship
@@ -319,11 +321,13 @@ def _schedule_orientation(work: Work, mentorship: Mentorship, mentee: Person) ->
                              timezone=zone, arranged=False, created_at=work.now))
 
 
-def _welcome(work: Work, m: Mentorship, mentee: Person, mentor: Person, old_mentor: Person | None, how: str) -> None:
+def _welcome(work: Work, m: Mentorship, mentee: Person, mentor: Person, how: str, *,
+             checkins_moved: bool, previous: Person | None) -> None:
+    """Tell the mentee, the new mentor and (on a change) the previous mentor what concerns them."""
     mentee_zone, mentor_zone = people.zone_of(mentee, work.policy), people.zone_of(mentor, work.policy)
     orientation = work.now + timedelta(days=work.policy.orientation_within_days)
     by = " (assigned by the council)" if how in ("assigned", "reassigned") else ""
-    if old_mentor is None:
+    if not checkins_moved:
         plan = (f" First comes an orientation session of about an hour, by {day(orientation, mentee_zone)}, "
                 "to agree your goals and how you keep in touch; a follow-up comes "
                 f"{work.policy.followup_days} days after it.")
@@ -337,12 +341,12 @@ def _welcome(work: Work, m: Mentorship, mentee: Person, mentor: Person, old_ment
     work.send(Target.dm(mentor.matrix_id), Msg(
         "Welcome your new mentee ", text.mention(mentee.matrix_id, people.name_of(mentee)), f"{by}! ",
         f"The commitment runs until {day(m.commitment_ends_at, mentor_zone)}. ",
-        (f"Please arrange the orientation session by {day(orientation, mentor_zone)}." if old_mentor is None
+        (f"Please arrange the orientation session by {day(orientation, mentor_zone)}." if not checkins_moved
          else "They are changing mentor, so their planned check-ins are yours now."),
         " Send ", work.typed("mentees", RoomKind.DM), " to see everyone you mentor.",
     ))
-    if old_mentor is not None:
-        work.send(Target.dm(old_mentor.matrix_id), Msg(
+    if previous is not None:
+        work.send(Target.dm(previous.matrix_id), Msg(
             who(mentee), " has moved to a new mentor, so your mentorship with them has ended. "
             "Thank you for the time you gave them!",
         ))

@@ -279,10 +279,10 @@ async def feedback_round(work: Work, since: datetime) -> None:
     who_is = await people_by_id(work.session, {i for m in rows for i in (m.mentee_id, m.mentor_id)})
     for m in rows:
         mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
-        for asked, other in ((mentee, mentor), (mentor, mentee)):
+        for asked, other, form in ((mentee, mentor, "feedback"), (mentor, mentee, f"feedback {mentee.matrix_id}")):
             work.send(Target.dm(asked.matrix_id), Msg(
                 bold(f"Feedback round {slot.year}: "), "how is your mentorship with ", mentorships.who(other),
-                " going? Answer with ", work.typed("feedback <what goes well> | <what could be better>", RoomKind.DM),
+                " going? Answer with ", work.typed(f"{form} <what goes well> | <what could be better>", RoomKind.DM),
                 ". Only the council reads it.",
             ))
 
