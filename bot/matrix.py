@@ -123,6 +123,7 @@ class MatrixBot:
         # Set once a sync since start has told the client which rooms the bot is in:
         # before that, sending could not find existing DMs and would open new ones.
         self._rooms_known = asyncio.Event()
+        self._joined: set[str] = set()  # rooms the bot was in at the last sync
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -369,13 +370,18 @@ class MatrixBot:
             await self._on_invite(room_id, info)
         for room_id, info in response.rooms.join.items():
             events = list(info.timeline.events)
-            if info.timeline.limited and self.since:
+            if info.timeline.limited and self.since and room_id in self._joined:
+                # The bot was in the room at the last sync, so the gap holds nothing from
+                # before its join: walk it forward a page at a time, acting on each page
+                # as it comes, instead of holding every missed event at once.
+                done = await self._walk_gap(room_id, info.timeline.prev_batch)
+                events = [e for e in events if getattr(e, "event_id", None) not in done]
+            elif info.timeline.limited and self.since:
                 events = await self._fetch_gap(room_id, info.timeline.prev_batch) + events
             for event in self._since_own_join(_unique(events)):
-                await self._on_event(room_id, event)
-                while self.runtime.backlog() > MAX_BACKLOG and not self.stopping.is_set():
-                    # A burst: let delivery catch up rather than hold hundreds of replies in memory.
-                    await asyncio.sleep(0.05)
+                await self._handle_one(room_id, event)
+        self._joined |= set(response.rooms.join)
+        self._joined -= set(response.rooms.leave)
         for room_id in response.rooms.leave:
             for kind, configured in self.rooms.items():
                 if configured == room_id:
@@ -388,6 +394,36 @@ class MatrixBot:
             await self._save_token(response.next_batch)
         async with self._synced:
             self._synced.notify_all()
+
+    async def _handle_one(self, room_id: str, event: Any) -> None:
+        await self._on_event(room_id, event)
+        while self.runtime.backlog() > MAX_BACKLOG and not self.stopping.is_set():
+            # A burst: let delivery catch up rather than hold hundreds of replies in memory.
+            await asyncio.sleep(0.05)
+
+    async def _walk_gap(self, room_id: str, prev_batch: str) -> set[str]:
+        """Handle, oldest first, the events a limited sync left out (from the last sync's
+        token forward to its prev_batch); returns their ids."""
+        done: set[str] = set()
+        token = self.since
+        while True:
+            page = await self.client.room_messages(
+                room_id, start=token, end=prev_batch, direction=MessageDirection.front, limit=100
+            )
+            if isinstance(page, RoomMessagesError):
+                raise GapError(page.message)
+            for event in page.chunk:
+                event_id = getattr(event, "event_id", None)
+                if event_id in done:
+                    continue
+                if event_id:
+                    done.add(event_id)
+                await self._handle_one(room_id, event)
+            if not page.chunk or not page.end or page.end == token:
+                break
+            token = page.end
+        log.info("handled %d missed events in %s", len(done), room_id)
+        return done
 
     async def _fetch_gap(self, room_id: str, prev_batch: str) -> list[Any]:
         """Events a limited sync left out: from its prev_batch back to the last sync's token."""
