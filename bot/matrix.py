@@ -65,7 +65,7 @@ SYNC_TIMEOUT_MS = 30_000
 # Up to 50 new events per room in one sync (smaller responses, less memory at a time);
 # more than that is fetched with /messages.
 SYNC_FILTER = {
-    "room": {"timeline": {"limit": 50}, "state": {"lazy_load_members": False}},
+    "room": {"timeline": {"limit": 20}, "state": {"lazy_load_members": False}},
     "presence": {"types": []},
 }
 TOKEN_KEY = "matrix.next_batch"
@@ -408,7 +408,7 @@ class MatrixBot:
         token = self.since
         while True:
             page = await self.client.room_messages(
-                room_id, start=token, end=prev_batch, direction=MessageDirection.front, limit=100
+                room_id, start=token, end=prev_batch, direction=MessageDirection.front, limit=50
             )
             if isinstance(page, RoomMessagesError):
                 raise GapError(page.message)
