@@ -457,3 +457,11 @@ async def test_an_escalated_request_stays_with_the_council_when_offers_run_out(d
     assert not [m for m in to(again, RoomKind.COUNCIL) if "has waited" in m]
     async with demo_bot.db.session() as s:
         assert (await s.get(MentorRequest, 1)).state is RequestState.ESCALATED
+
+
+async def test_calling_off_a_change_of_mentor_tells_the_mentor_they_stay(demo_bot):
+    await demo_bot.send(COUNCIL, "approve 1")  # Gia may change from Dana: request #2
+    result = await demo_bot.send(GIA, "withdraw")
+    assert "request #2 is withdrawn" in to(result, RoomKind.DM, GIA)[0]
+    assert "Gia no longer looks for another mentor: you remain their mentor." in to(result, RoomKind.DM, DANA)
+    assert await mentor_of(demo_bot, GIA) == DANA

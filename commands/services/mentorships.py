@@ -208,6 +208,10 @@ async def withdraw(work: Work, request: MentorRequest, mentee: Person) -> None:
     if request.proposed_to_id:
         mentor = await person_by_id(work.session, request.proposed_to_id)
         work.send(Target.dm(mentor.matrix_id), Msg(f"Request #{request.id} was withdrawn; nothing to do."))
+    if request.previous_mentor_id:  # a change of mentor called off: the mentor they stay with is told
+        current = await person_by_id(work.session, request.previous_mentor_id)
+        work.send(Target.dm(current.matrix_id), Msg(
+            who(mentee), " no longer looks for another mentor: you remain their mentor."))
 
 
 async def decline(work: Work, request: MentorRequest, mentor: Person, reason: str | None) -> Person | None:
