@@ -40,7 +40,8 @@ Type one message per line:
   % as @ana:example.org                     then plain lines are sent as Ana in a DM
   % as mentors @bob:example.org             ...or as Bob in the mentors room
   % now 2027-03-01T09:00 Europe/Berlin      set the simulated clock (and the zone it is shown in)
-  % advance 3d                              move the clock (m, h, d, w)
+  % advance 3d                              move the clock (m, h, d, w); reminders and
+                                            rules that come due on the way fire in order
   % now                                     show the simulated time
   # a comment; % help shows this; % quit (or Ctrl-D) leaves"""
 
