@@ -41,6 +41,7 @@ class Scheduler:
         self._armed: datetime | None = None
         self._poked: asyncio.Task | None = None
         self._pending_reminders: asyncio.Task | None = None
+        self._pending_rules: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Catch up with everything that came due while the bot was down, then keep time."""
@@ -48,7 +49,7 @@ class Scheduler:
         common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
         self.aps.add_job(self._wake_reminders, IntervalTrigger(seconds=REMINDER_SWEEP.total_seconds()),
                          id=REMINDER_SWEEP_JOB, misfire_grace_time=int(REMINDER_SWEEP.total_seconds()), **common)
-        self.aps.add_job(self._rules, IntervalTrigger(seconds=RULES_SWEEP.total_seconds()),
+        self.aps.add_job(self._wake_rules, IntervalTrigger(seconds=RULES_SWEEP.total_seconds()),
                          id=RULES_SWEEP_JOB, misfire_grace_time=int(RULES_SWEEP.total_seconds()), **common)
         await self._reminders()
         await self._rules()
@@ -68,6 +69,10 @@ class Scheduler:
         if self._pending_reminders is None or self._pending_reminders.done():
             self._pending_reminders = asyncio.get_running_loop().create_task(self._reminders())
 
+    async def _wake_rules(self) -> None:
+        if self._pending_rules is None or self._pending_rules.done():
+            self._pending_rules = asyncio.get_running_loop().create_task(self._rules())
+
     async def _reminders(self) -> None:
         async with self._lock:
             try:
@@ -80,7 +85,7 @@ class Scheduler:
         async with self._lock:
             try:
                 await self.runtime.run_rules()
-                self._arm(RULES_JOB, self._rules, self._not_before(await self.runtime.next_rule()))
+                self._arm(RULES_JOB, self._wake_rules, self._not_before(await self.runtime.next_rule()))
                 # Rules may plan check-ins (a repeating series): their reminders need a wake-up too.
                 self._arm(REMINDER_JOB, self._wake_reminders, self._not_before(await self.runtime.next_reminder()))
             except Exception:  # noqa: BLE001
@@ -89,8 +94,10 @@ class Scheduler:
     def _not_before(self, when: datetime | None) -> datetime | None:
         """Something still due right after a run means that run failed: try again a little later,
         not in a tight loop."""
-        soonest = self.runtime.clock.now() + RETRY_AFTER
-        return None if when is None else max(when, soonest) if when <= self.runtime.clock.now() else when
+        now = self.runtime.clock.now()
+        if when is not None and when <= now:
+            return now + RETRY_AFTER
+        return when
 
     async def _rearm_reminders(self) -> None:
         soonest = await self.runtime.next_reminder()

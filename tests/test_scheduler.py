@@ -1,0 +1,58 @@
+"""The scheduler with the real clock: APScheduler wakes the bot when reminders come due."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from bot.config import Settings, StorageSettings
+from bot.runtime import Runtime
+from bot.scheduler import REMINDER_JOB, Scheduler
+from commands.clock import SystemClock
+from commands.policy import ProgramPolicy
+from storage.models import CheckIn, Mentorship, Person, Reminder
+from tests.conftest import RecordingOutbox, database_url
+
+
+async def test_reminders_are_sent_when_they_come_due_and_only_once(tmp_path):
+    settings = Settings(storage=StorageSettings(url=database_url(tmp_path)),
+                        program=ProgramPolicy(timezone="Europe/Berlin", reminders=["1h"]))
+    outbox = RecordingOutbox()
+    runtime = Runtime(settings, SystemClock(), outbox, deliver_inline=False)
+    await runtime.start()
+    now = datetime.now(timezone.utc)
+    async with runtime.db.session() as s:
+        ana, bob = Person(matrix_id="@ana:example.org", is_mentee=True), Person(matrix_id="@bob:example.org",
+                                                                                 is_mentor=True, capacity=2)
+        s.add_all([ana, bob])
+        await s.flush()
+        m = Mentorship(mentee_id=ana.id, mentor_id=bob.id, started_at=now, commitment_ends_at=now + timedelta(days=365))
+        s.add(m)
+        await s.flush()
+        at = now + timedelta(hours=1, seconds=2)
+        c = CheckIn(mentorship_id=m.id, due_at=at, timezone="Europe/Berlin")
+        s.add(c)
+        await s.flush()
+        for p in (ana, bob):
+            s.add(Reminder(checkin_id=c.id, person_id=p.id, before_minutes=60, due_at=at - timedelta(hours=1)))
+        await s.commit()
+    stopping = asyncio.Event()
+    worker = asyncio.create_task(runtime.delivery_worker(stopping))
+    scheduler = Scheduler(runtime)
+    try:
+        await scheduler.start()
+        # Nothing is due yet; the next wake-up is armed at the reminders' time.
+        assert outbox.sent == []
+        assert scheduler.aps.get_job(REMINDER_JOB).next_run_time == at - timedelta(hours=1)
+        for _ in range(100):
+            if len(outbox.sent) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)  # room for a duplicate to show itself
+        assert sorted(m.target.user_id for m in outbox.sent) == ["@ana:example.org", "@bob:example.org"]
+        assert all(m.body.startswith("Reminder: check-in with") for m in outbox.sent)
+    finally:
+        scheduler.stop()
+        stopping.set()
+        await worker
+        await runtime.close()
