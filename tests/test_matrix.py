@@ -395,7 +395,7 @@ async def test_reminders_survive_a_kill_9_each_sent_exactly_once(synapse, tmp_pa
     from pathlib import Path
 
     from storage.db import Database
-    from storage.models import CheckIn, Mentorship, Person as PersonRow, Reminder
+    from tests.planting import checkins_with_reminders
 
     bot = synapse.register(unique("reminderbot"))
     ana = await person(synapse, "ana", tmp_path, encrypted=True)
@@ -427,23 +427,8 @@ async def test_reminders_survive_a_kill_9_each_sent_exactly_once(synapse, tmp_pa
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}")
         count = 20
         soon = datetime.now(timezone.utc) + timedelta(seconds=12)
-        async with db.session() as s:
-            mentee = PersonRow(matrix_id=ana.user_id, display_name="Ana", is_mentee=True)
-            mentor = PersonRow(matrix_id=bob.user_id, display_name="Bob", is_mentor=True, capacity=3)
-            s.add_all([mentee, mentor])
-            await s.flush()
-            m = Mentorship(mentee_id=mentee.id, mentor_id=mentor.id, started_at=soon,
-                           commitment_ends_at=soon + timedelta(days=365))
-            s.add(m)
-            await s.flush()
-            for i in range(count):
-                at = soon + timedelta(hours=1, seconds=i / 2)
-                c = CheckIn(mentorship_id=m.id, due_at=at, timezone="Europe/Berlin")
-                s.add(c)
-                await s.flush()
-                for p in (mentee, mentor):
-                    s.add(Reminder(checkin_id=c.id, person_id=p.id, before_minutes=60, due_at=at - timedelta(hours=1)))
-            await s.commit()
+        await checkins_with_reminders(db, ana.user_id, bob.user_id,
+                                      [soon + timedelta(hours=1, seconds=i / 2) for i in range(count)])
         await db.close()
 
         def numbers(someone) -> list[int]:

@@ -10,8 +10,8 @@ from bot.runtime import Runtime
 from bot.scheduler import REMINDER_JOB, Scheduler
 from commands.clock import SystemClock
 from commands.policy import ProgramPolicy
-from storage.models import CheckIn, Mentorship, Person, Reminder
 from tests.conftest import RecordingOutbox, database_url
+from tests.planting import checkins_with_reminders
 
 
 async def test_reminders_are_sent_when_they_come_due_and_only_once(tmp_path):
@@ -21,21 +21,8 @@ async def test_reminders_are_sent_when_they_come_due_and_only_once(tmp_path):
     runtime = Runtime(settings, SystemClock(), outbox, deliver_inline=False)
     await runtime.start()
     now = datetime.now(timezone.utc)
-    async with runtime.db.session() as s:
-        ana, bob = Person(matrix_id="@ana:example.org", is_mentee=True), Person(matrix_id="@bob:example.org",
-                                                                                 is_mentor=True, capacity=2)
-        s.add_all([ana, bob])
-        await s.flush()
-        m = Mentorship(mentee_id=ana.id, mentor_id=bob.id, started_at=now, commitment_ends_at=now + timedelta(days=365))
-        s.add(m)
-        await s.flush()
-        at = now + timedelta(hours=1, seconds=2)
-        c = CheckIn(mentorship_id=m.id, due_at=at, timezone="Europe/Berlin")
-        s.add(c)
-        await s.flush()
-        for p in (ana, bob):
-            s.add(Reminder(checkin_id=c.id, person_id=p.id, before_minutes=60, due_at=at - timedelta(hours=1)))
-        await s.commit()
+    at = now + timedelta(hours=1, seconds=2)
+    await checkins_with_reminders(runtime.db, "@ana:example.org", "@bob:example.org", [at])
     stopping = asyncio.Event()
     worker = asyncio.create_task(runtime.delivery_worker(stopping))
     scheduler = Scheduler(runtime)
