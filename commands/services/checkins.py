@@ -106,15 +106,18 @@ async def open_deadline(session: AsyncSession, mentorship_id: int) -> CheckIn | 
 # ---------------------------------------------------------------- changes
 
 
+def reminder_times(work: Work, c: CheckIn) -> list[tuple[int, datetime]]:
+    """(minutes before, when) of each configured reminder of an agreed check-in still ahead."""
+    if not c.arranged:
+        return []
+    work.planned = True
+    times = [(minutes, c.due_at - timedelta(minutes=minutes)) for minutes in work.policy.reminder_offsets()]
+    return [(minutes, due) for minutes, due in times if due > work.now]
+
+
 async def plan_reminders(work: Work, c: CheckIn, m: Mentorship) -> None:
     """Reminders for both people, at each configured time before the check-in still ahead."""
-    if not c.arranged:
-        return
-    work.planned = True
-    for minutes in work.policy.reminder_offsets():
-        due = c.due_at - timedelta(minutes=minutes)
-        if due <= work.now:
-            continue
+    for minutes, due in reminder_times(work, c):
         for person_id in (m.mentee_id, m.mentor_id):
             work.session.add(Reminder(checkin_id=c.id, person_id=person_id, before_minutes=minutes, due_at=due))
 
@@ -126,13 +129,8 @@ async def hand_over(work: Work, c: CheckIn, m: Mentorship, old_mentor_id: int) -
         delete(Reminder).where(Reminder.checkin_id == c.id, Reminder.person_id == old_mentor_id)
     )
     c.mentorship_id = m.id
-    if not c.arranged:
-        return
-    work.planned = True
-    for minutes in work.policy.reminder_offsets():
-        due = c.due_at - timedelta(minutes=minutes)
-        if due > work.now:
-            work.session.add(Reminder(checkin_id=c.id, person_id=m.mentor_id, before_minutes=minutes, due_at=due))
+    for minutes, due in reminder_times(work, c):
+        work.session.add(Reminder(checkin_id=c.id, person_id=m.mentor_id, before_minutes=minutes, due_at=due))
 
 
 async def cancel_reminders(session: AsyncSession, checkin_id: int) -> None:
@@ -175,7 +173,6 @@ async def schedule(
 
 async def move(work: Work, c: CheckIn, m: Mentorship, when: datetime, zone: str, *, by: Person) -> None:
     c.due_at, c.timezone, c.arranged, c.confirmed_at = when, zone, True, None
-    work.planned = True
     await cancel_reminders(work.session, c.id)
     await work.session.flush()
     # One reminder row per person and time-before: rows of the old time (sent or not) are
@@ -183,10 +180,7 @@ async def move(work: Work, c: CheckIn, m: Mentorship, when: datetime, zone: str,
     existing = set((await work.session.exec(
         select(Reminder.person_id, Reminder.before_minutes).where(Reminder.checkin_id == c.id)
     )).all())
-    for minutes in work.policy.reminder_offsets():
-        due = c.due_at - timedelta(minutes=minutes)
-        if due <= work.now:
-            continue
+    for minutes, due in reminder_times(work, c):
         for person_id in (m.mentee_id, m.mentor_id):
             if (person_id, minutes) in existing:
                 await work.session.exec(

@@ -174,20 +174,24 @@ async def meetings_overdue(work: Work) -> None:
     await work.session.flush()
 
 
-async def deadlines(work: Work) -> None:
-    """An orientation or follow-up whose deadline passed without a time agreed: tell the mentor."""
+async def _checkins_due(work: Work, *, arranged: bool, due_by: datetime) -> list[tuple[CheckIn, Person, Person]]:
+    """Planned check-ins of active mentorships due by ``due_by``, with their mentee and mentor."""
     due = (await work.session.exec(
         select(CheckIn, Mentorship)
         .join(Mentorship, Mentorship.id == CheckIn.mentorship_id)
-        .where(CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(False), CheckIn.due_at <= work.now,
+        .where(CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(arranged), CheckIn.due_at <= due_by,
                Mentorship.state == MentorshipState.ACTIVE)
         .order_by(CheckIn.due_at, CheckIn.id)
     )).all()
-    for c, m in due:
+    who_is = await people_by_id(work.session, {i for _, m in due for i in (m.mentee_id, m.mentor_id)})
+    return [(c, who_is[m.mentee_id], who_is[m.mentor_id]) for c, m in due]
+
+
+async def deadlines(work: Work) -> None:
+    """An orientation or follow-up whose deadline passed without a time agreed: tell the mentor."""
+    for c, mentee, mentor in await _checkins_due(work, arranged=False, due_by=work.now):
         if not await once(work.session, f"deadline:{c.id}:{c.due_at:%Y-%m-%d}", work.now):
             continue
-        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
-        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
         zone = people.zone_of(mentor, work.policy)
         work.send(Target.dm(mentor.matrix_id), Msg(
             bold(f"The {KIND_NAMES[c.kind]} with "), mentorships.who(mentee),
@@ -200,18 +204,9 @@ async def deadlines(work: Work) -> None:
 
 async def ask_done(work: Work) -> None:
     """An agreed check-in a day past its time and not marked: ask the mentor how it went."""
-    due = (await work.session.exec(
-        select(CheckIn, Mentorship)
-        .join(Mentorship, Mentorship.id == CheckIn.mentorship_id)
-        .where(CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(True),
-               CheckIn.due_at <= work.now - ASK_DONE_AFTER, Mentorship.state == MentorshipState.ACTIVE)
-        .order_by(CheckIn.due_at, CheckIn.id)
-    )).all()
-    for c, m in due:
+    for c, mentee, mentor in await _checkins_due(work, arranged=True, due_by=work.now - ASK_DONE_AFTER):
         if not await once(work.session, f"ask-done:{c.id}:{c.due_at:%Y-%m-%dT%H:%M}", work.now):
             continue
-        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
-        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
         zone = people.zone_of(mentor, work.policy)
         work.send(Target.dm(mentor.matrix_id), Msg(
             f"Did the {KIND_NAMES[c.kind]} with ", mentorships.who(mentee), f" on {checkins.shown(c.due_at, zone)} ",
