@@ -82,6 +82,8 @@ class DiscourseSettings:
     api_key: str = _f("", secret=True, required=True)
     announcements_category: int = _f(0, "positive", required=True)
     relay_category: int = _f(0, "non_negative")
+    requests_per_minute: int = _f(30, "api_pace")
+    relay_poll_seconds: int = _f(120, "poll_seconds")
 
 
 @dataclass
@@ -253,6 +255,13 @@ def _check_kind(kind: str | None, value) -> str | None:
     elif kind == "month":
         if not 1 <= value <= 12:
             return f"must be a month number from 1 to 12, got {value}"
+    elif kind == "api_pace":
+        if not 1 <= value <= 60:
+            return (f"must be from 1 to 60, got {value}: a Discourse site allows 60 API requests a minute "
+                    "for all its keys together; stay well under it")
+    elif kind == "poll_seconds":
+        if value < 10:
+            return f"must be at least 10 seconds, got {value}"
     elif kind == "positive":
         if value <= 0:
             return f"must be greater than 0, got {value}"

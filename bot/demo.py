@@ -13,9 +13,15 @@ from commands.policy import ProgramPolicy
 from commands.services import people
 from storage.db import Database
 from storage.models import (
+    Announcement,
+    AnnouncementCopy,
+    AnnouncementState,
+    Audience,
     ChangeRequest,
     CheckIn,
     CheckInKind,
+    CopyChannel,
+    CopyState,
     DiaryEntry,
     Goal,
     MentorRequest,
@@ -58,11 +64,13 @@ DEMO_PEOPLE = (
 # Where the demo program stands: Ana is mentored by Bob (check-in #1 was two hours
 # ago, #2 is in 20 days; goal #1); Finn's request #1 waits for Bob's answer; Gia,
 # mentored by Dana for nearly a year, asked the council to change mentor (change
-# request #1); Hana has no mentor yet.
+# request #1); Hana has no mentor yet. The council published announcement #1 to
+# the mentors yesterday; #2 is a draft.
 SITUATION = (
     "Ana is mentored by Bob (check-in #1 two hours ago, #2 in 20 days), Gia by Dana for",
     "nearly a year; Finn's request #1 is offered to Bob; Gia's change of mentor (#1)",
-    "waits for the council; Hana has no mentor yet.",
+    "waits for the council; Hana has no mentor yet. Announcement #1 went to the mentors",
+    "yesterday; #2 is a draft of the council.",
 )
 
 
@@ -130,6 +138,19 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
                               state=RequestState.PROPOSED, proposed_to_id=bob.id, proposed_at=now,
                               created_at=now, escalate_at=now + timedelta(days=policy.request_escalation_days)))
     session.add(ChangeRequest(mentorship_id=gia_dana.id, reason="we rarely find a time to meet", created_at=now))
+    cy = by_id["@cy:example.org"]
+    training = Announcement(author_id=cy.id, audience=Audience.MENTORS, title="Mentor training on 3 March",
+                            body="Join the spring training for mentors, **16:00 UTC**, in the usual video room.",
+                            state=AnnouncementState.CONFIRMED, external_id="mentorbot-demo-training",
+                            created_at=now - timedelta(days=1), confirmed_at=now - timedelta(days=1),
+                            confirmed_by_id=cy.id)
+    survey = Announcement(author_id=cy.id, audience=Audience.ALL, title="The yearly program survey is open",
+                          body="Tell us how the program works for you: the survey takes ten minutes.",
+                          external_id="mentorbot-demo-survey", created_at=now)
+    session.add_all([training, survey])
+    await session.flush()
+    session.add(AnnouncementCopy(announcement_id=training.id, channel=CopyChannel.MENTORS_ROOM, state=CopyState.SENT,
+                                 sent_at=now - timedelta(days=1)))
 
 
 def describe() -> list[str]:

@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 from datetime import datetime
 
 from bot.config import Settings
 from commands import build_registry, jobs
-from commands.services import rules
+from commands.services import announcements, rules
+from commands.services.announcements import Claim, ForumTopic, TopicOutcome
 from commands.services.checkins import BATCH, next_reminder_at
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
@@ -33,12 +34,38 @@ class Pending:
 
 
 MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
+MAX_RELAY_PAGES = 400  # 20,000 posts since the last look: more is a forum flood, not news
+
+
+class ForumPostLike(Protocol):
+    id: int
+    topic_id: int
+    post_number: int
+    category_id: int | None
+    title: str
+    username: str
+    excerpt: str
+    url: str
+
+
+class Forum(Protocol):
+    """Where announcements become topics: Discourse, or the shell's printout of what would be posted."""
+
+    label: str  # how people are told where it goes, like "category 5"
+
+    async def publish(self, *, title: str, raw: str, external_id: str, maybe_posted: bool) -> TopicOutcome: ...
+
+    async def latest_posts(self, before: int | None = None) -> list[ForumPostLike]: ...
+
+    def close(self) -> None: ...
 
 
 class Runtime:
     """The bot's core, independent of how messages arrive and leave."""
 
-    def __init__(self, settings: Settings, clock: Clock, outbox: Outbox, *, deliver_inline: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock, outbox: Outbox, *, deliver_inline: bool = True, forum: Forum | None = None
+    ) -> None:
         self.settings = settings
         # Inline: each message's answers are sent before the next message is read
         # (the shell, tests). Otherwise a background worker sends them (Matrix).
@@ -49,7 +76,16 @@ class Runtime:
         self.db = Database(settings.storage.url)
         self.registry = build_registry()
         prefix = settings.matrix.command_prefix if settings.matrix else "!"
-        self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix)
+        if forum is None and settings.discourse is not None:
+            from bot.discourse import Discourse  # loaded only when a forum is configured
+
+            forum = Discourse(settings.discourse)
+        self.forum = forum
+        self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix,
+                                     forum=forum.label if forum else None)
+        self._announcing = asyncio.Lock()
+        self._relaying = asyncio.Lock()
+        self.on_announce: Callable[[], None] | None = None
         self._delivering = asyncio.Lock()
         # Rows just stored by this process, handed over without reading them back;
         # the table is scanned at start and after a failed send, for anything else.
@@ -69,6 +105,11 @@ class Runtime:
         await self._after(result)
         if result.planned and self.on_change is not None:
             self.on_change()  # reminders were planned: the timer looks again
+        if result.announced:
+            if self.deliver_inline:
+                await self.run_announcements()
+            elif self.on_announce is not None:
+                self.on_announce()  # a topic waits: the forum worker wakes up
         return result
 
     async def run_reminders(self) -> list[Result]:
@@ -91,9 +132,90 @@ class Runtime:
         await self._after(result)
         return result
 
+    async def run_announcements(self) -> list[Result]:
+        """Post the announcement topics that are due, one at a time, and record each outcome.
+
+        The call to the forum happens outside any transaction (it may take a while, and
+        commands go on meanwhile): the topic is claimed first, posted, then recorded.
+        """
+        results: list[Result] = []
+        if self.forum is None:
+            return results
+        async with self._announcing:
+            while True:
+                claimed: list[Claim] = []
+
+                async def take(work) -> None:
+                    claim = await announcements.claim_next(work)
+                    if claim is not None:
+                        claimed.append(claim)
+
+                taken = await self.dispatcher.run_job("announcements", take)
+                if taken.outcome != "ok" or not claimed:
+                    return results
+                claim = claimed[0]
+                outcome = await self.forum.publish(title=claim.title, raw=claim.raw, external_id=claim.external_id,
+                                                   maybe_posted=claim.maybe_posted)
+                log.info("announcement %s, try %s: %s", claim.announcement_id,
+                         "again" if claim.maybe_posted else "first", type(outcome).__name__.lower())
+
+                async def record(work, claim=claim, outcome=outcome) -> None:
+                    await announcements.record(work, claim, outcome)
+
+                result = await self.dispatcher.run_job("announcement outcome", record)
+                await self._after(result)
+                results.append(result)
+
+    async def next_announcement(self) -> datetime | None:
+        if self.forum is None:
+            return None
+        async with self.db.session() as session:
+            return await announcements.next_attempt_at(session)
+
+    async def poll_relay(self) -> Result | None:
+        """Relay the forum's new topics in the relayed category to the mentors room, each once.
+
+        The newest posts are read page by page back to the stored mark, then the
+        notices and the new mark are stored together. The first look only sets the mark.
+        """
+        d = self.settings.discourse
+        if self.forum is None or d is None or not d.relay_category:
+            return None
+        async with self._relaying:
+            async with self.db.session() as session:
+                mark = await announcements.relay_mark(session)
+            try:
+                page = await self.forum.latest_posts()
+                seen = list(page)
+                for _ in range(MAX_RELAY_PAGES):
+                    if not page or mark is None or min(p.id for p in page) <= mark + 1:
+                        break
+                    oldest = min(p.id for p in page)
+                    page = [p for p in await self.forum.latest_posts(before=oldest - 1) if p.id < oldest]
+                    seen += page
+            except Exception as exc:  # noqa: BLE001 - the next poll tries again
+                log.warning("forum relay: could not read new posts (%s); trying again at the next poll",
+                            type(exc).__name__)
+                return Result("failed", [], "forum relay")
+            newest = max((p.id for p in seen), default=mark or 0)
+            own = d.api_username.lower()
+            topics = [
+                ForumTopic(p.id, p.topic_id, p.title, p.username, p.excerpt, p.url)
+                for p in seen
+                if p.post_number == 1 and p.category_id == d.relay_category and p.username.lower() != own
+            ]
+
+            async def relay(work) -> None:
+                await announcements.relay_topics(work, newest, topics)
+
+            result = await self.dispatcher.run_job("forum relay", relay)
+            await self._after(result)
+            return result
+
     async def run_due(self) -> Result:
         """Do all the program work whose time has come; returns everything it sent."""
         parts = await self.run_reminders()
+        parts += await self.run_announcements()
         parts.append(await self.run_rules())
         outcome = "ok" if all(p.outcome == "ok" for p in parts) else "failed"
         return Result(outcome, [m for p in parts for m in p.messages], "due program work")
@@ -110,7 +232,8 @@ class Runtime:
 
     async def next_due(self) -> datetime | None:
         """When some reminder or rule comes due next."""
-        times = [t for t in (await self.next_rule(), await self.next_reminder()) if t is not None]
+        times = [t for t in (await self.next_rule(), await self.next_reminder(), await self.next_announcement())
+                 if t is not None]
         return min(times) if times else None
 
     async def advance_to(self, target: datetime, clock) -> list[Result]:
@@ -205,6 +328,8 @@ class Runtime:
         return len(self._fresh)
 
     async def close(self) -> None:
+        if self.forum is not None:
+            self.forum.close()
         await self.db.close()
 
 

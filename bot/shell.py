@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from commands.clock import ManualClock
 from commands.framework import ArgError, RoomKind, check_timezone, is_matrix_id, parse_duration
 from commands.messages import Incoming, Rendered
+from commands.services.announcements import Posted
 
 ROOM_WORDS = {"mentors": RoomKind.MENTORS, "council": RoomKind.COUNCIL, "other": RoomKind.OTHER}
 MESSAGE_LINE = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)>(?P<text>.*)$")
@@ -110,6 +111,27 @@ class ShellOutbox:
     async def send(self, message: Rendered, txn_id: str) -> None:
         self.out.write(render(message) + "\n\n")
         self.out.flush()
+
+
+class ShellForum:
+    """The forum, when no [discourse] is configured: prints the topic that would be posted."""
+
+    label = "announcements"
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def publish(self, *, title: str, raw: str, external_id: str, maybe_posted: bool) -> Posted:
+        body = "\n".join(f"  {line}" for line in raw.splitlines())
+        self.out.write(f"[discourse {self.label}] {title}\n{body}\n(not posted: no [discourse] in the configuration)\n\n")
+        self.out.flush()
+        return Posted(None, None)
+
+    async def latest_posts(self, before: int | None = None) -> list:
+        return []
+
+    def close(self) -> None:
+        pass
 
 
 class Shell:

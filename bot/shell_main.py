@@ -9,7 +9,7 @@ from pathlib import Path
 from bot import demo
 from bot.config import Settings, mask_db_url
 from bot.runtime import Runtime
-from bot.shell import Shell, ShellOutbox
+from bot.shell import Shell, ShellForum, ShellOutbox
 from commands.clock import ManualClock
 
 
@@ -17,7 +17,9 @@ async def run_shell(settings: Settings, *, script: str | None = None, demo_data:
     from bot.cli import open_database
 
     clock = ManualClock()
-    runtime = Runtime(settings, clock, ShellOutbox(sys.stdout))
+    # Without a [discourse] section, announcement topics are printed instead of posted.
+    forum = ShellForum(sys.stdout) if settings.discourse is None else None
+    runtime = Runtime(settings, clock, ShellOutbox(sys.stdout), forum=forum)
     try:
         await open_database(runtime.db)
         await runtime.deliver()  # anything a previous run decided but did not print

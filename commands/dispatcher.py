@@ -58,6 +58,8 @@ class Work:
     prefix: str
     outbox: list[Outgoing] = field(default_factory=list)
     planned: bool = False  # set when reminders were planned, so the timer can wake up for them
+    forum: str | None = None  # the forum category announcements go to; None: no forum configured
+    announced: bool = False  # set when a topic waits to be posted, so the forum worker wakes up
 
     def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
         self.outbox.append(Outgoing(target, _msg(msg), reply_to))
@@ -130,6 +132,7 @@ class Result:
     command: str | None = None
     stored: list[OutboxMessage] = field(default_factory=list)  # the messages as stored, to deliver
     planned: bool = False  # the command planned reminders: the transport's timer should look again
+    announced: bool = False  # a forum topic waits to be posted
 
 
 class Dispatcher:
@@ -140,8 +143,10 @@ class Dispatcher:
         policy: ProgramPolicy,
         clock: Clock,
         prefix: str = "!",
+        forum: str | None = None,
     ) -> None:
         self.registry, self.db, self.policy, self.clock, self.prefix = registry, db, policy, clock, prefix
+        self.forum = forum
         # Commands and scheduled work take turns: each reads and writes as if alone.
         self._turn = asyncio.Lock()
 
@@ -187,6 +192,7 @@ class Dispatcher:
                 # A replayed event is caught by the handled_event primary key at commit.
                 person = await people.find(session, incoming.sender)
                 roles = people.roles_of(incoming.sender, person, self.policy)
+                command = self.registry.pick(command, incoming.room, roles)
                 self._check_access(command, roles, incoming)
                 self._check_subcommand(command, rest, incoming)
                 args = command.parse(rest, ParseEnv(now, people.zone_of(person, self.policy)))
@@ -200,13 +206,14 @@ class Dispatcher:
                     command=command,
                     person=person,
                     roles=roles,
+                    forum=self.forum,
                 )
                 await command.handler(ctx, **args)
                 # The answer is stored with what the command did: both or neither.
                 outbox.mark_handled(session, incoming, now)
                 rows = outbox.queue(session, ctx.outbox, now)
                 await session.commit()
-                return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned)
+                return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned, announced=ctx.announced)
         except CommandError as exc:
             return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
         except IntegrityError:
@@ -229,7 +236,7 @@ class Dispatcher:
         now = self.clock.now()
         try:
             async with self.db.session() as session:
-                work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix)
+                work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix, forum=self.forum)
                 await job(work)
                 rows = outbox.queue(session, work.outbox, now)
                 await session.commit()

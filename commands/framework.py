@@ -546,14 +546,37 @@ class Registry:
 
     routers: list[Router] = field(default_factory=list)
     _names: dict[str, Command] = field(default_factory=dict)
+    # A name may mean different commands in different rooms (``confirm`` a check-in in a DM,
+    # an announcement in the council room): the first declared is the one found by name.
+    _variants: dict[str, list[Command]] = field(default_factory=dict)
 
     def include(self, router: Router) -> None:
         for cmd in router.commands:
             for name in (cmd.name, *cmd.aliases):
                 if name in self._names:
-                    raise ValueError(f"command name {name!r} declared twice")
+                    others = self._variants.setdefault(name, [self._names[name]])
+                    if any(o.rooms & cmd.rooms for o in others):
+                        raise ValueError(f"command name {name!r} declared twice for the same room")
+                    others.append(cmd)
+                    continue
                 self._names[name] = cmd
         self.routers.append(router)
+
+    def variants(self, cmd: Command) -> list[Command]:
+        """Every command declared under ``cmd``'s name (usually just ``cmd``)."""
+        return self._variants.get(cmd.name, [cmd])
+
+    def pick(self, cmd: Command, room: RoomKind, roles: Iterable[Role]) -> Command:
+        """The variant of ``cmd`` meant in ``room``: one that works there (for this person, if
+        possible), else one this person may use (to be told where it works)."""
+        options = self.variants(cmd)
+        roles = frozenset(roles)
+        for test in (lambda c: c.allows_room(room) and c.allows_role(roles), lambda c: c.allows_room(room),
+                     lambda c: c.allows_role(roles)):
+            for c in options:
+                if test(c):
+                    return c
+        return options[0]
 
     @property
     def commands(self) -> list[Command]:

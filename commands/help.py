@@ -22,7 +22,9 @@ async def help_command(ctx: Context, command: str | None) -> None:
     arguments, who may use it, where, and examples.
     """
     if command:
-        ctx.reply(describe(ctx, find_or_suggest(ctx, command)))
+        found = find_or_suggest(ctx, command)
+        variants = ctx.registry.variants(found)
+        ctx.reply(lines(*(Msg(describe(ctx, c), "\n" if i < len(variants) - 1 else "") for i, c in enumerate(variants))))
         return
     groups = []
     for r in ctx.registry.routers:

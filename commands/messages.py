@@ -52,6 +52,7 @@ class Outgoing:
     target: Target
     msg: Msg
     reply_to: str | None = None  # event id of the message answered, if any
+    txn_id: str | None = None  # set when the sender must know the stored message (an announcement copy)
 
     def render(self) -> Rendered:
         return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(self.msg.mentions()), self.reply_to)

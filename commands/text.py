@@ -57,8 +57,9 @@ class Msg:
         return "".join(_plain(p) for p in self.parts)
 
     def html(self) -> str:
-        out = "".join(_html(p) for p in self.parts)
-        return out.replace("\n", "<br>\n")
+        # Line breaks become <br>, except inside rendered Markdown, which has its own blocks.
+        return "".join(p.extra if isinstance(p, Node) and p.kind == "rich" else _html(p).replace("\n", "<br>\n")
+                       for p in self.parts)
 
     def mentions(self) -> list[str]:
         """Matrix IDs this message pings (``mention``, not ``person``), in order, without repeats."""
@@ -125,6 +126,27 @@ def person(matrix_id: str, name: str | None = None) -> Node:
 
 def link(url: str, label: str | None = None) -> Node:
     return Node("link", url, label or "")
+
+
+def markdown(source: str) -> Node:
+    """Markdown someone wrote, rendered to HTML for clients that show it; plain text as written.
+
+    Raw HTML in it is not passed through: it shows as the text that was typed.
+    Images are left as links (Matrix clients show only images uploaded to the homeserver).
+    """
+    return Node("rich", source, _markdown_renderer().render(source).strip())
+
+
+_RENDERER = None
+
+
+def _markdown_renderer():
+    global _RENDERER
+    if _RENDERER is None:
+        from markdown_it import MarkdownIt  # loaded on first use
+
+        _RENDERER = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+    return _RENDERER
 
 
 def lines(*items: Part | None) -> Msg:

@@ -34,7 +34,7 @@ def queue(session: AsyncSession, messages: list[Outgoing], now: datetime) -> lis
         r = message.render()
         rows.append(
             OutboxMessage(
-                txn_id=uuid.uuid4().hex,
+                txn_id=message.txn_id or uuid.uuid4().hex,
                 created_at=now,
                 room_kind=r.target.room.value,
                 user_id=r.target.user_id,

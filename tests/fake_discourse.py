@@ -1,0 +1,385 @@
+"""A fake Discourse HTTP server that behaves like the real one, for the endpoints mentorbot uses.
+
+It answers on 127.0.0.1 from its own threads (a real socket, real HTTP), with
+what a real Discourse sends:
+
+- success bodies built to the official OpenAPI description and validated against
+  it on every response, with the exact ``application/json; charset=utf-8``
+  content type that pydiscourse insists on;
+- ``POST /posts`` read as the form pydiscourse sends, titles and bodies checked
+  with Discourse's default limits, titles unique (case-insensitive), ``external_id``
+  checked and unique, unknown categories, bad API keys;
+- error bodies and headers as in the error-shapes reference (422 without
+  ``error_type``, 400 ``invalid_parameters``, 403 ``invalid_access``, 429 with
+  ``extras.wait_seconds``, ``Retry-After`` and ``Discourse-Rate-Limit-Error-Code``);
+- the site-wide limit of 60 API requests a minute, shared by every key;
+- ``GET /t/external_id/{id}.json`` answering 301 to the topic, with an empty body;
+- ``GET /posts.json?before=N``: the newest 50 public posts, newest first, ``id <= N``.
+
+Faults can be switched on: 5xx, slow answers (for client timeouts, also after the
+topic was created), plain-text 429s, and posts held for moderation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import jsonschema
+
+SPEC_PATH = Path(__file__).resolve().parent / "discourse_openapi.json"
+JSON_TYPE = "application/json; charset=utf-8"
+API_LIMIT = 60  # admin/API-key requests per minute, for the whole site
+PAGE = 50
+MIN_TITLE, MAX_TITLE, MIN_BODY = 15, 255, 20
+EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+
+
+def _schema(path: str, verb: str) -> dict:
+    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return spec["paths"][path][verb]["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+@dataclass
+class Topic:
+    id: int
+    title: str
+    slug: str
+    category_id: int
+    external_id: str | None
+    username: str
+
+
+@dataclass
+class Post:
+    id: int
+    topic: Topic
+    post_number: int
+    raw: str
+    username: str
+    created_at: datetime
+
+
+@dataclass
+class Faults:
+    """What goes wrong, switched on by a test. Counters count down per request."""
+
+    down: bool = False  # every request gets a 503 (read-only mode) until switched off
+    server_errors: int = 0  # the next N requests get a 502 from the proxy
+    slow: int = 0  # the next N requests answer only after ``slow_seconds``
+    slow_after_create: int = 0  # the next N topic creations succeed, then answer too late
+    slow_seconds: float = 5.0
+    rate_limited: int = 0  # the next N requests get a JSON 429
+    rate_limited_plain: int = 0  # the next N requests get a text/plain 429 from the proxy
+    rate_limit_wait: int = 1
+    enqueue: bool = False  # new topics are held for moderation
+    on_create: object = None  # called (with the topic) after a topic is created, before answering
+
+
+@dataclass
+class FakeDiscourse:
+    api_username: str = "mentorbot"
+    api_key: str = "fake-key-0123456789"
+    categories: dict[int, str] = field(default_factory=lambda: {5: "announcements", 6: "mentors", 7: "general"})
+    min_title: int = MIN_TITLE
+    min_body: int = MIN_BODY
+
+    def __post_init__(self) -> None:
+        self.faults = Faults()
+        self.topics: list[Topic] = []
+        self.posts: list[Post] = []
+        self.pending: list[dict] = []  # posts held for moderation
+        self.requests: list[tuple[float, str, str, int]] = []  # (time, method, path, status)
+        self._api_times: deque[float] = deque()
+        self._lock = threading.RLock()
+        self._next_post_id = 100
+        self._next_topic_id = 10
+        self._server: ThreadingHTTPServer | None = None
+        self._post_schema = _schema("/posts.json", "post")
+        self._list_schema = _schema("/posts.json", "get")
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> FakeDiscourse:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                fake._serve(self, "GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake._serve(self, "POST")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # ------------------------------------------------------------ what tests look at
+
+    def topics_titled(self, title: str) -> list[Topic]:
+        return [t for t in self.topics if t.title == title]
+
+    def first_post(self, topic: Topic) -> Post:
+        return next(p for p in self.posts if p.topic is topic and p.post_number == 1)
+
+    def api_requests_in_any_minute(self) -> int:
+        """The most API requests that arrived within any 60 seconds."""
+        times = sorted(t for t, *_ in self.requests)
+        most, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= 60:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    # ------------------------------------------------------------ what others post
+
+    def add_topic(self, title: str, raw: str, *, username: str = "ana", category_id: int = 6) -> Post:
+        """A topic someone posted on the forum (not through the API)."""
+        with self._lock:
+            return self._create_topic(title, raw, category_id, None, username)
+
+    def add_reply(self, topic: Topic, raw: str, *, username: str = "bob") -> Post:
+        with self._lock:
+            number = 1 + max(p.post_number for p in self.posts if p.topic is topic)
+            return self._add_post(topic, number, raw, username)
+
+    def approve_pending(self) -> list[Post]:
+        with self._lock:
+            made = [self._create_topic(p["title"], p["raw"], p["category"], p["external_id"], self.api_username)
+                    for p in self.pending]
+            self.pending.clear()
+            return made
+
+    # ------------------------------------------------------------ serving
+
+    def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""
+        parsed = urlparse(h.path)
+        status, headers, payload = self._answer(h, method, parsed.path, parse_qs(parsed.query), body)
+        with self._lock:
+            self.requests.append((time.time(), method, parsed.path, status))
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        h.send_response(status)
+        for name, value in headers.items():
+            h.send_header(name, value)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        try:
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting
+
+    def _answer(self, h, method: str, path: str, query: dict, body: bytes):
+        f = self.faults
+        with self._lock:
+            if f.slow > 0:
+                f.slow -= 1
+                delay = f.slow_seconds
+            else:
+                delay = 0.0
+        if delay:
+            time.sleep(delay)
+        with self._lock:
+            if f.down:
+                return _error(503, ["Discourse is in read-only mode for maintenance."], "read_only")
+            if f.server_errors > 0:
+                f.server_errors -= 1
+                return 502, {"Content-Type": "text/html"}, b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            if f.rate_limited_plain > 0:
+                f.rate_limited_plain -= 1
+                wait = f.rate_limit_wait
+                text = (f"Slow down, you're making too many requests.\nPlease retry again in {wait} seconds.\n"
+                        "Error code: ip_10_secs_limit.\n")
+                return 429, {"Content-Type": "text/plain", "Retry-After": str(wait),
+                             "Discourse-Rate-Limit-Error-Code": "ip_10_secs_limit"}, text.encode()
+            if h.headers.get("Api-Key") != self.api_key or h.headers.get("Api-Username") != self.api_username:
+                return _error(403, ["The API username or key is invalid."], "invalid_access")
+            limited = self._site_limit() or self._injected_limit()
+            if limited:
+                return limited
+            if method == "POST" and path == "/posts":
+                return self._create(h, body)
+            if method == "GET" and path == "/posts.json":
+                return self._latest(query)
+            match = re.fullmatch(r"/t/external_id/([^/]+)\.json", path)
+            if method == "GET" and match:
+                return self._by_external_id(match.group(1))
+            return _error(404, ["The requested URL or resource could not be found."], "not_found")
+
+    def _site_limit(self):
+        now = time.time()
+        while self._api_times and now - self._api_times[0] >= 60:
+            self._api_times.popleft()
+        if len(self._api_times) >= API_LIMIT:
+            wait = max(1, int(60 - (now - self._api_times[0])) + 1)
+            return _rate_limited(wait, "admin_api_key_rate_limit")
+        self._api_times.append(now)
+        return None
+
+    def _injected_limit(self):
+        if self.faults.rate_limited > 0:
+            self.faults.rate_limited -= 1
+            return _rate_limited(self.faults.rate_limit_wait, "admin_api_key_rate_limit")
+        return None
+
+    def _create(self, h, body: bytes):
+        ctype = h.headers.get("Content-Type", "")
+        if not ctype.startswith("application/x-www-form-urlencoded"):
+            return _error(400, ["param is missing or the value is empty: raw"])
+        form = {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+        raw, title = form.get("raw", ""), form.get("title")
+        if not raw:
+            return _error(400, ["param is missing or the value is empty: raw"])
+        if "topic_id" in form:
+            return _error(404, ["The requested URL or resource could not be found."], "not_found")
+        category = form.get("category")
+        if category is not None and (not category.isdigit() or int(category) not in self.categories):
+            return _error(400, ["You supplied invalid parameters to the request: category"], "invalid_parameters")
+        external_id = form.get("external_id")
+        errors = []
+        title = (title or "").strip()
+        if len(title) < self.min_title:
+            errors.append(f"Title is too short (minimum is {self.min_title} characters)")
+        elif len(title) > MAX_TITLE:
+            errors.append(f"Title is too long (maximum is {MAX_TITLE} characters)")
+        elif any(t.title.lower() == title.lower() for t in self.topics):
+            errors.append("Title has already been used")
+        if len(raw.strip()) < self.min_body:
+            errors.append(f"Body is too short (minimum is {self.min_body} characters)")
+        if external_id is not None:
+            if not EXTERNAL_ID.fullmatch(external_id):
+                errors.append("External ID is invalid")
+            elif any(t.external_id == external_id for t in self.topics):
+                errors.append("External ID has already been taken")
+        if errors:
+            return 422, {"Content-Type": JSON_TYPE}, {"action": "create_post", "errors": errors}
+        cat = int(category) if category is not None else 7
+        if self.faults.enqueue:
+            self.pending.append({"title": title, "raw": raw, "category": cat, "external_id": external_id})
+            return 200, {"Content-Type": JSON_TYPE}, {
+                "action": "enqueued", "pending_post": {"id": len(self.pending), "raw": raw},
+                "pending_count": len(self.pending), "success": True,
+            }
+        post = self._create_topic(title, raw, cat, external_id, self.api_username)
+        if callable(self.faults.on_create):
+            self.faults.on_create(post.topic)
+        if self.faults.slow_after_create > 0:
+            self.faults.slow_after_create -= 1
+            self._lock.release()
+            try:
+                time.sleep(self.faults.slow_seconds)
+            finally:
+                self._lock.acquire()
+        answer = self._post_json(post, created=True)
+        jsonschema.validate(answer, self._post_schema)
+        return 200, {"Content-Type": JSON_TYPE}, answer
+
+    def _latest(self, query: dict):
+        before = query.get("before", [None])[-1]
+        posts = sorted(self.posts, key=lambda p: p.id, reverse=True)
+        if before is not None:
+            if not before.lstrip("-").isdigit():
+                return _error(400, ["You supplied invalid parameters to the request: before"], "invalid_parameters")
+            posts = [p for p in posts if p.id <= int(before)]
+        answer = {"latest_posts": [self._post_json(p, created=False) for p in posts[:PAGE]]}
+        jsonschema.validate(answer, self._list_schema)
+        return 200, {"Content-Type": JSON_TYPE}, answer
+
+    def _by_external_id(self, external_id: str):
+        topic = next((t for t in self.topics if t.external_id == external_id), None)
+        if topic is None:
+            return _error(404, ["The requested URL or resource could not be found."], "not_found")
+        return 301, {"Location": f"{self.url}/t/{topic.slug}/{topic.id}.json",
+                     "Content-Type": "text/html; charset=utf-8"}, b""
+
+    # ------------------------------------------------------------ the forum's data
+
+    def _create_topic(self, title: str, raw: str, category: int, external_id: str | None, username: str) -> Post:
+        self._next_topic_id += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "topic"
+        topic = Topic(self._next_topic_id, title, slug, category, external_id, username)
+        self.topics.append(topic)
+        return self._add_post(topic, 1, raw, username)
+
+    def _add_post(self, topic: Topic, number: int, raw: str, username: str) -> Post:
+        self._next_post_id += 1
+        post = Post(self._next_post_id, topic, number, raw, username, datetime.now(timezone.utc))
+        self.posts.append(post)
+        return post
+
+    def _post_json(self, p: Post, *, created: bool) -> dict:
+        stamp = p.created_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{p.created_at.microsecond // 1000:03d}Z"
+        cooked = "".join(f"<p>{_escape(par)}</p>" for par in p.raw.split("\n\n") if par.strip())
+        common = {
+            "id": p.id, "name": p.username.title(), "username": p.username,
+            "avatar_template": f"/letter_avatar_proxy/v4/letter/{p.username[0]}/8e7dd6/{{size}}.png",
+            "created_at": stamp, "cooked": cooked, "post_number": p.post_number, "post_type": 1,
+            "posts_count": sum(1 for q in self.posts if q.topic is p.topic),
+            "updated_at": stamp, "reply_count": 0, "reply_to_post_number": None, "quote_count": 0,
+            "incoming_link_count": 0, "reads": 1, "readers_count": 0, "score": 0, "yours": p.username == self.api_username,
+            "topic_id": p.topic.id, "topic_slug": p.topic.slug, "display_username": p.username.title(),
+            "primary_group_name": None, "flair_name": None, "flair_url": None, "flair_bg_color": None,
+            "flair_color": None, "version": 1, "can_edit": True, "can_delete": False, "can_recover": False,
+            "can_wiki": True, "user_title": None, "bookmarked": False,
+            "actions_summary": [{"id": 3, "can_act": True}], "moderator": False, "admin": True, "staff": True,
+            "user_id": 1, "hidden": False, "trust_level": 1, "deleted_at": None, "user_deleted": False,
+            "edit_reason": None, "can_view_edit_history": True, "wiki": False,
+            "reviewable_score_count": 0, "reviewable_score_pending_count": 0,
+            "post_url": f"/t/{p.topic.slug}/{p.topic.id}/{p.post_number}",
+        }
+        if created:
+            return common | {"raw": p.raw, "flair_group_id": None, "badges_granted": [], "can_see_hidden_post": False,
+                             "draft_sequence": 0, "reviewable_id": None, "mentioned_users": []}
+        excerpt = re.sub(r"<[^>]+>", "", cooked)[:200]
+        return common | {
+            "topic_title": p.topic.title, "topic_html_title": _escape(p.topic.title), "category_id": p.topic.category_id,
+            "flair_group_id": None, "badges_granted": [], "can_see_hidden_post": False, "raw": p.raw,
+            "excerpt": excerpt, "truncated": len(excerpt) < len(p.raw), "reviewable_id": None,
+        }
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _error(status: int, errors: list[str], error_type: str | None = None):
+    body: dict = {"errors": errors}
+    if error_type:
+        body["error_type"] = error_type
+    return status, {"Content-Type": JSON_TYPE}, body
+
+
+def _rate_limited(wait: int, code: str):
+    body = {
+        "errors": [f"You’ve performed this action too many times. Please wait {wait} seconds before trying again."],
+        "error_type": "rate_limit",
+        "extras": {"wait_seconds": wait, "time_left": f"{wait} seconds"},
+    }
+    headers = {"Content-Type": JSON_TYPE, "Retry-After": str(wait), "Discourse-Rate-Limit-Error-Code": code}
+    return 429, headers, body
