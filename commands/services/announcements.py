@@ -51,7 +51,7 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=30)
 GIVE_UP_AFTER = timedelta(hours=24)  # then the Matrix copies go out without a forum link
 RELAY_MARK = "discourse:relay-mark"
-_COUNCIL, _DM = RoomKind.COUNCIL, RoomKind.DM
+_COUNCIL = RoomKind.COUNCIL
 AUDIENCE_WORDS = {Audience.MENTORS: "mentors", Audience.MENTEES: "mentees", Audience.ALL: "everyone"}
 
 
@@ -219,7 +219,7 @@ async def claim_next(work: Work) -> Claim | None:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+    return min(FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 10)), LONGEST_WAIT)
 
 
 async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
@@ -298,7 +298,7 @@ async def _release(work: Work, ann: Announcement, url: str | None, *, held: bool
     recipients = await _people(work.session, {c.recipient_id for c in copies if c.recipient_id})
     hint = None
     if ann.audience is Audience.MENTORS:
-        hint = Msg("Mentors: send ", work.typed(f"relay {ann.id}", _DM), " to pass it on to your mentees.")
+        hint = Msg("Mentors: send ", work.typed(f"relay {ann.id}", RoomKind.MENTORS), " to pass it on to your mentees.")
     dms = 0
     for c in copies:
         if c.channel is CopyChannel.MENTORS_ROOM:
