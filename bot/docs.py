@@ -26,7 +26,7 @@ def reference() -> str:
             usage = c.usage().replace("|", "\\|")
             aliases = f" (also `{'`, `'.join(c.aliases)}`)" if c.aliases else ""
             what = (c.summary + (" " + c.details if c.details else "")).replace("|", "\\|")
-            example = f"`{c.examples[0]}`" if c.examples else ""
+            example = f"`{c.examples[0]}`".replace("|", "\\|") if c.examples else ""
             out.append(f"| `{usage}`{aliases} | {what} | {c.who()} | {c.where(short=True)} | {example} |")
         out.append("")
     return "\n".join(out).strip() + "\n"

@@ -144,6 +144,7 @@ class MatrixBot:
             worker = asyncio.create_task(self.runtime.delivery_worker(self.stopping))
             scheduler = Scheduler(self.runtime)
             self.runtime.on_change = scheduler.poke
+            self.runtime.on_announce = scheduler.announce
             await scheduler.start()
             self.ready.set()
             log.info("joined and syncing as %s", self.cfg.user_id)
@@ -152,6 +153,8 @@ class MatrixBot:
             self.stopping.set()
             if scheduler is not None:
                 scheduler.stop()
+                with suppress(Exception):
+                    await scheduler.drain(timeout=10)
             if self.since is not None and self.client is not None:
                 with suppress(Exception):
                     await self._save_token(self.since)

@@ -28,6 +28,9 @@ REMINDER_JOB = "mentorbot-next-reminder"  # the next reminder, exactly on time
 RULES_JOB = "mentorbot-next-rule"  # the next time a program rule comes due
 REMINDER_SWEEP_JOB = "mentorbot-reminder-sweep"
 RULES_SWEEP_JOB = "mentorbot-rules-sweep"
+ANNOUNCE_JOB = "mentorbot-next-announcement"  # the next try of a forum topic
+ANNOUNCE_SWEEP_JOB = "mentorbot-announcement-sweep"
+RELAY_JOB = "mentorbot-forum-relay"
 REMINDER_SWEEP = timedelta(seconds=60)
 RULES_SWEEP = timedelta(minutes=15)
 RETRY_AFTER = timedelta(seconds=30)
@@ -42,6 +45,9 @@ class Scheduler:
         self._poked: asyncio.Task | None = None
         self._pending_reminders: asyncio.Task | None = None
         self._pending_rules: asyncio.Task | None = None
+        self._pending_announcements: asyncio.Task | None = None
+        self._announce_again = False
+        self._pending_relay: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Catch up with everything that came due while the bot was down, then keep time."""
@@ -51,12 +57,56 @@ class Scheduler:
                          id=REMINDER_SWEEP_JOB, misfire_grace_time=int(REMINDER_SWEEP.total_seconds()), **common)
         self.aps.add_job(self._wake_rules, IntervalTrigger(seconds=RULES_SWEEP.total_seconds()),
                          id=RULES_SWEEP_JOB, misfire_grace_time=int(RULES_SWEEP.total_seconds()), **common)
+        if self.runtime.forum is not None:
+            self.aps.add_job(self._wake_announcements, IntervalTrigger(seconds=REMINDER_SWEEP.total_seconds()),
+                             id=ANNOUNCE_SWEEP_JOB, misfire_grace_time=int(REMINDER_SWEEP.total_seconds()), **common)
+            self.announce()
+            d = self.runtime.settings.discourse
+            if d is not None and d.relay_category:
+                self.aps.add_job(self._wake_relay, IntervalTrigger(seconds=d.relay_poll_seconds), id=RELAY_JOB,
+                                 next_run_time=datetime.now(timezone.utc), misfire_grace_time=d.relay_poll_seconds,
+                                 **common)
         await self._reminders()
         await self._rules()
 
     def stop(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
+
+    async def drain(self, timeout: float) -> None:
+        """Let work in flight (a forum post, a relay poll) finish, for at most ``timeout`` seconds."""
+        tasks = [t for t in (self._pending_announcements, self._pending_relay, self._pending_reminders,
+                             self._pending_rules) if t is not None and not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    def announce(self) -> None:
+        """A topic waits to be posted: post it now (or right after the post in progress)."""
+        self._announce_again = True
+        if self._pending_announcements is None or self._pending_announcements.done():
+            self._pending_announcements = asyncio.get_running_loop().create_task(self._announcements())
+
+    async def _wake_announcements(self) -> None:
+        self.announce()
+
+    async def _announcements(self) -> None:
+        try:
+            while self._announce_again:
+                self._announce_again = False
+                await self.runtime.run_announcements()
+            self._arm(ANNOUNCE_JOB, self._wake_announcements, self._not_before(await self.runtime.next_announcement()))
+        except Exception:  # noqa: BLE001 - the sweep tries again
+            log.exception("posting announcements failed")
+
+    async def _wake_relay(self) -> None:
+        if self._pending_relay is None or self._pending_relay.done():
+            self._pending_relay = asyncio.get_running_loop().create_task(self._relay())
+
+    async def _relay(self) -> None:
+        try:
+            await self.runtime.poll_relay()
+        except Exception:  # noqa: BLE001 - the next poll tries again
+            log.exception("the forum relay failed")
 
     def poke(self) -> None:
         """Something was planned: make sure the reminder wake-up is not later than its first reminder."""

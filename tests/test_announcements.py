@@ -389,3 +389,105 @@ async def test_matrix_copies_are_stored_in_the_outbox_with_their_copy(forum_bot,
         rows = {r.txn_id: r for r in (await session.exec(select(OutboxMessage))).all()}
     matrix = [c for c in copies if c.channel is not CopyChannel.DISCOURSE]
     assert len(matrix) == 3 and all(c.state is CopyState.SENT and rows[c.remote_id].sent_at for c in matrix)
+
+
+async def test_a_bot_killed_between_the_post_and_its_record_posts_the_topic_once(tmp_path, fake):
+    """A real `mentorbot shell` process posting for real, killed with SIGKILL as Discourse creates the topic."""
+    import os
+    import shutil
+    import signal
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "config.toml").write_text(
+        f'[discourse]\nurl = "{fake.url}"\napi_username = "{fake.api_username}"\n'
+        'announcements_category = 5\nrelay_category = 6\n'
+        '[program]\ntimezone = "Europe/Berlin"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
+    env["MENTORBOT_DISCOURSE_API_KEY"] = fake.api_key
+    exe = shutil.which("mentorbot", path=str(Path(sys.executable).parent))
+    running: list[asyncio.subprocess.Process] = []
+    fake.faults.on_create = lambda topic: os.kill(running[-1].pid, signal.SIGKILL)
+
+    async def shell(lines: list[str], *extra: str) -> str:
+        script = tmp_path / "script.txt"
+        script.write_text("\n".join(lines) + "\n")
+        process = await asyncio.create_subprocess_exec(
+            exe, "shell", "--script", str(script), *extra, cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        running.append(process)
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+        return out.decode()
+
+    first = await shell([f"council {COUNCIL}> {ANNOUNCE}", f"council {COUNCIL}> !confirm 3"], "--demo")
+    assert running[0].returncode == -signal.SIGKILL and "Publishing announcement #3" in first
+    assert len(fake.topics_titled(TITLE)) == 1 and "Announcement #3 from the council" not in first.split("Publishing")[1]
+
+    fake.faults.on_create = None
+    second = await shell(["% advance 2m", f"council {COUNCIL}> !announcements"])
+    assert running[1].returncode == 0
+    [topic] = fake.topics_titled(TITLE)
+    assert second.count("[mentors] 📣 Announcement #3 from the council") == 1
+    assert f"{fake.url}/t/{topic.slug}/{topic.id}" in second
+    assert "forum: posted" in second
+    assert [r[3] for r in fake.requests if r[2].startswith("/t/external_id/")] == [301]
+
+
+async def test_announcements_and_the_relay_on_a_real_homeserver(synapse, tmp_path, fake):
+    from tests.matrix_helpers import RunningBot, bot_settings, person, unique
+
+    bot = synapse.register(unique("announcebot"))
+    cy = await person(synapse, "cy", tmp_path)
+    bob = await person(synapse, "bob", tmp_path)
+    ana = await person(synapse, "ana", tmp_path, encrypted=True)
+    running = RunningBot(None)
+    try:
+        mentors_room = await cy.room(bot.user_id, bob.user_id, name="mentors")
+        council_room = await cy.room(bot.user_id, name="council")
+        await bob.until_joined(mentors_room, bob.user_id)
+        settings = bot_settings(synapse, bot, tmp_path, mentors_room=mentors_room, council_room=council_room,
+                                council=[cy.user_id])
+        settings.discourse = forum_settings(fake, relay_poll_seconds=10)
+        running.settings = settings
+        await running.start()
+        await cy.say(council_room, f"!assign {ana.user_id} {bob.user_id}")
+        await cy.replies(bot.user_id, council_room, 1)
+
+        await cy.say(council_room, ANNOUNCE)
+        preview = (await cy.replies(bot.user_id, council_room, 2))[1]
+        number = int(preview.body.split("Draft announcement #")[1].split(".")[0])
+        assert "&lt;b&gt;spring&lt;/b&gt;" in preview.html and "<strong>16:00 UTC</strong>" in preview.html
+        await cy.say(council_room, f"!confirm {number}")
+
+        def posted(_):
+            return [s for s in cy.from_user(bot.user_id, council_room) if "is on the forum" in s.body]
+
+        await cy.wait_for(posted, timeout=60)
+        [topic] = fake.topics_titled(TITLE)
+        link = f"{fake.url}/t/{topic.slug}/{topic.id}"
+
+        def copies(someone, room=None):
+            return [s for s in someone.from_user(bot.user_id, room) if f"Announcement #{number}" in s.body]
+
+        await bob.wait_for(lambda _: copies(bob, mentors_room), timeout=30)
+        await ana.wait_for(lambda _: copies(ana), timeout=30)
+        [in_room] = copies(bob, mentors_room)
+        [dm] = copies(ana)
+        assert link in in_room.body and link in dm.body and in_room.msgtype == "m.notice"
+        assert ana.client.rooms[dm.room_id].encrypted and dm.room_id != mentors_room
+
+        # The relay: a mentor's new topic on the forum shows in the mentors room.
+        await cy.wait_for(lambda _: any(r[2] == "/posts.json" for r in fake.requests), timeout=30)
+        fake.add_topic("How do you plan a first meeting?", "Looking for tips on the very first session.",
+                       username="dana")
+        await bob.wait_for(lambda _: [s for s in bob.from_user(bot.user_id, mentors_room)
+                                      if "New on the forum" in s.body], timeout=40)
+        [notice] = [s for s in bob.from_user(bot.user_id, mentors_room) if "New on the forum" in s.body]
+        assert "How do you plan a first meeting?" in notice.body and "by dana" in notice.body
+        await asyncio.sleep(2)
+        assert len(copies(bob, mentors_room)) == 1 and len(copies(ana)) == 1
+    finally:
+        await running.stop()
+        for p in (cy, bob, ana):
+            await p.stop()
