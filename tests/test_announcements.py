@@ -491,3 +491,50 @@ async def test_announcements_and_the_relay_on_a_real_homeserver(synapse, tmp_pat
         await running.stop()
         for p in (cy, bob, ana):
             await p.stop()
+
+
+async def test_calls_to_discourse_keep_the_configured_pace(tmp_path, policy, fake):
+    bot = await make_bot(tmp_path, policy, fake, requests_per_minute=40)
+    try:
+        for i in range(4):
+            await announce_and_confirm(bot, f"!announce mentors {TITLE} part {i} | {BODY}")
+        await bot.runtime.poll_relay()
+        times = [t for t, *_ in fake.requests]
+        assert len(times) == 5
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert min(gaps) >= 60 / 40 - 0.05, gaps  # never closer than 1.5 s apart
+    finally:
+        await bot.runtime.close()
+
+
+def test_the_fake_answers_with_the_shapes_of_a_real_discourse(fake):
+    import requests
+
+    headers = {"Api-Key": fake.api_key, "Api-Username": fake.api_username}
+    ok = requests.post(f"{fake.url}/posts", headers=headers, timeout=5,
+                       data={"title": "A title long enough here", "raw": "A body long enough to be accepted.",
+                             "category": 5, "external_id": "abc-1"})
+    assert ok.status_code == 200 and ok.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert ok.json()["post_number"] == 1
+    again = requests.post(f"{fake.url}/posts", headers=headers, timeout=5,
+                          data={"title": "a TITLE long enough here", "raw": "short", "category": 5})
+    assert again.status_code == 422 and again.json() == {
+        "action": "create_post",
+        "errors": ["Title has already been used", "Body is too short (minimum is 20 characters)"]}
+    bad_key = requests.get(f"{fake.url}/posts.json", headers={**headers, "Api-Key": "nope"}, timeout=5)
+    assert bad_key.status_code == 403 and bad_key.json()["error_type"] == "invalid_access"
+    category = requests.post(f"{fake.url}/posts", headers=headers, timeout=5,
+                             data={"title": "Another title long enough", "raw": "A body long enough to be accepted.",
+                                   "category": 42})
+    assert category.status_code == 400 and category.json()["error_type"] == "invalid_parameters"
+    found = requests.get(f"{fake.url}/t/external_id/abc-1.json", headers=headers, timeout=5, allow_redirects=False)
+    assert found.status_code == 301 and found.content == b"" and found.headers["Location"].endswith(".json")
+    fake.faults.rate_limited = 1
+    limited = requests.get(f"{fake.url}/posts.json", headers=headers, timeout=5)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    assert limited.json()["extras"]["wait_seconds"] == 1 and "error_type" in limited.json()
+    assert limited.headers["Discourse-Rate-Limit-Error-Code"] == "admin_api_key_rate_limit"
+    # The site-wide limit: 60 API requests a minute, all keys together.
+    for _ in range(60):
+        last = requests.get(f"{fake.url}/posts.json", headers=headers, timeout=5)
+    assert last.status_code == 429 and int(last.headers["Retry-After"]) > 1
