@@ -303,25 +303,29 @@ async def test_the_relay_sends_each_new_forum_topic_once_across_pages_and_restar
                 fake.add_topic(f"Elsewhere on the forum {i:03d}", "In another category.", category_id=7)
         fake.add_topic("Posted by the bot itself here", "The bot's own posts are not relayed.", username="mentorbot")
         await bot.runtime.poll_relay()
-        relayed = [m for m in bot.outbox.sent if "New on the forum" in m.body]
-        assert [m.body.split(": ", 1)[1].split(" by ")[0] for m in relayed] == expected
-        assert all(m.target.room is RoomKind.MENTORS for m in relayed)
-        first = relayed[0].body
-        assert "by mentor0" in first and "How do you handle case 0?" in first and f"{fake.url}/t/" in first
+        # A flood is listed ten topics a message, each topic once, oldest first.
+        relayed = [m for m in bot.outbox.sent if "new topics on the forum" in m.body]
+        assert len(relayed) == 12 and all(m.target.room is RoomKind.MENTORS for m in relayed)
+        assert relayed[0].body.startswith("💬 120 new topics on the forum (1 of 12):\n• Mentors' question number 000 by mentor0: ")
+        listed = [line[2:].split(" by ")[0] for m in relayed for line in m.body.split("\n")[1:]]
+        assert listed == expected
+        assert f"{fake.url}/t/mentors-question-number-000/" in relayed[0].body
         pages = [r for r in fake.requests if r[2] == "/posts.json"]
         assert len(pages) == 1 + 3  # the first look, then three pages of 50 back over 145 new posts
 
         await bot.runtime.poll_relay()
-        assert len([m for m in bot.outbox.sent if "New on the forum" in m.body]) == 120
+        assert len([m for m in bot.outbox.sent if "on the forum" in m.body]) == 12
     finally:
         await bot.runtime.close()
 
     restarted = await make_bot(tmp_path, policy, fake, seed=False)
     try:
-        fake.add_topic("One more after the restart", "Only this one is new.")
+        fake.add_topic("One more after the restart", "Only this one is new, and shown with an excerpt.")
         await restarted.runtime.poll_relay()
-        assert [m.body.split("\n")[0] for m in restarted.outbox.sent if "New on the forum" in m.body] == [
-            "💬 New on the forum: One more after the restart by ana"]
+        assert [m.body for m in restarted.outbox.sent if "New on the forum" in m.body] == [
+            "💬 New on the forum: One more after the restart by ana\n"
+            "Only this one is new, and shown with an excerpt.\n"
+            f"{fake.url}/t/one-more-after-the-restart/{fake.topics[-1].id}"]
     finally:
         await restarted.runtime.close()
 

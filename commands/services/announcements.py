@@ -51,6 +51,8 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=30)
 GIVE_UP_AFTER = timedelta(hours=24)  # then the Matrix copies go out without a forum link
 RELAY_MARK = "discourse:relay-mark"
+RELAY_ONE_BY_ONE = 3  # more new topics than this at once are listed, RELAY_LISTED a message
+RELAY_LISTED = 10
 _COUNCIL = RoomKind.COUNCIL
 AUDIENCE_WORDS = {Audience.MENTORS: "mentors", Audience.MENTEES: "mentees", Audience.ALL: "everyone"}
 
@@ -469,15 +471,21 @@ async def relay_topics(work: Work, newest_post_id: int, topics: list[ForumTopic]
         select(AnnouncementCopy.remote_id).where(AnnouncementCopy.channel == CopyChannel.DISCOURSE,
                                                  AnnouncementCopy.remote_id.is_not(None))
     )).all())
-    sent = 0
-    for t in sorted(topics, key=lambda t: t.post_id):
-        if t.post_id <= mark or str(t.topic_id) in ours:
-            continue
-        work.send(Target.mentors(), lines(
-            Msg("💬 New on the forum: ", bold(t.title), f" by {t.author}"),
-            Msg(t.excerpt) if t.excerpt else None,
-            Msg(text.link(t.url)),
-        ))
-        sent += 1
+    new = [t for t in sorted(topics, key=lambda t: t.post_id) if t.post_id > mark and str(t.topic_id) not in ours]
+    if len(new) <= RELAY_ONE_BY_ONE:
+        for t in new:
+            work.send(Target.mentors(), lines(
+                Msg("💬 New on the forum: ", bold(t.title), f" by {t.author}"),
+                Msg(t.excerpt) if t.excerpt else None,
+                Msg(text.link(t.url)),
+            ))
+    else:  # a flood (after downtime, say) is listed, not posted topic by topic
+        chunks = [new[i:i + RELAY_LISTED] for i in range(0, len(new), RELAY_LISTED)]
+        for number, chunk in enumerate(chunks, start=1):
+            part = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
+            work.send(Target.mentors(), lines(
+                Msg(f"💬 {len(new)} new topics on the forum{part}:"),
+                *(Msg("• ", bold(t.title), f" by {t.author}: ", text.link(t.url)) for t in chunk),
+            ))
     row.value = str(max(mark, newest_post_id))
-    return sent
+    return len(new)
