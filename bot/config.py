@@ -256,9 +256,9 @@ def _check_kind(kind: str | None, value) -> str | None:
         if not 1 <= value <= 12:
             return f"must be a month number from 1 to 12, got {value}"
     elif kind == "api_pace":
-        if not 1 <= value <= 60:
-            return (f"must be from 1 to 60, got {value}: a Discourse site allows 60 API requests a minute "
-                    "for all its keys together; stay well under it")
+        if not 1 <= value <= 40:
+            return (f"must be from 1 to 40, got {value}: a Discourse site allows 60 API requests a minute "
+                    "for all its keys together; leave room for the others")
     elif kind == "poll_seconds":
         if value < 10:
             return f"must be at least 10 seconds, got {value}"

@@ -39,7 +39,7 @@ TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to wait for an answer
 RATE_LIMIT_RETRIES = 5  # 429s waited out in a row before the call counts as unavailable
 MAX_WAIT = 600.0  # a 429 asking for longer than this is not waited out here
 TOPIC_PATH = re.compile(r"/t/(?:[^/?#]+/)?(\d+)(?:\.json)?/?(?:[?#].*)?$")
-DUPLICATE_TITLE = "Title has already been used"
+CALL_DEADLINE = 90.0  # seconds for a whole call (DNS and slow trickles included), whatever the timeouts say
 
 
 class RateLimited(Exception):
@@ -136,6 +136,7 @@ class Discourse:
         self.client = DiscourseClient(self.base, api_username=settings.api_username, api_key=settings.api_key,
                                       timeout=timeout)
         self.interval = 60.0 / settings.requests_per_minute
+        self.deadline = CALL_DEADLINE
         self._worker = _Worker()
         self._pace = asyncio.Lock()
         self._next_at = 0.0  # monotonic time before which no request is made
@@ -158,9 +159,14 @@ class Discourse:
                 self._next_at = time.monotonic() + self.interval
                 try:
                     hooks = {"response": [_rate_limit_hook]}
-                    return await self._worker.run(
-                        lambda: fn(*args, override_request_kwargs={"hooks": hooks, **extra}, **kwargs)
-                    )
+                    call = self._worker.run(lambda: fn(*args, override_request_kwargs={"hooks": hooks, **extra}, **kwargs))
+                    try:
+                        return await asyncio.wait_for(call, self.deadline)
+                    except asyncio.TimeoutError:
+                        # The thread is stuck in a call that ignores its timeouts: leave it, start another.
+                        self._worker.close()
+                        self._worker = _Worker()
+                        raise requests.Timeout(f"no answer within {self.deadline:.0f} s") from None
                 except RateLimited as exc:
                     if exc.wait > MAX_WAIT or attempt == RATE_LIMIT_RETRIES:
                         raise
@@ -179,8 +185,9 @@ class Discourse:
                 answer = await self._call(self.client.create_post, raw, category_id=self.settings.announcements_category,
                                           title=title, external_id=external_id)
             except DiscourseClientError as exc:
-                if DUPLICATE_TITLE in str(exc):
-                    # Perhaps our own topic, posted by a try whose answer was lost.
+                # Perhaps our own topic, posted by a try whose answer was lost: a duplicate title
+                # or external id, in whatever words the forum uses. Look before calling it refused.
+                if exc.response is not None and exc.response.status_code in (400, 409, 422):
                     found = await self.find(external_id)
                     if found is not None:
                         return found

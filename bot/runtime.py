@@ -98,6 +98,10 @@ class Runtime:
     async def start(self) -> None:
         """Upgrade the database schema; safe to call on every start."""
         await self.db.upgrade()
+        if self.forum is None:
+            # Topics confirmed while a forum was configured, and not posted: send the rest without it.
+            result = await self.dispatcher.run_job("announcements without a forum", announcements.without_forum)
+            await self._after(result)
 
     async def handle(self, incoming: Incoming) -> Result:
         """Run one message through the dispatcher, then deliver what it decided to send."""
@@ -183,12 +187,12 @@ class Runtime:
             return None
         async with self._relaying:
             async with self.db.session() as session:
-                mark = await announcements.relay_mark(session)
+                lower = await announcements.relay_window(session)
             try:
                 page = await self.forum.latest_posts()
                 seen = list(page)
                 for _ in range(MAX_RELAY_PAGES):
-                    if not page or mark is None or min(p.id for p in page) <= mark + 1:
+                    if not page or lower is None or min(p.id for p in page) <= lower + 1:
                         break
                     oldest = min(p.id for p in page)
                     page = [p for p in await self.forum.latest_posts(before=oldest - 1) if p.id < oldest]
@@ -197,7 +201,7 @@ class Runtime:
                 log.warning("forum relay: could not read new posts (%s); trying again at the next poll",
                             type(exc).__name__)
                 return Result("failed", [], "forum relay")
-            newest = max((p.id for p in seen), default=mark or 0)
+            newest = max((p.id for p in seen), default=lower or 0)
             own = d.api_username.lower()
             topics = [
                 ForumTopic(p.id, p.topic_id, p.title, p.username, p.excerpt, p.url)

@@ -94,7 +94,9 @@ class Scheduler:
             while self._announce_again:
                 self._announce_again = False
                 await self.runtime.run_announcements()
-            self._arm(ANNOUNCE_JOB, self._wake_announcements, self._not_before(await self.runtime.next_announcement()))
+                if not self._announce_again:  # nothing confirmed meanwhile: wake up for the next try
+                    soonest = await self.runtime.next_announcement()
+                    self._arm(ANNOUNCE_JOB, self._wake_announcements, self._not_before(soonest))
         except Exception:  # noqa: BLE001 - the sweep tries again
             log.exception("posting announcements failed")
 

@@ -66,6 +66,7 @@ class Post:
     raw: str
     username: str
     created_at: datetime
+    visible: bool = True  # False while the post's transaction has not committed yet
 
 
 @dataclass
@@ -146,22 +147,23 @@ class FakeDiscourse:
     def first_post(self, topic: Topic) -> Post:
         return next(p for p in self.posts if p.topic is topic and p.post_number == 1)
 
-    def api_requests_in_any_minute(self) -> int:
-        """The most API requests that arrived within any 60 seconds."""
-        times = sorted(t for t, *_ in self.requests)
-        most, start = 0, 0
-        for end, t in enumerate(times):
-            while t - times[start] >= 60:
-                start += 1
-            most = max(most, end - start + 1)
-        return most
-
     # ------------------------------------------------------------ what others post
 
-    def add_topic(self, title: str, raw: str, *, username: str = "ana", category_id: int = 6) -> Post:
-        """A topic someone posted on the forum (not through the API)."""
+    def add_topic(self, title: str, raw: str, *, username: str = "ana", category_id: int = 6,
+                  visible: bool = True) -> Post:
+        """A topic someone posted on the forum (not through the API).
+
+        ``visible=False``: its id is given out, but it shows only after ``reveal``, as a
+        post whose transaction commits after a later post's does.
+        """
         with self._lock:
-            return self._create_topic(title, raw, category_id, None, username)
+            post = self._create_topic(title, raw, category_id, None, username)
+            post.visible = visible
+            return post
+
+    def reveal(self, post: Post) -> None:
+        with self._lock:
+            post.visible = True
 
     def add_reply(self, topic: Topic, raw: str, *, username: str = "bob") -> Post:
         with self._lock:
@@ -302,7 +304,7 @@ class FakeDiscourse:
 
     def _latest(self, query: dict):
         before = query.get("before", [None])[-1]
-        posts = sorted(self.posts, key=lambda p: p.id, reverse=True)
+        posts = sorted((p for p in self.posts if p.visible), key=lambda p: p.id, reverse=True)
         if before is not None:
             if not before.lstrip("-").isdigit():
                 return _error(400, ["You supplied invalid parameters to the request: before"], "invalid_parameters")

@@ -37,7 +37,7 @@ def fake():
 
 def forum_settings(fake: FakeDiscourse, **changes) -> DiscourseSettings:
     values = dict(url=fake.url, api_username=fake.api_username, api_key=fake.api_key, announcements_category=5,
-                  relay_category=6, requests_per_minute=60)
+                  relay_category=6)
     values.update(changes)
     return DiscourseSettings(**values)
 
@@ -195,7 +195,7 @@ async def test_discourse_down_for_a_day_sends_the_matrix_copies_without_a_link(f
     [room] = [m for m in copies_of(bot, 3) if m.target.room is RoomKind.MENTORS]
     assert "forum" not in room.body.split("\n")[-1]
     [gave_up] = [m.body for m in sent_to(bot, Target.council()) if "without a forum link" in m.body]
-    assert "Post it on the forum by hand" in gave_up
+    assert "look for the topic first" in gave_up and "its external id is mentorbot-" in gave_up
 
 
 async def test_rate_limit_storms_are_waited_out_without_blocking_other_commands(forum_bot, fake):
@@ -214,7 +214,6 @@ async def test_rate_limit_storms_are_waited_out_without_blocking_other_commands(
     assert len(fake.topics_titled(TITLE)) == 1
     assert len([m for m in copies_of(bot, 3) if m.target.room is RoomKind.MENTORS]) == 1
     assert [r[3] for r in fake.requests].count(429) == 7
-    assert fake.api_requests_in_any_minute() <= 60
 
 
 @pytest.mark.parametrize("setup,expected,hint", [
@@ -542,3 +541,72 @@ def test_the_fake_answers_with_the_shapes_of_a_real_discourse(fake):
     for _ in range(60):
         last = requests.get(f"{fake.url}/posts.json", headers=headers, timeout=5)
     assert last.status_code == 429 and int(last.headers["Retry-After"]) > 1
+
+
+async def test_a_topic_that_shows_late_below_the_mark_is_still_relayed_once(forum_bot, fake):
+    bot = forum_bot
+    await bot.runtime.poll_relay()
+    late = fake.add_topic("Written first, committed last", "This post shows after a newer one.", visible=False)
+    fake.add_topic("Written second, shown first", "This one shows at once.")
+    await bot.runtime.poll_relay()
+    fake.reveal(late)
+    await bot.runtime.poll_relay()
+    await bot.runtime.poll_relay()
+    relayed = [m.body.split("\n")[0] for m in bot.outbox.sent if "New on the forum" in m.body]
+    assert relayed == ["💬 New on the forum: Written second, shown first by ana",
+                       "💬 New on the forum: Written first, committed last by ana"]
+
+
+async def test_the_relay_skips_topics_that_are_the_bots_own_announcements(forum_bot, fake):
+    from commands.services import announcements
+    from commands.services.announcements import ForumTopic
+
+    bot = forum_bot
+    await bot.runtime.poll_relay()
+    await announce_and_confirm(bot)
+    [topic] = fake.topics_titled(TITLE)
+
+    async def relay(work):
+        # Seen in the relayed category under another name (a renamed API user, say): still ours.
+        await announcements.relay_topics(work, 10_000, [
+            ForumTopic(9_000, topic.id, TITLE, "someone", "", "https://forum.example.org/t/x/1"),
+            ForumTopic(9_001, 424242, "A topic of someone else", "dana", "", "https://forum.example.org/t/y/2"),
+        ])
+
+    await bot.runtime.dispatcher.run_job("relay", relay)
+    async with bot.db.session() as session:
+        from storage.models import ProgramNotice
+        keys = (await session.exec(select(ProgramNotice.key).where(ProgramNotice.key.like("forum-topic:%")))).all()
+    assert keys == ["forum-topic:424242"]
+
+
+async def test_our_own_topic_refused_as_a_duplicate_in_any_words_counts_as_posted(forum_bot, fake):
+    from bot.discourse import Discourse
+    from commands.services.announcements import Posted
+
+    forum: Discourse = forum_bot.runtime.forum
+    first = await forum.publish(title=TITLE, raw=BODY, external_id="mentorbot-own-1", maybe_posted=False)
+    assert isinstance(first, Posted)
+    fake.topics[-1].title = "A moderator renamed this topic"  # the title no longer clashes; the external id does
+    again = await forum.publish(title=TITLE, raw=BODY, external_id="mentorbot-own-1", maybe_posted=False)
+    assert again == first and len(fake.topics) == 1
+    assert [r[3] for r in fake.requests] == [200, 422, 301]
+
+
+async def test_topics_left_waiting_when_the_forum_is_removed_go_to_matrix_without_a_link(tmp_path, policy, fake):
+    bot = await make_bot(tmp_path, policy, fake)
+    fake.faults.down = True
+    await announce_and_confirm(bot)
+    await bot.runtime.close()
+    settings = Settings(storage=StorageSettings(url=database_url(tmp_path)), program=policy)
+    outbox = RecordingOutbox()
+    runtime = Runtime(settings, ManualClock(START + timedelta(hours=1)), outbox)
+    await runtime.start()
+    try:
+        rooms = sorted(m.target.user_id or m.target.room.value for m in outbox.sent
+                       if "Announcement #3 from the council" in m.body)
+        assert rooms == [ANA, GIA, "mentors"]
+        [told] = [m.body for m in outbox.sent if m.target.room is RoomKind.COUNCIL]
+        assert "no longer configured" in told
+    finally:
+        await runtime.close()

@@ -192,7 +192,7 @@ def test_the_discourse_pace_stays_under_the_sites_limit(tmp_path):
     base = ('[discourse]\nurl = "https://forum.example.org"\napi_username = "bot"\napi_key = "k"\n'
             'announcements_category = 5\n')
     found = problems(write(tmp_path, base + "requests_per_minute = 90\nrelay_poll_seconds = 2\n"))
-    assert any("[discourse] requests_per_minute: must be from 1 to 60, got 90" in p for p in found), found
+    assert any("[discourse] requests_per_minute: must be from 1 to 40, got 90" in p for p in found), found
     assert any("[discourse] relay_poll_seconds: must be at least 10 seconds, got 2" in p for p in found), found
     settings = config.load(str(write(tmp_path, base)))
     assert settings.discourse.requests_per_minute == 30 and settings.discourse.relay_poll_seconds == 120

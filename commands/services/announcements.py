@@ -29,7 +29,7 @@ from commands import text
 from commands.dispatcher import Work
 from commands.framework import RoomKind
 from commands.messages import Outgoing, Target
-from commands.services import audit, people
+from commands.services import audit, people, rules
 from commands.text import Msg, bold, lines
 from storage.models import (
     Announcement,
@@ -43,6 +43,7 @@ from storage.models import (
     MentorshipState,
     OutboxMessage,
     Person,
+    ProgramNotice,
 )
 
 MIN_TITLE, MAX_TITLE = 15, 255  # Discourse's default limits for a topic title
@@ -50,7 +51,9 @@ MIN_BODY, MAX_BODY = 20, 1800  # Discourse's least post length; the most a chat 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=30)
 GIVE_UP_AFTER = timedelta(hours=24)  # then the Matrix copies go out without a forum link
-RELAY_MARK = "discourse:relay-mark"
+RELAY_MARK = "discourse:relay-mark"  # the newest post id the relay has seen
+RELAY_FLOOR = "discourse:relay-floor"  # the newest post id at the relay's first look
+RELAY_OVERLAP = 50  # post ids below the mark read again, for posts that showed late
 RELAY_ONE_BY_ONE = 3  # more new topics than this at once are listed, RELAY_LISTED a message
 RELAY_LISTED = 10
 _COUNCIL = RoomKind.COUNCIL
@@ -265,7 +268,9 @@ async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
             work.send(Target.council(), Msg(
                 tell, f"Discourse has been unavailable for {waited.days * 24 + waited.seconds // 3600} hours "
                 f"({outcome.message}), so announcement #{ann.id} went to the mentors room{_and_dms(sent)} without a "
-                "forum link. Post it on the forum by hand when it is back."))
+                "forum link. When the forum is back, look for the topic first (an earlier try may have got through "
+                f"before the answer was lost: its external id is {ann.external_id}); if it is not there, post it by "
+                "hand."))
         else:
             wait = _backoff(copy.attempts)
             if outcome.retry_after:
@@ -336,6 +341,21 @@ async def _people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
         return {}
     rows = await session.exec(select(Person).where(Person.id.in_(ids)))
     return {p.id: p for p in rows.all()}
+
+
+async def without_forum(work: Work) -> None:
+    """No forum is configured (any more): topics still waiting will not be posted; send their Matrix copies."""
+    waiting = (await work.session.exec(
+        select(AnnouncementCopy).where(AnnouncementCopy.channel == CopyChannel.DISCOURSE,
+                                       AnnouncementCopy.state == CopyState.PENDING)
+    )).all()
+    for copy in waiting:
+        ann = await work.session.get(Announcement, copy.announcement_id)
+        copy.state, copy.error = CopyState.FAILED, "no forum is configured any more"
+        sent = await _release(work, ann, None)
+        work.send(Target.council(), Msg(
+            f"Announcement #{ann.id} was waiting for the forum, which is no longer configured: it went to the "
+            f"mentors room{_and_dms(sent)} without a forum link."))
 
 
 async def next_attempt_at(session: AsyncSession) -> datetime | None:
@@ -451,27 +471,42 @@ class ForumTopic:
     url: str
 
 
-async def relay_mark(session: AsyncSession) -> int | None:
-    row = await session.get(BotState, RELAY_MARK)
-    return int(row.value) if row is not None else None
+async def relay_window(session: AsyncSession) -> int | None:
+    """The post id from which the relay reads again (None before its first look).
+
+    Post ids are given out when a post is written but a post shows when it is
+    committed, so a post may appear below the newest id already seen: the relay
+    reads RELAY_OVERLAP ids below its mark again, and remembers which topics it has
+    relayed. It never reads below its first look (the forum's history is not news).
+    """
+    mark, floor = await session.get(BotState, RELAY_MARK), await session.get(BotState, RELAY_FLOOR)
+    if mark is None:
+        return None
+    return max(int(mark.value) - RELAY_OVERLAP, int(floor.value) if floor else 0)
 
 
 async def relay_topics(work: Work, newest_post_id: int, topics: list[ForumTopic]) -> int:
     """Tell the mentors room about new forum topics and move the mark, in one transaction.
 
-    ``topics`` are the new topics of the relayed category since the mark, already
-    without the bot's own announcements; ``newest_post_id`` is the newest post seen.
+    ``topics`` are the topics of the relayed category seen since the window, already
+    without the bot's own posts; ``newest_post_id`` is the newest post seen. Each
+    topic is relayed once (a notice key per topic), however often it is seen.
     """
     row = await work.session.get(BotState, RELAY_MARK)
-    mark = int(row.value) if row is not None else None
     if row is None:
         work.session.add(BotState(key=RELAY_MARK, value=str(newest_post_id)))
+        work.session.add(BotState(key=RELAY_FLOOR, value=str(newest_post_id)))
         return 0  # the first look: the forum's history is not news
+    lower = await relay_window(work.session)
     ours = set((await work.session.exec(
         select(AnnouncementCopy.remote_id).where(AnnouncementCopy.channel == CopyChannel.DISCOURSE,
                                                  AnnouncementCopy.remote_id.is_not(None))
     )).all())
-    new = [t for t in sorted(topics, key=lambda t: t.post_id) if t.post_id > mark and str(t.topic_id) not in ours]
+    fresh = [t for t in sorted(topics, key=lambda t: t.post_id) if t.post_id > lower and str(t.topic_id) not in ours]
+    relayed = await rules.seen_keys(work.session, [_topic_key(t) for t in fresh])
+    new = [t for t in fresh if _topic_key(t) not in relayed]
+    for t in new:
+        work.session.add(ProgramNotice(key=_topic_key(t), sent_at=work.now))
     if len(new) <= RELAY_ONE_BY_ONE:
         for t in new:
             work.send(Target.mentors(), lines(
@@ -487,5 +522,9 @@ async def relay_topics(work: Work, newest_post_id: int, topics: list[ForumTopic]
                 Msg(f"💬 {len(new)} new topics on the forum{part}:"),
                 *(Msg("• ", bold(t.title), f" by {t.author}: ", text.link(t.url)) for t in chunk),
             ))
-    row.value = str(max(mark, newest_post_id))
+    row.value = str(max(int(row.value), newest_post_id))
     return len(new)
+
+
+def _topic_key(t: ForumTopic) -> str:
+    return f"forum-topic:{t.topic_id}"
