@@ -23,9 +23,53 @@ DELIVERY_TABLES = {"outbox_message", "handled_event"}
 START = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
 
 
-def database_url(tmp_path: Path) -> str:
-    """A fresh SQLite database in the test's own folder."""
+def pytest_addoption(parser) -> None:
+    parser.addoption("--postgres", action="store_true",
+                     help="run every test on a throwaway PostgreSQL cluster instead of SQLite")
+
+
+def pytest_sessionstart(session) -> None:
+    if session.config.getoption("--postgres"):
+        import tempfile
+
+        from tests import postgres
+
+        server = postgres.Postgres(Path(tempfile.mkdtemp(prefix="mentorbot-pg-")))
+        server.start()
+        postgres.ACTIVE = server
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    from tests import postgres
+
+    if postgres.ACTIVE is not None:
+        postgres.ACTIVE.stop()
+        postgres.ACTIVE = None
+
+
+def pytest_report_header(config) -> str:
+    return "database: PostgreSQL (throwaway cluster)" if config.getoption("--postgres") else "database: SQLite"
+
+
+def database_url(tmp_path: Path, *, empty: bool = False) -> str:
+    """A fresh database for one test: SQLite in the test's own folder, or on the PostgreSQL pass
+    a database of its own (migrated to head unless ``empty``)."""
+    from tests import postgres
+
+    if postgres.ACTIVE is not None:
+        return postgres.ACTIVE.database(str(tmp_path), empty=empty)
     return f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}"
+
+
+def storage_toml(tmp_path: Path) -> str:
+    """The [storage] section of a config file for a bot run as its own process in this test."""
+    return f'[storage]\nurl = "{database_url(tmp_path)}"\n'
+
+
+def on_postgres() -> bool:
+    from tests import postgres
+
+    return postgres.ACTIVE is not None
 
 
 class RecordingOutbox:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.conftest import database_url
+
 import asyncio
 import itertools
 import secrets
@@ -184,7 +186,7 @@ def bot_settings(
             allowed_servers=allowed_servers or [],
             encryption=encryption,
         ),
-        storage=StorageSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"),
+        storage=StorageSettings(url=database_url(tmp_path)),
         program=ProgramPolicy(name="Test program", timezone="Europe/Berlin", council=council or []),
     )
 

@@ -17,7 +17,7 @@ from commands.clock import ManualClock
 from commands.framework import RoomKind
 from commands.messages import Target
 from storage.models import AnnouncementCopy, CopyChannel, CopyState, OutboxMessage
-from tests.conftest import COUNCIL, START, BotHarness, RecordingOutbox, database_url
+from tests.conftest import COUNCIL, START, BotHarness, RecordingOutbox, database_url, storage_toml
 from tests.fake_discourse import FakeDiscourse
 
 ANA, BOB, DANA, GIA = "@ana:example.org", "@bob:example.org", "@dana:example.org", "@gia:example.org"
@@ -405,7 +405,7 @@ async def test_a_bot_killed_between_the_post_and_its_record_posts_the_topic_once
     (tmp_path / "config.toml").write_text(
         f'[discourse]\nurl = "{fake.url}"\napi_username = "{fake.api_username}"\n'
         'announcements_category = 5\nrelay_category = 6\n'
-        '[program]\ntimezone = "Europe/Berlin"\n'
+        '[program]\ntimezone = "Europe/Berlin"\n' + storage_toml(tmp_path)
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     env["MENTORBOT_DISCOURSE_API_KEY"] = fake.api_key

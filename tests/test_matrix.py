@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from sqlalchemy import text
+
+from storage.db import Database
+from tests.conftest import database_url, on_postgres, storage_toml
 from tests.matrix_helpers import Person, RunningBot, bot_settings, person, unique
 from tests.synapse import Account, Synapse
 
@@ -312,7 +316,7 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     mentors = await bob.room(bot.user_id, name="mentors")
     (tmp_path / "config.toml").write_text(
         f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\n'
-        f'mentors_room = "{mentors}"\nstore_path = "store"\n'
+        f'mentors_room = "{mentors}"\nstore_path = "store"\n' + storage_toml(tmp_path)
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     env["MENTORBOT_MATRIX_PASSWORD"] = bot.password
@@ -337,7 +341,13 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     assert bot.password not in log
     # The device was kept, with its token readable only by the bot's user.
     assert oct((tmp_path / "store" / "credentials.json").stat().st_mode & 0o777) == "0o600"
-    assert sqlite3.connect(tmp_path / "mentorbot.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db = Database(database_url(tmp_path))
+    async with db.session() as session:
+        handled = (await session.exec(text("SELECT count(*) FROM handled_event"))).scalar_one()
+    await db.close()
+    assert handled == 1  # the command was recorded as answered before the bot stopped
+    if not on_postgres():
+        assert sqlite3.connect(tmp_path / "mentorbot.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 async def test_a_request_is_offered_in_a_dm_and_accepted_in_the_mentors_room(world, tmp_path):
@@ -394,7 +404,6 @@ async def test_reminders_survive_a_kill_9_each_sent_exactly_once(synapse, tmp_pa
     from datetime import datetime, timedelta, timezone
     from pathlib import Path
 
-    from storage.db import Database
     from tests.planting import checkins_with_reminders
 
     bot = synapse.register(unique("reminderbot"))
@@ -406,7 +415,7 @@ async def test_reminders_survive_a_kill_9_each_sent_exactly_once(synapse, tmp_pa
         (tmp_path / "config.toml").write_text(
             f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\n'
             f'mentors_room = "{mentors}"\nstore_path = "store"\n'
-            '[program]\ntimezone = "Europe/Berlin"\nreminders = ["1h"]\n'
+            '[program]\ntimezone = "Europe/Berlin"\nreminders = ["1h"]\n' + storage_toml(tmp_path)
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
         env["MENTORBOT_MATRIX_PASSWORD"] = bot.password
@@ -424,7 +433,7 @@ async def test_reminders_survive_a_kill_9_each_sent_exactly_once(synapse, tmp_pa
         await bob.until_joined(mentors, bot.user_id, timeout=60)
         first.send_signal(signal.SIGTERM)
         await asyncio.wait_for(first.wait(), 30)
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}")
+        db = Database(database_url(tmp_path))
         count = 20
         soon = datetime.now(timezone.utc) + timedelta(seconds=12)
         await checkins_with_reminders(db, ana.user_id, bob.user_id,

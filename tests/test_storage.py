@@ -26,7 +26,7 @@ from tests.conftest import START, database_url
 
 @pytest.fixture
 async def db(tmp_path):
-    database = Database(database_url(tmp_path))
+    database = Database(database_url(tmp_path, empty=True))
     yield database
     await database.close()
 
@@ -64,7 +64,8 @@ def _constraints(conn) -> dict:
 async def test_migrations_build_the_same_constraints_as_the_models(db, tmp_path):
     # compare_metadata does not see CHECK constraints or partial-index conditions.
     await db.upgrade()
-    fresh = Database(f"sqlite+aiosqlite:///{tmp_path / 'from-models.db'}")
+    (tmp_path / "models").mkdir()
+    fresh = Database(database_url(tmp_path / "models", empty=True))
     async with fresh.engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
         from_models = await conn.run_sync(_constraints)
