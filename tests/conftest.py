@@ -47,6 +47,14 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         postgres.ACTIVE = None
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    import sys
+
+    bad_input = sys.modules.get("tests.test_bad_input")
+    if bad_input is not None and bad_input.CASES["ran"]:
+        terminalreporter.write_line(f"bad input: {bad_input.CASES['ran']} property-based cases ran")
+
+
 def pytest_report_header(config) -> str:
     return "database: PostgreSQL (throwaway cluster)" if config.getoption("--postgres") else "database: SQLite"
 
