@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ from storage.models import OutboxMessage, Person
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4000  # characters in one command message
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(kw_only=True)
@@ -167,6 +169,9 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming) -> Result:
         started = time.perf_counter()
+        if CONTROL.search(incoming.text):
+            # Invisible control characters (NUL above all, which PostgreSQL cannot store) are dropped.
+            incoming = replace(incoming, text=CONTROL.sub("", incoming.text))
         async with self._turn:
             result = await self._handle(incoming)
         if result.outcome != "ignored":
