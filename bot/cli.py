@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     with_config(db_sub.add_parser("upgrade", help="migrate the database schema to the newest version"))
+    copy = db_sub.add_parser("copy", help="copy a whole program into another, empty database (e.g. to PostgreSQL)")
+    copy.add_argument("--from", dest="source", metavar="URL", required=True,
+                      help="the database to copy, like sqlite+aiosqlite:///mentorbot.db")
+    copy.add_argument("--to", dest="target", metavar="URL", required=True,
+                      help="an empty database, like postgresql+asyncpg://user:password@host/mentorbot")
+    copy.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return parser
 
 
@@ -62,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             return check_config(args.config)
         if args.command == "run":
             return run(args.config)
+        if args.command == "db" and args.db_command == "copy":
+            return asyncio.run(db_copy(args.source, args.target))
         if args.command == "db":
             return asyncio.run(db_upgrade(load_settings(args.config)))
         if args.command == "shell":
@@ -166,6 +174,38 @@ async def db_upgrade(settings: Settings) -> int:
         return EXIT_OK
     finally:
         await db.close()
+
+
+async def db_copy(source: str, target: str) -> int:
+    from storage.copy import CopyRefused, copy_database
+
+    problems = [f"--{flag} {problem}" for flag, url in (("from", source), ("to", target))
+                if (problem := config.check_database_url(url))]
+    if problems:
+        for problem in problems:
+            print(f"mentorbot: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    shown_from, shown_to = config.mask_db_url(source), config.mask_db_url(target)
+    print(f"Copying {shown_from} to {shown_to}...")
+    try:
+        counts = await copy_database(source, target)
+    except CopyRefused as exc:
+        print(f"mentorbot: cannot copy: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception as exc:  # noqa: BLE001 - a connection or database error, told plainly
+        reason = getattr(exc, "orig", None) or exc
+        print(f"mentorbot: the copy failed, and nothing of it was kept in {shown_to}: {reason}", file=sys.stderr)
+        return EXIT_CONFIG
+    width = max(len(c.table) for c in counts)
+    for c in counts:
+        print(f"  {c.table:<{width}}  {c.source:>9,} rows  {'copied' if c.ok else f'MISMATCH: {c.copied:,} copied'}")
+    if not all(c.ok for c in counts):
+        print("mentorbot: the counts differ; do not use the copy.", file=sys.stderr)
+        return EXIT_CONFIG
+    total = sum(c.source for c in counts)
+    print(f"Done: {total:,} rows in {len(counts)} tables, every count checked. Point [storage] url at the new "
+          "database and start the bot.")
+    return EXIT_OK
 
 
 async def open_database(db) -> str | None:

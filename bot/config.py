@@ -277,6 +277,11 @@ DB_DRIVERS = {
 }
 
 
+def check_database_url(value: str) -> str | None:
+    """What is wrong with a database URL, or None."""
+    return _check_db_url(value)
+
+
 def _check_db_url(value: str) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
