@@ -268,3 +268,22 @@ async def nominations(ctx: Context) -> None:
         out.append(Msg(f"• #{n.id} {day(n.created_at, ctx.zone)}: ", who(nominee), " by ", who(nominator),
                        ": \u201c", n.reason, "\u201d"))
     ctx.reply(lines(bold(f"Nominations (latest {len(rows)})"), *out))
+
+
+@router.command(
+    "report",
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("report",),
+)
+async def report(ctx: Context) -> None:
+    """The program in numbers, this month so far (the same figures as the monthly report; no names)."""
+    from zoneinfo import ZoneInfo
+
+    from commands.services import rules
+
+    zone = ZoneInfo(ctx.policy.timezone)
+    local = ctx.now.astimezone(zone)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    title = f"Program report for {local:%B %Y} so far (to {local:%Y-%m-%d %H:%M} {zone.key})"
+    ctx.reply(await rules.program_figures(ctx.session, ctx.now, ctx.policy, start, ctx.now, title))

@@ -99,6 +99,7 @@ async def session(ctx: Context, mentee: str, kind: str, outcome: str) -> None:
     record = SessionRecord(mentorship_id=current.id, author_id=me.id, kind=SessionKind(kind), held_at=ctx.now,
                            created_at=ctx.now, **parts)
     ctx.session.add(record)
+    checkins.met(current, ctx.now)
     await ctx.session.flush()
     audit.record(ctx.session, at=ctx.now, actor=me, entity="session", entity_id=record.id, action="recorded")
     held = await _held_checkin(ctx, current, SessionKind(kind))

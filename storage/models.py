@@ -225,12 +225,17 @@ class Mentorship(SQLModel, table=True):
     state: MentorshipState = Field(sa_type=_enum(MentorshipState), default=MentorshipState.ACTIVE)
     started_at: datetime = _when(default_factory=utcnow)
     commitment_ends_at: datetime = _when()
+    # The latest meeting (a session held, a check-in done); None until they first meet.
+    # Kept with every record, so overdue relationships are found without reading them all.
+    last_met_at: Optional[datetime] = _when(nullable=True, default=None)
     ended_at: Optional[datetime] = _when(nullable=True, default=None)
     ended_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
     end_reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
 
     __table_args__ = (
         CheckConstraint("mentor_id <> mentee_id", name="not_self"),
+        Index("ix_mentorship_state_mentor", "state", "mentor_id"),  # each mentor's load, from the index alone
+        Index("ix_mentorship_state_last_met", "state", "last_met_at"),
         # At most one active mentorship per mentee.
         Index(
             "uq_mentorship_one_active_per_mentee",

@@ -234,6 +234,7 @@ async def test_after_the_first_year_the_rule_is_a_yearly_meeting(program):
         m = (await s.exec(select(Mentorship))).one()
         m.started_at = START - timedelta(days=800)
         m.commitment_ends_at = START + timedelta(days=300)
+        m.last_met_at = START - timedelta(days=300)
         s.add(SessionRecord(mentorship_id=m.id, author_id=m.mentor_id, kind=SessionKind.REGULAR,
                             held_at=START - timedelta(days=300), outcome="ok"))
         await s.commit()
@@ -329,3 +330,20 @@ async def test_a_session_closes_the_follow_up_deadline(program):
     text = (await program.send(BOB, "session @ana:example.org regular checked how the agreement works")).messages[0]
     assert "Follow-up #2 is marked as held." in text.msg.plain()
     assert "Next check-in: none planned" in await program.reply(ANA, "status")
+
+
+async def test_the_council_report_counts_overdue_relationships_like_the_rules_do(demo_bot):
+    from commands.services import rules
+
+    bot = demo_bot
+    await bot.runtime.advance_to(bot.clock.now() + timedelta(days=100), bot.clock)
+    async with bot.db.session() as session:
+        by_rules = [c for c in await rules.cadences(session, bot.clock.now(), bot.runtime.settings.program)
+                    if c.due <= bot.clock.now()]
+        counted = await rules.count_overdue(session, bot.clock.now(), bot.runtime.settings.program)
+    assert counted == len(by_rules) == 1  # Ana, in her first year, last met 150 days ago
+    report = await bot.reply(COUNCIL, "!report", RoomKind.COUNCIL)
+    assert report.startswith("Program report for April 2027 so far")
+    assert "• Mentorships: 2 active" in report and "relationships overdue now: 1" in report
+    assert "Ana" not in report and "Bob" not in report  # numbers, no names
+    assert "only for council members" in await bot.reply(ANA, "report")

@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlmodel import select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import HEAD_REVISION, Database, head_revision
@@ -197,3 +198,36 @@ async def test_times_come_back_in_utc(db):
     async with db.session() as s:
         back = (await s.get(Person, 1)).away_until
     assert back == START and back.utcoffset() == timedelta(0)
+
+
+async def test_upgrading_to_0006_fills_when_each_mentorship_last_met(db):
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+
+    def to_0005(connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0005")
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(to_0005)
+        for sql in (
+            "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
+            "updated_at) VALUES (1, '@ana:x.org', true, false, false, 0, false, '2027-01-01', '2027-01-01'), "
+            "(2, '@bob:x.org', false, true, false, 3, false, '2027-01-01', '2027-01-01')",
+            "INSERT INTO mentorship (id, mentee_id, mentor_id, state, started_at, commitment_ends_at) VALUES "
+            "(1, 1, 2, 'ended', '2026-01-01', '2027-01-01'), (2, 1, 2, 'active', '2026-06-01', '2027-06-01')",
+            "INSERT INTO session_record (mentorship_id, author_id, kind, held_at, outcome, created_at) VALUES "
+            "(1, 2, 'regular', '2026-03-01', 'x', '2026-03-01'), (2, 2, 'regular', '2026-07-01', 'x', '2026-07-01')",
+            "INSERT INTO checkin (mentorship_id, kind, due_at, timezone, arranged, state, done_at, created_at) VALUES "
+            "(2, 'regular', '2026-09-01', 'UTC', true, 'done', '2026-09-02', '2026-08-01'), "
+            "(2, 'regular', '2026-12-01', 'UTC', true, 'scheduled', NULL, '2026-08-01')",
+        ):
+            await conn.execute(text(sql))
+    await db.upgrade()
+    async with db.session() as s:
+        met = {m.id: m.last_met_at for m in (await s.exec(select(Mentorship))).all()}
+    assert met[1].date().isoformat() == "2026-03-01"  # a session
+    assert met[2].date().isoformat() == "2026-09-02"  # a check-in done after the last session

@@ -212,8 +212,17 @@ async def cancel(work: Work, c: CheckIn, *, by: Person) -> list[CheckIn]:
     return gone
 
 
+def met(m: Mentorship, at: datetime) -> None:
+    """Mentor and mentee met at ``at`` (a session recorded, a check-in done)."""
+    if m.last_met_at is None or at > m.last_met_at:
+        m.last_met_at = at
+
+
 async def mark_done(work: Work, c: CheckIn, *, by: Person | None) -> None:
     c.state, c.done_at = CheckInState.DONE, work.now
+    m = await work.session.get(Mentorship, c.mentorship_id)
+    if m is not None:
+        met(m, work.now)
     await cancel_reminders(work.session, c.id)
     audit.record(work.session, at=work.now, actor=by, entity="checkin", entity_id=c.id, action="done",
                  from_state=CheckInState.SCHEDULED.value, to_state=CheckInState.DONE.value)

@@ -6,16 +6,18 @@ order every time (ties go to the lighter load, then the Matrix ID).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.policy import ProgramPolicy
 from commands.services import people
-from storage.models import MentorRequest, Person, PersonTag, RequestDecline, TagKind
+from storage.models import MentorRequest, Mentorship, MentorshipState, Person, PersonTag, RequestDecline, TagKind
 
 # Weights of the score. Shared interests matter most; a common language is close
 # behind (without one there is no mentoring); distance and load break the rest.
@@ -37,12 +39,23 @@ class Wishes:
 
 
 @dataclass(frozen=True)
+class MentorRef:
+    """What ranking needs of a mentor; the full record is read for the best few only."""
+
+    id: int
+    matrix_id: str
+    capacity: int
+
+
+@dataclass(frozen=True)
 class Candidate:
-    mentor: Person
+    mentor: Person | MentorRef
     load: int
-    skills: tuple[str, ...]
-    languages: tuple[str, ...]
+    skills: tuple[str, ...]  # at least those the mentee is interested in
+    languages: tuple[str, ...]  # at least those the mentee speaks
     zone: str
+    speaks_any: bool | None = None  # has any language on their profile (None: see ``languages``)
+    shares_language: bool | None = None  # speaks one of the mentee's languages (None: see ``languages``)
 
 
 @dataclass(frozen=True)
@@ -78,26 +91,42 @@ def is_available(mentor: Person, now: datetime) -> bool:
     return mentor.is_mentor and not mentor.inactive and not (mentor.away_until and mentor.away_until > now)
 
 
-def score(wishes: Wishes, c: Candidate, now: datetime) -> Match:
+def score(wishes: Wishes, c: Candidate, now: datetime, apart: int | None = None) -> Match:
     shared = tuple(i for i in wishes.interests if i in c.skills)
     languages = tuple(lang for lang in wishes.languages if lang in c.languages)
-    apart = hours_apart(wishes.zone, c.zone, now)
-    value = PER_SHARED_INTEREST * len(shared)
-    if languages:
+    if apart is None:
+        apart = hours_apart(wishes.zone, c.zone, now)
+    return Match(c.mentor, _value(wishes, c, len(shared), languages, apart), shared, languages, apart, c.load)
+
+
+def _value(wishes: Wishes, c: Candidate, shared: int, languages: tuple[str, ...], apart: int) -> float:
+    value = PER_SHARED_INTEREST * shared
+    speaks_any = bool(c.languages) if c.speaks_any is None else c.speaks_any
+    shares = bool(languages) if c.shares_language is None else c.shares_language
+    if shares:
         value += SHARED_LANGUAGE
-    elif wishes.languages and c.languages:
+    elif wishes.languages and speaks_any:
         value += NO_SHARED_LANGUAGE
     value += PER_HOUR_APART * apart
     value += PER_CURRENT_MENTEE * c.load
     if c.mentor.capacity:
         value += FREE_SHARE * (c.mentor.capacity - c.load) / c.mentor.capacity
-    return Match(c.mentor, round(value, 6), shared, languages, apart, c.load)
+    return round(value, 6)
 
 
-def rank(wishes: Wishes, candidates: list[Candidate], now: datetime) -> list[Match]:
-    """Best first; the same data always gives the same order."""
-    matches = [score(wishes, c, now) for c in candidates]
-    return sorted(matches, key=lambda m: (-m.score, m.load, m.mentor.matrix_id))
+def rank(wishes: Wishes, candidates: list[Candidate], now: datetime, limit: int | None = None) -> list[Match]:
+    """Best first (the ``limit`` best, if given); the same data always gives the same order."""
+    zones: dict[str, int] = {}
+    keyed = []
+    for c in candidates:
+        apart = zones.get(c.zone)
+        if apart is None:
+            apart = zones[c.zone] = hours_apart(wishes.zone, c.zone, now)
+        shared = sum(1 for i in wishes.interests if i in c.skills)
+        languages = tuple(lang for lang in wishes.languages if lang in c.languages)
+        keyed.append((-_value(wishes, c, shared, languages, apart), c.load, c.mentor.matrix_id, apart, c))
+    best = heapq.nsmallest(limit, keyed, key=lambda k: k[:3]) if limit else sorted(keyed, key=lambda k: k[:3])
+    return [score(wishes, c, now, apart) for *_, apart, c in best]
 
 
 async def wishes_of(session: AsyncSession, mentee: Person, policy: ProgramPolicy) -> Wishes:
@@ -110,42 +139,68 @@ async def wishes_of(session: AsyncSession, mentee: Person, policy: ProgramPolicy
 
 
 async def candidates_for(
-    session: AsyncSession, request: MentorRequest, now: datetime, policy: ProgramPolicy
+    session: AsyncSession, request: MentorRequest, now: datetime, policy: ProgramPolicy, wishes: Wishes
 ) -> list[Candidate]:
     """Mentors who may take this request: available, with a free place, not the mentee
-    themself, not the mentor they are leaving, and not one who declined it."""
+    themself, not the mentor they are leaving, and not one who declined it.
+
+    Read as plain rows, with only the tags that can count for this mentee (a program
+    with ten thousand mentors is ranked in milliseconds).
+    """
     declined = set(
         (await session.exec(select(RequestDecline.mentor_id).where(RequestDecline.request_id == request.id))).all()
     )
     excluded = declined | {request.mentee_id, request.previous_mentor_id}
-    eligible = [
-        (m, load)
-        for m, load in await people.mentors_with_load(session)
-        if m.id not in excluded and is_available(m, now) and load < m.capacity
-    ]
+    load = (
+        select(Mentorship.mentor_id, func.count().label("n"))
+        .where(Mentorship.state == MentorshipState.ACTIVE)
+        .group_by(Mentorship.mentor_id)
+        .subquery()
+    )
+    speaks = (select(PersonTag.id).where(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE)
+              .exists())
+    shares = (select(PersonTag.id).where(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE,
+                                         PersonTag.value.in_(wishes.languages or ("",))).exists())
+    rows = (await session.exec(
+        select(Person.id, Person.matrix_id, Person.capacity, Person.timezone, func.coalesce(load.c.n, 0), speaks,
+               shares)
+        .outerjoin(load, load.c.mentor_id == Person.id)
+        .where(Person.is_mentor.is_(True), Person.inactive.is_(False),
+               or_(Person.away_until.is_(None), Person.away_until <= now))
+    )).all()
+    eligible = [r for r in rows if r[0] not in excluded and r[4] < r[2]]
     if not eligible:
         return []
-    ids = [m.id for m, _ in eligible]
-    rows = (
-        await session.exec(
-            select(PersonTag.person_id, PersonTag.kind, PersonTag.value)
-            .where(PersonTag.person_id.in_(ids), PersonTag.kind.in_([TagKind.SKILL, TagKind.LANGUAGE]))
-            .order_by(PersonTag.id)
-        )
-    ).all()
-    skills: dict[int, list[str]] = {i: [] for i in ids}
-    languages: dict[int, list[str]] = {i: [] for i in ids}
-    for person_id, kind, value in rows:
-        (skills if kind == TagKind.SKILL else languages)[person_id].append(value)
+    skills: dict[int, list[str]] = {}
+    if wishes.interests:  # only mentors have skills
+        for person_id, value in (await session.exec(
+            select(PersonTag.person_id, PersonTag.value)
+            .where(PersonTag.kind == TagKind.SKILL, PersonTag.value.in_(wishes.interests))
+        )).all():
+            skills.setdefault(person_id, []).append(value)
     return [
-        Candidate(m, load, tuple(skills[m.id]), tuple(languages[m.id]), m.timezone or policy.timezone)
-        for m, load in eligible
+        Candidate(MentorRef(pid, matrix_id, capacity), n, tuple(skills.get(pid, ())), (), zone or policy.timezone,
+                  speaks_any=bool(speaks_any), shares_language=bool(shares_language))
+        for pid, matrix_id, capacity, zone, n, speaks_any, shares_language in eligible
     ]
 
 
 async def suggest(
-    session: AsyncSession, request: MentorRequest, mentee: Person, now: datetime, policy: ProgramPolicy
+    session: AsyncSession, request: MentorRequest, mentee: Person, now: datetime, policy: ProgramPolicy,
+    limit: int = 3,
 ) -> list[Match]:
-    """Every mentor who may take the request, best first."""
+    """The ``limit`` mentors who best suit the request, best first, with their full records."""
     wishes = await wishes_of(session, mentee, policy)
-    return rank(wishes, await candidates_for(session, request, now, policy), now)
+    best = rank(wishes, await candidates_for(session, request, now, policy, wishes), now, limit)
+    if not best:
+        return []
+    ids = [m.mentor.id for m in best]
+    found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_(ids)))).all()}
+    spoken: dict[int, set[str]] = {}
+    for person_id, value in (await session.exec(
+        select(PersonTag.person_id, PersonTag.value).where(PersonTag.person_id.in_(ids), PersonTag.kind == TagKind.LANGUAGE)
+    )).all():
+        spoken.setdefault(person_id, set()).add(value)
+    return [replace(m, mentor=found[m.mentor.id],
+                    languages=tuple(lang for lang in wishes.languages if lang in spoken.get(m.mentor.id, ())))
+            for m in best]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -96,20 +96,12 @@ class Cadence:
 
 async def cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
     """For each active mentorship: when they last met and how often they must meet now."""
-    held = (select(SessionRecord.mentorship_id, func.max(SessionRecord.held_at).label("at"))
-            .group_by(SessionRecord.mentorship_id).subquery())
-    done = (select(CheckIn.mentorship_id, func.max(CheckIn.done_at).label("at"))
-            .where(CheckIn.state == CheckInState.DONE).group_by(CheckIn.mentorship_id).subquery())
     rows = (await session.exec(
-        select(Mentorship, held.c.at, done.c.at)
-        .outerjoin(held, held.c.mentorship_id == Mentorship.id)
-        .outerjoin(done, done.c.mentorship_id == Mentorship.id)
-        .where(Mentorship.state == MentorshipState.ACTIVE)
-        .order_by(Mentorship.id)
+        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE).order_by(Mentorship.id)
     )).all()
     out = []
-    for m, held_at, done_at in rows:
-        last = max(t for t in (m.started_at, held_at, done_at) if t is not None)
+    for m in rows:
+        last = max(t for t in (m.started_at, m.last_met_at) if t is not None)
         first_year = now < add_months(m.started_at, 12)
         every = policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
         out.append(Cadence(m, last, every, first_year))
@@ -317,8 +309,15 @@ async def monthly_report(work: Work, since: datetime) -> None:
     slot = report_slot(work.now, zone)
     if slot < since or not await once(work.session, f"report:{slot:%Y-%m}", work.now):
         return
-    start, end = add_months(slot, -1), slot
-    s = work.session
+    start = add_months(slot, -1)
+    title = f"Program report for {start.astimezone(zone):%B %Y}"
+    work.send(Target.council(), await program_figures(work.session, work.now, work.policy, start, slot, title))
+
+
+async def program_figures(session: AsyncSession, now: datetime, policy: ProgramPolicy, start: datetime,
+                          end: datetime, title: str) -> Msg:
+    """The program in numbers, for what happened between ``start`` and ``end``; counts only, no names."""
+    s = session
 
     async def count(model, *where) -> int:
         return await _count(s, select(func.count()).select_from(model).where(*where))
@@ -334,16 +333,32 @@ async def monthly_report(work: Work, since: datetime) -> None:
     sessions = await count(SessionRecord, SessionRecord.held_at >= start, SessionRecord.held_at < end)
     feedback = await count(Feedback, Feedback.created_at >= start, Feedback.created_at < end)
     nominations = await count(Nomination, Nomination.created_at >= start, Nomination.created_at < end)
-    overdue = sum(1 for c in await cadences(s, work.now, work.policy) if c.due <= work.now)
+    overdue = await count_overdue(s, now, policy)
     mentors = await count(Person, Person.is_mentor.is_(True))
-    work.send(Target.council(), lines(
-        bold(f"Program report for {start.astimezone(zone):%B %Y}"),
+    return lines(
+        bold(title),
         Msg(f"• Mentorships: {active} active ({started} started, {ended} ended in the month); {mentors} mentors"),
         Msg(f"• Requests: {asked} new, {escalated} escalated; {waiting} open now ({with_council} with the council)"),
         Msg(f"• Changes of mentor asked: {changes}"),
         Msg(f"• Sessions recorded: {sessions}; relationships overdue now: {overdue}"),
         Msg(f"• Feedback answers: {feedback}; nominations: {nominations}"),
-    ))
+    )
+
+
+async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
+    """How many active mentorships have not met as often as the program asks, counted in the database
+    (the same rule as :func:`cadences`: the last meeting is the start, a session or a check-in held)."""
+    year_ago = add_months(now, -12)
+
+    def not_met_since(cut: datetime):
+        return and_(Mentorship.started_at <= cut,
+                    or_(Mentorship.last_met_at.is_(None), Mentorship.last_met_at <= cut))
+
+    first_year = and_(Mentorship.started_at > year_ago,
+                      not_met_since(add_months(now, -policy.new_mentee_checkin_every_months)))
+    later = and_(Mentorship.started_at <= year_ago, not_met_since(add_months(now, -policy.checkin_every_months)))
+    return await _count(session, select(func.count()).select_from(Mentorship)
+                        .where(Mentorship.state == MentorshipState.ACTIVE, or_(first_year, later)))
 
 
 async def _count(session: AsyncSession, query) -> int:
