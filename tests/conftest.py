@@ -160,6 +160,18 @@ async def demo_bot(bot):
     return bot
 
 
+@pytest.fixture
+def fake():
+    """A fake Discourse on 127.0.0.1 that answers like the real one (tests/fake_discourse.py)."""
+    from tests.fake_discourse import FakeDiscourse
+
+    server = FakeDiscourse().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory):
     """One real Synapse for the whole run; tests keep apart by using their own users and rooms."""

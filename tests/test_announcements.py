@@ -18,21 +18,12 @@ from commands.framework import RoomKind
 from commands.messages import Target
 from storage.models import AnnouncementCopy, CopyChannel, CopyState, OutboxMessage
 from tests.conftest import COUNCIL, START, BotHarness, RecordingOutbox, database_url, storage_toml
-from tests.fake_discourse import FakeDiscourse
+from tests.fake_discourse import FakeDiscourse  # noqa: F401 - the type of the `fake` fixture
 
 ANA, BOB, DANA, GIA = "@ana:example.org", "@bob:example.org", "@dana:example.org", "@gia:example.org"
 TITLE = "Mentor training on 3 March"
 BODY = "Join us at **16:00 UTC** for the <b>spring</b> training. [Agenda](https://example.org/agenda)"
 ANNOUNCE = f"!announce all {TITLE} | {BODY}"
-
-
-@pytest.fixture
-def fake():
-    server = FakeDiscourse().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def forum_settings(fake: FakeDiscourse, **changes) -> DiscourseSettings:

@@ -18,14 +18,14 @@ from datetime import timedelta
 
 from commands.framework import RoomKind
 from tests.conftest import COUNCIL
-from tests.test_announcements import fake, make_bot  # noqa: F401 - the fake Discourse fixture
+from tests.test_announcements import make_bot
 
 MARK = "SECRET-7Q"
 ANA, BOB, DANA, FINN = "@ana:example.org", "@bob:example.org", "@dana:example.org", "@finn:example.org"
 
 
 async def test_no_confidential_text_reaches_a_shared_room_the_forum_or_the_logs_in_a_year(
-    tmp_path, policy, fake, caplog  # noqa: F811
+    tmp_path, policy, fake, caplog
 ):
     caplog.set_level(logging.INFO)  # the most the bot logs (`mentorbot run -v`)
     bot = await make_bot(tmp_path, policy, fake, seed=False)
