@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy.exc import SQLAlchemyError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -328,6 +329,7 @@ class MatrixBot:
 
     async def _sync_loop(self) -> None:
         backoff = 1.0
+        stalled = 1.0  # seconds before taking events again that the database could not take
         # After a restart the client knows no room yet: the first sync brings every joined
         # room's full state (members, encryption), so that DMs opened before are found and
         # reused, and encrypted rooms are encrypted to, instead of opening new ones.
@@ -361,11 +363,19 @@ class MatrixBot:
             full_state = False
             try:
                 await self._process(response)
+                stalled = 1.0
             except GapError as exc:
                 # The token is not saved: the next sync starts from the same place,
                 # and what was already answered is recognised by its event id.
                 log.warning("could not fetch missed events (%s); syncing again", exc)
                 await _sleep_unless(self.stopping, 1)
+            except (SQLAlchemyError, OSError) as exc:
+                # The database is locked or unreachable: nothing of these events was kept.
+                # Take them again from the same place once it answers.
+                log.warning("the database is not answering (%s); trying the same events again in %.0f s",
+                            type(exc).__name__, stalled)
+                await _sleep_unless(self.stopping, stalled)
+                stalled = min(stalled * 2, 30)
 
     async def _process(self, response: SyncResponse) -> None:
         self._rooms_known.set()  # the client has taken in this sync's rooms before it returned

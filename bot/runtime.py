@@ -279,7 +279,14 @@ class Runtime:
         backoff = 1.0
         while not stopping.is_set():
             self._wake.clear()
-            if await self.deliver():
+            try:
+                delivered = await self.deliver()
+            except Exception as exc:  # noqa: BLE001 - the database is busy or gone: try again later
+                # A message sent but not marked sent goes again with the same transaction id,
+                # which the homeserver recognises: nothing is doubled.
+                log.warning("delivery paused: the database is not answering (%s)", type(exc).__name__)
+                self._scan, delivered = True, False
+            if delivered:
                 backoff = 1.0
                 await _wait_any(self._wake, stopping)
             else:
@@ -299,7 +306,9 @@ class Runtime:
                 if not rows:
                     return True
                 for row in rows:
-                    if row.id in self._sent:
+                    if row.id in self._sent:  # sent, but the database did not take the note: note it now
+                        async with self.db.session() as session:
+                            await stored.mark_sent(session, row.id, self.clock.now())
                         continue
                     try:
                         await self.outbox.send(row.message, row.txn_id)

@@ -154,7 +154,10 @@ class Person(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
 
-    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        Index("ix_person_is_mentor", "is_mentor", "id"),  # the roster and matching, without reading everyone
+    )
 
 
 class PersonTag(SQLModel, table=True):
@@ -223,19 +226,19 @@ class Mentorship(SQLModel, table=True):
     mentor_id: int = Field(foreign_key="person.id", index=True)
     request_id: Optional[int] = Field(default=None, foreign_key="mentor_request.id")
     state: MentorshipState = Field(sa_type=_enum(MentorshipState), default=MentorshipState.ACTIVE)
-    started_at: datetime = _when(default_factory=utcnow)
+    started_at: datetime = _when(default_factory=utcnow, index=True)
     commitment_ends_at: datetime = _when()
     # The latest meeting (a session held, a check-in done); None until they first meet.
     # Kept with every record, so overdue relationships are found without reading them all.
     last_met_at: Optional[datetime] = _when(nullable=True, default=None)
-    ended_at: Optional[datetime] = _when(nullable=True, default=None)
+    ended_at: Optional[datetime] = _when(nullable=True, default=None, index=True)
     ended_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
     end_reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
 
     __table_args__ = (
         CheckConstraint("mentor_id <> mentee_id", name="not_self"),
         Index("ix_mentorship_state_mentor", "state", "mentor_id"),  # each mentor's load, from the index alone
-        Index("ix_mentorship_state_last_met", "state", "last_met_at"),
+        Index("ix_mentorship_state_last_met", "state", "last_met_at", "started_at"),
         # At most one active mentorship per mentee.
         Index(
             "uq_mentorship_one_active_per_mentee",
@@ -337,7 +340,7 @@ class SessionRecord(SQLModel, table=True):
     mentorship_id: int = Field(foreign_key="mentorship.id", index=True)
     author_id: int = Field(foreign_key="person.id")
     kind: SessionKind = Field(sa_type=_enum(SessionKind))
-    held_at: datetime = _when()
+    held_at: datetime = _when(index=True)
     outcome: str = Field(sa_type=Text)  # confidential
     next_steps: Optional[str] = Field(default=None, sa_type=Text)  # confidential
     progress_start: Optional[int] = None

@@ -100,17 +100,23 @@ def score(wishes: Wishes, c: Candidate, now: datetime, apart: int | None = None)
 
 
 def _value(wishes: Wishes, c: Candidate, shared: int, languages: tuple[str, ...], apart: int) -> float:
-    value = PER_SHARED_INTEREST * shared
     speaks_any = bool(c.languages) if c.speaks_any is None else c.speaks_any
     shares = bool(languages) if c.shares_language is None else c.shares_language
+    return _points(shared, shares, speaks_any, bool(wishes.languages), apart, c.load, c.mentor.capacity)
+
+
+def _points(shared: int, shares: bool, speaks_any: bool, wants_language: bool, apart: int, load: int,
+            capacity: int) -> float:
+    """The score, from plain numbers (the one formula, for every way of ranking)."""
+    value = PER_SHARED_INTEREST * shared
     if shares:
         value += SHARED_LANGUAGE
-    elif wishes.languages and speaks_any:
+    elif wants_language and speaks_any:
         value += NO_SHARED_LANGUAGE
     value += PER_HOUR_APART * apart
-    value += PER_CURRENT_MENTEE * c.load
-    if c.mentor.capacity:
-        value += FREE_SHARE * (c.mentor.capacity - c.load) / c.mentor.capacity
+    value += PER_CURRENT_MENTEE * load
+    if capacity:
+        value += FREE_SHARE * (capacity - load) / capacity
     return round(value, 6)
 
 
@@ -138,50 +144,56 @@ async def wishes_of(session: AsyncSession, mentee: Person, policy: ProgramPolicy
     )
 
 
-async def candidates_for(
-    session: AsyncSession, request: MentorRequest, now: datetime, policy: ProgramPolicy, wishes: Wishes
-) -> list[Candidate]:
-    """Mentors who may take this request: available, with a free place, not the mentee
-    themself, not the mentor they are leaving, and not one who declined it.
-
-    Read as plain rows, with only the tags that can count for this mentee (a program
-    with ten thousand mentors is ranked in milliseconds).
-    """
+async def _pool(
+    session: AsyncSession, request: MentorRequest, now: datetime, wishes: Wishes
+) -> tuple[list, dict[int, list[str]]]:
+    """The mentors who may take this request, as plain rows (id, Matrix ID, capacity, zone,
+    load, speaks any language, speaks one of the mentee's), and their skills among the
+    mentee's interests: available, with a free place, not the mentee themself, not the
+    mentor they are leaving, and not one who declined it."""
     declined = set(
         (await session.exec(select(RequestDecline.mentor_id).where(RequestDecline.request_id == request.id))).all()
     )
-    excluded = declined | {request.mentee_id, request.previous_mentor_id}
+    excluded = [i for i in declined | {request.mentee_id, request.previous_mentor_id} if i is not None]
     load = (
         select(Mentorship.mentor_id, func.count().label("n"))
         .where(Mentorship.state == MentorshipState.ACTIVE)
         .group_by(Mentorship.mentor_id)
         .subquery()
     )
+    n = func.coalesce(load.c.n, 0)
     speaks = (select(PersonTag.id).where(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE)
               .exists())
     shares = (select(PersonTag.id).where(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE,
                                          PersonTag.value.in_(wishes.languages or ("",))).exists())
-    rows = (await session.exec(
-        select(Person.id, Person.matrix_id, Person.capacity, Person.timezone, func.coalesce(load.c.n, 0), speaks,
-               shares)
+    # Plain rows on the connection: thousands of mentors without building an object for each.
+    conn = await session.connection()
+    rows = (await conn.execute(
+        select(Person.id, Person.matrix_id, Person.capacity, Person.timezone, n, speaks, shares)
         .outerjoin(load, load.c.mentor_id == Person.id)
         .where(Person.is_mentor.is_(True), Person.inactive.is_(False),
-               or_(Person.away_until.is_(None), Person.away_until <= now))
+               or_(Person.away_until.is_(None), Person.away_until <= now), n < Person.capacity,
+               Person.id.not_in(excluded))
     )).all()
-    eligible = [r for r in rows if r[0] not in excluded and r[4] < r[2]]
-    if not eligible:
-        return []
     skills: dict[int, list[str]] = {}
-    if wishes.interests:  # only mentors have skills
-        for person_id, value in (await session.exec(
+    if rows and wishes.interests:  # only mentors have skills
+        for person_id, value in (await conn.execute(
             select(PersonTag.person_id, PersonTag.value)
             .where(PersonTag.kind == TagKind.SKILL, PersonTag.value.in_(wishes.interests))
         )).all():
             skills.setdefault(person_id, []).append(value)
+    return rows, skills
+
+
+async def candidates_for(
+    session: AsyncSession, request: MentorRequest, now: datetime, policy: ProgramPolicy, wishes: Wishes
+) -> list[Candidate]:
+    """Every mentor who may take this request, as a :class:`Candidate`."""
+    rows, skills = await _pool(session, request, now, wishes)
     return [
         Candidate(MentorRef(pid, matrix_id, capacity), n, tuple(skills.get(pid, ())), (), zone or policy.timezone,
                   speaks_any=bool(speaks_any), shares_language=bool(shares_language))
-        for pid, matrix_id, capacity, zone, n, speaks_any, shares_language in eligible
+        for pid, matrix_id, capacity, zone, n, speaks_any, shares_language in rows
     ]
 
 
@@ -191,7 +203,24 @@ async def suggest(
 ) -> list[Match]:
     """The ``limit`` mentors who best suit the request, best first, with their full records."""
     wishes = await wishes_of(session, mentee, policy)
-    best = rank(wishes, await candidates_for(session, request, now, policy, wishes), now, limit)
+    rows, skills = await _pool(session, request, now, wishes)
+    # Score every row with plain numbers; only the best few become candidates with full records.
+    zones: dict[str, int] = {}
+    wants_language = bool(wishes.languages)
+    keyed = []
+    for pid, matrix_id, capacity, zone, n, speaks_any, shares_language in rows:
+        zone = zone or policy.timezone
+        apart = zones.get(zone)
+        if apart is None:
+            apart = zones[zone] = hours_apart(wishes.zone, zone, now)
+        points = _points(len(skills.get(pid, ())), bool(shares_language), bool(speaks_any), wants_language, apart, n,
+                         capacity)
+        keyed.append((-points, n, matrix_id, pid, capacity, zone, bool(speaks_any), bool(shares_language)))
+    top = heapq.nsmallest(limit, keyed)
+    best = [score(wishes, Candidate(MentorRef(pid, matrix_id, capacity), n, tuple(skills.get(pid, ())), (), zone,
+                                    speaks_any=speaks_any, shares_language=shares),
+                  now, zones[zone])
+            for _, n, matrix_id, pid, capacity, zone, speaks_any, shares in top]
     if not best:
         return []
     ids = [m.mentor.id for m in best]
