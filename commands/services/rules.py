@@ -317,24 +317,28 @@ async def monthly_report(work: Work, since: datetime) -> None:
 async def program_figures(session: AsyncSession, now: datetime, policy: ProgramPolicy, start: datetime,
                           end: datetime, title: str) -> Msg:
     """The program in numbers, for what happened between ``start`` and ``end``; counts only, no names."""
-    s = session
+    def count(model, *where):
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
-    async def count(model, *where) -> int:
-        return await _count(s, select(func.count()).select_from(model).where(*where))
-
-    active = await count(Mentorship, Mentorship.state == MentorshipState.ACTIVE)
-    started = await count(Mentorship, Mentorship.started_at >= start, Mentorship.started_at < end)
-    ended = await count(Mentorship, Mentorship.ended_at >= start, Mentorship.ended_at < end)
-    asked = await count(MentorRequest, MentorRequest.created_at >= start, MentorRequest.created_at < end)
-    escalated = await count(MentorRequest, MentorRequest.escalated_at >= start, MentorRequest.escalated_at < end)
-    waiting = await count(MentorRequest, MentorRequest.state.in_(OPEN_REQUEST_STATES))
-    with_council = await count(MentorRequest, MentorRequest.state == RequestState.ESCALATED)
-    changes = await count(ChangeRequest, ChangeRequest.created_at >= start, ChangeRequest.created_at < end)
-    sessions = await count(SessionRecord, SessionRecord.held_at >= start, SessionRecord.held_at < end)
-    feedback = await count(Feedback, Feedback.created_at >= start, Feedback.created_at < end)
-    nominations = await count(Nomination, Nomination.created_at >= start, Nomination.created_at < end)
-    overdue = await count_overdue(s, now, policy)
-    mentors = await count(Person, Person.is_mentor.is_(True))
+    figures = [
+        count(Mentorship, Mentorship.state == MentorshipState.ACTIVE),
+        count(Mentorship, Mentorship.started_at >= start, Mentorship.started_at < end),
+        count(Mentorship, Mentorship.ended_at >= start, Mentorship.ended_at < end),
+        count(MentorRequest, MentorRequest.created_at >= start, MentorRequest.created_at < end),
+        count(MentorRequest, MentorRequest.escalated_at >= start, MentorRequest.escalated_at < end),
+        count(MentorRequest, MentorRequest.state.in_(OPEN_REQUEST_STATES)),
+        count(MentorRequest, MentorRequest.state == RequestState.ESCALATED),
+        count(ChangeRequest, ChangeRequest.created_at >= start, ChangeRequest.created_at < end),
+        count(SessionRecord, SessionRecord.held_at >= start, SessionRecord.held_at < end),
+        count(Feedback, Feedback.created_at >= start, Feedback.created_at < end),
+        count(Nomination, Nomination.created_at >= start, Nomination.created_at < end),
+        count(Person, Person.is_mentor.is_(True)),
+        *_overdue_counts(now, policy),
+    ]
+    row = (await session.exec(select(*figures))).one()  # every figure in one round trip
+    (active, started, ended, asked, escalated, waiting, with_council, changes, sessions, feedback, nominations,
+     mentors) = row[:12]
+    overdue = sum(row[12:])
     return lines(
         bold(title),
         Msg(f"• Mentorships: {active} active ({started} started, {ended} ended in the month); {mentors} mentors"),
@@ -348,16 +352,20 @@ async def program_figures(session: AsyncSession, now: datetime, policy: ProgramP
 async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
     """How many active mentorships have not met as often as the program asks, counted in the database
     (the same rule as :func:`cadences`: the last meeting is the start, a session or a check-in held)."""
+    return sum((await session.exec(select(*_overdue_counts(now, policy)))).one())
+
+
+def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
+    """Each cohort (first year, later) and whether they ever met: four range counts along one index."""
     year_ago = add_months(now, -12)
-    total = 0
-    # Each cohort (first year, later) and whether they ever met: four range counts along one index.
+    counts = []
     for in_cohort, cut in ((Mentorship.started_at > year_ago, add_months(now, -policy.new_mentee_checkin_every_months)),
                            (Mentorship.started_at <= year_ago, add_months(now, -policy.checkin_every_months))):
         for not_since in (Mentorship.last_met_at <= cut,
                           and_(Mentorship.last_met_at.is_(None), Mentorship.started_at <= cut)):
-            total += await _count(session, select(func.count()).select_from(Mentorship)
-                                  .where(Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort))
-    return total
+            counts.append(select(func.count()).select_from(Mentorship)
+                          .where(Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort).scalar_subquery())
+    return counts
 
 
 async def _count(session: AsyncSession, query) -> int:
