@@ -27,7 +27,7 @@ from storage.models import (
     Person,
     RequestState,
 )
-from tests.conftest import COUNCIL
+from tests.conftest import COUNCIL, database_url
 
 ANA, BOB, DANA, ELI = "@ana:example.org", "@bob:example.org", "@dana:example.org", "@eli:example.org"
 FINN, GIA, HANA = "@finn:example.org", "@gia:example.org", "@hana:example.org"
@@ -465,3 +465,46 @@ async def test_calling_off_a_change_of_mentor_tells_the_mentor_they_stay(demo_bo
     assert "request #2 is withdrawn" in to(result, RoomKind.DM, GIA)[0]
     assert "Gia no longer looks for another mentor: you remain their mentor." in to(result, RoomKind.DM, DANA)
     assert await mentor_of(demo_bot, GIA) == DANA
+
+
+async def test_the_fast_ranking_finds_the_same_best_mentors_as_scoring_everyone(tmp_path):
+    """Matching reads languages only for the most promising mentors; the result must equal
+    scoring every mentor with everything known, in a program of 300 mentors."""
+    from datetime import datetime, timezone
+
+    from bench import scale
+    from storage.db import Database
+    from storage.models import Mentorship, MentorshipState, PersonTag, TagKind
+
+    url = database_url(tmp_path)
+    await scale.build(url, mentors=300, mentees=1000, sessions=0, waiting=30)
+    db = Database(url)
+    policy = scale.policy()
+    now = datetime.now(timezone.utc)
+    try:
+        async with db.session() as s:
+            tags: dict[int, dict[TagKind, list[str]]] = {}
+            for person_id, kind, value in (await s.exec(select(PersonTag.person_id, PersonTag.kind, PersonTag.value))).all():
+                tags.setdefault(person_id, {}).setdefault(kind, []).append(value)
+            loads: dict[int, int] = {}
+            for m in (await s.exec(select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE))).all():
+                loads[m.mentor_id] = loads.get(m.mentor_id, 0) + 1
+            mentors = [(m.id, m.matrix_id, m.capacity, m.timezone)
+                       for m in (await s.exec(select(Person).where(Person.is_mentor.is_(True)))).all()]
+            for i in range(1000, 1030):
+                mentee = await people.find(s, f"@mentee{i}:example.org")
+                request = MentorRequest(mentee_id=mentee.id, topic="x", created_at=now)
+                s.add(request)
+                await s.flush()
+                fast = await matching.suggest(s, request, mentee, now, policy)
+                wishes = await matching.wishes_of(s, mentee, policy)
+                everyone = [matching.Candidate(matching.MentorRef(pid, matrix_id, capacity), loads.get(pid, 0),
+                                               tuple(tags.get(pid, {}).get(TagKind.SKILL, [])),
+                                               tuple(tags.get(pid, {}).get(TagKind.LANGUAGE, [])), zone)
+                            for pid, matrix_id, capacity, zone in mentors if loads.get(pid, 0) < capacity]
+                full = matching.rank(wishes, everyone, now)[:3]
+                assert [(m.mentor.matrix_id, m.score, m.reason()) for m in fast] == \
+                       [(m.mentor.matrix_id, m.score, m.reason()) for m in full]
+                await s.rollback()
+    finally:
+        await db.close()

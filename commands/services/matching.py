@@ -148,9 +148,8 @@ async def _pool(
     session: AsyncSession, request: MentorRequest, now: datetime, wishes: Wishes
 ) -> tuple[list, dict[int, list[str]]]:
     """The mentors who may take this request, as plain rows (id, Matrix ID, capacity, zone,
-    load, speaks any language, speaks one of the mentee's), and their skills among the
-    mentee's interests: available, with a free place, not the mentee themself, not the
-    mentor they are leaving, and not one who declined it."""
+    load), and their skills among the mentee's interests: available, with a free place,
+    not the mentee themself, not the mentor they are leaving, and not one who declined it."""
     declined = set(
         (await session.exec(select(RequestDecline.mentor_id).where(RequestDecline.request_id == request.id))).all()
     )
@@ -162,14 +161,10 @@ async def _pool(
         .subquery()
     )
     n = func.coalesce(load.c.n, 0)
-    speaks = (select(PersonTag.id).where(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE)
-              .exists())
-    shares = (select(PersonTag.id).where(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE,
-                                         PersonTag.value.in_(wishes.languages or ("",))).exists())
     # Plain rows on the connection: thousands of mentors without building an object for each.
     conn = await session.connection()
     rows = (await conn.execute(
-        select(Person.id, Person.matrix_id, Person.capacity, Person.timezone, n, speaks, shares)
+        select(Person.id, Person.matrix_id, Person.capacity, Person.timezone, n)
         .outerjoin(load, load.c.mentor_id == Person.id)
         .where(Person.is_mentor.is_(True), Person.inactive.is_(False),
                or_(Person.away_until.is_(None), Person.away_until <= now), n < Person.capacity,
@@ -185,51 +180,61 @@ async def _pool(
     return rows, skills
 
 
-async def candidates_for(
-    session: AsyncSession, request: MentorRequest, now: datetime, policy: ProgramPolicy, wishes: Wishes
-) -> list[Candidate]:
-    """Every mentor who may take this request, as a :class:`Candidate`."""
-    rows, skills = await _pool(session, request, now, wishes)
-    return [
-        Candidate(MentorRef(pid, matrix_id, capacity), n, tuple(skills.get(pid, ())), (), zone or policy.timezone,
-                  speaks_any=bool(speaks_any), shares_language=bool(shares_language))
-        for pid, matrix_id, capacity, zone, n, speaks_any, shares_language in rows
-    ]
+async def _languages(session: AsyncSession, ids: list[int]) -> dict[int, list[str]]:
+    spoken: dict[int, list[str]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        for person_id, value in (await (await session.connection()).execute(
+            select(PersonTag.person_id, PersonTag.value)
+            .where(PersonTag.person_id.in_(ids[start:start + 500]), PersonTag.kind == TagKind.LANGUAGE)
+        )).all():
+            spoken[person_id].append(value)
+    return spoken
 
 
 async def suggest(
     session: AsyncSession, request: MentorRequest, mentee: Person, now: datetime, policy: ProgramPolicy,
     limit: int = 3,
 ) -> list[Match]:
-    """The ``limit`` mentors who best suit the request, best first, with their full records."""
+    """The ``limit`` mentors who best suit the request, best first, with their full records.
+
+    Every mentor who may take it is scored with plain numbers. The languages they speak
+    are read only for the most promising: each is first scored as if they spoke the
+    mentee's language, and languages are read (a batch at a time, best first) until no
+    mentor left unread could beat the ones found. The result is the same as scoring all.
+    """
     wishes = await wishes_of(session, mentee, policy)
     rows, skills = await _pool(session, request, now, wishes)
-    # Score every row with plain numbers; only the best few become candidates with full records.
     zones: dict[str, int] = {}
-    wants_language = bool(wishes.languages)
-    keyed = []
-    for pid, matrix_id, capacity, zone, n, speaks_any, shares_language in rows:
+    wants = bool(wishes.languages)
+    hopeful = []
+    for pid, matrix_id, capacity, zone, n in rows:
         zone = zone or policy.timezone
         apart = zones.get(zone)
         if apart is None:
             apart = zones[zone] = hours_apart(wishes.zone, zone, now)
-        points = _points(len(skills.get(pid, ())), bool(shares_language), bool(speaks_any), wants_language, apart, n,
-                         capacity)
-        keyed.append((-points, n, matrix_id, pid, capacity, zone, bool(speaks_any), bool(shares_language)))
-    top = heapq.nsmallest(limit, keyed)
-    best = [score(wishes, Candidate(MentorRef(pid, matrix_id, capacity), n, tuple(skills.get(pid, ())), (), zone,
-                                    speaks_any=speaks_any, shares_language=shares),
-                  now, zones[zone])
-            for _, n, matrix_id, pid, capacity, zone, speaks_any, shares in top]
+        best_case = _points(len(skills.get(pid, ())), wants, wants, wants, apart, n, capacity)
+        hopeful.append(((-best_case, n, matrix_id), pid, capacity, zone, apart))
+    hopeful.sort()
+    spoken: dict[int, list[str]] = {}
+    found: list = []
+    read, batch = 0, max(8 * limit, 64)
+    while read < len(hopeful):
+        chunk = hopeful[read:read + batch]
+        read += batch
+        spoken.update(await _languages(session, [h[1] for h in chunk]) if wants else {h[1]: [] for h in chunk})
+        for (_, n, matrix_id), pid, capacity, zone, apart in chunk:
+            shares = any(lang in wishes.languages for lang in spoken[pid])
+            points = _points(len(skills.get(pid, ())), shares, bool(spoken[pid]), wants, apart, n, capacity)
+            found.append(((-points, n, matrix_id), pid, capacity, zone, apart))
+        found.sort()
+        if len(found) >= limit and read < len(hopeful) and found[limit - 1][0] < hopeful[read][0]:
+            break  # nobody unread can do better than the ones found
+        batch *= 4
+    best = [score(wishes, Candidate(MentorRef(pid, key[2], capacity), key[1], tuple(skills.get(pid, ())),
+                                    tuple(spoken[pid]), zone), now, apart)
+            for key, pid, capacity, zone, apart in found[:limit]]
     if not best:
         return []
-    ids = [m.mentor.id for m in best]
-    found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_(ids)))).all()}
-    spoken: dict[int, set[str]] = {}
-    for person_id, value in (await session.exec(
-        select(PersonTag.person_id, PersonTag.value).where(PersonTag.person_id.in_(ids), PersonTag.kind == TagKind.LANGUAGE)
-    )).all():
-        spoken.setdefault(person_id, set()).add(value)
-    return [replace(m, mentor=found[m.mentor.id],
-                    languages=tuple(lang for lang in wishes.languages if lang in spoken.get(m.mentor.id, ())))
-            for m in best]
+    people_found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_([m.mentor.id for m in best]))))
+                    .all()}
+    return [replace(m, mentor=people_found[m.mentor.id]) for m in best]
