@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import Float, case, cast, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -144,40 +144,84 @@ async def wishes_of(session: AsyncSession, mentee: Person, policy: ProgramPolicy
     )
 
 
-async def _pool(
-    session: AsyncSession, request: MentorRequest, now: datetime, wishes: Wishes
-) -> tuple[list, dict[int, list[str]]]:
-    """The mentors who may take this request, as plain rows (id, Matrix ID, capacity, zone,
-    load), and their skills among the mentee's interests: available, with a free place,
-    not the mentee themself, not the mentor they are leaving, and not one who declined it."""
+async def suggest(
+    session: AsyncSession, request: MentorRequest, mentee: Person, now: datetime, policy: ProgramPolicy,
+    limit: int = 3,
+) -> list[Match]:
+    """The ``limit`` mentors who best suit the request, best first, with their full records.
+
+    Mentors who may take it: available, with a free place, not the mentee themself, not
+    the mentor they are leaving, and not one who declined it. The database orders them
+    by a hopeful score (as if each spoke the mentee's language) and hands them over a
+    batch at a time; each batch is scored exactly, with the languages each speaks,
+    until nobody left could beat the ones found. The result is the same as scoring all.
+    """
+    wishes = await wishes_of(session, mentee, policy)
     declined = set(
         (await session.exec(select(RequestDecline.mentor_id).where(RequestDecline.request_id == request.id))).all()
     )
     excluded = [i for i in declined | {request.mentee_id, request.previous_mentor_id} if i is not None]
-    load = (
-        select(Mentorship.mentor_id, func.count().label("n"))
-        .where(Mentorship.state == MentorshipState.ACTIVE)
-        .group_by(Mentorship.mentor_id)
-        .subquery()
-    )
-    n = func.coalesce(load.c.n, 0)
-    # Plain rows on the connection: thousands of mentors without building an object for each.
     conn = await session.connection()
-    rows = (await conn.execute(
-        select(Person.id, Person.matrix_id, Person.capacity, Person.timezone, n)
-        .outerjoin(load, load.c.mentor_id == Person.id)
-        .where(Person.is_mentor.is_(True), Person.inactive.is_(False),
-               or_(Person.away_until.is_(None), Person.away_until <= now), n < Person.capacity,
-               Person.id.not_in(excluded))
-    )).all()
-    skills: dict[int, list[str]] = {}
-    if rows and wishes.interests:  # only mentors have skills
-        for person_id, value in (await conn.execute(
-            select(PersonTag.person_id, PersonTag.value)
-            .where(PersonTag.kind == TagKind.SKILL, PersonTag.value.in_(wishes.interests))
-        )).all():
-            skills.setdefault(person_id, []).append(value)
-    return rows, skills
+    available = (Person.is_mentor.is_(True), Person.inactive.is_(False),
+                 or_(Person.away_until.is_(None), Person.away_until <= now), Person.id.not_in(excluded))
+    zone_of = func.coalesce(Person.timezone, policy.timezone)
+    zones = {z: hours_apart(wishes.zone, z, now)
+             for z in (await conn.execute(select(zone_of).where(*available).distinct())).scalars().all()}
+    if not zones:
+        return []
+    load = (select(Mentorship.mentor_id, func.count().label("n"))
+            .where(Mentorship.state == MentorshipState.ACTIVE).group_by(Mentorship.mentor_id).subquery())
+    n = func.coalesce(load.c.n, 0)
+    shared_sq = (select(PersonTag.person_id, func.count().label("k"))
+                 .where(PersonTag.kind == TagKind.SKILL, PersonTag.value.in_(wishes.interests or ("",)))
+                 .group_by(PersonTag.person_id).subquery())
+    shared = func.coalesce(shared_sq.c.k, 0)
+    wants = bool(wishes.languages)
+    hopeful = (PER_SHARED_INTEREST * shared + (SHARED_LANGUAGE if wants else 0.0)
+               + PER_HOUR_APART * case(zones, value=zone_of, else_=0) + PER_CURRENT_MENTEE * n
+               + case((Person.capacity > 0, FREE_SHARE * (Person.capacity - n) / cast(Person.capacity, Float)),
+                      else_=0.0))
+    ordered = (select(Person.id, Person.matrix_id, Person.capacity, zone_of, n, shared)
+               .outerjoin(load, load.c.mentor_id == Person.id)
+               .outerjoin(shared_sq, shared_sq.c.person_id == Person.id)
+               .where(*available, n < Person.capacity)
+               .order_by(hopeful.desc(), n, Person.matrix_id))
+    found: list = []
+    spoken: dict[int, list[str]] = {}
+    offset, batch = 0, max(64 * limit, 256)
+    while True:
+        page = (await conn.execute(ordered.limit(batch + 1).offset(offset))).all()
+        chunk, following = page[:batch], page[batch:]
+        offset += batch
+        spoken.update(await _languages(session, [r[0] for r in chunk]) if wants else {r[0]: [] for r in chunk})
+        for pid, matrix_id, capacity, zone, load_n, k in chunk:
+            shares = any(lang in wishes.languages for lang in spoken[pid])
+            points = _points(k, shares, bool(spoken[pid]), wants, zones[zone], load_n, capacity)
+            found.append(((-points, load_n, matrix_id), pid, capacity, zone))
+        found.sort()
+        if not following:
+            break  # everyone was read
+        pid, matrix_id, capacity, zone, load_n, k = following[0]
+        best_unread = _points(k, wants, wants, wants, zones[zone], load_n, capacity)
+        if len(found) >= limit and -found[limit - 1][0][0] > best_unread + 1e-5:
+            break  # nobody unread can do as well as the ones found
+        batch *= 4
+    best = []
+    for (_, load_n, matrix_id), pid, capacity, zone in found[:limit]:
+        offered = set(await _skills(session, pid))
+        mine = tuple(i for i in wishes.interests if i in offered)
+        best.append(score(wishes, Candidate(MentorRef(pid, matrix_id, capacity), load_n, mine, tuple(spoken[pid]), zone),
+                          now, zones[zone]))
+    if not best:
+        return []
+    people_found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_([m.mentor.id for m in best]))))
+                    .all()}
+    return [replace(m, mentor=people_found[m.mentor.id]) for m in best]
+
+
+async def _skills(session: AsyncSession, person_id: int) -> list[str]:
+    return list((await session.exec(
+        select(PersonTag.value).where(PersonTag.person_id == person_id, PersonTag.kind == TagKind.SKILL))).all())
 
 
 async def _languages(session: AsyncSession, ids: list[int]) -> dict[int, list[str]]:
@@ -189,52 +233,3 @@ async def _languages(session: AsyncSession, ids: list[int]) -> dict[int, list[st
         )).all():
             spoken[person_id].append(value)
     return spoken
-
-
-async def suggest(
-    session: AsyncSession, request: MentorRequest, mentee: Person, now: datetime, policy: ProgramPolicy,
-    limit: int = 3,
-) -> list[Match]:
-    """The ``limit`` mentors who best suit the request, best first, with their full records.
-
-    Every mentor who may take it is scored with plain numbers. The languages they speak
-    are read only for the most promising: each is first scored as if they spoke the
-    mentee's language, and languages are read (a batch at a time, best first) until no
-    mentor left unread could beat the ones found. The result is the same as scoring all.
-    """
-    wishes = await wishes_of(session, mentee, policy)
-    rows, skills = await _pool(session, request, now, wishes)
-    zones: dict[str, int] = {}
-    wants = bool(wishes.languages)
-    hopeful = []
-    for pid, matrix_id, capacity, zone, n in rows:
-        zone = zone or policy.timezone
-        apart = zones.get(zone)
-        if apart is None:
-            apart = zones[zone] = hours_apart(wishes.zone, zone, now)
-        best_case = _points(len(skills.get(pid, ())), wants, wants, wants, apart, n, capacity)
-        hopeful.append(((-best_case, n, matrix_id), pid, capacity, zone, apart))
-    hopeful.sort()
-    spoken: dict[int, list[str]] = {}
-    found: list = []
-    read, batch = 0, max(8 * limit, 64)
-    while read < len(hopeful):
-        chunk = hopeful[read:read + batch]
-        read += batch
-        spoken.update(await _languages(session, [h[1] for h in chunk]) if wants else {h[1]: [] for h in chunk})
-        for (_, n, matrix_id), pid, capacity, zone, apart in chunk:
-            shares = any(lang in wishes.languages for lang in spoken[pid])
-            points = _points(len(skills.get(pid, ())), shares, bool(spoken[pid]), wants, apart, n, capacity)
-            found.append(((-points, n, matrix_id), pid, capacity, zone, apart))
-        found.sort()
-        if len(found) >= limit and read < len(hopeful) and found[limit - 1][0] < hopeful[read][0]:
-            break  # nobody unread can do better than the ones found
-        batch *= 4
-    best = [score(wishes, Candidate(MentorRef(pid, key[2], capacity), key[1], tuple(skills.get(pid, ())),
-                                    tuple(spoken[pid]), zone), now, apart)
-            for key, pid, capacity, zone, apart in found[:limit]]
-    if not best:
-        return []
-    people_found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_([m.mentor.id for m in best]))))
-                    .all()}
-    return [replace(m, mentor=people_found[m.mentor.id]) for m in best]
