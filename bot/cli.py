@@ -186,7 +186,7 @@ async def db_copy(source: str, target: str) -> int:
             print(f"mentorbot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     shown_from, shown_to = config.mask_db_url(source), config.mask_db_url(target)
-    print(f"Copying {shown_from} to {shown_to}...")
+    print(f"Copying {shown_from} to {shown_to} (stop the bot first: what it writes meanwhile is not copied)...")
     try:
         counts = await copy_database(source, target)
     except CopyRefused as exc:

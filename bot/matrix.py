@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -369,10 +369,10 @@ class MatrixBot:
                 # and what was already answered is recognised by its event id.
                 log.warning("could not fetch missed events (%s); syncing again", exc)
                 await _sleep_unless(self.stopping, 1)
-            except (SQLAlchemyError, OSError) as exc:
-                # The database is locked or unreachable: nothing of these events was kept.
-                # Take them again from the same place once it answers.
-                log.warning("the database is not answering (%s); trying the same events again in %.0f s",
+            except TRANSIENT as exc:
+                # The database (or the network) is not answering: nothing of these events was
+                # kept. Take them again from the same place once it answers.
+                log.warning("could not handle this sync (%s); trying the same events again in %.0f s",
                             type(exc).__name__, stalled)
                 await _sleep_unless(self.stopping, stalled)
                 stalled = min(stalled * 2, 30)
@@ -392,7 +392,13 @@ class MatrixBot:
             elif info.timeline.limited and self.since:
                 events = await self._fetch_gap(room_id, info.timeline.prev_batch) + events
             for event in self._since_own_join(_unique(events)):
-                await self._handle_one(room_id, event)
+                try:
+                    await self._handle_one(room_id, event)
+                except TRANSIENT:
+                    raise  # the whole sync is taken again
+                except Exception:  # noqa: BLE001 - one event that cannot be handled must not stall the others
+                    log.exception("an event in a %s room could not be handled; it is skipped",
+                                  self.room_kind(room_id).value)
         self._joined |= set(response.rooms.join)
         self._joined -= set(response.rooms.leave)
         for room_id in response.rooms.leave:
@@ -676,6 +682,10 @@ class QuietStore(DefaultStore):
     def save_encrypted_rooms(self, rooms):
         if rooms:
             super().save_encrypted_rooms(rooms)
+
+
+# Faults that pass: the database locked or gone, the network. The same events are taken again.
+TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, OSError, asyncio.TimeoutError)
 
 
 class GapError(Exception):

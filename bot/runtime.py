@@ -281,10 +281,10 @@ class Runtime:
             self._wake.clear()
             try:
                 delivered = await self.deliver()
-            except Exception as exc:  # noqa: BLE001 - the database is busy or gone: try again later
+            except Exception:  # noqa: BLE001 - the database is busy or gone: try again later
                 # A message sent but not marked sent goes again with the same transaction id,
                 # which the homeserver recognises: nothing is doubled.
-                log.warning("delivery paused: the database is not answering (%s)", type(exc).__name__)
+                log.warning("delivery paused; trying again in %.0f s", backoff, exc_info=True)
                 self._scan, delivered = True, False
             if delivered:
                 backoff = 1.0

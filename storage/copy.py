@@ -46,19 +46,27 @@ async def copy_database(source_url: str, target_url: str, progress=None) -> list
                 if (await conn.execute(select(func.count()).select_from(table))).scalar_one():
                     raise CopyRefused(f"the destination already has data (table {table.name}); "
                                       "copy into an empty database")
-        # A mentor may keep more mentees than their capacity (it was lowered later), which the
-        # destination's capacity check would refuse while copying: copy the capacity raised to
-        # the load, and put it back at the end.
-        async with source.engine.connect() as conn:
-            loads = dict((await conn.execute(
-                select(Mentorship.mentor_id, func.count()).where(Mentorship.state == MentorshipState.ACTIVE)
-                .group_by(Mentorship.mentor_id))).all())
         lowered: dict[int, int] = {}
         async with source.engine.connect() as src, target.engine.begin() as dst:
+            if source.is_sqlite:
+                await src.exec_driver_sql("BEGIN")  # one snapshot of the source for the whole copy
+            else:
+                await src.execution_options(isolation_level="REPEATABLE READ")
+            # A mentor may keep more mentees than their capacity (it was lowered later), which the
+            # destination's capacity check would refuse while copying: copy the capacity raised to
+            # the load, and put it back at the end.
+            loads = dict((await src.execute(
+                select(Mentorship.mentor_id, func.count()).where(Mentorship.state == MentorshipState.ACTIVE)
+                .group_by(Mentorship.mentor_id))).all())
             for table in tables:
                 result = await src.stream(select(table).order_by(*table.primary_key.columns))
                 async for rows in result.partitions(BATCH):
                     batch = [dict(row._mapping) for row in rows]
+                    if not target.is_sqlite:  # PostgreSQL stores no NUL character in text
+                        for row in batch:
+                            for key, value in row.items():
+                                if isinstance(value, str) and "\x00" in value:
+                                    row[key] = value.replace("\x00", "")
                     if table.name == Person.__tablename__:
                         for row in batch:
                             load = loads.get(row["id"], 0)

@@ -347,3 +347,27 @@ async def test_the_council_report_counts_overdue_relationships_like_the_rules_do
     assert "• Mentorships: 2 active" in report and "relationships overdue now: 1" in report
     assert "Ana" not in report and "Bob" not in report  # numbers, no names
     assert "only for council members" in await bot.reply(ANA, "report")
+
+
+async def test_the_overdue_count_agrees_with_the_rule_at_month_ends(demo_bot):
+    """Three months after 30 November is 28 February: the count must say what the rule says,
+    on every day around it (and for a mentorship that started on a 29 February)."""
+    from datetime import datetime, timezone
+
+    from commands.services import rules
+
+    bot = demo_bot
+    policy = bot.runtime.settings.program
+    async with bot.db.session() as s:
+        ana_bob, gia_dana = (await s.exec(select(Mentorship).order_by(Mentorship.id))).all()
+        ana_bob.started_at = datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
+        ana_bob.last_met_at = datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
+        gia_dana.started_at = datetime(2024, 2, 29, 12, tzinfo=timezone.utc)
+        gia_dana.last_met_at = None
+        await s.commit()
+    for day in range(-6, 10):
+        for hour in (0, 9, 10, 11, 23):
+            now = datetime(2027, 2, 28, hour, tzinfo=timezone.utc) + timedelta(days=day)
+            async with bot.db.session() as s:
+                by_rule = [c for c in await rules.cadences(s, now, policy) if c.due <= now]
+                assert await rules.count_overdue(s, now, policy) == len(by_rule), now

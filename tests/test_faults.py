@@ -211,7 +211,7 @@ async def test_a_database_locked_for_10_seconds_makes_commands_wait_not_fail(syn
         locked = threading.Event()
         holder = threading.Thread(target=hold_the_database, args=(tmp_path, 10, locked))
         holder.start()
-        await asyncio.to_thread(locked.wait, 10)
+        assert await asyncio.to_thread(locked.wait, 30), "the other writer never got the lock"
         started = time.monotonic()
         sent = [await ana.say(room, f"diary written while locked {n}") for n in range(3)]
         replies = await ana.replies(account.user_id, room, 4, timeout=90)

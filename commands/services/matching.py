@@ -169,6 +169,9 @@ async def suggest(
              for z in (await conn.execute(select(zone_of).where(*available).distinct())).scalars().all()}
     if not zones:
         return []
+
+    def apart(zone: str) -> int:  # a zone that appeared since the list was read is measured too
+        return zones[zone] if zone in zones else hours_apart(wishes.zone, zone, now)
     load = (select(Mentorship.mentor_id, func.count().label("n"))
             .where(Mentorship.state == MentorshipState.ACTIVE).group_by(Mentorship.mentor_id).subquery())
     n = func.coalesce(load.c.n, 0)
@@ -188,6 +191,7 @@ async def suggest(
                .order_by(hopeful.desc(), n, Person.matrix_id))
     found: list = []
     spoken: dict[int, list[str]] = {}
+    spoken_done: set[int] = set()
     offset, batch = 0, max(64 * limit, 256)
     while True:
         page = (await conn.execute(ordered.limit(batch + 1).offset(offset))).all()
@@ -195,14 +199,17 @@ async def suggest(
         offset += batch
         spoken.update(await _languages(session, [r[0] for r in chunk]) if wants else {r[0]: [] for r in chunk})
         for pid, matrix_id, capacity, zone, load_n, k in chunk:
+            if pid in spoken_done:
+                continue  # a page boundary moved under a concurrent change: each mentor once
+            spoken_done.add(pid)
             shares = any(lang in wishes.languages for lang in spoken[pid])
-            points = _points(k, shares, bool(spoken[pid]), wants, zones[zone], load_n, capacity)
+            points = _points(k, shares, bool(spoken[pid]), wants, apart(zone), load_n, capacity)
             found.append(((-points, load_n, matrix_id), pid, capacity, zone))
         found.sort()
         if not following:
             break  # everyone was read
         pid, matrix_id, capacity, zone, load_n, k = following[0]
-        best_unread = _points(k, wants, wants, wants, zones[zone], load_n, capacity)
+        best_unread = _points(k, wants, wants, wants, apart(zone), load_n, capacity)
         if len(found) >= limit and -found[limit - 1][0][0] > best_unread + 1e-5:
             break  # nobody unread can do as well as the ones found
         batch *= 4
@@ -211,7 +218,7 @@ async def suggest(
         offered = set(await _skills(session, pid))
         mine = tuple(i for i in wishes.interests if i in offered)
         best.append(score(wishes, Candidate(MentorRef(pid, matrix_id, capacity), load_n, mine, tuple(spoken[pid]), zone),
-                          now, zones[zone]))
+                          now, apart(zone)))
     if not best:
         return []
     people_found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_([m.mentor.id for m in best]))))

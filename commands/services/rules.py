@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -338,7 +338,7 @@ async def program_figures(session: AsyncSession, now: datetime, policy: ProgramP
     row = (await session.exec(select(*figures))).one()  # every figure in one round trip
     (active, started, ended, asked, escalated, waiting, with_council, changes, sessions, feedback, nominations,
      mentors) = row[:12]
-    overdue = sum(row[12:])
+    overdue = sum(row[12:]) + await _overdue_at_the_edges(session, now, policy)
     return lines(
         bold(title),
         Msg(f"• Mentorships: {active} active ({started} started, {ended} ended in the month); {mentors} mentors"),
@@ -352,20 +352,52 @@ async def program_figures(session: AsyncSession, now: datetime, policy: ProgramP
 async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
     """How many active mentorships have not met as often as the program asks, counted in the database
     (the same rule as :func:`cadences`: the last meeting is the start, a session or a check-in held)."""
-    return sum((await session.exec(select(*_overdue_counts(now, policy)))).one())
+    counts = _overdue_counts(now, policy)
+    row = (await session.exec(select(*counts))).one()
+    return sum(row) + await _overdue_at_the_edges(session, now, policy)
+
+
+EDGE = timedelta(days=4)  # months end on different days: near a cut, the rule itself decides
+
+
+def _cuts(now: datetime, policy: ProgramPolicy):
+    year_ago = add_months(now, -12)
+    return year_ago, ((Mentorship.started_at > year_ago, add_months(now, -policy.new_mentee_checkin_every_months)),
+                      (Mentorship.started_at <= year_ago, add_months(now, -policy.checkin_every_months)))
 
 
 def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
-    """Each cohort (first year, later) and whether they ever met: four range counts along one index."""
-    year_ago = add_months(now, -12)
+    """Mentorships overdue by a clear margin, as range counts along one index (each cohort, first
+    year or later, and whether they ever met). Those near a cut are left to :func:`_overdue_at_the_edges`."""
+    year_ago, cohorts = _cuts(now, policy)
+    clear_of_edge = or_(Mentorship.started_at < year_ago - EDGE, Mentorship.started_at > year_ago + EDGE)
     counts = []
-    for in_cohort, cut in ((Mentorship.started_at > year_ago, add_months(now, -policy.new_mentee_checkin_every_months)),
-                           (Mentorship.started_at <= year_ago, add_months(now, -policy.checkin_every_months))):
+    for in_cohort, cut in cohorts:
         for not_since in (Mentorship.last_met_at <= cut,
                           and_(Mentorship.last_met_at.is_(None), Mentorship.started_at <= cut)):
             counts.append(select(func.count()).select_from(Mentorship)
-                          .where(Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort).scalar_subquery())
+                          .where(Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort, clear_of_edge)
+                          .scalar_subquery())
     return counts
+
+
+async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
+    """The few mentorships the range counts leave out, judged by the rule itself (as :func:`cadences`):
+    those that started about a year ago, and those that last met just after a cut."""
+    year_ago, cohorts = _cuts(now, policy)
+    near = [Mentorship.started_at.between(year_ago - EDGE, year_ago + EDGE)]
+    for in_cohort, cut in cohorts:
+        near.append(and_(in_cohort, or_(and_(Mentorship.last_met_at > cut, Mentorship.last_met_at <= cut + EDGE),
+                                        and_(Mentorship.last_met_at.is_(None), Mentorship.started_at > cut,
+                                             Mentorship.started_at <= cut + EDGE))))
+    rows = (await session.exec(select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE, or_(*near)))).all()
+    total = 0
+    for m in rows:
+        last = max(t for t in (m.started_at, m.last_met_at) if t is not None)
+        first_year = now < add_months(m.started_at, 12)
+        every = policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
+        total += add_months(last, every) <= now
+    return total
 
 
 async def _count(session: AsyncSession, query) -> int:
