@@ -468,3 +468,24 @@ async def test_reminders_survive_a_kill_9_each_sent_exactly_once(synapse, tmp_pa
                 await process.wait()
         await ana.stop()
         await bob.stop()
+
+
+async def test_a_database_that_does_not_answer_makes_the_bot_take_the_same_events_again(world):
+    from sqlalchemy.exc import OperationalError
+
+    runtime = world.running.bot.runtime
+    original = runtime.handle
+    calls: list[str] = []
+
+    async def flaky(incoming):
+        calls.append(incoming.text)
+        if len(calls) == 1:  # the database is locked when the first command comes
+            raise OperationalError("INSERT INTO handled_event ...", {}, Exception("database is locked"))
+        return await original(incoming)
+
+    runtime.handle = flaky
+    await world.bob.say(world.mentors_room, "!mentors")
+    [reply] = await world.bob.replies(world.bot_id, world.mentors_room, 1, timeout=30)
+    await asyncio.sleep(2)  # room for a second answer to show itself
+    assert len(world.bob.from_user(world.bot_id, world.mentors_room)) == 1
+    assert reply.body.startswith("Mentors (2)") and calls[:2] == ["!mentors", "!mentors"]
