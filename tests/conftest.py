@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -66,7 +67,35 @@ def database_url(tmp_path: Path, *, empty: bool = False) -> str:
 
     if postgres.ACTIVE is not None:
         return postgres.ACTIVE.database(str(tmp_path), empty=empty)
-    return f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}"
+    target = tmp_path / "mentorbot.db"
+    if not empty and not target.exists():
+        shutil.copyfile(_sqlite_template(), target)  # migrated once, copied for each test
+    return f"sqlite+aiosqlite:///{target}"
+
+
+_TEMPLATE: list[Path] = []
+
+
+def _sqlite_template() -> Path:
+    """An SQLite database the migrations brought from empty to head, made once per run."""
+    if not _TEMPLATE:
+        import tempfile
+
+        from storage.db import Database
+        from tests.postgres import _in_thread
+
+        path = Path(tempfile.mkdtemp(prefix="mentorbot-template-")) / "template.db"
+
+        async def migrate() -> None:
+            db = Database(f"sqlite+aiosqlite:///{path}")
+            try:
+                await db.upgrade()
+            finally:
+                await db.close()
+
+        _in_thread(migrate())
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
 
 
 def storage_toml(tmp_path: Path) -> str:
