@@ -387,14 +387,20 @@ async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: Pr
     year_ago, cohorts = _cuts(now, policy)
     near = [Mentorship.started_at.between(year_ago - EDGE, year_ago + EDGE)]
     for in_cohort, cut in cohorts:
-        near.append(and_(in_cohort, or_(and_(Mentorship.last_met_at > cut, Mentorship.last_met_at <= cut + EDGE),
-                                        and_(Mentorship.last_met_at.is_(None), Mentorship.started_at > cut,
-                                             Mentorship.started_at <= cut + EDGE))))
-    rows = (await session.exec(select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE, or_(*near)))).all()
+        near.append(and_(in_cohort, Mentorship.last_met_at > cut, Mentorship.last_met_at <= cut + EDGE))
+        near.append(and_(in_cohort, Mentorship.last_met_at.is_(None), Mentorship.started_at > cut,
+                         Mentorship.started_at <= cut + EDGE))
+    rows: dict[int, tuple[datetime, datetime | None]] = {}
+    for where in near:  # each along an index of its own; a mentorship found twice is judged once
+        for mid, started, last_met in (await session.exec(
+            select(Mentorship.id, Mentorship.started_at, Mentorship.last_met_at)
+            .where(Mentorship.state == MentorshipState.ACTIVE, where)
+        )).all():
+            rows[mid] = (started, last_met)
     total = 0
-    for m in rows:
-        last = max(t for t in (m.started_at, m.last_met_at) if t is not None)
-        first_year = now < add_months(m.started_at, 12)
+    for started, last_met in rows.values():
+        last = max(t for t in (started, last_met) if t is not None)
+        first_year = now < add_months(started, 12)
         every = policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
         total += add_months(last, every) <= now
     return total
