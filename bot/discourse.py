@@ -23,7 +23,6 @@ import queue
 import re
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
@@ -31,7 +30,7 @@ from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseClientError, DiscourseError
 
 from bot.config import DiscourseSettings
-from commands.services.announcements import Held, Posted, Refused, TopicOutcome, Unavailable
+from commands.services.announcements import ForumPost, Held, Posted, Refused, TopicOutcome, Unavailable
 
 log = logging.getLogger("mentorbot.discourse")
 
@@ -67,20 +66,6 @@ def _rate_limit_hook(response: requests.Response, *args, **kwargs) -> None:
             wait = 10.0
     code = response.headers.get("Discourse-Rate-Limit-Error-Code", "rate_limit")
     raise RateLimited(max(wait, 1.0), code)
-
-
-@dataclass(frozen=True)
-class ForumPost:
-    """A post from the forum's latest posts, as the relay needs it."""
-
-    id: int
-    topic_id: int
-    post_number: int
-    category_id: int | None
-    title: str
-    username: str
-    excerpt: str
-    url: str
 
 
 class _Worker:

@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.config import Settings
 from commands import build_registry, jobs
 from commands.services import announcements, rules
-from commands.services.announcements import Claim, ForumTopic, TopicOutcome
+from commands.services.announcements import Claim, ForumPost, ForumTopic, TopicOutcome
 from commands.services.checkins import BATCH, next_reminder_at
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
@@ -37,17 +37,6 @@ MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
 MAX_RELAY_PAGES = 400  # 20,000 posts since the last look: more is a forum flood, not news
 
 
-class ForumPostLike(Protocol):
-    id: int
-    topic_id: int
-    post_number: int
-    category_id: int | None
-    title: str
-    username: str
-    excerpt: str
-    url: str
-
-
 class Forum(Protocol):
     """Where announcements become topics: Discourse, or the shell's printout of what would be posted."""
 
@@ -55,7 +44,7 @@ class Forum(Protocol):
 
     async def publish(self, *, title: str, raw: str, external_id: str, maybe_posted: bool) -> TopicOutcome: ...
 
-    async def latest_posts(self, before: int | None = None) -> list[ForumPostLike]: ...
+    async def latest_posts(self, before: int | None = None) -> list[ForumPost]: ...
 
     def close(self) -> None: ...
 

@@ -460,6 +460,20 @@ def _matrix_state(c: AnnouncementCopy, row: OutboxMessage | None) -> str:
 
 
 @dataclass(frozen=True)
+class ForumPost:
+    """A post from the forum's latest posts, as the relay needs it."""
+
+    id: int
+    topic_id: int
+    post_number: int
+    category_id: int | None
+    title: str
+    username: str
+    excerpt: str
+    url: str
+
+
+@dataclass(frozen=True)
 class ForumTopic:
     """A new topic seen on the forum, as the relay shows it."""
 

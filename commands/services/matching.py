@@ -6,7 +6,6 @@ order every time (ties go to the lighter load, then the Matrix ID).
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -51,11 +50,9 @@ class MentorRef:
 class Candidate:
     mentor: Person | MentorRef
     load: int
-    skills: tuple[str, ...]  # at least those the mentee is interested in
-    languages: tuple[str, ...]  # at least those the mentee speaks
+    skills: tuple[str, ...]
+    languages: tuple[str, ...]
     zone: str
-    speaks_any: bool | None = None  # has any language on their profile (None: see ``languages``)
-    shares_language: bool | None = None  # speaks one of the mentee's languages (None: see ``languages``)
 
 
 @dataclass(frozen=True)
@@ -96,13 +93,9 @@ def score(wishes: Wishes, c: Candidate, now: datetime, apart: int | None = None)
     languages = tuple(lang for lang in wishes.languages if lang in c.languages)
     if apart is None:
         apart = hours_apart(wishes.zone, c.zone, now)
-    return Match(c.mentor, _value(wishes, c, len(shared), languages, apart), shared, languages, apart, c.load)
-
-
-def _value(wishes: Wishes, c: Candidate, shared: int, languages: tuple[str, ...], apart: int) -> float:
-    speaks_any = bool(c.languages) if c.speaks_any is None else c.speaks_any
-    shares = bool(languages) if c.shares_language is None else c.shares_language
-    return _points(shared, shares, speaks_any, bool(wishes.languages), apart, c.load, c.mentor.capacity)
+    value = _points(len(shared), bool(languages), bool(c.languages), bool(wishes.languages), apart, c.load,
+                    c.mentor.capacity)
+    return Match(c.mentor, value, shared, languages, apart, c.load)
 
 
 def _points(shared: int, shares: bool, speaks_any: bool, wants_language: bool, apart: int, load: int,
@@ -120,19 +113,10 @@ def _points(shared: int, shares: bool, speaks_any: bool, wants_language: bool, a
     return round(value, 6)
 
 
-def rank(wishes: Wishes, candidates: list[Candidate], now: datetime, limit: int | None = None) -> list[Match]:
-    """Best first (the ``limit`` best, if given); the same data always gives the same order."""
-    zones: dict[str, int] = {}
-    keyed = []
-    for c in candidates:
-        apart = zones.get(c.zone)
-        if apart is None:
-            apart = zones[c.zone] = hours_apart(wishes.zone, c.zone, now)
-        shared = sum(1 for i in wishes.interests if i in c.skills)
-        languages = tuple(lang for lang in wishes.languages if lang in c.languages)
-        keyed.append((-_value(wishes, c, shared, languages, apart), c.load, c.mentor.matrix_id, apart, c))
-    best = heapq.nsmallest(limit, keyed, key=lambda k: k[:3]) if limit else sorted(keyed, key=lambda k: k[:3])
-    return [score(wishes, c, now, apart) for *_, apart, c in best]
+def rank(wishes: Wishes, candidates: list[Candidate], now: datetime) -> list[Match]:
+    """Best first; the same data always gives the same order."""
+    matches = [score(wishes, c, now) for c in candidates]
+    return sorted(matches, key=lambda m: (-m.score, m.load, m.mentor.matrix_id))
 
 
 async def wishes_of(session: AsyncSession, mentee: Person, policy: ProgramPolicy) -> Wishes:
