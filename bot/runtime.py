@@ -266,6 +266,10 @@ class Runtime:
     async def delivery_worker(self, stopping: asyncio.Event) -> None:
         """Send stored messages as they come; while the transport is down, retry with backoff."""
         backoff = 1.0
+        # Stopping wakes the worker too, so that between messages it waits on one event:
+        # a reply decided is picked up on the loop's next turn.
+        stop_watch = asyncio.ensure_future(stopping.wait())
+        stop_watch.add_done_callback(lambda _: self._wake.set())
         while not stopping.is_set():
             self._wake.clear()
             try:
@@ -277,10 +281,11 @@ class Runtime:
                 self._scan, delivered = True, False
             if delivered:
                 backoff = 1.0
-                await _wait_any(self._wake, stopping)
+                await self._wake.wait()
             else:
                 await _wait_any(stopping, timeout=backoff)
                 backoff = min(backoff * 2, 60.0)
+        stop_watch.cancel()
         await self.deliver()  # what the last commands decided, before closing
 
     async def deliver(self) -> bool:

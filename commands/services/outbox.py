@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,12 +71,17 @@ def rendered(row: OutboxMessage) -> Rendered:
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
     # Once sent, the text has no reason to stay: DMs may carry confidential records.
-    await session.exec(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(sent_at=now, attempts=OutboxMessage.attempts + 1, body="", html="", mentions="")
-    )
+    await session.exec(_MARK_SENT, params={"row_id": row_id, "now": now})
     await session.commit()
+
+
+_OUTBOX = OutboxMessage.__table__
+# A plain table statement, built once: it runs after every message the bot sends.
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"))
+    .values(sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1, body="", html="", mentions="")
+)
 
 
 async def mark_failed(session: AsyncSession, row_id: int, reason: str, *, give_up: bool) -> None:
