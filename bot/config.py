@@ -17,7 +17,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from commands.policy import ProgramPolicy
+from commands.policy import ProgramPolicy, RetentionPolicy
 
 ENV_CONFIG = "MENTORBOT_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -92,6 +92,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     discourse: DiscourseSettings | None = None
     program: ProgramPolicy = field(default_factory=ProgramPolicy)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     source: str = "built-in defaults"
     secret_sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -101,6 +102,7 @@ SECTIONS: dict[str, type] = {
     "storage": StorageSettings,
     "discourse": DiscourseSettings,
     "program": ProgramPolicy,
+    "retention": RetentionPolicy,
 }
 
 

@@ -45,6 +45,7 @@ from nio import (
     RoomUpgradeEvent,
     SyncError,
     SyncResponse,
+    UploadResponse,
     WhoamiError,
 )
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
@@ -55,7 +56,7 @@ from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from commands.clock import Clock, SystemClock
 from commands.framework import RoomKind
-from commands.messages import Incoming, Rendered, SendFailed, Target
+from commands.messages import File, Incoming, Rendered, SendFailed, Target
 from commands.services import membership, people
 from commands.text import Msg, code
 from storage.models import BotState
@@ -586,6 +587,32 @@ class MatrixBot:
         }
         if message.reply_to and message.target.room_id == room_id:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
+        await self._room_send(room_id, content, txn_id)
+        for index, f in enumerate(message.files):
+            # Each file has its own transaction id, so a retried message sends none twice.
+            await self._send_file(room_id, room is not None and room.encrypted, f, f"{txn_id}.{index}")
+
+    async def _send_file(self, room_id: str, encrypted: bool, f: File, txn_id: str) -> None:
+        """Upload a file (encrypted for an encrypted room, as Element does) and post it."""
+        data = f.data.encode("utf-8")
+        try:
+            uploaded, keys = await self.client.upload(
+                lambda *_: data, content_type=f.mimetype, filename=f.name, encrypt=encrypted, filesize=len(data)
+            )
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            raise SendFailed(f"upload failed: {type(exc).__name__}", retry=True) from None
+        if not isinstance(uploaded, UploadResponse):
+            permanent = getattr(uploaded, "status_code", None) in PERMANENT_ERRORS
+            raise SendFailed(f"upload failed: {getattr(uploaded, 'message', uploaded)}", retry=not permanent)
+        info = {"mimetype": f.mimetype, "size": len(data)}
+        content: dict[str, Any] = {"msgtype": "m.file", "body": f.name, "filename": f.name, "info": info}
+        if encrypted:
+            content["file"] = {**keys, "url": uploaded.content_uri, "mimetype": f.mimetype}
+        else:
+            content["url"] = uploaded.content_uri
+        await self._room_send(room_id, content, txn_id)
+
+    async def _room_send(self, room_id: str, content: dict[str, Any], txn_id: str) -> None:
         try:
             response = await self.client.room_send(
                 room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True

@@ -71,7 +71,7 @@ class Runtime:
             forum = Discourse(settings.discourse)
         self.forum = forum
         self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix,
-                                     forum=forum.label if forum else None)
+                                     forum=forum.label if forum else None, retention=settings.retention)
         self._announcing = asyncio.Lock()
         self._relaying = asyncio.Lock()
         self.on_announce: Callable[[], None] | None = None

@@ -14,22 +14,25 @@ One message per line::
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from commands.clock import ManualClock
 from commands.framework import ArgError, RoomKind, check_timezone, is_matrix_id, parse_duration
-from commands.messages import Incoming, Rendered
+from commands.messages import File, Incoming, Rendered
 from commands.services.announcements import Posted
 
 ROOM_WORDS = {"mentors": RoomKind.MENTORS, "council": RoomKind.COUNCIL, "other": RoomKind.OTHER}
 MESSAGE_LINE = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)>(?P<text>.*)$")
 SPEAKER = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)$")
 OTHER_ROOM_ID = "!other:shell"
+FILES_DIR = "mentorbot-files"  # where the shell saves the files the bot sends (exports)
 MIN_YEAR, MAX_YEAR = 1971, 9000  # far from the limits of datetime in any zone
 
 SHELL_HELP = """\
@@ -103,14 +106,32 @@ def render(message: Rendered) -> str:
 
 
 class ShellOutbox:
-    """Prints every message the bot sends, one block each."""
+    """Prints every message the bot sends, one block each; files it sends are saved in
+    ``files_dir`` (readable by this user only: they may be confidential)."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, files_dir: Path | None = None) -> None:
         self.out = out
+        self.files_dir = files_dir or Path(FILES_DIR)
 
     async def send(self, message: Rendered, txn_id: str) -> None:
-        self.out.write(render(message) + "\n\n")
+        text = render(message)
+        for f in message.files:
+            path = self._save(f)
+            text += f"\n  (file {f.name}, {len(f.data.encode())} bytes, saved as {path})"
+        self.out.write(text + "\n\n")
         self.out.flush()
+
+    def _save(self, f: File) -> Path:
+        self.files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stem, dot, ext = f.name.rpartition(".")
+        path, n = self.files_dir / f.name, 1
+        while path.exists():
+            n += 1
+            path = self.files_dir / f"{stem}-{n}{dot}{ext}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(f.data)
+        return path
 
 
 class ShellForum:

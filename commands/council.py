@@ -9,7 +9,8 @@ from commands import text
 from commands.dispatcher import Context
 from commands.framework import Arg, CommandError, Integer, MatrixId, Role, RoomKind, Router, Text
 from commands.messages import Target
-from commands.services import audit, mentorships, people
+from commands.services import audit, mentorships, people, visibility
+from commands.services.visibility import Reader
 from commands.services.mentorships import day, who
 from commands.text import Msg, bold, lines
 from storage.models import (
@@ -151,7 +152,7 @@ async def queue(ctx: Context) -> None:
 
     Reasons mentees gave are shown only in a direct message.
     """
-    private = ctx.room is RoomKind.DM
+    private = visibility.may_read("change_request.reason", {Reader.COUNCIL}, ctx.room)
     escalated = (await ctx.session.exec(
         select(MentorRequest).where(MentorRequest.state == RequestState.ESCALATED).order_by(MentorRequest.id)
     )).all()
@@ -202,7 +203,9 @@ async def audit_trail(ctx: Context, person: str) -> None:
     subject = await people.find(ctx.session, person)
     if subject is None:
         raise CommandError(Msg(text.person(person), " is not someone I know."))
-    private = ctx.room is RoomKind.DM
+    council = {Reader.COUNCIL}
+    private = all(visibility.may_read(f, council, ctx.room)
+                  for f in ("mentorship.end_reason", "change_request.reason", "request_decline.reason"))
     requests = (await ctx.session.exec(select(MentorRequest).where(MentorRequest.mentee_id == subject.id))).all()
     ships = (await ctx.session.exec(
         select(Mentorship).where(or_(Mentorship.mentee_id == subject.id, Mentorship.mentor_id == subject.id))
@@ -265,8 +268,9 @@ async def nominations(ctx: Context) -> None:
     for n in rows:
         nominee = await mentorships.person_by_id(ctx.session, n.nominee_id)
         nominator = await mentorships.person_by_id(ctx.session, n.nominator_id)
-        out.append(Msg(f"• #{n.id} {day(n.created_at, ctx.zone)}: ", who(nominee), " by ", who(nominator),
-                       ": \u201c", n.reason, "\u201d"))
+        reason = (Msg(": \u201c", n.reason, "\u201d") if n.reason and
+                  visibility.may_read("nomination.reason", {Reader.COUNCIL}, ctx.room) else "")
+        out.append(Msg(f"• #{n.id} {day(n.created_at, ctx.zone)}: ", who(nominee), " by ", who(nominator), reason))
     ctx.reply(lines(bold(f"Nominations (latest {len(rows)})"), *out))
 
 

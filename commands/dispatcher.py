@@ -33,8 +33,8 @@ from commands.framework import (
     UsageError,
     WrongRoom,
 )
-from commands.messages import Incoming, Outgoing, Target
-from commands.policy import ProgramPolicy
+from commands.messages import File, Incoming, Outgoing, Target
+from commands.policy import ProgramPolicy, RetentionPolicy
 from commands.services import outbox, people
 from commands.text import Msg, code, join
 from storage.db import Database
@@ -62,6 +62,7 @@ class Work:
     planned: bool = False  # set when reminders were planned, so the timer can wake up for them
     forum: str | None = None  # the forum category announcements go to; None: no forum configured
     announced: bool = False  # set when a topic waits to be posted, so the forum worker wakes up
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
         self.outbox.append(Outgoing(target, _msg(msg), reply_to))
@@ -100,8 +101,9 @@ class Context(Work):
             self.person = await people.ensure(self.session, self.sender, self.now)
         return self.person
 
-    def reply(self, msg: Msg | str) -> None:
-        self.outbox.append(Outgoing(Target.reply_to(self.incoming), _msg(msg), self.incoming.event_id))
+    def reply(self, msg: Msg | str, files: tuple[File, ...] = ()) -> None:
+        self.outbox.append(Outgoing(Target.reply_to(self.incoming), _msg(msg), self.incoming.event_id,
+                                    files=tuple(files)))
 
     def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
         """Send to ``target``; a message for the very room the command came from is a reply."""
@@ -146,9 +148,11 @@ class Dispatcher:
         clock: Clock,
         prefix: str = "!",
         forum: str | None = None,
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self.registry, self.db, self.policy, self.clock, self.prefix = registry, db, policy, clock, prefix
         self.forum = forum
+        self.retention = retention or RetentionPolicy()
         # Commands and scheduled work take turns: each reads and writes as if alone.
         self._turn = asyncio.Lock()
 
@@ -212,6 +216,7 @@ class Dispatcher:
                     person=person,
                     roles=roles,
                     forum=self.forum,
+                    retention=self.retention,
                 )
                 await command.handler(ctx, **args)
                 # The answer is stored with what the command did: both or neither.
@@ -241,7 +246,8 @@ class Dispatcher:
         now = self.clock.now()
         try:
             async with self.db.session() as session:
-                work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix, forum=self.forum)
+                work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix, forum=self.forum,
+                            retention=self.retention)
                 await job(work)
                 rows = outbox.queue(session, work.outbox, now)
                 await session.commit()

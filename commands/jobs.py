@@ -8,7 +8,7 @@ it as handled.
 from __future__ import annotations
 
 from commands.dispatcher import Work
-from commands.services import checkins, rules
+from commands.services import checkins, privacy, rules
 
 
 async def reminders(work: Work) -> int:
@@ -18,5 +18,6 @@ async def reminders(work: Work) -> int:
 
 async def program_rules(work: Work) -> None:
     """Escalations, overdue meetings, deadlines, the end of commitments, feedback rounds,
-    the weekly digest and the monthly report."""
+    the weekly digest, the monthly report, and once a day the retention policy."""
     await rules.run(work)
+    await privacy.expire_daily(work)

@@ -23,7 +23,8 @@ from commands.framework import (
     When,
 )
 from commands.messages import Target
-from commands.services import audit, matching, mentorships, people
+from commands.services import audit, matching, mentorships, people, visibility
+from commands.services.visibility import Reader
 from commands.services.mentorships import day, who
 from commands.text import Msg, bold, lines
 from storage.models import (
@@ -270,7 +271,8 @@ async def requests(ctx: Context) -> None:
     if not open_:
         ctx.reply("No open requests: every mentee who asked has a mentor.")
         return
-    private = ctx.room is RoomKind.DM
+    # Who asked and what they wrote are for mentors in a direct message (the rule set's call).
+    private = visibility.may_read("mentor_request.topic", {Reader.MENTORS}, ctx.room)
     rows: list[Msg] = []
     for r in open_:
         mentee = await mentorships.person_by_id(ctx.session, r.mentee_id)

@@ -48,14 +48,28 @@ class Target:
 
 
 @dataclass(frozen=True)
+class File:
+    """A file sent with a message (an export): its name, type and text content."""
+
+    name: str
+    mimetype: str
+    data: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "mimetype": self.mimetype, "data": self.data}
+
+
+@dataclass(frozen=True)
 class Outgoing:
     target: Target
     msg: Msg
     reply_to: str | None = None  # event id of the message answered, if any
     txn_id: str | None = None  # set when the sender must know the stored message (an announcement copy)
+    files: tuple[File, ...] = ()  # sent after the message, in the same room
 
     def render(self) -> Rendered:
-        return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(self.msg.mentions()), self.reply_to)
+        return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(self.msg.mentions()), self.reply_to,
+                        self.files)
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,7 @@ class Rendered:
     html: str
     mentions: tuple[str, ...] = ()
     reply_to: str | None = None
+    files: tuple[File, ...] = ()
 
 
 class SendFailed(Exception):

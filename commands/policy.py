@@ -35,3 +35,23 @@ class ProgramPolicy:
         from commands.framework import parse_duration
 
         return sorted({int(parse_duration(r).total_seconds() // 60) for r in self.reminders}, reverse=True)
+
+
+@dataclass
+class RetentionPolicy:
+    """How long confidential texts are kept: the `[retention]` section of the config.
+
+    Each setting is a number of months; 0 keeps the texts until the person asks to be
+    forgotten. A daily job erases what has expired; the rows stay, for the counts.
+    """
+
+    # The texts of session records (outcome, next steps, remarks, progress) of mentorships
+    # that ended more than this many months ago.
+    session_notes_months: int = _rule(0, "non_negative")
+    # Diary entries of mentorships that ended this long ago, and the goals of mentees
+    # whose mentorships all ended this long ago.
+    diary_months: int = _rule(0, "non_negative")
+    # Yearly feedback answers given more than this many months ago.
+    feedback_months: int = _rule(0, "non_negative")
+    # Reasons given for ending a mentorship, changing mentor or declining a request.
+    reasons_months: int = _rule(0, "non_negative")

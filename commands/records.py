@@ -16,9 +16,11 @@ from sqlmodel import select
 from commands import text
 from commands.clock import add_months
 from commands.dispatcher import Context
-from commands.framework import DM_ONLY, Arg, Choice, CommandError, Integer, MatrixId, Role, Router, Text, is_matrix_id
+from commands.framework import (DM_ONLY, Arg, Choice, CommandError, Integer, MatrixId, Role, RoomKind, Router, Text,
+                                is_matrix_id)
 from commands.messages import Target
-from commands.services import audit, checkins, mentorships, people, rules
+from commands.services import audit, checkins, mentorships, people, rules, visibility
+from commands.services.visibility import Reader
 from commands.services.checkins import KIND_NAMES
 from commands.services.mentorships import who
 from commands.text import Msg, bold, lines
@@ -225,8 +227,14 @@ async def history(ctx: Context, mentee: str | None) -> None:
     if subject is None:
         raise CommandError(Msg(text.person(mentee), " is not someone I know."))
     current = await mentorships.active_of(ctx.session, subject.id)
-    allowed = subject.id == me.id or Role.COUNCIL in ctx.roles or (current is not None and current.mentor_id == me.id)
-    if not allowed:
+    readers = set()  # how the reader relates to this mentee, for the rule set
+    if subject.id == me.id:
+        readers.add(Reader.SUBJECT)
+    if current is not None and current.mentor_id == me.id:
+        readers.add(Reader.MENTOR)
+    if Role.COUNCIL in ctx.roles:
+        readers.add(Reader.COUNCIL)
+    if not readers:
         raise CommandError(Msg("You can see the history of your own mentees only. Send ", ctx.cmd("mentees"),
                                " to see yours."))
     ships = (await ctx.session.exec(select(Mentorship).where(Mentorship.mentee_id == subject.id)
@@ -240,20 +248,26 @@ async def history(ctx: Context, mentee: str | None) -> None:
         mentor = await mentorships.person_by_id(ctx.session, m.mentor_id)
         state = "active" if m.state is MentorshipState.ACTIVE else f"ended {m.ended_at.astimezone(zone):%Y-%m-%d}"
         rows.append(Msg("Mentorship with ", who(mentor), f", since {m.started_at.astimezone(zone):%Y-%m-%d} ({state})"))
+    def may(field: str) -> bool:
+        return visibility.may_read(field, readers, ctx.room)
+
     records = (await ctx.session.exec(select(SessionRecord).where(SessionRecord.mentorship_id.in_(ids))
                                       .order_by(SessionRecord.held_at.desc()).limit(HISTORY_ITEMS))).all() if ids else []
     rows.append(bold(f"Sessions ({len(records)})" if records else "Sessions: none recorded"))
     for r in records:
-        progress = (f"; progress {r.progress_start or '?'} \u2192 {r.progress_now}/10" if r.progress_now else "")
-        rows.append(Msg(f"• {r.held_at.astimezone(zone):%Y-%m-%d} {r.kind.value}: ", r.outcome,
-                        Msg("; next: ", r.next_steps) if r.next_steps else "", progress,
-                        Msg("; remarks: ", r.remarks) if r.remarks else ""))
+        progress = (f"; progress {r.progress_start or '?'} \u2192 {r.progress_now}/10"
+                    if r.progress_now and may("session_record.progress_now") else "")
+        rows.append(Msg(f"• {r.held_at.astimezone(zone):%Y-%m-%d} {r.kind.value}: ",
+                        (r.outcome or "(erased)") if may("session_record.outcome") else "",
+                        Msg("; next: ", r.next_steps) if r.next_steps and may("session_record.next_steps") else "",
+                        progress,
+                        Msg("; remarks: ", r.remarks) if r.remarks and may("session_record.remarks") else ""))
     planned = await checkins.upcoming(ctx.session, [m.id for m in ships if m.state is MentorshipState.ACTIVE], limit=5)
     if planned:
         rows.append(bold("Planned"))
         rows.extend(Msg(f"• #{c.id} ", checkins.describe(c, zone)) for c in planned)
     goal_rows = (await ctx.session.exec(select(Goal).where(Goal.person_id == subject.id).order_by(Goal.id))).all()
-    if goal_rows:
+    if goal_rows and may("goal.text"):
         rows.append(bold("Goals"))
         rows.extend(Msg("• ", "\u2713 " if g.state is GoalState.DONE else "", g.text) for g in goal_rows)
     entries = (await ctx.session.exec(
@@ -262,7 +276,7 @@ async def history(ctx: Context, mentee: str | None) -> None:
                                    else [DiaryEntry.mentorship_id.in_(ids)]))
         .order_by(DiaryEntry.created_at.desc()).limit(HISTORY_ITEMS)
     )).all()
-    if entries:
+    if entries and may("diary_entry.text"):
         rows.append(bold("Diary (latest first)"))
         rows.extend(Msg(f"• {e.created_at.astimezone(zone):%Y-%m-%d}: ", e.text) for e in entries)
     ctx.reply(lines(*rows))
@@ -355,6 +369,8 @@ async def feedback(ctx: Context, answer: str) -> None:
 @router.command("feedbacks", roles=[Role.COUNCIL], rooms=DM_ONLY, examples=("feedbacks",))
 async def feedbacks(ctx: Context) -> None:
     """This year's feedback answers (council only, in a direct message)."""
+    if not visibility.may_read("feedback.strengths", {Reader.COUNCIL}, ctx.room):
+        raise CommandError(Msg("Feedback is confidential: send ", ctx.typed("feedbacks", RoomKind.DM), " to me."))
     year = str(rules.feedback_slot(ctx.now, ZoneInfo(ctx.policy.timezone), ctx.policy.feedback_month).year)
     rows = (await ctx.session.exec(select(Feedback, Person).join(Person, Person.id == Feedback.author_id)
                                    .where(Feedback.round == year).order_by(Feedback.id))).all()

@@ -153,6 +153,9 @@ class Person(SQLModel, table=True):
     dm_room_id: Optional[str] = Field(default=None, max_length=255)
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
+    # Set when the person asked to be forgotten: the row stays, under a pseudonym, for the
+    # audit trail and the program's counts; everything personal in it is erased.
+    forgotten_at: Optional[datetime] = _when(nullable=True, default=None)
 
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
@@ -500,6 +503,7 @@ class OutboxMessage(SQLModel, table=True):
     body: str = Field(sa_type=Text)
     html: str = Field(sa_type=Text)
     mentions: str = Field(default="", sa_type=Text)  # Matrix IDs, one per line
+    files: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})  # JSON list, until sent
     reply_to: Optional[str] = Field(default=None, max_length=255)
     sent_at: Optional[datetime] = _when(nullable=True, default=None)
     attempts: int = 0

@@ -60,6 +60,8 @@ EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
 # Hana has no mentor yet (so she may ask for one); Finn has an open request.
 EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org", "feedback": "@ana:example.org",
                    "extend": "@dana:example.org"}
+# Examples that follow another command, as their help says.
+EXAMPLE_AFTER = {"forget me confirm": "forget me"}
 
 
 def test_every_command_has_an_example():
@@ -72,6 +74,8 @@ async def test_every_example_in_help_works(demo_bot, command, example):
         PEOPLE["mentor"] if Role.MENTOR in command.roles else PEOPLE["mentee"]
     ))
     room = RoomKind.DM if RoomKind.DM in command.rooms else sorted(command.rooms)[0]
+    if command.name in EXAMPLE_AFTER:
+        await demo_bot.send(sender, typed(EXAMPLE_AFTER[command.name], room), room)
     result = await demo_bot.send(sender, typed(example, room), room)
     assert result.outcome == "ok", (example, [m.msg.plain() for m in result.messages])
 

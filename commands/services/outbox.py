@@ -7,6 +7,7 @@ transaction id makes a retried send idempotent).
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.framework import RoomKind
-from commands.messages import Incoming, Outgoing, Rendered, Target
+from commands.messages import File, Incoming, Outgoing, Rendered, Target
 from storage.models import HandledEvent, OutboxMessage
 
 async def already_handled(session: AsyncSession, event_id: str | None) -> bool:
@@ -43,6 +44,7 @@ def queue(session: AsyncSession, messages: list[Outgoing], now: datetime) -> lis
                 html=r.html,
                 mentions="\n".join(r.mentions),
                 reply_to=r.reply_to,
+                files=json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else "",
             )
         )
     session.add_all(rows)
@@ -65,12 +67,14 @@ async def pending(session: AsyncSession, limit: int = PAGE) -> list[OutboxMessag
 def rendered(row: OutboxMessage) -> Rendered:
     target = Target(RoomKind(row.room_kind), user_id=row.user_id, room_id=row.room_id)
     mentions = tuple(m for m in row.mentions.split("\n") if m)
-    return Rendered(target, row.body, row.html, mentions, row.reply_to)
+    files = tuple(File(**f) for f in json.loads(row.files)) if row.files else ()
+    return Rendered(target, row.body, row.html, mentions, row.reply_to, files)
 
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
-    # Once sent, the text has no reason to stay: DMs may carry confidential records.
+    # Once sent, the text, the files and the address have no reason to stay: DMs may carry
+    # confidential records and exports, and a person who is forgotten leaves no trace here.
     await session.exec(_MARK_SENT, params={"row_id": row_id, "now": now})
     await session.commit()
 
@@ -80,7 +84,8 @@ _OUTBOX = OutboxMessage.__table__
 _MARK_SENT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("row_id"))
-    .values(sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1, body="", html="", mentions="")
+    .values(sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1, body="", html="", mentions="", files="",
+            user_id=None)
 )
 
 
@@ -89,4 +94,6 @@ async def mark_failed(session: AsyncSession, row_id: int, reason: str, *, give_u
     row.attempts += 1
     row.last_error = reason[:1000]
     row.given_up = give_up
+    if give_up:  # never to be sent: nothing of it is kept
+        row.body = row.html = row.mentions = row.files = ""
     await session.commit()

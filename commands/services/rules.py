@@ -21,7 +21,8 @@ from commands.dispatcher import Work
 from commands.framework import RoomKind
 from commands.messages import Target
 from commands.policy import ProgramPolicy
-from commands.services import checkins, mentorships, people
+from commands.services import checkins, mentorships, people, visibility
+from commands.services.visibility import Reader
 from commands.services.checkins import KIND_NAMES
 from commands.text import Msg, bold, lines
 from storage.models import (
@@ -292,9 +293,12 @@ async def weekly_digest(work: Work, since: datetime) -> None:
         rows.append(Msg(bold(f"Overdue ({len(overdue)})"), ", no meeting recorded for longer than the program asks:"))
         who_is = await people_by_id(work.session, {i for c in overdue[:30]
                                                    for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
+        # Mentees are not named in the mentors room: each mentor knows who they mean.
+        named = visibility.may_read("identity.mentee", {Reader.MENTORS}, RoomKind.MENTORS)
         for c in overdue[:30]:
             mentee, mentor = who_is[c.mentorship.mentee_id], who_is[c.mentorship.mentor_id]
-            rows.append(Msg("• ", mentorships.who(mentor), " with ", mentorships.who(mentee),
+            rows.append(Msg("• ", mentorships.who(mentor), " with ",
+                            mentorships.who(mentee) if named else f"a mentee (mentorship #{c.mentorship.id})",
                             f", last met {c.last_met.astimezone(zone):%Y-%m-%d}"))
         if len(overdue) > 30:
             rows.append(Msg(f"...and {len(overdue) - 30} more."))

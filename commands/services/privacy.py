@@ -1,0 +1,475 @@
+"""A person's own data: gathering it (``mydata``), erasing it (``forget me``), expiring it
+(the retention policy) and the council's export. Every choice of field follows the rules
+in :mod:`commands.services.visibility`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, or_, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from commands.clock import add_months
+from commands.dispatcher import Work
+from commands.messages import File, Target
+from commands.policy import RetentionPolicy
+from commands.services import audit, mentorships, rules
+from commands.services.visibility import RETENTION_SETTINGS, Reader, rule
+from commands.text import Msg
+from storage.models import (
+    Announcement,
+    AuditEvent,
+    BotState,
+    ChangeRequest,
+    CheckIn,
+    DiaryEntry,
+    Feedback,
+    Goal,
+    MentorRequest,
+    Mentorship,
+    MentorshipState,
+    Nomination,
+    OutboxMessage,
+    Person,
+    PersonTag,
+    Reminder,
+    ReminderState,
+    RequestDecline,
+    RequestState,
+    SessionRecord,
+    TagKind,
+)
+
+RETENTION_RUN = "retention.last_run"  # bot_state: when the daily run last happened
+FORGOTTEN = "forgotten:{}"  # what replaces the Matrix ID of a person who asked to be forgotten
+AUTHOR, SUBJECT = {Reader.AUTHOR}, {Reader.SUBJECT}  # how the person relates to a row of theirs
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _pick(table: str, row: Any, readers: set[Reader], columns: Iterable[str]) -> dict[str, Any]:
+    """The columns of ``row`` that a reader related to it as ``readers`` may see (in a DM)."""
+    out: dict[str, Any] = {}
+    for column in columns:
+        name = f"{table}.{column}"
+        value = getattr(row, column)
+        try:
+            allowed = bool(rule(name).readers & readers)
+        except KeyError:  # not personal text: dates, states, numbers
+            allowed = True
+        if allowed:
+            out[column] = _when(value) if isinstance(value, datetime) else getattr(value, "value", value)
+    return out
+
+
+# ---------------------------------------------------------------- mydata
+
+
+async def collect(session: AsyncSession, person: Person, now: datetime, program: str) -> dict[str, Any]:
+    """Everything stored about ``person``, and what they wrote that is not about someone else.
+
+    Other people appear only as the Matrix ID of the other side of a mentorship; their
+    names, profiles and texts are theirs, not this person's.
+    """
+    pid = person.id
+    tags: dict[str, list[str]] = {k.value: [] for k in TagKind}
+    for t in (await session.exec(select(PersonTag).where(PersonTag.person_id == pid).order_by(PersonTag.id))).all():
+        tags[t.kind.value].append(t.value)
+    roles = [r for r, on in (("mentee", person.is_mentee), ("mentor", person.is_mentor),
+                             ("council", person.is_council)) if on]
+    data: dict[str, Any] = {
+        "program": program,
+        "exported_at": _when(now),
+        "profile": {
+            **_pick("person", person, {Reader.SUBJECT}, (
+                "matrix_id", "display_name", "timezone", "capacity", "away_until", "inactive", "created_at")),
+            "roles": roles,
+            "languages": tags[TagKind.LANGUAGE.value],
+            "skills": tags[TagKind.SKILL.value],
+            "interests": tags[TagKind.INTEREST.value],
+        },
+    }
+    requests = (await session.exec(
+        select(MentorRequest).where(MentorRequest.mentee_id == pid).order_by(MentorRequest.id))).all()
+    data["requests"] = [_pick("mentor_request", r, SUBJECT, ("id", "topic", "state", "created_at", "closed_at"))
+                        for r in requests]
+    ships = (await session.exec(select(Mentorship).where(
+        or_(Mentorship.mentee_id == pid, Mentorship.mentor_id == pid)).order_by(Mentorship.id))).all()
+    others = {p.id: p.matrix_id for p in (await session.exec(select(Person).where(
+        Person.id.in_({m.mentor_id for m in ships} | {m.mentee_id for m in ships} - {pid})))).all()} if ships else {}
+    data["mentorships"] = []
+    for m in ships:
+        as_mentee = m.mentee_id == pid
+        row = _pick("mentorship", m, AUTHOR if m.ended_by_id == pid else set(),
+                    ("id", "state", "started_at", "commitment_ends_at", "ended_at", "end_reason"))
+        row["your_role"] = "mentee" if as_mentee else "mentor"
+        row["with"] = others.get(m.mentor_id if as_mentee else m.mentee_id)
+        row["ended_by"] = None if m.ended_by_id is None else "you" if m.ended_by_id == pid else "the other side"
+        data["mentorships"].append(row)
+    mentee_ships = [m.id for m in ships if m.mentee_id == pid]
+    ship_ids = [m.id for m in ships]
+    changes = (await session.exec(select(ChangeRequest).where(ChangeRequest.mentorship_id.in_(mentee_ships))
+                                  .order_by(ChangeRequest.id))).all() if mentee_ships else []
+    data["changes_of_mentor"] = [_pick("change_request", c, AUTHOR, ("id", "mentorship_id", "state", "reason",
+                                                                       "created_at", "decided_at")) for c in changes]
+    checkins = (await session.exec(select(CheckIn).where(CheckIn.mentorship_id.in_(ship_ids))
+                                   .order_by(CheckIn.due_at, CheckIn.id))).all() if ship_ids else []
+    data["checkins"] = [_pick("checkin", c, set(), ("id", "mentorship_id", "kind", "due_at", "state", "done_at"))
+                        for c in checkins]
+    sessions = (await session.exec(select(SessionRecord).where(SessionRecord.mentorship_id.in_(mentee_ships))
+                                   .order_by(SessionRecord.held_at, SessionRecord.id))).all() if mentee_ships else []
+    data["sessions_about_you"] = [_pick("session_record", r, SUBJECT, (
+        "id", "mentorship_id", "kind", "held_at", "outcome", "next_steps", "progress_start", "progress_now",
+        "remarks")) for r in sessions]
+    diary = (await session.exec(select(DiaryEntry).where(DiaryEntry.person_id == pid)
+                                .order_by(DiaryEntry.created_at, DiaryEntry.id))).all()
+    data["diary"] = [_pick("diary_entry", e, SUBJECT, ("created_at", "text")) for e in diary]
+    goals = (await session.exec(select(Goal).where(Goal.person_id == pid).order_by(Goal.id))).all()
+    data["goals"] = [_pick("goal", g, SUBJECT, ("id", "text", "state", "created_at", "done_at")) for g in goals]
+    given = (await session.exec(select(Feedback).where(Feedback.author_id == pid).order_by(Feedback.id))).all()
+    data["feedback_you_gave"] = [_pick("feedback", f, AUTHOR, ("round", "mentorship_id", "strengths", "improve",
+                                                                  "created_at")) for f in given]
+    declines = (await session.exec(select(RequestDecline).where(RequestDecline.mentor_id == pid)
+                                   .order_by(RequestDecline.id))).all()
+    data["requests_you_declined"] = [_pick("request_decline", d, AUTHOR, ("request_id", "reason", "created_at"))
+                                     for d in declines]
+    nominated = (await session.exec(select(Nomination).where(Nomination.nominee_id == pid)
+                                    .order_by(Nomination.id))).all()
+    data["nominations_of_you"] = [_pick("nomination", n, SUBJECT, ("id", "reason", "created_at")) for n in nominated]
+    made = (await session.exec(select(Nomination).where(Nomination.nominator_id == pid).order_by(Nomination.id))).all()
+    data["nominations_you_made"] = [_pick("nomination", n, set(), ("id", "created_at")) for n in made]
+    written = (await session.exec(select(Announcement).where(Announcement.author_id == pid)
+                                  .order_by(Announcement.id))).all()
+    data["announcements_you_wrote"] = [_pick("announcement", a, set(), ("id", "title", "state", "created_at"))
+                                       for a in written]
+    events = (await session.exec(select(AuditEvent).where(AuditEvent.actor_id == pid)
+                                 .order_by(AuditEvent.at, AuditEvent.id))).all()
+    data["your_actions"] = [_pick("audit_event", e, set(), ("at", "entity", "entity_id", "action", "from_state",
+                                                            "to_state")) for e in events]
+    return data
+
+
+SECTIONS = (
+    ("requests", "Your requests for a mentor"),
+    ("mentorships", "Your mentorships"),
+    ("changes_of_mentor", "Changes of mentor you asked for"),
+    ("checkins", "Check-ins"),
+    ("sessions_about_you", "Session records about you"),
+    ("diary", "Your diary"),
+    ("goals", "Your goals"),
+    ("feedback_you_gave", "Feedback you gave"),
+    ("requests_you_declined", "Requests you declined"),
+    ("nominations_of_you", "Nominations of you"),
+    ("nominations_you_made", "Nominations you made"),
+    ("announcements_you_wrote", "Announcements you wrote"),
+    ("your_actions", "What you did (the audit trail)"),
+)
+
+
+def _md(value: Any) -> str:
+    """A value in a Markdown table cell: one line, pipes escaped."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    return " ".join(str(value).split()).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def markdown(data: dict[str, Any], zone: ZoneInfo) -> str:
+    """A readable summary of :func:`collect`'s data, with every value in it."""
+    profile = data["profile"]
+    out = [f"# Your data in {data['program']}", "",
+           f"Everything mentorbot stores about {profile['matrix_id']}, as of {_local(data['exported_at'], zone)}.",
+           "The JSON file beside this one holds the same data for other programs to read.", "", "## Profile", ""]
+    for key, value in profile.items():
+        out.append(f"- **{key.replace('_', ' ')}**: {_md(_local(value, zone)) or '(not set)'}")
+    for key, title in SECTIONS:
+        rows = data[key]
+        out += ["", f"## {title}", ""]
+        if not rows:
+            out.append("Nothing.")
+            continue
+        columns = list(rows[0])
+        out.append("| " + " | ".join(c.replace("_", " ") for c in columns) + " |")
+        out.append("|" + "---|" * len(columns))
+        for row in rows:
+            out.append("| " + " | ".join(_md(_local(row.get(c), zone)) for c in columns) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _local(value: Any, zone: ZoneInfo) -> Any:
+    """ISO times shown in the reader's zone, to the minute."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        except ValueError:
+            return value
+    return value
+
+
+def files_of(data: dict[str, Any], zone: ZoneInfo, now: datetime) -> tuple[File, File]:
+    stem = f"mydata-{now.astimezone(zone):%Y-%m-%d}"
+    return (
+        File(f"{stem}.json", "application/json", json.dumps(data, ensure_ascii=False, indent=2) + "\n"),
+        File(f"{stem}.md", "text/markdown", markdown(data, zone)),
+    )
+
+
+def count(data: dict[str, Any]) -> int:
+    return sum(len(data[key]) for key, _ in SECTIONS)
+
+
+# ---------------------------------------------------------------- forget me
+
+
+async def forget(work: Work, person: Person) -> dict[str, int]:
+    """Erase a person: end what is running, erase their profile and texts, and keep only
+    what the program must keep, under a pseudonym. Returns what was done, counted."""
+    session, now, pid = work.session, work.now, person.id
+    done = {"mentorships_ended": 0, "requests_withdrawn": 0, "texts_erased": 0, "rows_deleted": 0}
+    # What is running ends first, while the other side can still be told who it was.
+    active = (await session.exec(select(Mentorship).where(
+        Mentorship.state == MentorshipState.ACTIVE,
+        or_(Mentorship.mentee_id == pid, Mentorship.mentor_id == pid)).order_by(Mentorship.id))).all()
+    for m in active:
+        await mentorships.end(work, m, by=person, reason=None)
+        done["mentorships_ended"] += 1
+    request = await mentorships.open_request_of(session, pid)
+    if request is not None:
+        before = request.state.value
+        request.state, request.closed_at = RequestState.WITHDRAWN, now
+        audit.record(session, at=now, actor=person, entity="request", entity_id=request.id, action="withdrawn",
+                     from_state=before, to_state=RequestState.WITHDRAWN.value)
+        if request.proposed_to_id:
+            mentor = await mentorships.person_by_id(session, request.proposed_to_id)
+            work.send(Target.dm(mentor.matrix_id), Msg(f"Request #{request.id} was withdrawn; nothing to do."))
+        done["requests_withdrawn"] += 1
+    offered = (await session.exec(select(MentorRequest).where(
+        MentorRequest.proposed_to_id == pid, MentorRequest.state == RequestState.PROPOSED))).all()
+    person.is_mentor = False  # matching passes them over from now on
+    for r in offered:  # offered to them and not answered: the next mentor is asked
+        r.state, r.proposed_to_id, r.proposed_at = RequestState.OPEN, None, None
+        await session.flush()
+        await mentorships.propose_next(work, r, await mentorships.person_by_id(session, r.mentee_id),
+                                       announce=False)
+
+    # Then the erasing.
+    ships = (await session.exec(select(Mentorship.id, Mentorship.mentee_id).where(
+        or_(Mentorship.mentee_id == pid, Mentorship.mentor_id == pid)))).all()
+    ship_ids = [i for i, _ in ships]
+    as_mentee = [i for i, mentee in ships if mentee == pid]
+
+    async def run(statement) -> int:
+        result = await session.exec(statement.execution_options(synchronize_session=False))
+        return max(result.rowcount or 0, 0)
+
+    for table in (PersonTag, DiaryEntry, Goal):
+        done["rows_deleted"] += await run(delete(table).where(table.person_id == pid))
+    erased = [
+        update(MentorRequest).where(MentorRequest.mentee_id == pid, MentorRequest.topic != "").values(topic=""),
+        update(RequestDecline).where(RequestDecline.mentor_id == pid, RequestDecline.reason.is_not(None))
+        .values(reason=None),
+        update(Feedback).where(Feedback.author_id == pid).values(strengths=None, improve=None),
+        update(Nomination).where(Nomination.nominee_id == pid).values(reason=""),
+    ]
+    if ship_ids:  # reasons given on either side of their mentorships are about them
+        erased += [
+            update(Mentorship).where(Mentorship.id.in_(ship_ids), Mentorship.end_reason.is_not(None))
+            .values(end_reason=None),
+            update(ChangeRequest).where(ChangeRequest.mentorship_id.in_(ship_ids), ChangeRequest.reason.is_not(None))
+            .values(reason=None),
+        ]
+    if as_mentee:
+        erased.append(update(SessionRecord).where(SessionRecord.mentorship_id.in_(as_mentee)).values(
+            outcome="", next_steps=None, remarks=None, progress_start=None, progress_now=None))
+    for statement in erased:
+        done["texts_erased"] += await run(statement)
+    await run(update(Reminder).where(Reminder.person_id == pid, Reminder.state == ReminderState.PENDING)
+              .values(state=ReminderState.CANCELLED))
+    # Messages to them not sent yet are dropped; those sent keep no address.
+    await run(update(OutboxMessage).where(OutboxMessage.user_id == person.matrix_id, OutboxMessage.sent_at.is_(None))
+              .values(given_up=True, body="", html="", mentions="", files="",
+                      last_error="the person asked to be forgotten"))
+    await run(update(OutboxMessage).where(OutboxMessage.user_id == person.matrix_id).values(user_id=None))
+    await run(update(OutboxMessage).where(OutboxMessage.mentions.contains(person.matrix_id),
+                                          OutboxMessage.sent_at.is_not(None)).values(mentions=""))
+    # The row stays, under a pseudonym: the audit trail and the program's counts refer to it.
+    person.matrix_id = FORGOTTEN.format(pid)
+    person.display_name = person.timezone = person.dm_room_id = person.away_until = None
+    person.is_mentee = person.is_mentor = person.is_council = False
+    person.capacity, person.inactive, person.updated_at, person.forgotten_at = 0, True, now, now
+    audit.record(session, at=now, actor=None, entity="person", entity_id=pid, action="forgotten")
+    await session.flush()
+    return done
+
+
+# ---------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """What one retention setting erases: rows of ``table`` matching ``where``, whose
+    texts are blanked with ``values`` (or the rows deleted, without values)."""
+
+    what: str
+    table: Any
+    where: tuple
+    values: dict[str, Any] | None = None
+
+
+def _ended_before(when: datetime):
+    return select(Mentorship.id).where(Mentorship.state == MentorshipState.ENDED, Mentorship.ended_at < when)
+
+
+def expiries(policy: RetentionPolicy, now: datetime) -> list[Expiry]:
+    """The texts the policy lets expire at ``now``."""
+    out: list[Expiry] = []
+    if policy.session_notes_months:
+        out.append(Expiry("session notes", SessionRecord, (
+            SessionRecord.mentorship_id.in_(_ended_before(add_months(now, -policy.session_notes_months))),
+            or_(SessionRecord.outcome != "", SessionRecord.next_steps.is_not(None), SessionRecord.remarks.is_not(None),
+                SessionRecord.progress_start.is_not(None), SessionRecord.progress_now.is_not(None)),
+        ), {"outcome": "", "next_steps": None, "remarks": None, "progress_start": None, "progress_now": None}))
+    if policy.diary_months:
+        before = add_months(now, -policy.diary_months)
+        out.append(Expiry("diary entries", DiaryEntry, (DiaryEntry.mentorship_id.in_(_ended_before(before)),)))
+        # Goals belong to the mentee, not to one mentorship: they go once no mentorship of
+        # theirs is running or ended within the period.
+        recent = select(Mentorship.mentee_id).where(
+            or_(Mentorship.state == MentorshipState.ACTIVE, Mentorship.ended_at >= before))
+        had = select(Mentorship.mentee_id).where(Mentorship.id.in_(_ended_before(before)))
+        out.append(Expiry("goals", Goal, (Goal.person_id.in_(had), Goal.person_id.not_in(recent))))
+    if policy.feedback_months:
+        out.append(Expiry("feedback answers", Feedback, (
+            Feedback.created_at < add_months(now, -policy.feedback_months),
+            or_(Feedback.strengths.is_not(None), Feedback.improve.is_not(None)),
+        ), {"strengths": None, "improve": None}))
+    if policy.reasons_months:
+        before = add_months(now, -policy.reasons_months)
+        out += [
+            Expiry("end reasons", Mentorship, (Mentorship.ended_at < before, Mentorship.end_reason.is_not(None)),
+                   {"end_reason": None}),
+            Expiry("change reasons", ChangeRequest,
+                   (ChangeRequest.created_at < before, ChangeRequest.reason.is_not(None)), {"reason": None}),
+            Expiry("decline reasons", RequestDecline,
+                   (RequestDecline.created_at < before, RequestDecline.reason.is_not(None)), {"reason": None}),
+        ]
+    return out
+
+
+async def expire(work: Work, policy: RetentionPolicy) -> dict[str, int]:
+    """Apply the retention policy: erase the texts it has let expire. Returns the counts."""
+    counts: dict[str, int] = {}
+    for e in expiries(policy, work.now):
+        statement = delete(e.table) if e.values is None else update(e.table).values(**e.values)
+        result = await work.session.exec(statement.where(*e.where).execution_options(synchronize_session=False))
+        counts[e.what] = max(result.rowcount or 0, 0)
+    erased = sum(counts.values())
+    if erased:
+        audit.record(work.session, at=work.now, actor=None, entity="retention", entity_id=0, action="expired",
+                     to_state=str(erased))
+    return counts
+
+
+async def expire_daily(work: Work) -> dict[str, int] | None:
+    """The scheduled run: once a day (in the program's time zone), when a policy is set."""
+    policy = work.retention
+    if not any(getattr(policy, setting) for setting in RETENTION_SETTINGS):
+        return None
+    day = work.now.astimezone(ZoneInfo(work.policy.timezone)).date()
+    if not await rules.once(work.session, f"retention:{day.isoformat()}", work.now):
+        return None
+    counts = await expire(work, policy)
+    row = await work.session.get(BotState, RETENTION_RUN)
+    if row is None:
+        work.session.add(BotState(key=RETENTION_RUN, value=work.now.isoformat()))
+    else:
+        row.value = work.now.isoformat()
+    erased = {k: n for k, n in counts.items() if n}
+    if erased:  # counts only: what expired, never what it said
+        work.send(Target.council(), Msg("Retention policy: erased the expired ",
+                                        ", ".join(f"{n} {k}" for k, n in erased.items()), "."))
+    return counts
+
+
+async def expiring(session: AsyncSession, policy: RetentionPolicy, now: datetime) -> dict[str, int]:
+    """What :func:`expire` would erase at ``now``, counted without erasing."""
+    counts: dict[str, int] = {}
+    for e in expiries(policy, now):
+        counts[e.what] = int((await session.exec(select(func.count()).select_from(e.table).where(*e.where))).one())
+    return counts
+
+
+# ---------------------------------------------------------------- the council's export
+
+EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "people": (Person, ("id", "matrix_id", "display_name", "timezone", "is_mentee", "is_mentor", "is_council",
+                        "capacity", "away_until", "inactive", "created_at", "forgotten_at")),
+    "requests": (MentorRequest, ("id", "mentee_id", "topic", "state", "proposed_to_id", "previous_mentor_id",
+                                 "created_at", "escalated_at", "closed_at")),
+    "mentorships": (Mentorship, ("id", "mentee_id", "mentor_id", "request_id", "state", "started_at",
+                                 "commitment_ends_at", "last_met_at", "ended_at", "ended_by_id", "end_reason")),
+    "changes": (ChangeRequest, ("id", "mentorship_id", "state", "reason", "created_at", "decided_by_id",
+                                "decided_at")),
+    "checkins": (CheckIn, ("id", "mentorship_id", "kind", "due_at", "state", "arranged", "done_at")),
+    "sessions": (SessionRecord, ("id", "mentorship_id", "author_id", "kind", "held_at", "outcome", "next_steps",
+                                 "progress_start", "progress_now", "remarks")),
+    "feedback": (Feedback, ("id", "author_id", "mentorship_id", "round", "strengths", "improve", "created_at")),
+    "declines": (RequestDecline, ("id", "request_id", "mentor_id", "reason", "created_at")),
+    "nominations": (Nomination, ("id", "nominator_id", "nominee_id", "reason", "created_at")),
+    "tags": (PersonTag, ("id", "person_id", "kind", "value")),
+    "diary": (DiaryEntry, ("id", "person_id", "mentorship_id", "text", "created_at")),
+    "goals": (Goal, ("id", "person_id", "text", "state", "created_at", "done_at")),
+}
+
+
+def export_columns(kind: str, confidential: bool) -> list[str]:
+    model, columns = EXPORTS[kind]
+    table = model.__tablename__
+    out = []
+    for column in columns:
+        try:
+            secret = rule(f"{table}.{column}").confidential
+        except KeyError:
+            secret = False
+        if confidential or not secret:
+            out.append(column)
+    return out
+
+
+def _cell(value: Any, column: str) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    value = getattr(value, "value", value)
+    if isinstance(value, str) and column != "matrix_id" and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        # A spreadsheet would run it as a formula: shown as text instead.
+        return "'" + value
+    return value
+
+
+async def export(session: AsyncSession, kinds: Iterable[str], *, confidential: bool, stamp: str) -> list[File]:
+    files = []
+    for kind in kinds:
+        model, _ = EXPORTS[kind]
+        columns = export_columns(kind, confidential)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        rows = (await session.exec(select(*(getattr(model, c) for c in columns)).order_by(model.id))).all()
+        for row in rows:
+            writer.writerow([_cell(v, c) for v, c in zip(row, columns)])
+        suffix = "-confidential" if confidential else ""
+        files.append(File(f"{kind}-{stamp}{suffix}.csv", "text/csv", buffer.getvalue()))
+    return files

@@ -1,0 +1,131 @@
+"""Who may see what: one rule per field that holds something a person said or is.
+
+Every command, report, export and erasure asks these rules instead of deciding for
+itself. The program's ethics, in short: each person sees their own data, a mentor
+sees their own mentees', the council sees all; what is said in mentoring is never
+shown in a shared room, and it stays confidential after the relationship ends.
+
+A reader is named by their relation to the row:
+
+- ``author``: who wrote it (the mentor of a session record, the giver of a reason);
+- ``subject``: who it is about (the mentee of a session record, the owner of a diary);
+- ``mentor``: the subject's mentor in that mentorship, while it lasts;
+- ``mentors``: any mentor, when matching (what a request says);
+- ``council``: the council.
+
+``rooms`` are the shared rooms a field may appear in besides direct messages. ``confidential``
+fields are left out of the council's export unless it asks for them. ``personal``
+fields are erased when their author or subject asks to be forgotten (and the
+``retention`` policy names which of them expire).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from commands.framework import RoomKind
+
+
+class Reader(str, enum.Enum):
+    AUTHOR = "author"
+    SUBJECT = "subject"
+    MENTOR = "mentor"
+    MENTORS = "mentors"
+    COUNCIL = "council"
+
+
+A, S, M, MS, C = Reader.AUTHOR, Reader.SUBJECT, Reader.MENTOR, Reader.MENTORS, Reader.COUNCIL
+BOTH_ROOMS = frozenset({RoomKind.MENTORS, RoomKind.COUNCIL})
+COUNCIL_ROOM = frozenset({RoomKind.COUNCIL})
+
+
+@dataclass(frozen=True)
+class Rule:
+    field: str  # table.column
+    readers: frozenset[Reader]
+    rooms: frozenset[RoomKind] = frozenset()  # the shared rooms it may be shown in (DMs: by readers)
+    confidential: bool = False  # said in mentoring: out of exports unless asked for
+    personal: bool = True  # erased when its author or subject is forgotten
+    retention: str | None = None  # the [retention] setting that expires it
+    about: str = ""  # what it is, for the README and the export's notes
+
+
+def _rule(field: str, readers: set[Reader], **kwargs) -> Rule:
+    return Rule(field, frozenset(readers), **kwargs)
+
+
+RULES: dict[str, Rule] = {r.field: r for r in (
+    # Who a person is. A mentor's name is shown in both rooms; a mentee's identity stays out
+    # of the mentors room (mentors see who asked in a direct message) but not the council's.
+    _rule("person.matrix_id", {A, S, M, MS, C}, rooms=COUNCIL_ROOM, about="the Matrix ID"),
+    _rule("person.display_name", {A, S, M, MS, C}, rooms=COUNCIL_ROOM, about="the name shown"),
+    _rule("identity.mentee", {A, S, M, MS, C}, rooms=COUNCIL_ROOM, personal=False,
+          about="who a mentee is (their Matrix ID and name, as a mentee)"),
+    _rule("identity.mentor", {A, S, M, MS, C}, rooms=BOTH_ROOMS, personal=False,
+          about="who a mentor is (their Matrix ID and name, as a mentor): mentors are named in both rooms"),
+    _rule("person.timezone", {A, S, M, MS, C}, rooms=BOTH_ROOMS, about="the time zone, for matching and reminders"),
+    _rule("person_tag.value", {A, S, M, MS, C}, rooms=BOTH_ROOMS,
+          about="languages, skills and interests (shown with requests, without a name, in the mentors room)"),
+    # What a mentee asks for: mentors read it to decide, in a direct message only.
+    _rule("mentor_request.topic", {S, M, MS, C}, about="what the mentee wants help with"),
+    # Said in mentoring.
+    _rule("session_record.outcome", {A, S, M, C}, confidential=True, retention="session_notes_months",
+          about="how a session went"),
+    _rule("session_record.next_steps", {A, S, M, C}, confidential=True, retention="session_notes_months",
+          about="the next steps agreed in a session"),
+    _rule("session_record.remarks", {A, S, M, C}, confidential=True, retention="session_notes_months",
+          about="the mentor's remarks on a session"),
+    _rule("session_record.progress_start", {A, S, M, C}, confidential=True, retention="session_notes_months",
+          about="the mentee's progress at the start (1-10)"),
+    _rule("session_record.progress_now", {A, S, M, C}, confidential=True, retention="session_notes_months",
+          about="the mentee's progress now (1-10)"),
+    _rule("diary_entry.text", {A, S, M, C}, confidential=True, retention="diary_months",
+          about="the mentee's diary"),
+    _rule("goal.text", {A, S, M, C}, confidential=True, retention="diary_months", about="the mentee's goals"),
+    # For the council alone (and whoever wrote it).
+    _rule("feedback.strengths", {A, C}, confidential=True, retention="feedback_months",
+          about="yearly feedback: what goes well"),
+    _rule("feedback.improve", {A, C}, confidential=True, retention="feedback_months",
+          about="yearly feedback: what could be better"),
+    _rule("mentorship.end_reason", {A, C}, confidential=True, retention="reasons_months",
+          about="why a mentorship was ended"),
+    _rule("change_request.reason", {A, C}, confidential=True, retention="reasons_months",
+          about="why a mentee asked for another mentor"),
+    _rule("request_decline.reason", {A, C}, confidential=True, retention="reasons_months",
+          about="why a mentor declined a request"),
+    # Written for the council room: recognition, not mentoring.
+    _rule("nomination.reason", {S, C}, rooms=COUNCIL_ROOM, about="why a mentor nominated a mentee for recognition"),
+)}
+
+
+def rule(field: str) -> Rule:
+    return RULES[field]
+
+
+def may_read(field: str, readers: set[Reader] | frozenset[Reader], room: RoomKind) -> bool:
+    """Whether someone related to a row as ``readers`` may see ``field`` in ``room``."""
+    r = RULES[field]
+    return bool(r.readers & set(readers)) and (room is RoomKind.DM or room in r.rooms)
+
+
+def fields_of(table: str) -> list[Rule]:
+    return [r for r in RULES.values() if r.field.split(".")[0] == table]
+
+
+def confidential_columns(table: str) -> set[str]:
+    return {r.field.split(".")[1] for r in fields_of(table) if r.confidential}
+
+
+def expiring(setting: str) -> list[Rule]:
+    """The fields a ``[retention]`` setting expires."""
+    return [r for r in RULES.values() if r.retention == setting]
+
+
+# The `[retention]` settings, and what each lets expire.
+RETENTION_SETTINGS = {
+    "session_notes_months": "session notes (outcome, next steps, remarks, progress) of mentorships that ended",
+    "diary_months": "diary entries of mentorships that ended, and goals of mentees with none running",
+    "feedback_months": "yearly feedback answers, counted from when they were given",
+    "reasons_months": "reasons for ending a mentorship, changing mentor or declining a request",
+}
