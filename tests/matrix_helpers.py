@@ -15,6 +15,8 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    RoomEncryptedFile,
+    RoomMessageFile,
     RoomMessageNotice,
     RoomMessageText,
     RoomPreset,
@@ -73,7 +75,7 @@ class Person:
                 continue
             for room_id, info in response.rooms.join.items():
                 for event in info.timeline.events:
-                    if isinstance(event, (RoomMessageText, RoomMessageNotice)):
+                    if isinstance(event, (RoomMessageText, RoomMessageNotice, RoomMessageFile, RoomEncryptedFile)):
                         self.seen.append(Seen(
                             room_id, event.sender, event.body, getattr(event, "formatted_body", "") or "",
                             event.source["content"].get("msgtype", ""), event.source["content"], event.event_id,

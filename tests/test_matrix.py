@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 
 import pytest
+from nio.crypto.attachments import decrypt_attachment
 
 from sqlalchemy import text
 
@@ -489,3 +491,40 @@ async def test_a_database_that_does_not_answer_makes_the_bot_take_the_same_event
     await asyncio.sleep(2)  # room for a second answer to show itself
     assert len(world.bob.from_user(world.bot_id, world.mentors_room)) == 1
     assert reply.body.startswith("Mentors (2)") and calls[:2] == ["!mentors", "!mentors"]
+
+
+SECRET = "Zqx-only-for-ana"
+
+
+async def test_mydata_arrives_as_files_encrypted_in_an_encrypted_dm(world):
+    room = await open_dm(world.ana, world.bot_id, encrypted=True)
+    await world.ana.say(room, f"profile name Ana {SECRET}")
+    await world.ana.say(room, "mydata")
+    replies = await world.ana.replies(world.bot_id, room, 4, timeout=30)
+    text, json_file, md_file = replies[1:4]
+    assert text.body.startswith("Here is everything I store about you")
+    assert [json_file.msgtype, md_file.msgtype] == ["m.file", "m.file"]
+    assert json_file.body.endswith(".json") and md_file.body.endswith(".md")
+    # On the homeserver the events are encrypted, and so is the uploaded file itself:
+    # the server holds ciphertext, and only the keys in the (encrypted) event open it.
+    assert raw_event(world.synapse, world.ana, room, json_file.event_id)["type"] == "m.room.encrypted"
+    file = json_file.content["file"]
+    downloaded = await world.ana.client.download(mxc=file["url"])
+    assert SECRET.encode() not in downloaded.body
+    plain = decrypt_attachment(downloaded.body, file["key"]["k"], file["hashes"]["sha256"], file["iv"])
+    data = json.loads(plain)
+    assert data["profile"]["matrix_id"] == world.ana.user_id
+    assert data["profile"]["display_name"] == f"Ana {SECRET}"
+    assert json_file.content["info"] == {"mimetype": "application/json", "size": len(plain)}
+
+
+async def test_the_council_export_arrives_as_csv_files_in_a_plain_dm(world):
+    room = await open_dm(world.cy, world.bot_id)
+    await world.cy.say(room, "export people mentorships")
+    replies = await world.cy.replies(world.bot_id, room, 3, timeout=30)
+    assert replies[0].body.startswith("The export: 2 CSV files (people, mentorships).")
+    assert [r.body.split("-")[0] for r in replies[1:]] == ["people", "mentorships"]
+    assert all(r.msgtype == "m.file" and r.body.endswith(".csv") for r in replies[1:])
+    downloaded = await world.cy.client.download(mxc=replies[1].content["url"])
+    header = downloaded.body.decode().splitlines()[0]
+    assert header.startswith("id,matrix_id,display_name")
