@@ -13,7 +13,9 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, text, true
+from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -43,6 +45,23 @@ def _enum(enum_cls: type[enum.Enum]) -> SAEnum:
         name=enum_cls.__name__.lower(),
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+def _partial(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of only the rows that match ``where``: the same SQL on SQLite and PostgreSQL.
+
+    The condition travels in the index's ``info`` and is written by the DDL compiler
+    below, rather than as ``sqlite_where`` / ``postgresql_where``: naming a dialect's
+    options loads that dialect, and a bot on SQLite has no use for PostgreSQL's.
+    """
+    return Index(name, *columns, unique=unique, info={"where": where})
+
+
+@compiles(CreateIndex)
+def _create_index(create: CreateIndex, compiler, **kw) -> str:
+    sql = compiler.visit_create_index(create, **kw)
+    where = create.element.info.get("where")
+    return f"{sql} WHERE {where}" if where else sql
 
 
 def _when(nullable: bool = False, **kwargs):
@@ -199,12 +218,11 @@ class MentorRequest(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("proposed_to_id IS NULL OR proposed_to_id <> mentee_id", name="not_proposed_to_self"),
         # At most one open request per mentee, whatever races the code has.
-        Index(
+        _partial(
             "uq_mentor_request_one_open_per_mentee",
             "mentee_id",
             unique=True,
-            sqlite_where=text("state IN ('open', 'proposed', 'escalated')"),
-            postgresql_where=text("state IN ('open', 'proposed', 'escalated')"),
+            where="state IN ('open', 'proposed', 'escalated')",
         ),
     )
 
@@ -243,12 +261,11 @@ class Mentorship(SQLModel, table=True):
         Index("ix_mentorship_state_mentor", "state", "mentor_id"),  # each mentor's load, from the index alone
         Index("ix_mentorship_state_last_met", "state", "last_met_at", "started_at"),
         # At most one active mentorship per mentee.
-        Index(
+        _partial(
             "uq_mentorship_one_active_per_mentee",
             "mentee_id",
             unique=True,
-            sqlite_where=text("state = 'active'"),
-            postgresql_where=text("state = 'active'"),
+            where="state = 'active'",
         ),
     )
 
@@ -267,12 +284,11 @@ class ChangeRequest(SQLModel, table=True):
     decided_at: Optional[datetime] = _when(nullable=True, default=None)
 
     __table_args__ = (
-        Index(
+        _partial(
             "uq_change_request_one_pending",
             "mentorship_id",
             unique=True,
-            sqlite_where=text("state = 'pending'"),
-            postgresql_where=text("state = 'pending'"),
+            where="state = 'pending'",
         ),
     )
 
@@ -301,8 +317,7 @@ class CheckIn(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("every_months IS NULL OR every_months > 0", name="every_months_positive"),
         CheckConstraint("every_weeks IS NULL OR every_weeks > 0", name="every_weeks_positive"),
-        Index("ix_checkin_scheduled_due", "due_at", sqlite_where=text("state = 'scheduled'"),
-              postgresql_where=text("state = 'scheduled'")),
+        _partial("ix_checkin_scheduled_due", "due_at", where="state = 'scheduled'"),
     )
 
 
@@ -319,8 +334,7 @@ class Reminder(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("checkin_id", "person_id", "before_minutes", name="uq_reminder_checkin_person_before"),
-        Index("ix_reminder_pending_due", "due_at", sqlite_where=text("state = 'pending'"),
-              postgresql_where=text("state = 'pending'")),
+        _partial("ix_reminder_pending_due", "due_at", where="state = 'pending'"),
     )
 
 
@@ -438,13 +452,12 @@ class AnnouncementCopy(SQLModel, table=True):
         UniqueConstraint("announcement_id", "channel", "recipient_id", name="uq_announcement_copy_target"),
         # NULLs are distinct in a unique constraint: the copies for no one in
         # particular (the topic, the room) need their own index.
-        Index(
+        _partial(
             "uq_announcement_copy_shared_target",
             "announcement_id",
             "channel",
             unique=True,
-            sqlite_where=text("recipient_id IS NULL"),
-            postgresql_where=text("recipient_id IS NULL"),
+            where="recipient_id IS NULL",
         ),
     )
 
@@ -511,10 +524,9 @@ class OutboxMessage(SQLModel, table=True):
     given_up: bool = False
 
     __table_args__ = (
-        Index(
+        _partial(
             "ix_outbox_message_pending",
             "id",
-            sqlite_where=text("sent_at IS NULL AND NOT given_up"),
-            postgresql_where=text("sent_at IS NULL AND NOT given_up"),
+            where="sent_at IS NULL AND NOT given_up",
         ),
     )
