@@ -69,6 +69,9 @@ async def copy_database(source_url: str, target_url: str, progress=None) -> list
                                     row[key] = value.replace("\x00", "")
                     if table.name == Person.__tablename__:
                         for row in batch:
+                            # The destination's triggers count each mentor's mentees as the
+                            # mentorships are copied in: start them from zero.
+                            row["active_mentees"] = 0
                             load = loads.get(row["id"], 0)
                             if load > row["capacity"]:
                                 lowered[row["id"]] = row["capacity"]

@@ -167,6 +167,9 @@ class Person(SQLModel, table=True):
     is_mentor: bool = False
     is_council: bool = False
     capacity: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # How many active mentorships they mentor now. Kept by the database itself (triggers on
+    # mentorship): read it in queries, never set it.
+    active_mentees: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     away_until: Optional[datetime] = _when(nullable=True, default=None)
     inactive: bool = False
     dm_room_id: Optional[str] = Field(default=None, max_length=255)

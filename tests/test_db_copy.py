@@ -64,6 +64,7 @@ async def test_db_copy_moves_every_row_and_the_bot_goes_on_there(busy_program, t
         bob = (await session.exec(select(Person).where(Person.matrix_id == BOB))).scalars().one()
     await copied.close()
     assert bob.capacity == 0  # kept as it was, below his load
+    assert bob.active_mentees == 1  # counted once by the destination, not copied and counted again
 
     # The bot runs on the copy: records are there, and new rows get fresh ids.
     from bot.config import Settings, StorageSettings

@@ -187,6 +187,44 @@ async def test_the_database_keeps_a_mentor_within_capacity(db):
         await s.commit()
 
 
+async def test_the_database_counts_each_mentors_active_mentees(db):
+    from sqlalchemy import delete, func, update
+
+    ana, bob, dana = await _people(db)
+
+    async def loads() -> dict[int, tuple[int, int]]:
+        """Each mentor's kept count, and the count of their active mentorships."""
+        async with db.session() as s:
+            kept = dict((await s.exec(select(Person.id, Person.active_mentees))).all())
+            counted = dict((await s.exec(select(Mentorship.mentor_id, func.count())
+                                         .where(Mentorship.state == MentorshipState.ACTIVE)
+                                         .group_by(Mentorship.mentor_id))).all())
+        return {i: (kept[i], counted.get(i, 0)) for i in kept}
+
+    async with db.session() as s:
+        finn = Person(matrix_id="@finn:example.org")
+        s.add(finn)
+        await s.flush()
+        finn_id = finn.id
+        s.add(Mentorship(mentee_id=ana, mentor_id=bob, started_at=START, commitment_ends_at=START))
+        s.add(Mentorship(mentee_id=finn_id, mentor_id=bob, started_at=START, commitment_ends_at=START))
+        await s.commit()
+    assert (await loads())[bob] == (2, 2)
+    steps = [
+        update(Mentorship).where(Mentorship.mentee_id == ana).values(mentor_id=dana),  # moved to another mentor
+        update(Mentorship).where(Mentorship.mentee_id == finn_id).values(state="ended"),  # ended
+        update(Mentorship).where(Mentorship.mentee_id == finn_id).values(mentor_id=dana),  # an ended one moved
+        update(Mentorship).where(Mentorship.mentee_id == finn_id).values(state="active"),  # revived
+        delete(Mentorship).where(Mentorship.mentee_id == ana),  # deleted while active
+    ]
+    for step in steps:
+        async with db.session() as s:
+            await s.exec(step)
+            await s.commit()
+        assert all(kept == counted for kept, counted in (await loads()).values()), step
+    assert (await loads())[dana] == (1, 1) and (await loads())[bob] == (0, 0)
+
+
 async def test_times_come_back_in_utc(db):
     from zoneinfo import ZoneInfo
 

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.policy import ProgramPolicy
 from commands.services import people
-from storage.models import MentorRequest, Mentorship, MentorshipState, Person, PersonTag, RequestDecline, TagKind
+from storage.models import MentorRequest, Person, PersonTag, RequestDecline, TagKind
 
 # Weights of the score. Shared interests matter most; a common language is close
 # behind (without one there is no mentoring); distance and load break the rest.
@@ -156,9 +156,7 @@ async def suggest(
 
     def apart(zone: str) -> int:  # a zone that appeared since the list was read is measured too
         return zones[zone] if zone in zones else hours_apart(wishes.zone, zone, now)
-    load = (select(Mentorship.mentor_id, func.count().label("n"))
-            .where(Mentorship.state == MentorshipState.ACTIVE).group_by(Mentorship.mentor_id).subquery())
-    n = func.coalesce(load.c.n, 0)
+    n = Person.active_mentees  # kept by the database as mentorships start and end
     shared_sq = (select(PersonTag.person_id, func.count().label("k"))
                  .where(PersonTag.kind == TagKind.SKILL, PersonTag.value.in_(wishes.interests or ("",)))
                  .group_by(PersonTag.person_id).subquery())
@@ -169,7 +167,6 @@ async def suggest(
                + case((Person.capacity > 0, FREE_SHARE * (Person.capacity - n) / cast(Person.capacity, Float)),
                       else_=0.0))
     ordered = (select(Person.id, Person.matrix_id, Person.capacity, zone_of, n, shared)
-               .outerjoin(load, load.c.mentor_id == Person.id)
                .outerjoin(shared_sq, shared_sq.c.person_id == Person.id)
                .where(*available, n < Person.capacity)
                .order_by(hopeful.desc(), n, Person.matrix_id))
