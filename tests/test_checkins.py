@@ -373,3 +373,41 @@ async def test_the_overdue_count_agrees_with_the_rule_at_month_ends(demo_bot):
             async with bot.db.session() as s:
                 by_rule = [c for c in await rules.cadences(s, now, policy) if c.due <= now]
                 assert await rules.count_overdue(s, now, policy) == len(by_rule), now
+
+
+async def test_the_overdue_count_agrees_with_the_rule_on_every_day_of_two_years(bot):
+    """Mentorships that started and last met on the last days of months (when adding months
+    clamps the day), counted for a time of day on every day of two years."""
+    import calendar
+    import random
+
+    from commands.services import rules
+    from storage.models import Person
+
+    policy = bot.runtime.settings.program
+    rng = random.Random(7)
+
+    def month_end(year: int, month: int) -> datetime:
+        day = calendar.monthrange(year, month)[1] - rng.choice((0, 0, 1, 2, 3))
+        return datetime(year, month, day, rng.randrange(24), rng.randrange(60), tzinfo=timezone.utc)
+
+    async with bot.db.session() as s:
+        mentor = Person(matrix_id="@mentor:example.org", is_mentor=True, capacity=60)
+        s.add(mentor)
+        await s.flush()
+        for i in range(50):
+            started = month_end(rng.choice((2024, 2025)), rng.randrange(1, 13))
+            met = month_end(started.year + rng.choice((0, 1)), rng.randrange(1, 13)) if i % 4 else None
+            mentee = Person(matrix_id=f"@mentee{i}:example.org")
+            s.add(mentee)
+            await s.flush()
+            s.add(Mentorship(mentee_id=mentee.id, mentor_id=mentor.id, started_at=started,
+                             commitment_ends_at=started, last_met_at=met if met and met > started else None))
+        await s.commit()
+    day = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    while day < datetime(2027, 1, 1, tzinfo=timezone.utc):
+        now = day + timedelta(hours=rng.randrange(24), minutes=rng.randrange(60))
+        async with bot.db.session() as s:
+            by_rule = [c for c in await rules.cadences(s, now, policy) if c.due <= now]
+            assert await rules.count_overdue(s, now, policy) == len(by_rule), now
+        day += timedelta(days=1)

@@ -9,7 +9,7 @@ wake up next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -364,6 +364,18 @@ async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPol
 EDGE = timedelta(days=4)  # months end on different days: near a cut, the rule itself decides
 
 
+def _ranges_are_exact(now: datetime) -> bool:
+    """Whether the range counts alone are exact at ``now``.
+
+    ``add_months`` only clamps a day from the 29th on, onto a last day of a month (the
+    28th or later). When today is the 27th or earlier (in UTC, as the times are stored),
+    no clamped date falls between a cut and today, so "met k months before now" and
+    "now is k months after they met" agree for every mentorship: nothing needs judging
+    one by one. Only the last days of a month need the rule itself near the cuts.
+    """
+    return now.astimezone(timezone.utc).day <= 27
+
+
 def _cuts(now: datetime, policy: ProgramPolicy):
     year_ago = add_months(now, -12)
     return year_ago, ((Mentorship.started_at > year_ago, add_months(now, -policy.new_mentee_checkin_every_months)),
@@ -374,20 +386,24 @@ def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
     """Mentorships overdue by a clear margin, as range counts along one index (each cohort, first
     year or later, and whether they ever met). Those near a cut are left to :func:`_overdue_at_the_edges`."""
     year_ago, cohorts = _cuts(now, policy)
+    exact = _ranges_are_exact(now)
     clear_of_edge = or_(Mentorship.started_at < year_ago - EDGE, Mentorship.started_at > year_ago + EDGE)
     counts = []
     for in_cohort, cut in cohorts:
         for not_since in (Mentorship.last_met_at <= cut,
                           and_(Mentorship.last_met_at.is_(None), Mentorship.started_at <= cut)):
-            counts.append(select(func.count()).select_from(Mentorship)
-                          .where(Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort, clear_of_edge)
-                          .scalar_subquery())
+            where = [Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort]
+            if not exact:  # those that started about a year ago are judged one by one
+                where.append(clear_of_edge)
+            counts.append(select(func.count()).select_from(Mentorship).where(*where).scalar_subquery())
     return counts
 
 
 async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
     """The few mentorships the range counts leave out, judged by the rule itself (as :func:`cadences`):
     those that started about a year ago, and those that last met just after a cut."""
+    if _ranges_are_exact(now):
+        return 0
     year_ago, cohorts = _cuts(now, policy)
     near = [Mentorship.started_at.between(year_ago - EDGE, year_ago + EDGE)]
     for in_cohort, cut in cohorts:
