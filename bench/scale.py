@@ -16,6 +16,8 @@ side by side, against the targets (p99 <= 25 ms; request with matching <= 50 ms)
 - checkins: a mentor lists their check-ins
 - history: the council reads a mentee's history
 - report: the council asks for the program report
+- report-end: the same on the last day of the month (at 12:00 UTC), when the
+  mentorships near each cut are judged one by one
 """
 
 from __future__ import annotations
@@ -121,6 +123,22 @@ async def build(url: str, mentors: int, mentees: int, sessions: int, waiting: in
     await db.close()
 
 
+class BenchClock:
+    """The real time, or shifted (to measure the report on the last day of a month)."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.shift
+
+
+def last_day_of_month(now: datetime) -> datetime:
+    import calendar
+
+    return now.replace(day=calendar.monthrange(now.year, now.month)[1], hour=12, minute=0, second=0, microsecond=0)
+
+
 class NullOutbox:
     async def send(self, message, txn_id: str) -> None:
         pass
@@ -129,11 +147,11 @@ class NullOutbox:
 async def measure(url: str, mentors: int, mentees: int, runs: int) -> dict[str, list[float]]:
     from bot.config import Settings, StorageSettings
     from bot.runtime import Runtime
-    from commands.clock import SystemClock
     from commands.framework import RoomKind
     from commands.messages import Incoming
 
-    runtime = Runtime(Settings(storage=StorageSettings(url=url), program=policy()), SystemClock(), NullOutbox())
+    clock = BenchClock()
+    runtime = Runtime(Settings(storage=StorageSettings(url=url), program=policy()), clock, NullOutbox())
     await runtime.start()
     rng = random.Random(5)
     timings: dict[str, list[float]] = {}
@@ -154,9 +172,14 @@ async def measure(url: str, mentors: int, mentees: int, runs: int) -> dict[str, 
         ("checkins", lambda: (f"@mentor{rng.randrange(mentors)}:example.org", "checkins")),
         ("history", lambda: (COUNCIL, f"history @mentee{rng.randrange(mentees)}:example.org")),
         ("report", lambda: (COUNCIL, "report")),
+        # On the last days of a month the mentorships near each cut are judged one by one.
+        ("report-end", lambda: (COUNCIL, "report")),
     ]
     try:
         for name, make in plan:
+            if name == "report-end":
+                today = datetime.now(timezone.utc)
+                clock.shift = last_day_of_month(today) - today
             for _ in range(5):  # warm-up
                 sender, text = make()
                 await timed(name + "-warmup", sender, text)

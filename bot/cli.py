@@ -131,6 +131,22 @@ async def serve(settings: Settings) -> int:
     """Run the Matrix bot until SIGTERM or SIGINT, then shut down cleanly."""
     import signal
 
+    # Signals are taken first of all: a SIGTERM during start-up (loading, upgrading the
+    # database) stops the bot cleanly too.
+    stop_asked = asyncio.Event()
+    running: asyncio.Future | None = None
+
+    def on_signal() -> None:
+        stop_asked.set()
+        if running is not None:
+            bot.stop()  # finish what is in flight, deliver what is decided, close
+            if not bot.ready.is_set():
+                running.cancel()  # still connecting: nothing in flight to finish
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+
     from bot.matrix import FatalMatrixError, MatrixBot
 
     try:
@@ -139,16 +155,11 @@ async def serve(settings: Settings) -> int:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     await open_database(bot.runtime.db)
+    if stop_asked.is_set():
+        await bot.runtime.close()
+        log.info("stopped before connecting")
+        return EXIT_OK
     running = asyncio.ensure_future(bot.run())
-
-    def on_signal() -> None:
-        bot.stop()  # finish what is in flight, deliver what is decided, close
-        if not bot.ready.is_set():
-            running.cancel()  # still connecting: nothing in flight to finish
-
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal)
     try:
         await running
     except asyncio.CancelledError:
