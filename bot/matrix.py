@@ -14,7 +14,6 @@ What it guarantees, and how:
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import logging
 import os
@@ -93,6 +92,8 @@ def command_text(event: RoomMessageText) -> str:
         text = MATRIX_TO_USER.sub(lambda m: m.group(1), formatted)
         text = re.sub(r"<mx-reply>.*?</mx-reply>", "", text, flags=re.S)
         text = re.sub(r"<br\s*/?>", "\n", text)
+        import html  # only rich messages need it (and its table of entities)
+
         return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
     body = event.body or ""
     if body.startswith("> "):  # the quoted fallback of a reply

@@ -380,6 +380,7 @@ async def test_the_overdue_count_agrees_with_the_rule_on_every_day_of_two_years(
     clamps the day), counted for a time of day on every day of two years."""
     import calendar
     import random
+    from dataclasses import replace
 
     from commands.services import rules
     from storage.models import Person
@@ -405,9 +406,11 @@ async def test_the_overdue_count_agrees_with_the_rule_on_every_day_of_two_years(
                              commitment_ends_at=started, last_met_at=met if met and met > started else None))
         await s.commit()
     day = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    other = replace(policy, new_mentee_checkin_every_months=1, checkin_every_months=6)
     while day < datetime(2027, 1, 1, tzinfo=timezone.utc):
         now = day + timedelta(hours=rng.randrange(24), minutes=rng.randrange(60))
         async with bot.db.session() as s:
-            by_rule = [c for c in await rules.cadences(s, now, policy) if c.due <= now]
-            assert await rules.count_overdue(s, now, policy) == len(by_rule), now
+            for rules_of in (policy, other):
+                by_rule = [c for c in await rules.cadences(s, now, rules_of) if c.due <= now]
+                assert await rules.count_overdue(s, now, rules_of) == len(by_rule), (now, rules_of)
         day += timedelta(days=1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import String, and_, func, or_, type_coerce
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -364,36 +364,42 @@ async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPol
 EDGE = timedelta(days=4)  # months end on different days: near a cut, the rule itself decides
 
 
-def _ranges_are_exact(now: datetime) -> bool:
-    """Whether the range counts alone are exact at ``now``.
+def _shift_is_exact(now: datetime, months: int) -> bool:
+    """Whether "met ``months`` months before now" (a range count) and "now is ``months`` months
+    after they met" (the rule) agree for every mentorship at ``now``.
 
-    ``add_months`` only clamps a day from the 29th on, onto a last day of a month (the
-    28th or later). When today is the 27th or earlier (in UTC, as the times are stored),
-    no clamped date falls between a cut and today, so "met k months before now" and
-    "now is k months after they met" agree for every mentorship: nothing needs judging
-    one by one. Only the last days of a month need the rule itself near the cuts.
+    ``add_months`` only clamps a day from the 29th on, onto a last day of a month (the 28th
+    or later); a shift by whole years only clamps 29 February. So on the 1st to the 27th of
+    a month (in UTC, as the times are stored), and for whole years away from the end of
+    February, no clamped date falls between a cut and today: nothing needs judging one by one.
     """
-    return now.astimezone(timezone.utc).day <= 27
+    now = now.astimezone(timezone.utc)
+    if now.day <= 27:
+        return True
+    if months % 12 == 0:
+        return (now.month, now.day) not in ((2, 28), (2, 29), (3, 1))
+    return False
 
 
 def _cuts(now: datetime, policy: ProgramPolicy):
+    """A year ago, and for each cohort (first year, later): who is in it, its cut, its months."""
     year_ago = add_months(now, -12)
-    return year_ago, ((Mentorship.started_at > year_ago, add_months(now, -policy.new_mentee_checkin_every_months)),
-                      (Mentorship.started_at <= year_ago, add_months(now, -policy.checkin_every_months)))
+    first, later = policy.new_mentee_checkin_every_months, policy.checkin_every_months
+    return year_ago, ((Mentorship.started_at > year_ago, add_months(now, -first), first),
+                      (Mentorship.started_at <= year_ago, add_months(now, -later), later))
 
 
 def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
     """Mentorships overdue by a clear margin, as range counts along one index (each cohort, first
     year or later, and whether they ever met). Those near a cut are left to :func:`_overdue_at_the_edges`."""
     year_ago, cohorts = _cuts(now, policy)
-    exact = _ranges_are_exact(now)
     clear_of_edge = or_(Mentorship.started_at < year_ago - EDGE, Mentorship.started_at > year_ago + EDGE)
     counts = []
-    for in_cohort, cut in cohorts:
+    for in_cohort, cut, _ in cohorts:
         for not_since in (Mentorship.last_met_at <= cut,
                           and_(Mentorship.last_met_at.is_(None), Mentorship.started_at <= cut)):
             where = [Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort]
-            if not exact:  # those that started about a year ago are judged one by one
+            if not _shift_is_exact(now, 12):  # those that started about a year ago are judged one by one
                 where.append(clear_of_edge)
             counts.append(select(func.count()).select_from(Mentorship).where(*where).scalar_subquery())
     return counts
@@ -401,22 +407,27 @@ def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
 
 async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
     """The few mentorships the range counts leave out, judged by the rule itself (as :func:`cadences`):
-    those that started about a year ago, and those that last met just after a cut."""
-    if _ranges_are_exact(now):
-        return 0
+    those that started about a year ago, and those that last met just after a cut (only on the
+    days when adding months can clamp near the cut)."""
     year_ago, cohorts = _cuts(now, policy)
-    near = [Mentorship.started_at.between(year_ago - EDGE, year_ago + EDGE)]
-    for in_cohort, cut in cohorts:
+    near = [] if _shift_is_exact(now, 12) else [Mentorship.started_at.between(year_ago - EDGE, year_ago + EDGE)]
+    for in_cohort, cut, months in cohorts:
+        if _shift_is_exact(now, months):
+            continue
         near.append(and_(in_cohort, Mentorship.last_met_at > cut, Mentorship.last_met_at <= cut + EDGE))
         near.append(and_(in_cohort, Mentorship.last_met_at.is_(None), Mentorship.started_at > cut,
                          Mentorship.started_at <= cut + EDGE))
+    if not near:
+        return 0
+    conn = await session.connection()
     rows: dict[int, tuple[datetime, datetime | None]] = {}
     for where in near:  # each along an index of its own; a mentorship found twice is judged once
-        for mid, started, last_met in (await session.exec(
-            select(Mentorship.id, Mentorship.started_at, Mentorship.last_met_at)
+        # The times as the driver gives them (read without per-value conversion: there may be thousands).
+        for mid, started, last_met in (await conn.execute(
+            select(Mentorship.id, type_coerce(Mentorship.started_at, String), type_coerce(Mentorship.last_met_at, String))
             .where(Mentorship.state == MentorshipState.ACTIVE, where)
         )).all():
-            rows[mid] = (started, last_met)
+            rows[mid] = (_utc(started), _utc(last_met))
     total = 0
     for started, last_met in rows.values():
         last = max(t for t in (started, last_met) if t is not None)
@@ -424,6 +435,15 @@ async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: Pr
         every = policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
         total += add_months(last, every) <= now
     return total
+
+
+def _utc(value: str | datetime | None) -> datetime | None:
+    """A time as stored (SQLite: text in UTC; PostgreSQL: an aware datetime), as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
 
 
 async def _count(session: AsyncSession, query) -> int:
