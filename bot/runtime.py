@@ -257,7 +257,7 @@ class Runtime:
     async def _after(self, result: Result) -> None:
         if not result.messages:
             return
-        self._fresh.extend(Pending(r.id, r.txn_id, stored.rendered(r)) for r in result.stored)
+        self._fresh.extend(Pending(q.id, q.txn_id, q.message) for q in result.stored)
         if self.deliver_inline:
             await self.deliver()
         else:

@@ -38,7 +38,7 @@ from commands.policy import ProgramPolicy, RetentionPolicy
 from commands.services import outbox, people
 from commands.text import Msg, code, join
 from storage.db import Database
-from storage.models import OutboxMessage, Person
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class Result:
     outcome: str  # ok, ignored, duplicate, unknown, usage, denied, wrong_room, refused, failed, too_long
     messages: list[Outgoing]
     command: str | None = None
-    stored: list[OutboxMessage] = field(default_factory=list)  # the messages as stored, to deliver
+    stored: list[outbox.Queued] = field(default_factory=list)  # the messages as stored, to deliver
     planned: bool = False  # the command planned reminders: the transport's timer should look again
     announced: bool = False  # a forum topic waits to be posted
 
@@ -220,8 +220,7 @@ class Dispatcher:
                 )
                 await command.handler(ctx, **args)
                 # The answer is stored with what the command did: both or neither.
-                outbox.mark_handled(session, incoming, now)
-                rows = outbox.queue(session, ctx.outbox, now)
+                rows = await outbox.store(session, ctx.outbox, now, handled=incoming)
                 await session.commit()
                 return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned, announced=ctx.announced)
         except CommandError as exc:
@@ -249,7 +248,7 @@ class Dispatcher:
                 work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix, forum=self.forum,
                             retention=self.retention)
                 await job(work)
-                rows = outbox.queue(session, work.outbox, now)
+                rows = await outbox.store(session, work.outbox, now)
                 await session.commit()
         except Exception:
             log.exception("scheduled work %s failed; it will be tried again", name)
@@ -280,8 +279,7 @@ class Dispatcher:
         messages = [Outgoing(Target.reply_to(incoming), msg, incoming.event_id)]
         try:
             async with self.db.session() as session:
-                outbox.mark_handled(session, incoming, now)
-                rows = outbox.queue(session, messages, now)
+                rows = await outbox.store(session, messages, now, handled=incoming)
                 await session.commit()
         except IntegrityError:  # the handled_event key: this event was answered already
             return Result("duplicate", [], command)

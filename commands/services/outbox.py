@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,32 +24,44 @@ async def already_handled(session: AsyncSession, event_id: str | None) -> bool:
     return event_id is not None and await session.get(HandledEvent, event_id) is not None
 
 
-def mark_handled(session: AsyncSession, incoming: Incoming, now: datetime) -> None:
-    if incoming.event_id is not None:
-        session.add(HandledEvent(event_id=incoming.event_id, room_id=incoming.room_id, handled_at=now))
+@dataclass(frozen=True)
+class Queued:
+    """A message just stored, with what delivery needs (no reading it back)."""
+
+    id: int
+    txn_id: str
+    message: Rendered
 
 
-def queue(session: AsyncSession, messages: list[Outgoing], now: datetime) -> list[OutboxMessage]:
-    """Store messages to send; returns the rows (their ids are set once committed)."""
-    rows = []
-    for message in messages:
-        r = message.render()
-        rows.append(
-            OutboxMessage(
-                txn_id=message.txn_id or uuid.uuid4().hex,
-                created_at=now,
-                room_kind=r.target.room.value,
-                user_id=r.target.user_id,
-                room_id=r.target.room_id,
-                body=r.body,
-                html=r.html,
-                mentions="\n".join(r.mentions),
-                reply_to=r.reply_to,
-                files=json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else "",
-            )
-        )
-    session.add_all(rows)
-    return rows
+async def store(session: AsyncSession, messages: list[Outgoing], now: datetime,
+                 handled: Incoming | None = None) -> list[Queued]:
+    """Store messages to send, in the caller's transaction, and (when ``handled`` is given)
+    that this incoming event is answered: a replayed event breaks the key at once.
+
+    Plain table inserts, the messages in one statement: this runs for every command.
+    """
+    if handled is not None and handled.event_id is not None:
+        await session.exec(_HANDLE, params={"event_id": handled.event_id, "room_id": handled.room_id,
+                                            "handled_at": now})
+    if not messages:
+        return []
+    rendered = [m.render() for m in messages]
+    txn_ids = [m.txn_id or uuid.uuid4().hex for m in messages]
+    rows = [
+        {"txn_id": txn_id, "created_at": now, "room_kind": r.target.room.value, "user_id": r.target.user_id,
+         "room_id": r.target.room_id, "body": r.body, "html": r.html, "mentions": "\n".join(r.mentions),
+         "reply_to": r.reply_to, "sent_at": None, "attempts": 0, "last_error": None, "given_up": False,
+         "files": json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else ""}
+        for r, txn_id in zip(rendered, txn_ids)
+    ]
+    ids = (await session.exec(_QUEUE, params=rows)).scalars().all()
+    return [Queued(i, txn_id, r) for i, txn_id, r in zip(ids, txn_ids, rendered)]
+
+
+_OUTBOX = OutboxMessage.__table__
+_HANDLE = insert(HandledEvent.__table__).values(
+    event_id=bindparam("event_id"), room_id=bindparam("room_id"), handled_at=bindparam("handled_at"))
+_QUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 
 
 PAGE = 100
@@ -79,7 +92,6 @@ async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
     await session.commit()
 
 
-_OUTBOX = OutboxMessage.__table__
 # A plain table statement, built once: it runs after every message the bot sends.
 _MARK_SENT = (
     update(_OUTBOX)

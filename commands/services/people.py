@@ -76,24 +76,11 @@ async def active_mentee_count(session: AsyncSession, mentor_id: int) -> int:
     return int(result.one())
 
 
-def _mentors_with_load():
-    load = (
-        select(Mentorship.mentor_id, func.count().label("n"))
-        .where(Mentorship.state == MentorshipState.ACTIVE)
-        .group_by(Mentorship.mentor_id)
-        .subquery()
-    )
-    return (
-        select(Person, func.coalesce(load.c.n, 0))
-        .outerjoin(load, load.c.mentor_id == Person.id)
-        .where(Person.is_mentor.is_(True))
-        .order_by(Person.matrix_id)
-    )
-
-
-# Built once: the roster is read on many commands, and building this statement
-# costs more than running it on a program of a few dozen mentors.
-MENTORS_WITH_LOAD = _mentors_with_load()
+# Built once: the roster is read on many commands. Each mentor's load is kept on their
+# row by the database (triggers on mentorship), so no mentorship is read.
+MENTORS_WITH_LOAD = (
+    select(Person, Person.active_mentees).where(Person.is_mentor.is_(True)).order_by(Person.matrix_id)
+)
 
 
 async def mentors_with_load(session: AsyncSession) -> list[tuple[Person, int]]:
