@@ -182,6 +182,8 @@ class Person(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         Index("ix_person_is_mentor", "is_mentor", "id"),  # the roster and matching, without reading everyone
+        # The program's active mentorships, summed over the mentors who have some.
+        _partial("ix_person_active_mentees", "active_mentees", where="active_mentees > 0"),
     )
 
 

@@ -5,7 +5,8 @@ Revises: 0007
 
 ``person.active_mentees`` is maintained by triggers on ``mentorship`` (a mentorship
 that starts, ends, moves to another mentor or is deleted), so that matching reads one
-narrow row per mentor instead of counting every mentorship of the program.
+narrow row per mentor instead of counting every mentorship of the program, and the
+program's active mentorships are a sum over the mentors who have some (a partial index).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -47,6 +48,8 @@ def upgrade() -> None:
     op.add_column('person', sa.Column('active_mentees', sa.Integer(), server_default='0', nullable=False))
     op.execute("UPDATE person SET active_mentees = (SELECT count(*) FROM mentorship m "
                "WHERE m.mentor_id = person.id AND m.state = 'active')")
+    op.create_index('ix_person_active_mentees', 'person', ['active_mentees'], unique=False,
+                    sqlite_where=sa.text('active_mentees > 0'), postgresql_where=sa.text('active_mentees > 0'))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(POSTGRES_FUNCTION)
         op.execute('CREATE TRIGGER mentorship_load AFTER INSERT OR UPDATE OF state, mentor_id OR DELETE '
@@ -63,5 +66,6 @@ def downgrade() -> None:
     else:
         for name in ('insert', 'update', 'delete'):
             op.execute(f'DROP TRIGGER IF EXISTS mentorship_load_{name}')
+    op.drop_index('ix_person_active_mentees', table_name='person')
     with op.batch_alter_table('person') as batch:
         batch.drop_column('active_mentees')
