@@ -146,13 +146,14 @@ class NullOutbox:
 
 async def measure(url: str, mentors: int, mentees: int, runs: int) -> dict[str, list[float]]:
     from bot.config import Settings, StorageSettings
-    from bot.runtime import Runtime
+    from bot.runtime import Runtime, settle
     from commands.framework import RoomKind
     from commands.messages import Incoming
 
     clock = BenchClock()
     runtime = Runtime(Settings(storage=StorageSettings(url=url), program=policy()), clock, NullOutbox())
     await runtime.start()
+    settle()  # as `mentorbot run` does after start-up
     rng = random.Random(5)
     timings: dict[str, list[float]] = {}
 

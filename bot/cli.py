@@ -148,6 +148,7 @@ async def serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, on_signal)
 
     from bot.matrix import FatalMatrixError, MatrixBot
+    from bot.runtime import settle
 
     try:
         bot = MatrixBot(settings)
@@ -155,6 +156,7 @@ async def serve(settings: Settings) -> int:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     await open_database(bot.runtime.db)
+    settle()
     if stop_asked.is_set():
         await bot.runtime.close()
         log.info("stopped before connecting")

@@ -340,6 +340,16 @@ class Runtime:
         await self.db.close()
 
 
+def settle() -> None:
+    """After start-up: what start-up made (modules, the ORM's mappings, caches) lives as long
+    as the process, so it is moved out of the garbage collector's way. A full collection then
+    walks only what commands create: shorter pauses under load."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 async def _wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:

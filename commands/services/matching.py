@@ -6,6 +6,7 @@ order every time (ties go to the lighter load, then the Matrix ID).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -149,8 +150,7 @@ async def suggest(
     available = (Person.is_mentor.is_(True), Person.inactive.is_(False),
                  or_(Person.away_until.is_(None), Person.away_until <= now), Person.id.not_in(excluded))
     zone_of = func.coalesce(Person.timezone, policy.timezone)
-    zones = {z: hours_apart(wishes.zone, z, now)
-             for z in (await conn.execute(select(zone_of).where(*available).distinct())).scalars().all()}
+    zones = {z: hours_apart(wishes.zone, z, now) for z in await _mentor_zones(conn, zone_of, available)}
     if not zones:
         return []
 
@@ -205,6 +205,24 @@ async def suggest(
     people_found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_([m.mentor.id for m in best]))))
                     .all()}
     return [replace(m, mentor=people_found[m.mentor.id]) for m in best]
+
+
+ZONES_FOR = 300.0  # seconds the list of the mentors' time zones is reused
+_zones: tuple[float, tuple[str, ...]] = (0.0, ())
+
+
+async def _mentor_zones(conn, zone_of, available) -> tuple[str, ...]:
+    """The time zones the available mentors are in, read at most every few minutes.
+
+    A zone missing from the list only makes the database's hopeful score more hopeful
+    for the mentors in it (0 hours apart), never less: the ranking stays exact.
+    """
+    global _zones
+    read_at, zones = _zones
+    if not zones or time.monotonic() - read_at > ZONES_FOR:
+        zones = tuple((await conn.execute(select(zone_of).where(*available).distinct())).scalars().all())
+        _zones = (time.monotonic(), zones)
+    return zones
 
 
 async def _skills(session: AsyncSession, person_id: int) -> list[str]:
