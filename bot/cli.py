@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per wake-up is noise
+    logging.getLogger("nio").setLevel(logging.WARNING)  # a line per event of every room is noise too
     try:
         if args.command == "check-config":
             return check_config(args.config)
