@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func
@@ -79,11 +80,13 @@ async def active_mentee_count(session: AsyncSession, mentor_id: int) -> int:
 # Built once: the roster is read on many commands. Each mentor's load is kept on their
 # row by the database (triggers on mentorship), so no mentorship is read.
 MENTORS_WITH_LOAD = (
-    select(Person, Person.active_mentees).where(Person.is_mentor.is_(True)).order_by(Person.matrix_id)
+    select(Person.id, Person.matrix_id, Person.display_name, Person.capacity, Person.inactive, Person.away_until,
+           Person.active_mentees)
+    .where(Person.is_mentor.is_(True)).order_by(Person.matrix_id)
 )
 
 
-async def mentors_with_load(session: AsyncSession) -> list[tuple[Person, int]]:
-    """Every mentor with how many active mentees they have, in one query."""
+async def mentors_with_load(session: AsyncSession) -> list[tuple[Any, int]]:
+    """Every mentor (the fields a roster shows, as a row) with how many active mentees they have."""
     result = await session.exec(MENTORS_WITH_LOAD)
-    return [(person, int(n)) for person, n in result.all()]
+    return [(row, int(row.active_mentees)) for row in result.all()]
