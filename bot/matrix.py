@@ -589,9 +589,12 @@ class MatrixBot:
         if message.reply_to and message.target.room_id == room_id:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
         await self._room_send(room_id, content, txn_id)
+        # A room not known yet is taken as encrypted when the bot can encrypt: a file (an
+        # export of someone's data) is never uploaded in the clear by mistake.
+        encrypted = room.encrypted if room is not None else self.client.olm is not None
         for index, f in enumerate(message.files):
             # Each file has its own transaction id, so a retried message sends none twice.
-            await self._send_file(room_id, room is not None and room.encrypted, f, f"{txn_id}.{index}")
+            await self._send_file(room_id, encrypted, f, f"{txn_id}.{index}")
 
     async def _send_file(self, room_id: str, encrypted: bool, f: File, txn_id: str) -> None:
         """Upload a file (encrypted for an encrypted room, as Element does) and post it."""
