@@ -186,7 +186,7 @@ async def retention(ctx: Context) -> None:
     due = await privacy.expiring(ctx.session, policy, ctx.now)
     waiting = {k: v for k, v in due.items() if v}
     rows.append(Msg("Expired and waiting for the daily job: ",
-                    ", ".join(f"{n} {k}" for k, n in waiting.items()) if waiting else "nothing", ". ",
+                    privacy.counted(waiting) if waiting else "nothing", ". ",
                     "Change the policy in the ", code("[retention]"), " section of the config."))
     last = await ctx.session.get(BotState, privacy.RETENTION_RUN)
     if last is not None:

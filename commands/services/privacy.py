@@ -400,8 +400,16 @@ async def expire_daily(work: Work) -> dict[str, int] | None:
     erased = {k: n for k, n in counts.items() if n}
     if erased:  # counts only: what expired, never what it said
         work.send(Target.council(), Msg("Retention policy: erased the expired ",
-                                        ", ".join(f"{n} {k}" for k, n in erased.items()), "."))
+                                        counted(erased), "."))
     return counts
+
+
+def counted(counts: dict[str, int]) -> str:
+    """``1 session note, 3 diary entries``: what expired, counted (the kinds are plural nouns)."""
+    def one(plural: str) -> str:
+        return plural[:-3] + "y" if plural.endswith("ies") else plural[:-1]
+
+    return ", ".join(f"{n} {kind if n != 1 else one(kind)}" for kind, n in counts.items())
 
 
 async def expiring(session: AsyncSession, policy: RetentionPolicy, now: datetime) -> dict[str, int]:
