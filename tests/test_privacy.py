@@ -327,6 +327,17 @@ async def test_retention_erases_exactly_the_expired_texts(bot):
     assert "Last run: 2027-01-04" in await bot.reply(COUNCIL, "!retention", RoomKind.COUNCIL)
 
 
+def test_each_retention_setting_expires_the_tables_the_rules_name():
+    """The rule set says which setting expires which field; the retention job must touch
+    exactly those tables for each setting."""
+    from datetime import datetime, timezone
+
+    for setting in visibility.RETENTION_SETTINGS:
+        only = RetentionPolicy(**{setting: 6})
+        touched = {e.table.__tablename__ for e in privacy.expiries(only, datetime(2027, 1, 1, tzinfo=timezone.utc))}
+        assert touched == {r.field.split(".")[0] for r in visibility.expiring(setting)}, setting
+
+
 async def test_without_a_retention_policy_nothing_expires(bot):
     await year_of_ana(bot)
     bot.clock.advance(timedelta(days=3650))

@@ -22,7 +22,7 @@ from commands.dispatcher import Work
 from commands.messages import File, Target
 from commands.policy import RetentionPolicy
 from commands.services import audit, mentorships, rules
-from commands.services.visibility import RETENTION_SETTINGS, Reader, rule
+from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, rule
 from commands.text import Msg
 from storage.models import (
     Announcement,
@@ -444,17 +444,10 @@ EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
 
 
 def export_columns(kind: str, confidential: bool) -> list[str]:
+    """The columns of an export: the confidential ones (by the rule set) only when asked for."""
     model, columns = EXPORTS[kind]
-    table = model.__tablename__
-    out = []
-    for column in columns:
-        try:
-            secret = rule(f"{table}.{column}").confidential
-        except KeyError:
-            secret = False
-        if confidential or not secret:
-            out.append(column)
-    return out
+    secret = set() if confidential else confidential_columns(model.__tablename__)
+    return [c for c in columns if c not in secret]
 
 
 def _cell(value: Any, column: str) -> Any:
