@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
+from commands.council import COUNCIL_ROOMS
 from commands.dispatcher import Context
-from commands.framework import DM_ONLY, Arg, CommandError, Role, RoomKind, Router, UsageError, WordList
+from commands.framework import DM_ONLY, Arg, CommandError, Role, Router, UsageError, WordList
 from commands.services import audit, mentorships, privacy
 from commands.services.mentorships import who
 from commands.services.visibility import RETENTION_SETTINGS
@@ -20,7 +21,6 @@ router = Router("privacy", "Your data")
 
 FORGET_KEY = "forget.armed.{}"  # when a person asked what `forget me` would erase
 FORGET_WINDOW = timedelta(minutes=15)
-COUNCIL_ROOMS = (RoomKind.COUNCIL, RoomKind.DM)
 
 
 @router.command("mydata", rooms=DM_ONLY, examples=("mydata",))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text, update
 
 from storage.db import Database
-from storage.models import Mentorship, MentorshipState, Person, metadata
+from storage.models import Person, metadata
 
 BATCH = 2000
 
@@ -55,9 +55,6 @@ async def copy_database(source_url: str, target_url: str, progress=None) -> list
             # A mentor may keep more mentees than their capacity (it was lowered later), which the
             # destination's capacity check would refuse while copying: copy the capacity raised to
             # the load, and put it back at the end.
-            loads = dict((await src.execute(
-                select(Mentorship.mentor_id, func.count()).where(Mentorship.state == MentorshipState.ACTIVE)
-                .group_by(Mentorship.mentor_id))).all())
             for table in tables:
                 result = await src.stream(select(table).order_by(*table.primary_key.columns))
                 async for rows in result.partitions(BATCH):
@@ -71,8 +68,7 @@ async def copy_database(source_url: str, target_url: str, progress=None) -> list
                         for row in batch:
                             # The destination's triggers count each mentor's mentees as the
                             # mentorships are copied in: start them from zero.
-                            row["active_mentees"] = 0
-                            load = loads.get(row["id"], 0)
+                            load, row["active_mentees"] = row["active_mentees"], 0
                             if load > row["capacity"]:
                                 lowered[row["id"]] = row["capacity"]
                                 row["capacity"] = load

@@ -147,9 +147,7 @@ async def reach(session: AsyncSession, audience: Audience) -> int:
     """How many mentees get a DM copy."""
     if audience is Audience.MENTORS:
         return 0
-    result = await session.exec(select(func.count()).select_from(Mentorship)
-                                .where(Mentorship.state == MentorshipState.ACTIVE))
-    return int(result.one())
+    return int((await session.exec(people.ACTIVE_MENTORSHIPS)).one())
 
 
 def topic_text(ann: Announcement, program: str) -> str:

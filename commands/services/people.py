@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.framework import Role
 from commands.policy import ProgramPolicy
-from storage.models import Mentorship, MentorshipState, Person, PersonTag, TagKind
+from storage.models import Person, PersonTag, TagKind
 
 
 async def find(session: AsyncSession, matrix_id: str) -> Person | None:
@@ -69,12 +69,14 @@ async def set_tags(session: AsyncSession, person: Person, kind: TagKind, values:
 
 
 async def active_mentee_count(session: AsyncSession, mentor_id: int) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Mentorship)
-        .where(Mentorship.mentor_id == mentor_id, Mentorship.state == MentorshipState.ACTIVE)
-    )
-    return int(result.one())
+    """How many active mentees a mentor has, as the database keeps it on their row."""
+    result = await session.exec(select(Person.active_mentees).where(Person.id == mentor_id))
+    return int(result.one_or_none() or 0)
+
+
+# The program's active mentorships: each is counted on its mentor's row (by the database),
+# so this sums the mentors who have some, over a partial index.
+ACTIVE_MENTORSHIPS = select(func.coalesce(func.sum(Person.active_mentees), 0)).where(Person.active_mentees > 0)
 
 
 # Built once: the roster is read on many commands. Each mentor's load is kept on their

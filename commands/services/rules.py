@@ -325,8 +325,7 @@ async def program_figures(session: AsyncSession, now: datetime, policy: ProgramP
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
     figures = [
-        # Active mentorships: each one is counted on its mentor's row (by the database).
-        select(func.coalesce(func.sum(Person.active_mentees), 0)).where(Person.active_mentees > 0).scalar_subquery(),
+        people.ACTIVE_MENTORSHIPS.scalar_subquery(),
         count(Mentorship, Mentorship.started_at >= start, Mentorship.started_at < end),
         count(Mentorship, Mentorship.ended_at >= start, Mentorship.ended_at < end),
         count(MentorRequest, MentorRequest.created_at >= start, MentorRequest.created_at < end),
