@@ -173,6 +173,7 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> None:
         runner = await client_for(server, runner_account)
         echo_room = (await runner.room_create(name="echo", invite=[echo_account.user_id])).room_id
         mentors_room = (await runner.room_create(name="mentors", invite=[bot_account.user_id])).room_id
+        council_room = (await runner.room_create(name="council", invite=[bot_account.user_id])).room_id
         senders = []
         for i in range(burst_users):
             account = server.register(f"user{i}")
@@ -194,7 +195,7 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> None:
         botdir.mkdir()
         (botdir / "config.toml").write_text(
             f'[matrix]\nhomeserver = "{server.url}"\nuser_id = "{bot_account.user_id}"\n'
-            f'mentors_room = "{mentors_room}"\nstore_path = "store"\n'
+            f'mentors_room = "{mentors_room}"\ncouncil_room = "{council_room}"\nstore_path = "store"\n'
         )
         env["MENTORBOT_MATRIX_PASSWORD"] = bot_account.password
         first, cold = await start_mentorbot(botdir, env)

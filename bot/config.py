@@ -64,7 +64,7 @@ class MatrixSettings:
     device_name: str = _f("mentorbot")
     store_path: str = _f("store")
     mentors_room: str = _f("", "room", required=True)
-    council_room: str = _f("", "room")
+    council_room: str = _f("", "room", required=True)
     command_prefix: str = _f("!", "prefix")
     allowed_servers: list[str] = _f([], "servers")
     encryption: bool = _f(True)

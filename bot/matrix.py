@@ -33,8 +33,11 @@ from nio import (
     LocalProtocolError,
     MegolmEvent,
     MessageDirection,
+    PowerLevelsEvent,
     RoomCreateError,
     RoomGetStateError,
+    RoomHistoryVisibilityEvent,
+    RoomJoinRulesEvent,
     RoomMemberEvent,
     RoomMessagesError,
     RoomMessageText,
@@ -50,14 +53,15 @@ from nio import (
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 from nio.store import DefaultStore
 
+from bot import rooms as trust
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from commands.clock import Clock, SystemClock
 from commands.framework import RoomKind
-from commands.messages import File, Incoming, Rendered, SendFailed, Target
-from commands.services import membership, people
-from commands.text import Msg, code
+from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Target
+from commands.services import courtesy, membership, people
+from commands.text import Msg, bold, code
 from storage.models import BotState
 
 log = logging.getLogger("mentorbot.matrix")
@@ -73,7 +77,10 @@ TOKEN_KEY = "matrix.next_batch"
 TOKEN_SAVE_SECONDS = 2.0
 MAX_BACKLOG = 20  # replies decided but not sent, before handling more events
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
-PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
+# A message the homeserver will never take: given up (and logged).
+PERMANENT_ERRORS = {"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
+# The room refuses the bot now (it is not in it, or was removed): the message is kept for later.
+UNREACHABLE = {"M_FORBIDDEN", "M_NOT_FOUND"}
 MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*?</a>', re.I | re.S)
 
 
@@ -109,6 +116,9 @@ class MatrixBot:
             raise FatalMatrixError("the configuration has no [matrix] section")
         self.settings = settings
         self.cfg = settings.matrix
+        if not self.cfg.mentors_room or not self.cfg.council_room:
+            # Escalations, change requests and reports would have nowhere to go.
+            raise FatalMatrixError("[matrix] mentors_room and council_room must both be set")
         if self.cfg.encryption and not self.cfg.store_path:
             # matrix-nio would otherwise send plaintext into encrypted rooms.
             raise FatalMatrixError("encryption needs [matrix] store_path, where the keys are kept")
@@ -127,6 +137,8 @@ class MatrixBot:
         # before that, sending could not find existing DMs and would open new ones.
         self._rooms_known = asyncio.Event()
         self._joined: set[str] = set()  # rooms the bot was in at the last sync
+        self._open: dict[RoomKind, str] = {}  # configured rooms open to anyone, and why
+        self._alerts: list[Msg] = []  # for the council, once it can be told
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -139,10 +151,12 @@ class MatrixBot:
             if not await self._reach_homeserver():
                 return  # stopped while waiting
             await self._login()
-            await self._join_configured_rooms()
+            await self._find_configured_rooms()
             self.since = await self._state(TOKEN_KEY)
             if self.since is None:
                 await self._first_sync()
+            # Joined after a first sync marked where now is: what is said after the join is answered.
+            await self._join_configured_rooms()
             await self._reconcile_roster()
             worker = asyncio.create_task(self.runtime.delivery_worker(self.stopping))
             scheduler = Scheduler(self.runtime)
@@ -263,40 +277,77 @@ class MatrixBot:
 
     # ------------------------------------------------------------------ rooms
 
-    async def _join_configured_rooms(self) -> None:
+    async def _find_configured_rooms(self) -> None:
+        """Find the mentors and council rooms; each must resolve.
+
+        A room alias is resolved once and the room it named is kept: whoever controls an
+        alias later must not decide which room is the council. If the alias comes to name
+        another room, that is reported, never followed.
+        """
         for kind, ref in ((RoomKind.MENTORS, self.cfg.mentors_room), (RoomKind.COUNCIL, self.cfg.council_room)):
-            if not ref:
-                continue
-            room_id = await self._state(ROOM_KEY.format(kind.value)) or await self._resolve(ref)
-            if room_id is None:
-                continue
-            self.rooms[kind] = room_id
+            self.rooms[kind] = await self._pinned_room(kind, ref)
+
+    async def _join_configured_rooms(self) -> None:
+        for kind, room_id in self.rooms.items():
+            ref = self.cfg.mentors_room if kind is RoomKind.MENTORS else self.cfg.council_room
             joined = await self.client.join(room_id)
             if isinstance(joined, JoinError):
                 log.error(
-                    "cannot join the %s room %s (%s): invite %s to it; the bot joins when invited",
+                    "cannot join the %s room %s (%s): invite %s to it; the bot joins when invited, and "
+                    "keeps the room's messages until then",
                     kind.value, ref, joined.message, self.cfg.user_id,
                 )
 
-    async def _resolve(self, ref: str) -> str | None:
+    async def _pinned_room(self, kind: RoomKind, ref: str) -> str:
+        key = ROOM_KEY.format(kind.value)
+        stored = await self._state(key)
+        pin = json.loads(stored) if stored and stored.startswith("{") else None
+        if stored and pin is None:  # kept by an older version: the room the configured one became
+            pin = {"ref": ref, "resolved": stored, "room_id": stored}
+        if pin is None or pin.get("ref") != ref:  # a new configuration: take the room it names now
+            resolved = await self._resolve(kind, ref)
+            pin = {"ref": ref, "resolved": resolved, "room_id": resolved}
+            await self._set_state(key, json.dumps(pin))
+            return resolved
+        if ref.startswith("#"):
+            now = await self.client.room_resolve_alias(ref)
+            target = getattr(now, "room_id", None)
+            if target and target not in (pin["resolved"], pin["room_id"]) and target != pin.get("reported"):
+                log.warning("the alias %s of the %s room now names %s; the bot stays in %s. If the room really "
+                            "moved, put the new room's ID in [matrix] %s_room.", ref, kind.value, target,
+                            pin["room_id"], kind.value)
+                self._alerts.append(Msg(
+                    bold(f"The {kind.value} room's alias changed"), f": {ref} now names another room ({target}). "
+                    f"I stay in the room it named before ({pin['room_id']}). If the room really moved, the operator "
+                    f"puts the new room's ID in [matrix] {kind.value}_room; if not, someone took the alias."))
+                pin["reported"] = target
+                await self._set_state(key, json.dumps(pin))
+        return pin["room_id"]
+
+    async def _resolve(self, kind: RoomKind, ref: str) -> str:
         if ref.startswith("!"):
             return ref
         resolved = await self.client.room_resolve_alias(ref)
         if isinstance(resolved, RoomResolveAliasError):
-            log.error("the room alias %s does not resolve: %s", ref, resolved.message)
-            return None
+            raise FatalMatrixError(
+                f"the {kind.value} room {ref} does not resolve ({resolved.message}): check [matrix] {kind.value}_room; "
+                "without it the bot cannot keep its promises to the program")
         return resolved.room_id
 
+    def trust(self, room_id: str, sender: str) -> trust.Trust:
+        """What the room is when ``sender`` writes in it (see bot/rooms.py)."""
+        room = self.client.rooms.get(room_id) if self.client else None
+        return trust.classify(room_id, room, sender, self.cfg.user_id, self.rooms, encryption=self.cfg.encryption)
+
     def room_kind(self, room_id: str) -> RoomKind:
+        """The kind of a configured room; any other room is OTHER here (a DM is a DM with someone)."""
         for kind, configured in self.rooms.items():
             if configured == room_id:
                 return kind
-        room = self.client.rooms.get(room_id) if self.client else None
-        if room is not None and room.joined_count <= 2:
-            return RoomKind.DM
         return RoomKind.OTHER
 
     async def _reconcile_roster(self) -> None:
+        """Roles as the configured rooms are now; a room open to anyone gives none."""
         for kind, room_id in self.rooms.items():
             state = await self.client.room_get_state(room_id)
             if isinstance(state, RoomGetStateError):
@@ -311,10 +362,35 @@ class MatrixBot:
                     joined.add(event["state_key"])
                 elif value in ("leave", "ban"):
                     departed.add(event["state_key"])
-            now = self.runtime.clock.now()
-            async with self.runtime.db.session() as session:
-                await membership.reconcile(session, kind, joined, departed, now, self.settings.program)
-                await session.commit()
+            await self._judge_openness(kind, trust.openness_of_state(state.events), at_start=True)
+            grant = kind not in self._open
+
+            async def catch_up(work, kind=kind, joined=joined, departed=departed, grant=grant) -> None:
+                await membership.reconcile(work.session, kind, joined, departed, work.now, work.policy, grant=grant)
+
+            await self.runtime.run("roster", catch_up)
+        for alert in self._alerts:
+            await self.runtime.tell("room alert", Target.council(), alert)
+        self._alerts.clear()
+
+    async def _judge_openness(self, kind: RoomKind, problem: str | None, *, at_start: bool = False) -> None:
+        """Note whether a configured room is open to anyone, and tell of a change."""
+        was = self._open.get(kind)
+        if problem is None:
+            self._open.pop(kind, None)
+            if was is not None:
+                log.warning("the %s room is invite-only again: people who join it get their role", kind.value)
+            return
+        self._open[kind] = problem
+        if was == problem and not at_start:
+            return
+        log.error("the %s room is not invite-only (%s): joining it gives no role until it is; make it invite-only",
+                  kind.value, problem)
+        if kind is not RoomKind.COUNCIL:  # the council room itself at fault: the log is the place
+            self._alerts.append(Msg(
+                bold(f"The {kind.value} room is not invite-only"), f" ({problem}). Anyone could join it and read "
+                "what the program shares there, so joining it gives nobody a role until it is invite-only again. "
+                "Please change its settings: Room settings, Security & Privacy, Private (invite only)."))
 
     # ------------------------------------------------------------------ sync
 
@@ -505,31 +581,52 @@ class MatrixBot:
         await self.client.room_leave(room_id)
 
     async def _on_event(self, room_id: str, event: Any) -> None:
-        if getattr(event, "sender", None) == self.cfg.user_id:
-            return
         kind = self.room_kind(room_id)
+        if getattr(event, "sender", None) == self.cfg.user_id:
+            if (isinstance(event, RoomMemberEvent) and kind in self.rooms and event.state_key == self.cfg.user_id
+                    and event.membership == "join" and event.prev_membership != "join"):
+                await self.runtime.release(kind)  # in the room at last: what waited for it goes now
+            return
         if isinstance(event, RoomMemberEvent):
             await self._on_membership(kind, event)
         elif isinstance(event, RoomUpgradeEvent):
             await self._on_upgrade(kind, room_id, event)
+        elif isinstance(event, (RoomJoinRulesEvent, RoomHistoryVisibilityEvent, PowerLevelsEvent)):
+            if kind in self.rooms:
+                room = self.client.rooms.get(room_id)
+                if room is not None:
+                    await self._judge_openness(kind, trust.openness(room))
+                    for alert in self._alerts:
+                        await self.runtime.tell("room alert", Target.council(), alert)
+                    self._alerts.clear()
         elif isinstance(event, RoomMessageText):
-            if kind is RoomKind.DM:
+            where = self.trust(room_id, event.sender)
+            if where.kind is RoomKind.DM:
                 await self._remember_dm(event.sender, room_id)
-            incoming = Incoming(event.sender, kind, command_text(event), room_id=room_id, event_id=event.event_id)
+            incoming = Incoming(event.sender, where.kind, command_text(event), room_id=room_id,
+                                event_id=event.event_id, room_problem=where.problem)
             await self.runtime.handle(incoming)
         elif isinstance(event, MegolmEvent):
-            await self._on_undecryptable(kind, room_id, event)
+            await self._on_undecryptable(self.trust(room_id, event.sender).kind, room_id, event)
 
     async def _on_membership(self, kind: RoomKind, event: RoomMemberEvent) -> None:
         if kind not in (RoomKind.MENTORS, RoomKind.COUNCIL):
             return
-        now = self.runtime.clock.now()
-        async with self.runtime.db.session() as session:
-            if event.membership == "join" and event.prev_membership != "join":
-                await membership.joined(session, kind, event.state_key, now, self.settings.program)
-            elif event.membership in ("leave", "ban") and event.prev_membership == "join":
-                await membership.left(session, kind, event.state_key, now)
-            await session.commit()
+        user_id = event.state_key
+        if event.membership == "join" and event.prev_membership != "join":
+            if kind in self._open:
+                log.warning("%s joined the %s room while it is open to anyone (%s): no role given",
+                            user_id, kind.value, self._open[kind])
+                return
+
+            async def job(work) -> None:
+                await membership.joined(work.session, kind, user_id, work.now, work.policy)
+        elif event.membership in ("leave", "ban") and event.prev_membership == "join":
+            async def job(work) -> None:
+                await membership.left(work.session, kind, user_id, work.now)
+        else:
+            return
+        await self.runtime.run("membership", job)
 
     async def _on_upgrade(self, kind: RoomKind, room_id: str, event: RoomUpgradeEvent) -> None:
         if kind not in self.rooms or not event.replacement_room:
@@ -537,7 +634,11 @@ class MatrixBot:
         log.info("the %s room was upgraded to %s; following it", kind.value, event.replacement_room)
         # From now on that is the room; if it cannot be joined yet, its invite is accepted.
         self.rooms[kind] = event.replacement_room
-        await self._set_state(ROOM_KEY.format(kind.value), event.replacement_room)
+        key = ROOM_KEY.format(kind.value)
+        stored = await self._state(key)
+        pin = json.loads(stored) if stored and stored.startswith("{") else {"ref": room_id, "resolved": room_id}
+        pin["room_id"] = event.replacement_room
+        await self._set_state(key, json.dumps(pin))
         joined = await self.client.join(event.replacement_room)
         if isinstance(joined, JoinError):
             log.warning("cannot join the upgraded %s room yet (%s); waiting for an invite", kind.value, joined.message)
@@ -545,7 +646,11 @@ class MatrixBot:
     async def _on_undecryptable(self, kind: RoomKind, room_id: str, event: MegolmEvent) -> None:
         with suppress(LocalProtocolError):
             await self.client.request_room_key(event)
+        if kind is RoomKind.OTHER:
+            return  # no answers in a room that is neither the program's nor a private DM
         incoming = Incoming(event.sender, kind, "", room_id=room_id, event_id=event.event_id)
+        # At most once an hour for each person: a client that never shares its keys must not
+        # make the bot answer every message it sends.
         await self.runtime.notice(
             incoming,
             Msg(
@@ -553,8 +658,9 @@ class MatrixBot:
                 "Please send it again. If this keeps happening, make sure your client shares keys "
                 "with unverified devices, or start a new direct message with me. Send ",
                 code("help") if kind is RoomKind.DM else code(f"{self.cfg.command_prefix}help"),
-                " to see what I can do.",
+                " to see what I can do. (I say this at most once an hour.)",
             ),
+            once_per=courtesy.UNDECRYPTABLE,
         )
 
     async def _remember_dm(self, user_id: str, room_id: str) -> None:
@@ -578,9 +684,10 @@ class MatrixBot:
         room_id = await self._room_for(message.target)
         room = self.client.rooms.get(room_id)
         if room is not None and room.encrypted and self.client.olm is None:
-            raise SendFailed("the room is encrypted but encryption is off", retry=False)
+            raise RoomUnreachable("the room is encrypted but encryption is off")
         content: dict[str, Any] = {
-            "msgtype": "m.notice",
+            # What someone must notice is m.text: default push rules never notify an m.notice.
+            "msgtype": "m.text" if message.notify else "m.notice",
             "body": message.body,
             "format": "org.matrix.custom.html",
             "formatted_body": message.html,
@@ -624,38 +731,45 @@ class MatrixBot:
         except (LocalProtocolError, SendRetryError, OlmUnverifiedDeviceError) as exc:
             raise SendFailed(f"{type(exc).__name__}: {exc}", retry=True) from None
         if isinstance(response, RoomSendError):
+            if response.status_code in UNREACHABLE:
+                raise RoomUnreachable(f"{response.status_code}: {response.message}")
             permanent = response.status_code in PERMANENT_ERRORS
             raise SendFailed(f"{response.status_code}: {response.message}", retry=not permanent)
 
     async def _room_for(self, target: Target) -> str:
-        if target.room_id:
-            return target.room_id
         if target.room in (RoomKind.MENTORS, RoomKind.COUNCIL):
             room_id = self.rooms.get(target.room)
-            if room_id is None:
-                raise SendFailed(f"no {target.room.value} room is configured", retry=False)
+            if room_id is None:  # the bot does not start without both rooms; kept, not dropped
+                raise RoomUnreachable(f"no {target.room.value} room is known")
+            if room_id not in self.client.rooms:
+                raise RoomUnreachable(f"the bot is not in the {target.room.value} room {room_id}; invite it")
             return room_id
-        if target.user_id is None:
-            raise SendFailed("a message with no room and no person", retry=False)
-        return await self._dm_room(target.user_id)
+        if target.room is RoomKind.DM and target.user_id is not None:
+            # Where a DM goes is checked as it goes: a room that stopped being private (someone
+            # was invited, it was made public) gets nothing personal; a private one is used or made.
+            return await self._dm_room(target.user_id, preferred=target.room_id)
+        if target.room_id:
+            return target.room_id
+        raise SendFailed("a message with no room and no person", retry=False)
 
-    async def _dm_room(self, user_id: str) -> str:
-        """The direct-message room with a person, opened (as Element does) if there is none."""
-        known = self._dm_rooms.get(user_id)
+    async def _dm_room(self, user_id: str, preferred: str | None = None) -> str:
+        """The private direct-message room with a person, opened (as Element does) if there is none.
+
+        Only a room that passes the trust test (bot/rooms.py) is used: a room that someone
+        else set up with the two of them in it, then left, is never taken for a DM."""
+        known = preferred or self._dm_rooms.get(user_id)
         if known is None:
             async with self.runtime.db.session() as session:
                 person = await people.find(session, user_id)
                 known = person.dm_room_id if person is not None else None
-        shared = set(self.rooms.values())  # the mentors and council rooms are never anyone's DM
-        room = self.client.rooms.get(known) if known and known not in shared else None
-        if room is not None and user_id in room.users and len(room.users) <= 2:
-            return known
-        for candidate in self.client.rooms.values():
-            if candidate.room_id not in shared and set(candidate.users) == {user_id, self.cfg.user_id}:
-                await self._remember_dm(user_id, candidate.room_id)
-                return candidate.room_id
+        found = trust.private_dm(self.client.rooms, user_id, self.cfg.user_id, encryption=self.cfg.encryption,
+                                 excluded=set(self.rooms.values()), preferred=known)
+        if found is not None:
+            if found != known:
+                await self._remember_dm(user_id, found)
+            return found
         initial_state = []
-        if self.client.olm is not None:
+        if self.cfg.encryption:
             initial_state.append(
                 {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
             )
@@ -663,7 +777,8 @@ class MatrixBot:
             is_direct=True, preset=RoomPreset.trusted_private_chat, invite=[user_id], initial_state=initial_state
         )
         if isinstance(created, RoomCreateError):
-            raise SendFailed(f"cannot open a DM with {user_id}: {created.message}", retry=True)
+            raise RoomUnreachable(f"cannot open a DM with {user_id}: {created.message}")
+        log.info("opened a new private DM %s with %s", created.room_id, user_id)
         await self._remember_dm(user_id, created.room_id)
         await self._until_synced(created.room_id, user_id)
         return created.room_id

@@ -16,7 +16,8 @@ from commands.services.announcements import Claim, ForumPost, ForumTopic, TopicO
 from commands.services.checkins import BATCH, next_reminder_at
 from commands.clock import Clock
 from commands.dispatcher import Dispatcher, Result
-from commands.messages import Incoming, Outbox, Rendered, SendFailed
+from commands.framework import RoomKind
+from commands.messages import Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Target
 from commands.text import Msg
 from commands.services import outbox as stored
 from storage.db import Database
@@ -82,6 +83,8 @@ class Runtime:
 
         self._scan = True
         self._sent: deque[int] = deque(maxlen=10_000)
+        # Rooms that cannot be reached now (by target), and until when their messages wait.
+        self._held: dict[tuple[str, str | None, str | None], datetime] = {}
         self.on_change: Callable[[], None] | None = None
 
     async def start(self) -> None:
@@ -248,9 +251,23 @@ class Runtime:
         results.append(await self.run_due())
         return results
 
-    async def notice(self, incoming: Incoming, msg: Msg) -> Result:
+    async def run(self, name: str, job) -> Result:
+        """Run work the transport noticed (someone joined a room, a room changed) like any other:
+        in its turn, in one transaction, with what it sends stored and delivered."""
+        result = await self.dispatcher.run_job(name, job)
+        await self._after(result)
+        return result
+
+    async def tell(self, name: str, target: Target, msg: Msg, *, notify: bool = True) -> Result:
+        """Send one message the transport decided on (an alert for the council)."""
+        async def job(work) -> None:
+            work.send(target, msg, notify=notify)
+
+        return await self.run(name, job)
+
+    async def notice(self, incoming: Incoming, msg: Msg, *, once_per: str | None = None) -> Result:
         """Answer, once, a message that is not a command (one the transport could not read)."""
-        result = await self.dispatcher.notice(incoming, msg)
+        result = await self.dispatcher.notice(incoming, msg, once_per=once_per)
         await self._after(result)
         return result
 
@@ -281,7 +298,10 @@ class Runtime:
                 self._scan, delivered = True, False
             if delivered:
                 backoff = 1.0
-                await self._wake.wait()
+                # Messages held back for a room wait for their time, or for news.
+                until = min(self._held.values(), default=None)
+                wait = None if until is None else max((until - self.clock.now()).total_seconds(), 0.0)
+                await _wait_any(self._wake, timeout=wait)
             else:
                 await _wait_any(stopping, timeout=backoff)
                 backoff = min(backoff * 2, 60.0)
@@ -292,9 +312,15 @@ class Runtime:
         """Send every stored message not sent yet, oldest first.
 
         Returns False when a send must wait (the transport is unreachable); the
-        message stays stored and the next call tries it again, in order.
+        message stays stored and the next call tries it again, in order. A message
+        whose room cannot be reached now is held back, with every later message for
+        the same room, and the others go on; it is tried again later, never dropped.
         """
         async with self._delivering:
+            now = self.clock.now()
+            if any(until <= now for until in self._held.values()):
+                self._held = {key: until for key, until in self._held.items() if until > now}
+                self._scan = True  # held messages whose time has come
             while True:
                 rows = await self._next_rows()
                 if not rows:
@@ -304,8 +330,20 @@ class Runtime:
                         async with self.db.session() as session:
                             await stored.mark_sent(session, row.id, self.clock.now())
                         continue
+                    key = stored.target_key(row.message.target)
+                    if key in self._held:  # an earlier message there waits: this one waits behind it
+                        async with self.db.session() as session:
+                            await stored.hold(session, row.id, "waits behind an earlier message", self.clock.now(),
+                                              until=self._held[key])
+                        continue
                     try:
                         await self.outbox.send(row.message, row.txn_id)
+                    except RoomUnreachable as exc:
+                        async with self.db.session() as session:
+                            self._held[key] = await stored.hold(session, row.id, str(exc), self.clock.now())
+                        log.warning("a message to a %s room is held until %s: %s", row.message.target.room.value,
+                                    f"{self._held[key]:%H:%M:%S}", exc)
+                        continue
                     except SendFailed as exc:
                         async with self.db.session() as session:
                             await stored.mark_failed(session, row.id, str(exc), give_up=not exc.retry)
@@ -319,11 +357,25 @@ class Runtime:
                     async with self.db.session() as session:
                         await stored.mark_sent(session, row.id, self.clock.now())
 
+    async def release(self, room: RoomKind) -> None:
+        """The bot can reach a room again (it joined it): what was held for it goes now."""
+        async with self._delivering:
+            async with self.db.session() as session:
+                released = await stored.release(session, room)
+            self._held = {key: until for key, until in self._held.items() if key[0] != room.value}
+            self._scan = True
+        if released:
+            log.info("%d held messages for the %s room go now", released, room.value)
+        self._wake.set()
+
     async def _next_rows(self) -> list[Pending]:
         if self._scan:
             self._fresh.clear()  # everything they hold is in the table too
+            now = self.clock.now()
             async with self.db.session() as session:
-                rows = [Pending(r.id, r.txn_id, stored.rendered(r)) for r in await stored.pending(session)]
+                rows = [Pending(r.id, r.txn_id, stored.rendered(r)) for r in await stored.pending(session, now)]
+                if rows:
+                    self._held.update(await stored.held(session, now))
             self._scan = len(rows) == stored.PAGE
             return rows
         rows = sorted(self._fresh, key=lambda r: r.id)

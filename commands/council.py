@@ -50,6 +50,7 @@ async def assign(ctx: Context, mentee: str, mentor: str) -> None:
     me = await ctx.me()
     person = await people.ensure(ctx.session, mentee, ctx.now)
     chosen = await mentor_named(ctx, mentor)
+    not_about_me(ctx, person, chosen)
     current = await mentorships.active_of(ctx.session, person.id)
     if current is not None:
         old = await mentorships.person_by_id(ctx.session, current.mentor_id)
@@ -77,6 +78,7 @@ async def reassign(ctx: Context, mentee: str, mentor: str) -> None:
         raise CommandError(Msg(text.person(mentee), " has no mentor to move from. To give them one, send ",
                                ctx.cmd(f"assign {mentee} {mentor}"), "."))
     chosen = await mentor_named(ctx, mentor)
+    not_about_me(ctx, person, chosen, await mentorships.person_by_id(ctx.session, current.mentor_id))
     request = await mentorships.open_request_of(ctx.session, person.id)
     change = await mentorships.pending_change_of(ctx.session, current.id)
     if change is not None:
@@ -85,6 +87,13 @@ async def reassign(ctx: Context, mentee: str, mentor: str) -> None:
                      action="approved", from_state=ChangeState.PENDING.value, to_state=ChangeState.APPROVED.value)
     await mentorships.start(ctx, person, chosen, actor=me, request=request, how="reassigned")
     ctx.reply(Msg("Done: ", who(person), " moved to ", who(chosen), "; all three have been told."))
+
+
+def not_about_me(ctx: Context, *involved: Person | None) -> None:
+    """A council member does not decide a request, change or assignment about themselves."""
+    if any(p is not None and p.matrix_id == ctx.sender for p in involved):
+        raise CommandError(Msg(
+            "This is about you, so another council member must decide it. I have changed nothing."))
 
 
 async def pending_change(ctx: Context, number: int) -> ChangeRequest:
@@ -110,6 +119,7 @@ async def approve(ctx: Context, change: int) -> None:
     m = await ctx.session.get(Mentorship, item.mentorship_id)
     assert m is not None
     mentee = await mentorships.person_by_id(ctx.session, m.mentee_id)
+    not_about_me(ctx, mentee, await mentorships.person_by_id(ctx.session, m.mentor_id))
     request = await mentorships.approve_change(ctx, item, me)
     ctx.send(Target.dm(mentee.matrix_id), Msg(
         "The council approved your change of mentor. I am looking for a new one "
@@ -134,6 +144,7 @@ async def refuse(ctx: Context, change: int, note: str | None) -> None:
     m = await ctx.session.get(Mentorship, item.mentorship_id)
     assert m is not None
     mentee = await mentorships.person_by_id(ctx.session, m.mentee_id)
+    not_about_me(ctx, mentee, await mentorships.person_by_id(ctx.session, m.mentor_id))
     item.state, item.decided_at, item.decided_by_id = ChangeState.REFUSED, ctx.now, me.id
     audit.record(ctx.session, at=ctx.now, actor=me, entity="change", entity_id=item.id,
                  action="refused", from_state=ChangeState.PENDING.value, to_state=ChangeState.REFUSED.value)
@@ -144,6 +155,76 @@ async def refuse(ctx: Context, change: int, note: str | None) -> None:
         ctx.typed("end", RoomKind.DM), ", or talk to the council.",
     ))
     ctx.reply(Msg(f"Done: change request #{change} refused; ", who(mentee), " has been told."))
+
+
+@router.command("council", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("council",))
+async def council_list(ctx: Context) -> None:
+    """Who is on the council: members of the council room and those the configuration names."""
+    members = await people.council_members(ctx.session, ctx.policy)
+    listed = set(ctx.policy.council)
+    rows = [Msg("• ", text.person(m), " (named in the configuration)" if m in listed else "") for m in members]
+    ctx.reply(lines(Msg(bold(f"The council ({len(members)})"), ". Remove someone with ",
+                        ctx.cmd("council remove <person>"), "."), *rows))
+
+
+@router.command(
+    "council remove",
+    args=[Arg("person", MatrixId())],
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("council remove @cy:example.org",),
+)
+async def council_remove(ctx: Context, person: str) -> None:
+    """Take someone off the council at once, even if the configuration names them.
+
+    Neither the configuration's council list nor the council room gives them their
+    rights back; `council add` does. Remove them from the council room too.
+    """
+    subject = await people.find(ctx.session, person)
+    if not people.is_council(person, subject, ctx.policy):
+        raise CommandError(Msg(text.person(person), " is not on the council. Send ", ctx.cmd("council"),
+                               " to see who is."))
+    members = await people.council_members(ctx.session, ctx.policy)
+    if members == [person]:
+        raise CommandError(Msg(text.person(person), " is the only council member; the program needs one. "
+                               "Add another first."))
+    subject = subject or await people.ensure(ctx.session, person, ctx.now)
+    subject.council_removed_at, subject.updated_at = ctx.now, ctx.now
+    audit.record(ctx.session, at=ctx.now, actor=await ctx.me(), entity="person", entity_id=subject.id,
+                 action="council_removed", from_state="council", to_state="member")
+    listed = " Also take them out of [program] council in the configuration." if person in ctx.policy.council else ""
+    ctx.reply(Msg("Done: ", who(subject), " is no longer on the council and has no council rights from now on. "
+                  "Remove them from the council room too, or they can still read it.", listed))
+    ctx.send(Target.dm(subject.matrix_id), Msg(f"You are no longer on the council of {ctx.policy.name}. "
+                                               "Thank you for your time on it!"))
+
+
+@router.command(
+    "council add",
+    args=[Arg("person", MatrixId())],
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("council add @cy:example.org",),
+)
+async def council_add(ctx: Context, person: str) -> None:
+    """Let someone be on the council again, after `council remove`.
+
+    Council rights come from the council room: invite them to it (or name them in
+    [program] council in the configuration).
+    """
+    subject = await people.find(ctx.session, person)
+    if people.is_council(person, subject, ctx.policy):
+        raise CommandError(Msg(text.person(person), " is on the council already; nothing to do."))
+    if subject is None or subject.council_removed_at is None:
+        raise CommandError(Msg("Council rights come from the council room: invite ", text.person(person),
+                               " to it, and they are on the council once they join."))
+    subject.council_removed_at, subject.updated_at = None, ctx.now
+    audit.record(ctx.session, at=ctx.now, actor=await ctx.me(), entity="person", entity_id=subject.id,
+                 action="council_added", from_state="member", to_state="council")
+    back = people.is_council(person, subject, ctx.policy)
+    ctx.reply(Msg("Done: ", who(subject), (" is on the council again." if back else
+                                            " may be on the council again: invite them to the council room; "
+                                            "they have council rights once they join.")))
 
 
 @router.command("queue", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("queue",))

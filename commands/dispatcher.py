@@ -35,7 +35,7 @@ from commands.framework import (
 )
 from commands.messages import File, Incoming, Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
-from commands.services import outbox, people
+from commands.services import courtesy, outbox, people
 from commands.text import Msg, code, join
 from storage.db import Database
 from storage.models import Person
@@ -64,8 +64,13 @@ class Work:
     announced: bool = False  # set when a topic waits to be posted, so the forum worker wakes up
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
-    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
-        self.outbox.append(Outgoing(target, _msg(msg), reply_to))
+    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None) -> None:
+        """Send to ``target``. What goes to one person's DM is meant for them: it notifies them
+        (``notify``), unless told otherwise. In a shared room, only what someone must act on
+        (an escalation, a request to decide) is sent with ``notify=True``."""
+        if notify is None:
+            notify = target.room is RoomKind.DM and target.user_id is not None
+        self.outbox.append(Outgoing(target, _msg(msg), reply_to, notify=notify))
 
     def typed(self, text: str, room: RoomKind) -> Msg:
         """How to type a command in ``room``: with the prefix in a shared room."""
@@ -105,7 +110,7 @@ class Context(Work):
         self.outbox.append(Outgoing(Target.reply_to(self.incoming), _msg(msg), self.incoming.event_id,
                                     files=tuple(files)))
 
-    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None) -> None:
+    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None) -> None:
         """Send to ``target``; a message for the very room the command came from is a reply."""
         here = self.incoming.room
         if (target.room is here and here is RoomKind.DM and target.user_id == self.sender) or (
@@ -113,7 +118,7 @@ class Context(Work):
         ) or target == Target.reply_to(self.incoming):
             self.reply(msg)
         else:
-            super().send(target, msg, reply_to)
+            super().send(target, msg, reply_to, notify=notify)
 
     def cmd(self, text: str) -> Msg:
         """How to type a command here: with the prefix in a shared room."""
@@ -131,7 +136,7 @@ def as_typed(text: str, room: RoomKind, prefix: str) -> Msg:
 
 @dataclass
 class Result:
-    outcome: str  # ok, ignored, duplicate, unknown, usage, denied, wrong_room, refused, failed, too_long
+    outcome: str  # ok, ignored, duplicate, unknown, usage, denied, wrong_room, refused, failed, too_long, outside
     messages: list[Outgoing]
     command: str | None = None
     stored: list[outbox.Queued] = field(default_factory=list)  # the messages as stored, to deliver
@@ -189,6 +194,8 @@ class Dispatcher:
         return result
 
     async def _handle(self, incoming: Incoming) -> Result:
+        if incoming.room is RoomKind.OTHER:
+            return await self._outside(incoming)
         text = self.command_text(incoming)
         if text is None:
             return Result("ignored", [])
@@ -233,6 +240,22 @@ class Dispatcher:
         except Exception:
             return await self._failed(incoming, now, command)
 
+    async def _outside(self, incoming: Incoming) -> Result:
+        """A room that is neither one of the program's nor a private DM (a public room, a room
+        with others in it, an unencrypted DM): what people tell the bot can be personal, so it
+        runs no command there. Whoever addresses it gets one short pointer to a DM a day."""
+        text = incoming.text.strip()
+        if not incoming.room_problem and not text.startswith(self.prefix):
+            return Result("ignored", [])
+        now = self.clock.now()
+        msg = Msg(
+            "I don't answer in this room", f" ({incoming.room_problem})" if incoming.room_problem else "",
+            ". What you tell me can be personal, so I answer only in a private direct message with me "
+            "(just the two of us, invite-only) and in the program's own rooms. Please start a direct message "
+            "with me and send ", code("help"), " there.",
+        )
+        return await self._answer(incoming, now, ("outside", msg), once_per=courtesy.OTHER_ROOM)
+
     async def run_job(self, name: str, job: Callable[[Work], Awaitable[object]]) -> Result:
         """Run program work that no message asked for (escalations, reminders) in one transaction.
 
@@ -255,9 +278,13 @@ class Dispatcher:
             return Result("failed", [], name)
         return Result("ok", work.outbox, name, rows)
 
-    async def notice(self, incoming: Incoming, msg: Msg) -> Result:
-        """Answer a message that is not a command (one the transport could not read), once."""
-        return await self._answer(incoming, self.clock.now(), ("notice", msg))
+    async def notice(self, incoming: Incoming, msg: Msg, *, once_per: str | None = None) -> Result:
+        """Answer a message that is not a command (one the transport could not read), once.
+
+        With ``once_per`` (a kind of courtesy notice), the sender gets it at most once in
+        that kind's period, whatever they send meanwhile."""
+        async with self._turn:
+            return await self._answer(incoming, self.clock.now(), ("notice", msg), once_per=once_per)
 
     async def _failed(self, incoming: Incoming, now: datetime, command: Command) -> Result:
         log.exception("command %s failed", command.name)
@@ -272,13 +299,16 @@ class Dispatcher:
             return await outbox.already_handled(session, event_id)
 
     async def _answer(
-        self, incoming: Incoming, now: datetime, answer: tuple[str, Msg], command: str | None = None
+        self, incoming: Incoming, now: datetime, answer: tuple[str, Msg], command: str | None = None,
+        once_per: str | None = None,
     ) -> Result:
         """Store a reply that is the whole outcome (refusal, error, unknown command)."""
         outcome, msg = answer
         messages = [Outgoing(Target.reply_to(incoming), msg, incoming.event_id)]
         try:
             async with self.db.session() as session:
+                if once_per is not None and not await courtesy.due(session, incoming.sender, once_per, now):
+                    return Result("ignored", [], command)
                 rows = await outbox.store(session, messages, now, handled=incoming)
                 await session.commit()
         except IntegrityError:  # the handled_event key: this event was answered already

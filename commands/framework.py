@@ -49,7 +49,9 @@ ROOM_NOUNS = {
 }
 ROOM_SHORT = {RoomKind.DM: "DM", RoomKind.MENTORS: "mentors room", RoomKind.COUNCIL: "council room", RoomKind.OTHER: "other rooms"}
 
-EVERYWHERE = frozenset(RoomKind)
+# Every room the bot answers commands in. In any other room (public, shared with others, or a
+# DM that is not private) it runs no command at all: see the dispatcher.
+EVERYWHERE = frozenset({RoomKind.DM, RoomKind.MENTORS, RoomKind.COUNCIL})
 DM_ONLY = frozenset({RoomKind.DM})
 
 
@@ -460,8 +462,6 @@ class Command:
         return " and ".join(ROLE_NOUNS[r] for r in Role if r in self.roles)
 
     def where(self, short: bool = False) -> str:
-        if self.rooms == EVERYWHERE:
-            return "anywhere"
         order = (RoomKind.MENTORS, RoomKind.COUNCIL, RoomKind.OTHER, RoomKind.DM)
         names = [(ROOM_SHORT if short else ROOM_NOUNS)[r] for r in order if r in self.rooms]
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -227,7 +227,7 @@ async def change(ctx: Context, reason: str | None) -> None:
         ctx.typed(f"approve {change_request.id}", RoomKind.COUNCIL), " or ",
         ctx.typed(f"refuse {change_request.id} [note]", RoomKind.COUNCIL), ".",
         Msg(" A reason was given; see it in a DM with ", ctx.typed("queue", RoomKind.DM), ".") if reason else "",
-    ))
+    ), notify=True)
 
 
 @mentee_router.command(
@@ -477,4 +477,4 @@ async def nominate(ctx: Context, mentee: str, reason: str) -> None:
     audit.record(ctx.session, at=ctx.now, actor=me, entity="nomination", entity_id=nomination.id, action="nominated")
     ctx.reply(Msg("Thank you! Your nomination of ", who(person), " is with the council."))
     ctx.send(Target.council(), Msg(bold(f"Nomination #{nomination.id}"), ": ", who(me), " nominates ", who(person),
-                                   " for recognition: \u201c", nomination.reason, "\u201d"))
+                                   " for recognition: \u201c", nomination.reason, "\u201d"), notify=True)

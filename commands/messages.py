@@ -18,6 +18,9 @@ class Incoming:
     text: str
     room_id: str | None = None  # the transport's room, when it has one
     event_id: str | None = None
+    # Set when the room would be a direct message with the sender but is not private
+    # enough to be one (public, unencrypted, others invited): why, in a few words.
+    room_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,16 @@ class Outgoing:
     reply_to: str | None = None  # event id of the message answered, if any
     txn_id: str | None = None  # set when the sender must know the stored message (an announcement copy)
     files: tuple[File, ...] = ()  # sent after the message, in the same room
+    # Someone must notice it (a reminder, an offer, a decision, an escalation): it is sent so
+    # that clients notify, mentioning the person of a DM. A reply nobody waits for does not.
+    notify: bool = False
 
     def render(self) -> Rendered:
-        return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(self.msg.mentions()), self.reply_to,
-                        self.files)
+        mentions = self.msg.mentions()
+        if self.notify and self.target.user_id and self.target.user_id not in mentions:
+            mentions.append(self.target.user_id)
+        return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(mentions), self.reply_to,
+                        self.files, self.notify)
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class Rendered:
     mentions: tuple[str, ...] = ()
     reply_to: str | None = None
     files: tuple[File, ...] = ()
+    notify: bool = False  # sent so that it notifies (Matrix: m.text, not m.notice)
 
 
 class SendFailed(Exception):
@@ -94,6 +104,15 @@ class SendFailed(Exception):
     def __init__(self, reason: str, *, retry: bool) -> None:
         super().__init__(reason)
         self.retry = retry
+
+
+class RoomUnreachable(SendFailed):
+    """The message's room cannot be reached now: the bot is not in it or was refused, the
+    person cannot be invited. The message is kept and tried again later, while messages for
+    other rooms go on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retry=True)
 
 
 class Outbox(Protocol):

@@ -13,7 +13,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, true
+from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, false, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateIndex
 from sqlmodel import Field, SQLModel
@@ -178,6 +178,9 @@ class Person(SQLModel, table=True):
     # Set when the person asked to be forgotten: the row stays, under a pseudonym, for the
     # audit trail and the program's counts; everything personal in it is erased.
     forgotten_at: Optional[datetime] = _when(nullable=True, default=None)
+    # Set when the council removed them from the council: neither the configuration's
+    # council list nor the council room gives them the rights back, until the council adds them.
+    council_removed_at: Optional[datetime] = _when(nullable=True, default=None)
 
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
@@ -527,6 +530,10 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     last_error: Optional[str] = Field(default=None, sa_type=Text)
     given_up: bool = False
+    # Someone must notice it (a reminder, an offer, a decision): sent so that it notifies.
+    notify: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Held back until then: its room cannot be reached now (the bot is not in it, or was refused).
+    next_attempt_at: Optional[datetime] = _when(nullable=True, default=None)
 
     __table_args__ = (
         _partial(
@@ -535,3 +542,14 @@ class OutboxMessage(SQLModel, table=True):
             where="sent_at IS NULL AND NOT given_up",
         ),
     )
+
+
+class CourtesyNotice(SQLModel, table=True):
+    """When a person was last told something the bot says at most once a day or an hour:
+    that it does not answer in some room, that it could not decrypt a message, to slow down."""
+
+    __tablename__ = "courtesy_notice"
+
+    user_id: str = Field(primary_key=True, max_length=255)
+    kind: str = Field(primary_key=True, max_length=40)
+    sent_at: datetime = _when()

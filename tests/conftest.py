@@ -20,7 +20,7 @@ from commands.policy import ProgramPolicy
 from storage.models import metadata
 
 COUNCIL = "@cy:example.org"
-DELIVERY_TABLES = {"outbox_message", "handled_event"}
+DELIVERY_TABLES = {"outbox_message", "handled_event", "courtesy_notice"}
 START = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
 
 

@@ -148,8 +148,11 @@ class Person:
         assert hasattr(created, "room_id"), created
         return created.room_id
 
-    async def room(self, *invite: str, name: str = "room") -> str:
-        created = await self.client.room_create(name=name, invite=list(invite), preset=RoomPreset.private_chat)
+    async def room(self, *invite: str, name: str = "room", encrypted: bool = False) -> str:
+        initial_state = [{"type": "m.room.encryption", "state_key": "",
+                          "content": {"algorithm": "m.megolm.v1.aes-sha2"}}] if encrypted else []
+        created = await self.client.room_create(name=name, invite=list(invite), preset=RoomPreset.private_chat,
+                                                initial_state=initial_state)
         assert hasattr(created, "room_id"), created
         return created.room_id
 
@@ -172,7 +175,7 @@ def bot_settings(
     tmp_path: Path,
     *,
     mentors_room: str,
-    council_room: str = "",
+    council_room: str,
     council: list[str] | None = None,
     encryption: bool = True,
     allowed_servers: list[str] | None = None,

@@ -70,7 +70,8 @@ def test_a_script_runs_end_to_end_through_the_cli(tmp_path):
     assert out[5].startswith("[dm @zoe:example.org] Welcome, you are now a mentor")
     assert out[6] == "[clock] 2027-03-08 09:00 Europe/Berlin (Mon)"
     assert out[7].startswith("[dm @ana:example.org] I don't know the command `helpp`. Did you mean `help`?")
-    assert out[8].startswith("[room !other:shell] Here is what you can do.")
+    # A room that is neither the program's nor a private DM runs no command: a pointer to a DM.
+    assert out[8].startswith("[room !other:shell] I don't answer in this room.")
     assert len(out) == 9
     assert "error: line 8: start the line with who is speaking" in result.stderr
     # The embedded default database was created where the shell ran.
@@ -159,7 +160,7 @@ def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tm
 
     (tmp_path / "config.toml").write_text(
         f'[matrix]\nhomeserver = "http://127.0.0.1:{free_port()}"\nuser_id = "@bot:example.org"\n'
-        'password = "pw-canary-1"\nmentors_room = "#mentors:example.org"\nstore_path = "store"\n'
+        'password = "pw-canary-1"\nmentors_room = "#mentors:example.org"\ncouncil_room = "#council:example.org"\nstore_path = "store"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     process = subprocess.Popen([MENTORBOT, "run"], cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env)

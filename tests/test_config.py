@@ -99,7 +99,8 @@ api_username = "bot"
     assert f"{path}: [program] council: bad Matrix ID 'cy'" in text
     assert f"{path}: [discourse] api_key: missing key (or set MENTORBOT_DISCOURSE_API_KEY)" in text
     assert f"{path}: [discourse] announcements_category: missing key" in text
-    assert len(found) == 8, found
+    assert f"{path}: [matrix] council_room: missing key" in text
+    assert len(found) == 9, found
 
 
 def test_unknown_section_and_invalid_toml(tmp_path):
@@ -111,7 +112,7 @@ def test_matrix_needs_a_password_or_an_access_token(tmp_path):
     path = write(
         tmp_path,
         '[matrix]\nhomeserver = "https://m.example.org"\nuser_id = "@bot:example.org"\n'
-        'mentors_room = "#mentors:example.org"\n',
+        'mentors_room = "#mentors:example.org"\ncouncil_room = "#council:example.org"\n',
     )
     assert any("password / access_token: missing key" in p for p in problems(path))
     settings = config.load(str(path), env={"MENTORBOT_MATRIX_PASSWORD": "hunter2-from-env"})
@@ -180,7 +181,8 @@ def test_rules_between_keys(tmp_path):
 
 
 def test_room_ids_and_aliases(tmp_path):
-    base = '[matrix]\nhomeserver = "https://m.example.org"\nuser_id = "@b:example.org"\npassword = "p"\n'
+    base = ('[matrix]\nhomeserver = "https://m.example.org"\nuser_id = "@b:example.org"\npassword = "p"\n'
+            'council_room = "#council:example.org"\n')
     for good in ("!abc:example.org", "!BJlgtxgamwHzJFClNqz5tjv8rF4ET7uQnIUDxsSkJLA", "#mentors:example.org"):
         assert config.load(str(write(tmp_path, base + f'mentors_room = "{good}"\n')), env={}).matrix
     for bad in ("mentors", "#mentors", "!a b:example.org"):

@@ -31,13 +31,12 @@ from tests.synapse import Synapse
 class BotProcess:
     """`mentorbot run` in its own process, started and stopped (or killed) like a service."""
 
-    def __init__(self, tmp_path: Path, synapse: Synapse, account, mentors_room: str, *, council_room: str = "",
+    def __init__(self, tmp_path: Path, synapse: Synapse, account, mentors_room: str, *, council_room: str,
                  council: tuple[str, ...] = (), extra: str = "") -> None:
         self.tmp_path, self.account = tmp_path, account
         lines = [f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{account.user_id}"\n'
-                 f'mentors_room = "{mentors_room}"\nstore_path = "store"\nencryption = false\n']
-        if council_room:
-            lines.append(f'council_room = "{council_room}"\n')
+                 f'mentors_room = "{mentors_room}"\ncouncil_room = "{council_room}"\n'
+                 'store_path = "store"\nencryption = false\n']
         lines.append(storage_toml(tmp_path))
         councillors = ", ".join(f'"{c}"' for c in council)
         lines.append(f'[program]\ntimezone = "Europe/Berlin"\ncouncil = [{councillors}]\n')
@@ -107,7 +106,8 @@ async def test_kill_9_in_a_burst_of_500_commands_answers_each_once_and_writes_ea
     bot = None
     try:
         mentors = await people[0].room(account.user_id, name="mentors")
-        bot = BotProcess(tmp_path, synapse, account, mentors)
+        council = await people[0].room(account.user_id, name="council")
+        bot = BotProcess(tmp_path, synapse, account, mentors, council_room=council)
         await bot.start()
         rooms = []
         for someone in people:
@@ -167,7 +167,8 @@ async def test_the_homeserver_down_for_a_minute_the_bot_resumes_by_itself(tmp_pa
         account = server.register("mentorbot")
         bob = await person(server, "bob", tmp_path)
         mentors = await bob.room(account.user_id, name="mentors")
-        bot = BotProcess(tmp_path, server, account, mentors)
+        council = await bob.room(account.user_id, name="council")
+        bot = BotProcess(tmp_path, server, account, mentors, council_room=council)
         await bot.start()
         await bob.until_joined(mentors, account.user_id, timeout=60)
         await bob.say(mentors, "!help")
@@ -223,7 +224,8 @@ async def test_a_database_locked_for_10_seconds_makes_commands_wait_not_fail(syn
     bot = None
     try:
         mentors = await ana.room(account.user_id, name="mentors")
-        bot = BotProcess(tmp_path, synapse, account, mentors)
+        council = await ana.room(account.user_id, name="council")
+        bot = BotProcess(tmp_path, synapse, account, mentors, council_room=council)
         await bot.start()
         room = await ana.dm(account.user_id)
         await ana.until_joined(room, account.user_id, timeout=60)

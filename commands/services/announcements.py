@@ -233,6 +233,7 @@ async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
         return  # recorded already
     confirmer = await work.session.get(Person, ann.confirmed_by_id) if ann.confirmed_by_id else None
     tell = Msg(text.mention(confirmer.matrix_id, people.name_of(confirmer)), ": ") if confirmer else Msg()
+    notify = confirmer is not None  # the outcome is addressed to the member who confirmed it
     if isinstance(outcome, Posted):
         copy.state, copy.sent_at, copy.error = CopyState.SENT, work.now, None
         copy.remote_id = str(outcome.topic_id) if outcome.topic_id is not None else None
@@ -242,13 +243,13 @@ async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
             where = Msg(f"announcement #{ann.id} is on the forum: ", text.link(outcome.url), ".")
         else:
             where = Msg(f"announcement #{ann.id} is out (its forum topic was only printed: no forum is configured).")
-        work.send(Target.council(), Msg(tell, where, f" Sent to the mentors room{_and_dms(sent)}."))
+        work.send(Target.council(), Msg(tell, where, f" Sent to the mentors room{_and_dms(sent)}."), notify=notify)
     elif isinstance(outcome, Held):
         copy.state, copy.sent_at, copy.error = CopyState.ENQUEUED, work.now, None
         sent = await _release(work, ann, None, held=True)
         work.send(Target.council(), Msg(
             tell, f"Discourse is holding announcement #{ann.id} for a moderator's approval; once approved it "
-            f"appears in the forum category. Sent to the mentors room{_and_dms(sent)}, without a forum link."))
+            f"appears in the forum category. Sent to the mentors room{_and_dms(sent)}, without a forum link."), notify=notify)
     elif isinstance(outcome, Refused):
         copy.state, copy.error = CopyState.FAILED, outcome.message
         await _hold_back(work, ann, "not sent: Discourse refused the topic")
@@ -256,7 +257,7 @@ async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
             tell, f"Discourse refused announcement #{ann.id} (", bold(ann.title), "): ", outcome.message,
             ". Nothing was sent to Matrix. Fix it and send ",
             work.typed("announce <audience> <title> | <text>", _COUNCIL), " again.",
-            _refusal_hint(outcome)))
+            _refusal_hint(outcome)), notify=notify)
     else:
         copy.error = outcome.message
         waited = work.now - (ann.confirmed_at or work.now)
@@ -268,7 +269,7 @@ async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
                 f"({outcome.message}), so announcement #{ann.id} went to the mentors room{_and_dms(sent)} without a "
                 "forum link. When the forum is back, look for the topic first (an earlier try may have got through "
                 f"before the answer was lost: its external id is {ann.external_id}); if it is not there, post it by "
-                "hand."))
+                "hand."), notify=notify)
         else:
             wait = _backoff(copy.attempts)
             if outcome.retry_after:
@@ -278,7 +279,7 @@ async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
                 work.send(Target.council(), Msg(
                     tell, f"Discourse is not taking announcement #{ann.id} right now ({outcome.message}). I keep trying "
                     "for up to a day; the Matrix copies go out with the forum link once the topic is up. ",
-                    work.typed("announcements", _COUNCIL), " shows where it stands."))
+                    work.typed("announcements", _COUNCIL), " shows where it stands."), notify=notify)
 
 
 def _and_dms(sent: int) -> str:
@@ -320,7 +321,8 @@ async def _release(work: Work, ann: Announcement, url: str | None, *, held: bool
 
 def _queue_copy(work: Work, c: AnnouncementCopy, target: Target, msg: Msg) -> None:
     txn_id = uuid.uuid4().hex
-    work.outbox.append(Outgoing(target, msg, txn_id=txn_id))
+    # A copy in someone's DM is meant for them: it notifies; the mentors room's copy is ambient.
+    work.outbox.append(Outgoing(target, msg, txn_id=txn_id, notify=target.room is RoomKind.DM))
     c.state, c.sent_at, c.remote_id = CopyState.SENT, work.now, txn_id  # handed to the outbox, which sends it once
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.framework import RoomKind
 from commands.policy import ProgramPolicy
 from commands.services import audit, people
+from storage.models import Person
 
 
 async def joined(session: AsyncSession, room: RoomKind, user_id: str, now: datetime, policy: ProgramPolicy) -> None:
@@ -62,13 +64,24 @@ async def reconcile(
     departed: set[str],
     now: datetime,
     policy: ProgramPolicy,
+    *,
+    grant: bool = True,
 ) -> None:
     """Catch up with the room's membership as it is now (at start-up, after downtime).
 
     ``departed`` are those whose membership is leave or ban. Someone the council
-    added who has not joined yet is neither, and keeps their role.
+    added as a mentor who has not joined yet is neither, and keeps their role.
+    ``grant`` is False while the room is open to anyone: being in it then gives no role.
+    Council rights come from the council room as it is now: whoever holds them from an
+    earlier room (before an upgrade or a change of ``council_room``) and is not in this
+    one loses them.
     """
-    for user_id in sorted(members):
-        await joined(session, room, user_id, now, policy)
+    if grant:
+        for user_id in sorted(members):
+            await joined(session, room, user_id, now, policy)
     for user_id in sorted(departed - members):
         await left(session, room, user_id, now)
+    if room is RoomKind.COUNCIL:
+        holders = (await session.exec(select(Person.matrix_id).where(Person.is_council.is_(True)))).all()
+        for user_id in sorted(set(holders) - members):
+            await left(session, room, user_id, now)

@@ -455,7 +455,7 @@ async def escalate_due(work: Work) -> int:
             bold(f"Request #{request.id} has waited {waited} days"), " and nobody took it: ", who(mentee), " asked for a mentor (",
             (await request_summary(work.session, request, mentee, work.policy)).plain(), ").", suggestion,
             " Assign one with ", work.typed(f"assign {mentee.matrix_id} <mentor>", RoomKind.COUNCIL), ".",
-        ))
+        ), notify=True)
         work.send(Target.dm(mentee.matrix_id), Msg(
             f"Your request #{request.id} has not found a mentor yet, so I have passed it to the council, "
             "who will find you one. Thank you for your patience.",

@@ -7,12 +7,13 @@ transaction id makes a retried send idempotent).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,16 +47,27 @@ async def store(session: AsyncSession, messages: list[Outgoing], now: datetime,
     if not messages:
         return []
     rendered = [m.render() for m in messages]
-    txn_ids = [m.txn_id or uuid.uuid4().hex for m in messages]
+    answered = handled.event_id if handled is not None else None
+    txn_ids = [m.txn_id or _txn_id(answered, index) for index, m in enumerate(messages)]
     rows = [
         {"txn_id": txn_id, "created_at": now, "room_kind": r.target.room.value, "user_id": r.target.user_id,
          "room_id": r.target.room_id, "body": r.body, "html": r.html, "mentions": "\n".join(r.mentions),
          "reply_to": r.reply_to, "sent_at": None, "attempts": 0, "last_error": None, "given_up": False,
-         "files": json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else ""}
+         "files": json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else "",
+         "notify": r.notify, "next_attempt_at": None}
         for r, txn_id in zip(rendered, txn_ids)
     ]
     ids = (await session.exec(_QUEUE, params=rows)).scalars().all()
     return [Queued(i, txn_id, r) for i, txn_id, r in zip(ids, txn_ids, rendered)]
+
+
+def _txn_id(answered: str | None, index: int) -> str:
+    """The transaction id of a message: for an answer, derived from the event it answers, so
+    that an event handled twice (its first handling lost with the last commits) sends the same
+    transaction again, which the homeserver recognises and does not post twice."""
+    if answered is None:
+        return uuid.uuid4().hex
+    return "re" + hashlib.sha256(f"{answered}\n{index}".encode()).hexdigest()[:40]
 
 
 _OUTBOX = OutboxMessage.__table__
@@ -67,10 +79,12 @@ _QUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 PAGE = 100
 
 
-async def pending(session: AsyncSession, limit: int = PAGE) -> list[OutboxMessage]:
+async def pending(session: AsyncSession, now: datetime, limit: int = PAGE) -> list[OutboxMessage]:
+    """The next messages to send, oldest first; those held back for later are left out."""
     result = await session.exec(
         select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False),
+               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
@@ -81,7 +95,63 @@ def rendered(row: OutboxMessage) -> Rendered:
     target = Target(RoomKind(row.room_kind), user_id=row.user_id, room_id=row.room_id)
     mentions = tuple(m for m in row.mentions.split("\n") if m)
     files = tuple(File(**f) for f in json.loads(row.files)) if row.files else ()
-    return Rendered(target, row.body, row.html, mentions, row.reply_to, files)
+    return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify)
+
+
+def target_key(target: Target) -> tuple[str, str | None, str | None]:
+    """Messages with the same key go to the same room, and must arrive in the order decided."""
+    return target.room.value, target.user_id, target.room_id
+
+
+async def held(session: AsyncSession, now: datetime) -> dict[tuple[str, str | None, str | None], datetime]:
+    """Where messages are held back, and until when: later messages there must wait too."""
+    result = await session.exec(
+        select(OutboxMessage.room_kind, OutboxMessage.user_id, OutboxMessage.room_id,
+               func.max(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False),
+               OutboxMessage.next_attempt_at > now)
+        .group_by(OutboxMessage.room_kind, OutboxMessage.user_id, OutboxMessage.room_id)
+    )
+    return {(kind, user_id, room_id): until for kind, user_id, room_id, until in result.all()}
+
+
+async def next_held(session: AsyncSession) -> datetime | None:
+    """When the first message held back may be tried again."""
+    result = await session.exec(
+        select(func.min(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
+    )
+    return result.one_or_none()
+
+
+HOLD_FIRST = timedelta(minutes=1)
+HOLD_LONGEST = timedelta(hours=1)
+
+
+async def hold(session: AsyncSession, row_id: int, reason: str, now: datetime,
+               until: datetime | None = None) -> datetime:
+    """Keep a message for later: its room cannot be reached now. Tried again after a minute,
+    then less and less often, up to once an hour; never dropped. Returns when."""
+    row = await session.get(OutboxMessage, row_id)
+    row.attempts += 1
+    row.last_error = reason[:1000]
+    if until is None:
+        until = now + min(HOLD_FIRST * 2 ** min(row.attempts - 1, 10), HOLD_LONGEST)
+    row.next_attempt_at = until
+    await session.commit()
+    return until
+
+
+async def release(session: AsyncSession, room_kind: RoomKind) -> int:
+    """Try the messages held for a room again now (the bot can reach it again)."""
+    result = await session.exec(
+        update(_OUTBOX)
+        .where(_OUTBOX.c.room_kind == room_kind.value, _OUTBOX.c.sent_at.is_(None),
+               _OUTBOX.c.given_up.is_(False), _OUTBOX.c.next_attempt_at.is_not(None))
+        .values(next_attempt_at=None)
+    )
+    await session.commit()
+    return result.rowcount or 0
 
 
 

@@ -32,13 +32,29 @@ async def ensure(session: AsyncSession, matrix_id: str, now: datetime) -> Person
 
 def roles_of(matrix_id: str, person: Person | None, policy: ProgramPolicy) -> frozenset[Role]:
     roles = {Role.ANYONE}
-    if matrix_id in policy.council or (person is not None and person.is_council):
+    if is_council(matrix_id, person, policy):
         roles.add(Role.COUNCIL)
     if person is not None and person.is_mentor:
         roles.add(Role.MENTOR)
     if person is not None and person.is_mentee:
         roles.add(Role.MENTEE)
     return frozenset(roles)
+
+
+def is_council(matrix_id: str, person: Person | None, policy: ProgramPolicy) -> bool:
+    """On the council: listed in the configuration or joined to the council room, unless the
+    council removed them (which neither the list nor the room undoes; ``council add`` does)."""
+    if person is not None and person.council_removed_at is not None:
+        return False
+    return matrix_id in policy.council or (person is not None and person.is_council)
+
+
+async def council_members(session: AsyncSession, policy: ProgramPolicy) -> list[str]:
+    """Everyone on the council now, by Matrix ID, sorted."""
+    joined = (await session.exec(select(Person.matrix_id).where(Person.is_council.is_(True)))).all()
+    removed = set((await session.exec(
+        select(Person.matrix_id).where(Person.council_removed_at.is_not(None)))).all())
+    return sorted((set(joined) | set(policy.council)) - removed)
 
 
 def name_of(person: Person | None, matrix_id: str | None = None) -> str:

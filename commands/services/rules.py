@@ -163,7 +163,7 @@ async def meetings_overdue(work: Work) -> None:
                 bold("Overdue relationship: "), mentorships.who(mentor), " and ", mentorships.who(mentee),
                 f" have not met since {c.last_met.astimezone(council_zone):%Y-%m-%d} ({rule}); ",
                 f"the mentor was told {work.policy.overdue_council_days} days ago.",
-            ))
+            ), notify=True)
     await work.session.flush()
 
 

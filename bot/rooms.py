@@ -1,0 +1,103 @@
+"""Which Matrix rooms the bot trusts with what: the room trust model, in one place.
+
+- The mentors and council rooms (configured) give roles and see what the program shares
+  with them. They must be invite-only: while one is open to anyone, joining it gives no role.
+- A room is a direct message (DM) with a person only if it is private to the two of them:
+  the bot and that person are its only members (joined or invited: an invitee can join
+  later), nobody else can join it (join rule ``invite``, or ``knock``, where a member must
+  still let them in, and the bot never does), its history is not readable by the world,
+  and it is encrypted whenever the bot encrypts. Personal answers go only there.
+- Any other room (public, shared with others, or a DM that is not private) gets no
+  answer beyond a short pointer to a DM (see the dispatcher).
+
+The functions read nio's room objects (``MatrixRoom``), whose member lists are complete
+because the bot syncs without lazy-loading members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from nio import MatrixRoom
+
+from commands.framework import RoomKind
+
+# Join rules under which nobody joins without a member inviting them.
+INVITE_ONLY = frozenset({"invite", "knock"})
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a room is to the bot, for one sender; ``problem`` says why a would-be DM is not one."""
+
+    kind: RoomKind
+    problem: str | None = None
+
+
+def openness(room: MatrixRoom) -> str | None:
+    """Why others than those invited could get into the room, or None when nobody can."""
+    if room.join_rule == "public":
+        return "anyone can join it"
+    if room.join_rule not in INVITE_ONLY:
+        return f"people can join it without an invitation (join rule {room.join_rule})"
+    if room.history_visibility == "world_readable":
+        return "anyone can read its history"
+    return None
+
+
+def openness_of_state(events: list[dict]) -> str | None:
+    """``openness`` of a room from its state events as the homeserver gives them."""
+
+    class State:
+        join_rule, history_visibility = "invite", "shared"
+
+    state = State()
+    for event in events:
+        content = event.get("content", {})
+        if event.get("type") == "m.room.join_rules":
+            state.join_rule = content.get("join_rule", "invite")
+        elif event.get("type") == "m.room.history_visibility":
+            state.history_visibility = content.get("history_visibility", "shared")
+    return openness(state)  # type: ignore[arg-type]
+
+
+def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) -> str | None:
+    """None when ``room`` is a private DM between the bot and ``person``; else why it is not."""
+    members = set(room.users)  # joined and invited
+    if members != {person, bot_id} or room.member_count > 2:
+        return "others are in it" if person in members else "you are not in it"
+    problem = openness(room)
+    if problem:
+        return problem
+    if encryption and not room.encrypted:
+        return "it is not encrypted"
+    return None
+
+
+def classify(room_id: str, room: MatrixRoom | None, sender: str, bot_id: str, configured: Mapping[RoomKind, str],
+             *, encryption: bool) -> Trust:
+    """What the room ``room_id`` (``room``: its state, if known) is when ``sender`` writes in it."""
+    for kind, configured_id in configured.items():
+        if configured_id == room_id:
+            return Trust(kind)
+    if room is None:
+        return Trust(RoomKind.OTHER)
+    problem = dm_problem(room, sender, bot_id, encryption=encryption)
+    if problem is None:
+        return Trust(RoomKind.DM)
+    # A room of just the sender and the bot was meant as a DM: they are told why it is not one.
+    would_be_dm = set(room.users) <= {sender, bot_id}
+    return Trust(RoomKind.OTHER, problem if would_be_dm else None)
+
+
+def private_dm(rooms: Mapping[str, MatrixRoom], person: str, bot_id: str, *, encryption: bool,
+               excluded: set[str], preferred: str | None = None) -> str | None:
+    """A room that is a private DM with ``person`` (``preferred`` first), or None."""
+    candidates = ([preferred] if preferred else []) + [r for r in rooms if r != preferred]
+    for room_id in candidates:
+        room = rooms.get(room_id)
+        if room is not None and room_id not in excluded and dm_problem(
+                room, person, bot_id, encryption=encryption) is None:
+            return room_id
+    return None

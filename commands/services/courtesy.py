@@ -1,0 +1,43 @@
+"""Things the bot tells a person at most once in a while, whatever they send meanwhile.
+
+A stranger writing in a room the bot does not answer in, a client whose messages the
+bot cannot decrypt, a flood of commands: each gets one short notice, then silence until
+the period has passed. The last time is stored, so a restart does not repeat it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import CourtesyNotice
+
+# The kinds, and how long each stays quiet after it was said.
+OTHER_ROOM = "other_room"
+UNDECRYPTABLE = "undecryptable"
+SLOW_DOWN = "slow_down"
+QUIET_FOR = {
+    OTHER_ROOM: timedelta(days=1),
+    UNDECRYPTABLE: timedelta(hours=1),
+    SLOW_DOWN: timedelta(minutes=10),
+}
+
+
+async def due(session: AsyncSession, user_id: str, kind: str, now: datetime) -> bool:
+    """Whether ``user_id`` may be told ``kind`` now; if so, it is noted as told (in the caller's
+    transaction, so a notice that is not stored is not noted either)."""
+    row = await session.get(CourtesyNotice, (user_id, kind))
+    if row is not None and row.sent_at > now - QUIET_FOR[kind]:
+        return False
+    if row is None:
+        session.add(CourtesyNotice(user_id=user_id, kind=kind, sent_at=now))
+    else:
+        row.sent_at = now
+    return True
+
+
+async def forget(session: AsyncSession, user_id: str) -> None:
+    """Erase what was noted about a person (they asked to be forgotten)."""
+    await session.exec(delete(CourtesyNotice).where(CourtesyNotice.user_id == user_id))
