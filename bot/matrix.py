@@ -477,6 +477,9 @@ class MatrixBot:
                 except Exception:  # noqa: BLE001 - one event that cannot be handled must not stall the others
                     log.exception("an event in a %s room could not be handled; it is skipped",
                                   self.room_kind(room_id).value)
+        for kind, configured in self.rooms.items():
+            if configured in response.rooms.join and configured not in self._joined:
+                await self.runtime.release(kind)  # in the room (again): what waited for it goes now
         self._joined |= set(response.rooms.join)
         self._joined -= set(response.rooms.leave)
         for room_id in response.rooms.leave:
@@ -583,9 +586,6 @@ class MatrixBot:
     async def _on_event(self, room_id: str, event: Any) -> None:
         kind = self.room_kind(room_id)
         if getattr(event, "sender", None) == self.cfg.user_id:
-            if (isinstance(event, RoomMemberEvent) and kind in self.rooms and event.state_key == self.cfg.user_id
-                    and event.membership == "join" and event.prev_membership != "join"):
-                await self.runtime.release(kind)  # in the room at last: what waited for it goes now
             return
         if isinstance(event, RoomMemberEvent):
             await self._on_membership(kind, event)

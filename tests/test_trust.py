@@ -1,0 +1,216 @@
+"""Trust on a real homeserver: which rooms count as private, who gets a role, what notifies.
+
+Each test sets up rooms the way real people (and people who mean harm) can, on Synapse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from nio import RoomPreset
+
+from storage.db import Database
+from tests.conftest import database_url
+from tests.matrix_helpers import Person, RunningBot, bot_settings, person, unique
+from tests.planting import checkins_with_reminders
+from tests.test_matrix import open_dm, world  # noqa: F401 - the fixture is used by name
+
+POINTER = "I don't answer in this room"
+
+
+async def public_room(someone: Person, *invite: str, name: str = "public") -> str:
+    created = await someone.client.room_create(name=name, invite=list(invite), preset=RoomPreset.public_chat)
+    assert hasattr(created, "room_id"), created
+    return created.room_id
+
+
+def answers(seen, event_id: str) -> bool:
+    """Whether a message seen is the bot's answer to the event ``event_id``."""
+    return seen.content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id
+
+
+async def test_a_public_room_with_one_person_and_the_bot_is_not_a_dm_and_reveals_nothing(world):
+    # Cy, on the council, writes in a public room where only Cy and the bot are.
+    await open_dm(world.ana, world.bot_id)  # Ana is known to the bot, with a profile to reveal
+    room = await public_room(world.cy, world.bot_id)
+    await world.cy.until_joined(room, world.bot_id)
+    for line in ("export confidential", "queue", "!history", f"!audit {world.ana.user_id}", "mydata"):
+        await world.cy.say(room, line)
+    [pointer] = await world.cy.replies(world.bot_id, room, 1)
+    await world.cy.say(room, "!help")
+    await asyncio.sleep(2)  # room for any further answer to show itself
+    answers = world.cy.from_user(world.bot_id, room)
+    assert answers == [pointer]  # one pointer a day, whatever is asked
+    assert pointer.body.startswith(f"{POINTER} (anyone can join it).")
+    assert "direct message" in pointer.body and pointer.msgtype == "m.notice"
+    assert world.ana.user_id not in pointer.body and "mentors" not in pointer.body.lower().replace("mentorship", "")
+    # The same person in a private DM is answered as before.
+    dm = await open_dm(world.cy, world.bot_id)
+    await world.cy.say(dm, "queue")
+    [queue] = await world.cy.replies(world.bot_id, dm, 1)
+    assert queue.body.startswith("The council's queue")
+
+
+async def test_an_unencrypted_dm_is_not_private_when_the_bot_encrypts(world):
+    room = await open_dm(world.ana, world.bot_id, encrypted=False)
+    await world.ana.say(room, "profile")
+    [pointer] = await world.ana.replies(world.bot_id, room, 1)
+    assert pointer.body.startswith(f"{POINTER} (it is not encrypted).")
+
+
+async def test_the_trap_room_is_never_used_for_a_dm(world, tmp_path):
+    eve = await person(world.synapse, "eve", tmp_path)
+    zoe = await person(world.synapse, "zoe", tmp_path, encrypted=True)
+    try:
+        # Eve sets up rooms with the bot and Zoe in them, then leaves: a public unencrypted one,
+        # and an invite-only one that she stays in (so she could read it).
+        trap = await public_room(eve, world.bot_id, zoe.user_id, name="trap")
+        lurking = await eve.room(world.bot_id, zoe.user_id, name="lurking", encrypted=True)
+        for room in (trap, lurking):
+            await eve.until_joined(room, world.bot_id)
+            await eve.until_joined(room, zoe.user_id)
+        await eve.client.room_leave(trap)
+        await asyncio.sleep(1)  # the bot's next sync carries the departure
+        # The council makes Zoe a mentor: the bot must tell her in a DM.
+        await world.cy.say(world.council_room, f"!mentor add {zoe.user_id}")
+        await zoe.wait_for(lambda _: [s for s in zoe.from_user(world.bot_id) if "Welcome" in s.body], timeout=30)
+        [welcome] = [s for s in zoe.from_user(world.bot_id) if "Welcome" in s.body]
+        assert welcome.room_id not in (trap, lurking)
+        dm = zoe.client.rooms[welcome.room_id]
+        assert set(dm.users) == {zoe.user_id, world.bot_id}
+        assert dm.encrypted and dm.join_rule == "invite"
+        # She is told in m.text mentioning her, so her client notifies her.
+        assert welcome.msgtype == "m.text" and welcome.content["m.mentions"]["user_ids"] == [zoe.user_id]
+        # Nothing of the bot's ever went to the rooms Eve made.
+        assert not zoe.from_user(world.bot_id, trap) and not zoe.from_user(world.bot_id, lurking)
+    finally:
+        await eve.stop()
+        await zoe.stop()
+
+
+async def test_a_public_mentors_room_gives_no_role_until_it_is_invite_only(synapse, tmp_path):
+    bot = synapse.register(unique("openbot"))
+    cy = await person(synapse, "cy", tmp_path, encrypted=True)
+    mallory = await person(synapse, "mallory", tmp_path, encrypted=True)
+    dana = await person(synapse, "dana", tmp_path, encrypted=True)
+    mentors = await public_room(cy, bot.user_id, name="mentors")
+    council = await cy.room(bot.user_id, name="council")
+    running = RunningBot(bot_settings(synapse, bot, tmp_path, mentors_room=mentors, council_room=council,
+                                      council=[cy.user_id]))
+    await running.start()
+    try:
+        # The council hears of it at once.
+        await cy.wait_for(lambda _: [s for s in cy.from_user(bot.user_id, council) if "not invite-only" in s.body],
+                          timeout=30)
+        [alert] = [s for s in cy.from_user(bot.user_id, council) if "not invite-only" in s.body]
+        assert alert.body.startswith("The mentors room is not invite-only (anyone can join it).")
+        assert alert.msgtype == "m.text"  # something to act on
+        # Anyone can walk in, and gets no role for it.
+        await mallory.client.join(mentors)
+        await mallory.until_joined(mentors, mallory.user_id)
+        await asyncio.sleep(1)
+        await mallory.say(mentors, "!mentors")
+        [refused] = await mallory.replies(bot.user_id, mentors, 1)
+        assert refused.body.startswith("Sorry, `!mentors` is only for mentors and council members.")
+        # Made invite-only again, the room gives roles to those invited.
+        await cy.client.room_put_state(mentors, "m.room.join_rules", {"join_rule": "invite"})
+        await asyncio.sleep(1)
+        await cy.client.room_invite(mentors, dana.user_id)
+        await dana.until_joined(mentors, dana.user_id)
+        await asyncio.sleep(1)
+        asked = await dana.say(mentors, "!mentors")
+        await dana.wait_for(lambda seen: any(answers(s, asked) for s in seen), timeout=20)
+        [roster] = [s for s in dana.seen if answers(s, asked)]
+        assert roster.body.startswith("Mentors (")
+        assert dana.user_id in roster.html and mallory.user_id not in roster.html
+    finally:
+        await running.stop()
+        for someone in (cy, mallory, dana):
+            await someone.stop()
+
+
+def notified_events(synapse, someone: Person) -> list[dict]:
+    """What the homeserver counted as notifications for this person (by their push rules)."""
+    found = synapse._request("GET", "/_matrix/client/v3/notifications?limit=100",
+                             token=someone.account.access_token)
+    return [n["event"] for n in found["notifications"]]
+
+
+async def test_reminders_and_offers_notify_and_replies_do_not(synapse, tmp_path):
+    """Unencrypted, so that the homeserver can judge each message by its type: a reminder
+    and an offer notify the person; a reply they are reading anyway does not."""
+    bot = synapse.register(unique("pushbot"))
+    cy = await person(synapse, "cy", tmp_path)
+    bob = await person(synapse, "bob", tmp_path)
+    ana = await person(synapse, "ana", tmp_path)
+    carl = await person(synapse, "carl", tmp_path)
+    dora = await person(synapse, "dora", tmp_path)
+    mentors = await cy.room(bot.user_id, bob.user_id, name="mentors")
+    council = await cy.room(bot.user_id, name="council")
+    await bob.until_joined(mentors, bob.user_id)
+    settings = bot_settings(synapse, bot, tmp_path, mentors_room=mentors, council_room=council,
+                            council=[cy.user_id], encryption=False)
+    settings.program.reminders = ["1h"]
+    # Carl and Dora meet in an hour and a few seconds: their reminders fall due just after the start.
+    db = Database(database_url(tmp_path))
+    soon = datetime.now(timezone.utc) + timedelta(seconds=25)
+    await checkins_with_reminders(db, carl.user_id, dora.user_id, [soon + timedelta(hours=1)])
+    await db.close()
+    running = RunningBot(settings)
+    await running.start()
+    try:
+        # Everyone has a DM with the bot already: a homeserver notifies only the members of a
+        # room, so the first message of a DM the bot opens, sent while the person is still
+        # invited, does not notify (the invitation itself does).
+        dms = {}
+        for someone in (bob, carl, dora):
+            dms[someone.user_id] = await open_dm(someone, bot.user_id, encrypted=False)
+            await someone.say(dms[someone.user_id], "profile")
+            await someone.replies(bot.user_id, dms[someone.user_id], 1)
+        # Cy (a mentor too: he made the mentors room) is away, so Ana's request is offered to Bob.
+        await cy.say(mentors, "!away in 2 weeks")
+        await cy.replies(bot.user_id, mentors, 1)
+        room = await open_dm(ana, bot.user_id, encrypted=False)
+        await ana.say(room, "request help with my first event")
+        [thanks] = await ana.replies(bot.user_id, room, 1)
+        assert thanks.body.startswith("Thanks! Your request #1 is in.") and thanks.msgtype == "m.notice"
+        await bob.wait_for(lambda _: [s for s in bob.from_user(bot.user_id) if "may suit you" in s.body], timeout=30)
+        [offer] = [s for s in bob.from_user(bot.user_id) if "may suit you" in s.body]
+        assert offer.room_id == dms[bob.user_id]
+        assert offer.msgtype == "m.text" and offer.content["m.mentions"]["user_ids"] == [bob.user_id]
+        for someone in (carl, dora):
+            await someone.wait_for(lambda _, p=someone: [s for s in p.from_user(bot.user_id) if "Reminder" in s.body],
+                                   timeout=40)
+        await asyncio.sleep(1)
+        # The homeserver counted the offer and both reminders as notifications...
+        assert offer.event_id in [e["event_id"] for e in notified_events(synapse, bob)]
+        for someone in (carl, dora):
+            [reminder] = [s for s in someone.from_user(bot.user_id) if "Reminder" in s.body]
+            assert reminder.room_id == dms[someone.user_id] and reminder.msgtype == "m.text"
+            assert reminder.event_id in [e["event_id"] for e in notified_events(synapse, someone)]
+        # ...and not the reply Ana was waiting for, nor the mentors room's ambient notice.
+        assert thanks.event_id not in [e["event_id"] for e in notified_events(synapse, ana)]
+        ambient = [s for s in cy.from_user(bot.user_id, mentors) if "needs a mentor" in s.body]
+        assert ambient and ambient[0].msgtype == "m.notice"
+        assert ambient[0].event_id not in [e["event_id"] for e in notified_events(synapse, cy)]
+    finally:
+        await running.stop()
+        for someone in (cy, bob, ana, carl, dora):
+            await someone.stop()
+
+
+async def test_a_reminder_in_an_encrypted_dm_is_text_that_mentions_the_person(world, tmp_path):
+    await world.running.stop()
+    db = Database(database_url(tmp_path))
+    soon = datetime.now(timezone.utc) + timedelta(seconds=6)
+    await checkins_with_reminders(db, world.ana.user_id, "@dora:localhost", [soon + timedelta(hours=24)],
+                                  before=timedelta(hours=24))
+    await db.close()
+    await world.running.start()
+    await world.ana.wait_for(lambda _: [s for s in world.ana.from_user(world.bot_id) if "Reminder" in s.body],
+                             timeout=40)
+    [reminder] = [s for s in world.ana.from_user(world.bot_id) if "Reminder" in s.body]
+    assert world.ana.client.rooms[reminder.room_id].encrypted
+    assert reminder.msgtype == "m.text"
+    assert world.ana.user_id in reminder.content["m.mentions"]["user_ids"]
