@@ -374,8 +374,8 @@ class Runtime:
             now = self.clock.now()
             async with self.db.session() as session:
                 rows = [Pending(r.id, r.txn_id, stored.rendered(r)) for r in await stored.pending(session, now)]
-                if rows:
-                    self._held.update(await stored.held(session, now))
+                # The table knows what waits for later (kept by an earlier process too).
+                self._held = await stored.held(session, now)
             self._scan = len(rows) == stored.PAGE
             return rows
         rows = sorted(self._fresh, key=lambda r: r.id)

@@ -172,7 +172,7 @@ async def council_list(ctx: Context) -> None:
     args=[Arg("person", MatrixId())],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
-    examples=("council remove @cy:example.org",),
+    examples=("council remove @ina:example.org",),
 )
 async def council_remove(ctx: Context, person: str) -> None:
     """Take someone off the council at once, even if the configuration names them.
@@ -204,7 +204,7 @@ async def council_remove(ctx: Context, person: str) -> None:
     args=[Arg("person", MatrixId())],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
-    examples=("council add @cy:example.org",),
+    examples=("council add @ina:example.org",),
 )
 async def council_add(ctx: Context, person: str) -> None:
     """Let someone be on the council again, after `council remove`.

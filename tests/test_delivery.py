@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from commands.framework import RoomKind
-from commands.messages import Incoming, Rendered, SendFailed
+from commands.messages import Incoming, Rendered, RoomUnreachable, SendFailed
 from tests.conftest import COUNCIL
 
 ANA = "@ana:example.org"
@@ -20,7 +22,7 @@ class FlakyOutbox:
     async def send(self, message: Rendered, txn_id: str) -> None:
         if self.down:
             raise SendFailed("homeserver unreachable", retry=True)
-        if message.target.user_id == self.refuse_user:
+        if self.refuse_user is not None and message.target.user_id == self.refuse_user:
             raise SendFailed("M_FORBIDDEN: not in room", retry=False)
         self.sent.append((message.body, txn_id))
 
@@ -81,4 +83,62 @@ async def test_a_restart_delivers_what_was_decided_but_not_sent(demo_bot, tmp_pa
     await runtime.start()
     await runtime.deliver()
     assert [b for b, _ in after.sent] == ["Done: I'll call you Ana Again."]
+    await runtime.close()
+
+
+class OneRoomUnreachable(FlakyOutbox):
+    """A transport on which the bot is not (yet) in the council room."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.council_reachable = False
+
+    async def send(self, message: Rendered, txn_id: str) -> None:
+        if message.target.room is RoomKind.COUNCIL and not self.council_reachable:
+            raise RoomUnreachable("M_FORBIDDEN: the bot is not in the room")
+        await super().send(message, txn_id)
+
+
+async def test_messages_for_a_room_that_cannot_be_reached_are_kept_in_order_and_go_later(demo_bot):
+    transport = OneRoomUnreachable()
+    demo_bot.runtime.outbox = transport
+    await demo_bot.send(COUNCIL, "!report", RoomKind.COUNCIL)
+    await demo_bot.send(ANA, "profile name Ana Meanwhile")
+    await demo_bot.send(COUNCIL, "!queue", RoomKind.COUNCIL)
+    # The DM went; the council room's answers wait, neither dropped nor blocking the DM.
+    assert [b for b, _ in transport.sent] == ["Done: I'll call you Ana Meanwhile."]
+    # Not before their time, even when delivery runs again...
+    assert await demo_bot.runtime.deliver() is True
+    assert len(transport.sent) == 1
+    # ...but once the bot is in the room, in the order they were decided.
+    transport.council_reachable = True
+    await demo_bot.runtime.release(RoomKind.COUNCIL)
+    await demo_bot.runtime.deliver()
+    bodies = [b for b, _ in transport.sent]
+    assert bodies[1].startswith("Program report") and bodies[2].startswith("The council's queue")
+
+
+async def test_held_messages_are_tried_again_by_themselves_later(demo_bot):
+    transport = OneRoomUnreachable()
+    demo_bot.runtime.outbox = transport
+    await demo_bot.send(COUNCIL, "!report", RoomKind.COUNCIL)
+    transport.council_reachable = True
+    demo_bot.clock.advance(timedelta(minutes=2))  # past the first wait of a held message
+    await demo_bot.runtime.deliver()
+    assert [b.split(" ")[0] for b, _ in transport.sent] == ["Program"]
+    # A restart knows what is held, and keeps the order behind it.
+    transport.council_reachable = False
+    await demo_bot.send(COUNCIL, "!queue", RoomKind.COUNCIL)
+    from bot.runtime import Runtime
+
+    await demo_bot.runtime.close()
+    after = OneRoomUnreachable()
+    after.council_reachable = True
+    runtime = Runtime(demo_bot.runtime.settings, demo_bot.clock, after)
+    await runtime.start()
+    await runtime.deliver()
+    assert after.sent == []  # its time has not come
+    demo_bot.clock.advance(timedelta(hours=1))
+    await runtime.deliver()
+    assert [b for b, _ in after.sent][0].startswith("The council's queue")
     await runtime.close()

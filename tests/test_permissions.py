@@ -6,6 +6,7 @@ import pytest
 
 from commands import build_registry
 from commands.framework import Role, RoomKind
+from commands.services import membership
 from tests.conftest import COUNCIL
 
 REGISTRY = build_registry()
@@ -68,7 +69,9 @@ EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
 EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org", "feedback": "@ana:example.org",
                    "extend": "@dana:example.org"}
 # Examples that follow another command, as their help says.
-EXAMPLE_AFTER = {"forget me confirm": "forget me"}
+EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org"}
+# Examples about a second council member: Ina, in the council room for them.
+WITH_A_SECOND_COUNCIL_MEMBER = {"council remove", "council add"}
 
 
 def test_every_command_has_an_example():
@@ -81,6 +84,11 @@ async def test_every_example_in_help_works(demo_bot, command, example):
         PEOPLE["mentor"] if Role.MENTOR in command.roles else PEOPLE["mentee"]
     ))
     room = RoomKind.DM if RoomKind.DM in command.rooms else sorted(command.rooms)[0]
+    if command.name in WITH_A_SECOND_COUNCIL_MEMBER:
+        async with demo_bot.db.session() as session:
+            await membership.joined(session, RoomKind.COUNCIL, "@ina:example.org", demo_bot.clock.now(),
+                                    demo_bot.runtime.settings.program)
+            await session.commit()
     if command.name in EXAMPLE_AFTER:
         await demo_bot.send(sender, typed(EXAMPLE_AFTER[command.name], room), room)
     result = await demo_bot.send(sender, typed(example, room), room)

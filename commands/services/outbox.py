@@ -115,15 +115,6 @@ async def held(session: AsyncSession, now: datetime) -> dict[tuple[str, str | No
     return {(kind, user_id, room_id): until for kind, user_id, room_id, until in result.all()}
 
 
-async def next_held(session: AsyncSession) -> datetime | None:
-    """When the first message held back may be tried again."""
-    result = await session.exec(
-        select(func.min(OutboxMessage.next_attempt_at))
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
-    )
-    return result.one_or_none()
-
-
 HOLD_FIRST = timedelta(minutes=1)
 HOLD_LONGEST = timedelta(hours=1)
 
