@@ -17,7 +17,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from commands.policy import ProgramPolicy, RetentionPolicy
+from commands.policy import FloodPolicy, ProgramPolicy, RetentionPolicy
 
 ENV_CONFIG = "MENTORBOT_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -93,6 +93,7 @@ class Settings:
     discourse: DiscourseSettings | None = None
     program: ProgramPolicy = field(default_factory=ProgramPolicy)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    limits: FloodPolicy = field(default_factory=FloodPolicy)
     source: str = "built-in defaults"
     secret_sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -103,6 +104,7 @@ SECTIONS: dict[str, type] = {
     "discourse": DiscourseSettings,
     "program": ProgramPolicy,
     "retention": RetentionPolicy,
+    "limits": FloodPolicy,
 }
 
 

@@ -19,12 +19,12 @@ import logging
 import os
 import re
 import time
+from collections import deque
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -55,7 +55,7 @@ from nio.store import DefaultStore
 
 from bot import rooms as trust
 from bot.config import Settings
-from bot.runtime import Runtime
+from bot.runtime import TRANSIENT, Runtime
 from bot.scheduler import Scheduler
 from commands.clock import Clock, SystemClock
 from commands.framework import RoomKind
@@ -75,7 +75,7 @@ SYNC_FILTER = {
 }
 TOKEN_KEY = "matrix.next_batch"
 TOKEN_SAVE_SECONDS = 2.0
-MAX_BACKLOG = 20  # replies decided but not sent, before handling more events
+MAX_QUEUED = 2000  # events waiting for their turn, before the bot reads more from the homeserver
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 # A message the homeserver will never take: given up (and logged).
 PERMANENT_ERRORS = {"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
@@ -137,6 +137,13 @@ class MatrixBot:
         # before that, sending could not find existing DMs and would open new ones.
         self._rooms_known = asyncio.Event()
         self._joined: set[str] = set()  # rooms the bot was in at the last sync
+        # Events go to the runtime's queue per person. A sync's token is stored once all the
+        # work its events caused is done: ``_marks`` pairs the last work of each sync with its token.
+        self._seq = 0
+        self._outstanding: set[int] = set()
+        self._marks: deque[tuple[int, str]] = deque()
+        self._done_token: str | None = None  # the newest token whose work is all done
+        self._queued_ids: dict[str, None] = {}  # event ids queued lately (a sync taken again repeats them)
         self._open: dict[RoomKind, str] = {}  # configured rooms open to anyone, and why
         self._alerts: list[Msg] = []  # for the council, once it can be told
 
@@ -146,19 +153,21 @@ class MatrixBot:
         """Serve until ``stop()``; returns after a clean shutdown."""
         await self.runtime.start()
         worker: asyncio.Task | None = None
+        turns: asyncio.Task | None = None
         scheduler: Scheduler | None = None
         try:
             if not await self._reach_homeserver():
                 return  # stopped while waiting
             await self._login()
             await self._find_configured_rooms()
-            self.since = await self._state(TOKEN_KEY)
+            self.since = self._done_token = await self._state(TOKEN_KEY)
             if self.since is None:
                 await self._first_sync()
             # Joined after a first sync marked where now is: what is said after the join is answered.
             await self._join_configured_rooms()
             await self._reconcile_roster()
             worker = asyncio.create_task(self.runtime.delivery_worker(self.stopping))
+            turns = asyncio.create_task(self.runtime.serve_queue(self.stopping))
             scheduler = Scheduler(self.runtime)
             self.runtime.on_change = scheduler.poke
             self.runtime.on_announce = scheduler.announce
@@ -172,9 +181,12 @@ class MatrixBot:
                 scheduler.stop()
                 with suppress(Exception):
                     await scheduler.drain(timeout=10)
-            if self.since is not None and self.client is not None:
+            if turns is not None:  # finishes the work in hand; what is still queued comes again after a restart
+                with suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(turns, timeout=10)
+            if self._done_token is not None and self.client is not None:
                 with suppress(Exception):
-                    await self._save_token(self.since)
+                    await self._save_token(self._done_token)
             if worker is not None:
                 with suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(worker, timeout=10)
@@ -403,6 +415,7 @@ class MatrixBot:
             await self._on_invite(room_id, info)
         await self._crypto_housekeeping()
         await self._save_token(response.next_batch)
+        self.since = self._done_token = response.next_batch
         self._rooms_known.set()
 
     async def _sync_loop(self) -> None:
@@ -470,13 +483,7 @@ class MatrixBot:
             elif info.timeline.limited and self.since:
                 events = await self._fetch_gap(room_id, info.timeline.prev_batch) + events
             for event in self._since_own_join(_unique(events)):
-                try:
-                    await self._handle_one(room_id, event)
-                except TRANSIENT:
-                    raise  # the whole sync is taken again
-                except Exception:  # noqa: BLE001 - one event that cannot be handled must not stall the others
-                    log.exception("an event in a %s room could not be handled; it is skipped",
-                                  self.room_kind(room_id).value)
+                await self._handle_one(room_id, event)
         for kind, configured in self.rooms.items():
             if configured in response.rooms.join and configured not in self._joined:
                 await self.runtime.release(kind)  # in the room (again): what waited for it goes now
@@ -488,18 +495,50 @@ class MatrixBot:
                     log.error("the bot was removed from the %s room %s", kind.value, room_id)
         await self._crypto_housekeeping()
         self.since = response.next_batch
+        self._marks.append((self._seq, response.next_batch))
+        self._advance()
         # Stored at most every few seconds: after a crash the bot syncs again from a
         # slightly older token, and what it already answered is known by event id.
-        if time.monotonic() - self._token_saved_at >= TOKEN_SAVE_SECONDS:
-            await self._save_token(response.next_batch)
+        if self._done_token and time.monotonic() - self._token_saved_at >= TOKEN_SAVE_SECONDS:
+            await self._save_token(self._done_token)
         async with self._synced:
             self._synced.notify_all()
 
     async def _handle_one(self, room_id: str, event: Any) -> None:
-        await self._on_event(room_id, event)
-        while self.runtime.backlog() > MAX_BACKLOG and not self.stopping.is_set():
-            # A burst: let delivery catch up rather than hold hundreds of replies in memory.
-            await asyncio.sleep(0.05)
+        event_id = getattr(event, "event_id", None)
+        if event_id in self._queued_ids:
+            return  # queued already, from a sync taken again
+        while self.runtime.queue.size > MAX_QUEUED and not self.stopping.is_set():
+            await asyncio.sleep(0.05)  # a flood: read more only as the queue empties
+        try:
+            await self._on_event(room_id, event)
+        except TRANSIENT:
+            raise  # the whole sync is taken again
+        except Exception:  # noqa: BLE001 - one event that cannot be handled must not stall the others
+            log.exception("an event in a %s room could not be handled; it is skipped", self.room_kind(room_id).value)
+        if event_id:
+            self._queued_ids[event_id] = None
+            if len(self._queued_ids) > 4 * MAX_QUEUED:
+                for old in list(self._queued_ids)[: 2 * MAX_QUEUED]:
+                    del self._queued_ids[old]
+
+    def _track(self) -> Any:
+        """A number for one piece of queued work; returns what to call once it is done."""
+        self._seq += 1
+        seq = self._seq
+        self._outstanding.add(seq)
+
+        def done() -> None:
+            self._outstanding.discard(seq)
+            self._advance()
+
+        return done
+
+    def _advance(self) -> None:
+        """The newest sync token all of whose work is done: the one to store."""
+        lowest = min(self._outstanding, default=self._seq + 1)
+        while self._marks and self._marks[0][0] < lowest:
+            self._done_token = self._marks.popleft()[1]
 
     async def _walk_gap(self, room_id: str, prev_batch: str) -> set[str]:
         """Handle, oldest first, the events a limited sync left out (from the last sync's
@@ -605,9 +644,12 @@ class MatrixBot:
                 await self._remember_dm(event.sender, room_id)
             incoming = Incoming(event.sender, where.kind, command_text(event), room_id=room_id,
                                 event_id=event.event_id, room_problem=where.problem)
-            await self.runtime.handle(incoming)
+            done = self._track()
+            if not self.runtime.submit_message(incoming, done=done):
+                done()  # chat, not for the bot
         elif isinstance(event, MegolmEvent):
-            await self._on_undecryptable(self.trust(room_id, event.sender).kind, room_id, event)
+            kind = self.trust(room_id, event.sender).kind
+            self.runtime.submit(event.sender, lambda: self._on_undecryptable(kind, room_id, event), done=self._track())
 
     async def _on_membership(self, kind: RoomKind, event: RoomMemberEvent) -> None:
         if kind not in (RoomKind.MENTORS, RoomKind.COUNCIL):
@@ -626,7 +668,8 @@ class MatrixBot:
                 await membership.left(work.session, kind, user_id, work.now)
         else:
             return
-        await self.runtime.run("membership", job)
+        # In the person's turn, after what they said before it.
+        self.runtime.submit(user_id, lambda: self.runtime.run("membership", job), done=self._track())
 
     async def _on_upgrade(self, kind: RoomKind, room_id: str, event: RoomUpgradeEvent) -> None:
         if kind not in self.rooms or not event.replacement_room:
@@ -817,7 +860,6 @@ class MatrixBot:
 
     async def _save_token(self, token: str) -> None:
         await self._set_state(TOKEN_KEY, token)
-        self.since = token
         self._token_saved_at = time.monotonic()
 
 
@@ -828,10 +870,6 @@ class QuietStore(DefaultStore):
     def save_encrypted_rooms(self, rooms):
         if rooms:
             super().save_encrypted_rooms(rooms)
-
-
-# Faults that pass: the database locked or gone, the network. The same events are taken again.
-TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, OSError, asyncio.TimeoutError)
 
 
 class GapError(Exception):

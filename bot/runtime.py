@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 from datetime import datetime
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
 from bot.config import Settings
+from bot.flood import Budget, FairQueue, Item
 from commands import build_registry, jobs
 from commands.services import announcements, rules
 from commands.services.announcements import Claim, ForumPost, ForumTopic, TopicOutcome
@@ -35,6 +38,9 @@ class Pending:
 
 
 MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
+MAX_BACKLOG = 4  # replies decided but not sent, before handling more commands (a reply waits behind at most these)
+# Faults that pass: the database locked or gone, the network. The same work is tried again.
+TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, OSError, asyncio.TimeoutError)
 MAX_RELAY_PAGES = 400  # 20,000 posts since the last look: more is a forum flood, not news
 
 
@@ -81,6 +87,10 @@ class Runtime:
         # the table is scanned at start and after a failed send, for anything else.
         self._fresh: list[Pending] = []
 
+        # Commands and what else people cause, in a queue per person, served in turn.
+        self.queue = FairQueue()
+        self.budget = Budget(settings.limits)
+
         self._scan = True
         self._sent: deque[int] = deque(maxlen=10_000)
         # Rooms that cannot be reached now (by target), and until when their messages wait.
@@ -106,6 +116,73 @@ class Runtime:
                 await self.run_announcements()
             elif self.on_announce is not None:
                 self.on_announce()  # a topic waits: the forum worker wakes up
+        return result
+
+    # ------------------------------------------------------------------ people in turn
+
+    def submit(self, who: str, run, *, done=lambda: None) -> None:
+        """Queue work caused by one person (a membership change, a message the bot could not
+        read), to be done in their turn, after what they sent before."""
+        self.queue.put(who, Item(run, done))
+
+    def submit_message(self, incoming: Incoming, *, done=lambda: None) -> bool:
+        """Queue a message for the dispatcher in its sender's turn; False (nothing queued) when
+        it is not for the bot. A command beyond the sender's budget is queued to be skipped."""
+        if not self.dispatcher.is_for_me(incoming):
+            return False
+        if self.budget.take(incoming.sender):
+            self.queue.put(incoming.sender, Item(lambda: self.handle(incoming), done))
+        else:
+            self.queue.put(incoming.sender, Item(lambda: None, done, skipped=incoming))
+        return True
+
+    async def serve_queue(self, stopping: asyncio.Event) -> None:
+        """Do the queued work, one item at a time, taking people in turn, until ``stopping``."""
+        while not stopping.is_set():
+            taken = asyncio.ensure_future(self.queue.get())
+            await _wait_any(stopping, futures=[taken])
+            if not taken.done():
+                taken.cancel()
+                return
+            who, items = taken.result()
+            while self.backlog() > MAX_BACKLOG and not stopping.is_set():
+                # Replies wait to be sent: let delivery catch up rather than hold hundreds of them.
+                await asyncio.sleep(0.05)
+            if await self._do(items, stopping):
+                for item in items:
+                    item.done()
+
+    async def _do(self, items: list[Item], stopping: asyncio.Event) -> bool:
+        """Do one item (or record a run of skipped commands); True once done. A passing fault
+        (the database locked or gone) is waited out; the same item is tried again."""
+        wait = 1.0
+        while True:
+            try:
+                if items[0].skipped is not None:
+                    await self.skip([item.skipped for item in items])
+                else:
+                    await items[0].run()
+                return True
+            except TRANSIENT as exc:
+                if stopping.is_set():
+                    return False  # taken again after the restart
+                log.warning("could not do it now (%s); trying again in %.0f s", type(exc).__name__, wait)
+                await _wait_any(stopping, timeout=wait)
+                wait = min(wait * 2, 30.0)
+            except Exception:  # noqa: BLE001 - one item that cannot be done must not stop the others
+                log.exception("work for someone could not be done; it is skipped")
+                return True
+
+    async def skip(self, skipped: list[Incoming]) -> Result:
+        """Commands beyond their sender's budget: recorded as handled, never run; the sender
+        is told once in a while to slow down."""
+        limits = self.settings.limits
+        msg = Msg(
+            "You are sending me commands faster than I can take them, so I am skipping some, starting with this "
+            f"one. Please wait a minute, then send again only what you still need. (I take up to "
+            f"{limits.command_burst} commands at once and {limits.commands_per_minute} a minute from each person.)")
+        result = await self.dispatcher.skipped(skipped, msg)
+        await self._after(result)
         return result
 
     async def run_reminders(self) -> list[Result]:
@@ -402,10 +479,11 @@ def settle() -> None:
     gc.freeze()
 
 
-async def _wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
+async def _wait_any(*events: asyncio.Event, timeout: float | None = None, futures: list | None = None) -> None:
+    """Until one of ``events`` is set or one of ``futures`` is done (which are left running)."""
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters + list(futures or []), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for w in waiters:
             w.cancel()

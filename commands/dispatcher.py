@@ -136,7 +136,7 @@ def as_typed(text: str, room: RoomKind, prefix: str) -> Msg:
 
 @dataclass
 class Result:
-    outcome: str  # ok, ignored, duplicate, unknown, usage, denied, wrong_room, refused, failed, too_long, outside
+    outcome: str  # ok, ignored, duplicate, unknown, usage, denied, wrong_room, refused, failed, too_long, outside, skipped
     messages: list[Outgoing]
     command: str | None = None
     stored: list[outbox.Queued] = field(default_factory=list)  # the messages as stored, to deliver
@@ -175,6 +175,32 @@ class Dispatcher:
         text = text[len(self.prefix) :].strip()
         # "!!! great news" or a lone "!" is chat, not a command.
         return text if text[:1].isalpha() else None
+
+    def is_for_me(self, incoming: Incoming) -> bool:
+        """Whether a message is addressed to the bot: anything in a DM, a command (the prefix
+        and a word) in a shared room, and in any other room the prefix or a would-be DM."""
+        if incoming.room is RoomKind.OTHER:
+            return bool(incoming.room_problem) or incoming.text.lstrip().startswith(self.prefix)
+        return self.command_text(incoming) is not None
+
+    async def skipped(self, skipped: list[Incoming], notice: Msg) -> Result:
+        """Commands not run (beyond their sender's budget): each is recorded as handled, so
+        that it is never run later either; the first gets ``notice``, at most every few minutes."""
+        now = self.clock.now()
+        async with self._turn:
+            async with self.db.session() as session:
+                fresh = await outbox.not_handled(session, skipped)
+                if not fresh:
+                    return Result("duplicate", [])
+                first = fresh[0]
+                messages: list[Outgoing] = []
+                if await courtesy.due(session, first.sender, courtesy.SLOW_DOWN, now):
+                    messages = [Outgoing(Target.reply_to(first), notice, first.event_id)]
+                await outbox.mark_handled(session, fresh[1:], now)
+                rows = await outbox.store(session, messages, now, handled=first)
+                await session.commit()
+        log.info("skipped %d commands from someone over their budget", len(fresh))
+        return Result("skipped", messages, None, rows)
 
     async def handle(self, incoming: Incoming) -> Result:
         started = time.perf_counter()

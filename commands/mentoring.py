@@ -102,11 +102,15 @@ async def request(ctx: Context, what: str) -> None:
     if waiting is not None:
         raise CommandError(Msg(f"Your request #{waiting.id} is still open. Send ", ctx.cmd("status"),
                                " to see it, or ", ctx.cmd("withdraw"), " to take it back."))
-    req = await mentorships.create_request(ctx, me, what)
+    propose = await mentorships.may_notify_mentors(ctx.session, me, ctx.now)
+    req = await mentorships.create_request(ctx, me, what, propose=propose)
     tags = await people.tags(ctx.session, me.id)
     deadline = day(req.escalate_at or ctx.now, ctx.zone)
     if req.proposed_to_id:
         found = Msg("I have asked a mentor who fits; I will tell you as soon as a mentor accepts.")
+    elif not propose:
+        found = Msg("You have asked for a mentor several times today, so I have not asked a mentor directly this "
+                    "time: it waits in the list of open requests that mentors look at.")
     else:
         found = Msg("No mentor with a free place fits right now, so it waits for the next one.")
     missing = [name for name, present in (("interests", tags[TagKind.INTEREST]), ("languages", tags[TagKind.LANGUAGE]),

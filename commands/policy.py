@@ -55,3 +55,17 @@ class RetentionPolicy:
     feedback_months: int = _rule(0, "non_negative")
     # Reasons given for ending a mentorship, changing mentor or declining a request.
     reasons_months: int = _rule(0, "non_negative")
+
+
+@dataclass
+class FloodPolicy:
+    """How many commands one person may send: the `[limits]` section of the config.
+
+    Each person has a budget of ``command_burst`` commands at once, refilled at
+    ``commands_per_minute``. Beyond it their commands are skipped, with one notice, so
+    that a flood (a script, a stuck client, someone who means harm) never slows down
+    anyone else. The defaults are far above what a person types.
+    """
+
+    commands_per_minute: int = _rule(30, "positive")
+    command_burst: int = _rule(20, "positive")

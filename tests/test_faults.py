@@ -40,6 +40,9 @@ class BotProcess:
         lines.append(storage_toml(tmp_path))
         councillors = ", ".join(f'"{c}"' for c in council)
         lines.append(f'[program]\ntimezone = "Europe/Berlin"\ncouncil = [{councillors}]\n')
+        # Bursts of a hundred commands from one person, far beyond a person's budget: these
+        # tests are about faults; the budget has tests of its own.
+        lines.append('[limits]\ncommand_burst = 1000\ncommands_per_minute = 10000\n')
         lines.append(extra)
         (tmp_path / "config.toml").write_text("".join(lines))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}

@@ -11,6 +11,7 @@ from nio.crypto.attachments import decrypt_attachment
 
 from sqlalchemy import text
 
+from commands.policy import FloodPolicy
 from storage.db import Database
 from tests.conftest import database_url, on_postgres, storage_toml
 from tests.matrix_helpers import Person, RunningBot, bot_settings, person, unique
@@ -45,6 +46,9 @@ async def world(synapse, tmp_path):
     await bob.until_joined(mentors_room, bob.user_id)
     settings = bot_settings(synapse, bot, tmp_path, mentors_room=mentors_room, council_room=council_room,
                             council=[cy.user_id])
+    # Some tests send bursts of a hundred commands from one person, far beyond a person's
+    # budget: the budget has tests of its own.
+    settings.limits = FloodPolicy(commands_per_minute=10_000, command_burst=1_000)
     running = RunningBot(settings)
     await running.start()
     w = World(synapse, bot, cy, bob, ana, mentors_room, council_room, running)

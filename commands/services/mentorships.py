@@ -118,10 +118,25 @@ async def request_summary(session: AsyncSession, request: MentorRequest, mentee:
 # ---------------------------------------------------------------- requests
 
 
+# Requests a mentee makes in a day that mentors are told of at once. A person who asks and
+# withdraws over and over does not get to send a mentor a DM each time: later requests of the
+# day wait in the list mentors look at (and go to the council in time) without a notice.
+REQUESTS_NOTIFIED_A_DAY = 3
+
+
+async def may_notify_mentors(session: AsyncSession, mentee: Person, now: datetime) -> bool:
+    """Whether a new request of this mentee is offered to mentors at once (see above)."""
+    made = (await session.exec(select(func.count()).select_from(MentorRequest).where(
+        MentorRequest.mentee_id == mentee.id, MentorRequest.created_at > now - timedelta(days=1)))).one()
+    return made < REQUESTS_NOTIFIED_A_DAY
+
+
 async def create_request(
-    work: Work, mentee: Person, topic: str, *, previous_mentor_id: int | None = None, actor: Person | None = None
+    work: Work, mentee: Person, topic: str, *, previous_mentor_id: int | None = None, actor: Person | None = None,
+    propose: bool = True,
 ) -> MentorRequest:
-    """A mentee asks for a mentor: store the request, then propose it to the best match."""
+    """A mentee asks for a mentor: store the request, then (unless ``propose`` is False) propose
+    it to the best match."""
     request = MentorRequest(
         mentee_id=mentee.id,
         topic=topic,
@@ -140,7 +155,8 @@ async def create_request(
         mentee.updated_at = work.now
     audit.record(work.session, at=work.now, actor=actor or mentee, entity="request", entity_id=request.id,
                  action="requested", to_state=RequestState.OPEN.value)
-    await propose_next(work, request, mentee)
+    if propose:
+        await propose_next(work, request, mentee)
     return request
 
 

@@ -61,6 +61,21 @@ async def store(session: AsyncSession, messages: list[Outgoing], now: datetime,
     return [Queued(i, txn_id, r) for i, txn_id, r in zip(ids, txn_ids, rendered)]
 
 
+async def not_handled(session: AsyncSession, events: list[Incoming]) -> list[Incoming]:
+    """Those of ``events`` not recorded as handled yet, in their order."""
+    ids = [e.event_id for e in events if e.event_id]
+    known = set((await session.exec(
+        select(HandledEvent.event_id).where(HandledEvent.event_id.in_(ids)))).all()) if ids else set()
+    return [e for e in events if e.event_id not in known]
+
+
+async def mark_handled(session: AsyncSession, events: list[Incoming], now: datetime) -> None:
+    """Record events as handled, with no answer (in one statement)."""
+    rows = [{"event_id": e.event_id, "room_id": e.room_id, "handled_at": now} for e in events if e.event_id]
+    if rows:
+        await session.exec(_HANDLE, params=rows)
+
+
 def _txn_id(answered: str | None, index: int) -> str:
     """The transaction id of a message: for an answer, derived from the event it answers, so
     that an event handled twice (its first handling lost with the last commits) sends the same
