@@ -131,6 +131,12 @@ async def _drain(stream) -> None:
             sys.stderr.write(line.decode(errors="replace"))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user and system), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -219,14 +225,23 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> None:
                 await watcher.round_trip(room, text)
 
         raw, ours = [], []
+        cpu = {"raw": 0.0, "ours": 0.0, "raw burst": 0.0, "ours burst": 0.0}
         while len(ours) < rounds:
+            before = cpu_seconds(echo.pid)
             for _ in range(BLOCK):
                 raw.append(await watcher.round_trip(echo_room, "!ping"))
+            cpu["raw"] += cpu_seconds(echo.pid) - before
+            before = cpu_seconds(bot.pid)
             for _ in range(BLOCK):
                 ours.append(await watcher.round_trip(mentors_room, "!mentors"))
+            cpu["ours"] += cpu_seconds(bot.pid) - before
 
+        before = cpu_seconds(echo.pid)
         raw_burst = await burst(server, senders, watcher, echo_room, "!ping", burst_each)
+        cpu["raw burst"] = cpu_seconds(echo.pid) - before
+        before = cpu_seconds(bot.pid)
         our_burst = await burst(server, senders, watcher, mentors_room, "!mentors", burst_each)
+        cpu["ours burst"] = cpu_seconds(bot.pid) - before
         rss = peak_rss_mb(bot.pid)
 
         ms = lambda v: f"{v * 1000:6.1f} ms"  # noqa: E731
@@ -246,6 +261,11 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> None:
                   f"{answered / seconds:.1f} commands/s")
         print(f"{'ratio':12}throughput mentorbot/raw {(our_burst[0] / our_burst[2]) / (raw_burst[0] / raw_burst[2]):.2f}x")
         print()
+        total_burst = burst_users * burst_each
+        per = {k: v * 1000 / (len(ours) if k in ("raw", "ours") else total_burst) for k, v in cpu.items()}
+        print(f"CPU per command (from /proc/<pid>/stat): sequential raw {per['raw']:.1f} ms, mentorbot "
+              f"{per['ours']:.1f} ms ({per['ours'] / max(per['raw'], 1e-9):.2f}x); burst raw {per['raw burst']:.1f} ms, "
+              f"mentorbot {per['ours burst']:.1f} ms ({per['ours burst'] / max(per['raw burst'], 1e-9):.2f}x)")
         print(f"mentorbot start-up to joined and syncing: {warm:.2f} s (first start, new device: {cold:.2f} s)")
         print(f"mentorbot peak RSS: {rss:.0f} MB")
         print()

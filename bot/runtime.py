@@ -38,7 +38,7 @@ class Pending:
 
 
 MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
-MAX_BACKLOG = 4  # replies decided but not sent, before handling more commands (a reply waits behind at most these)
+MAX_BACKLOG = 20  # replies decided but not sent, before handling more commands
 # Faults that pass: the database locked or gone, the network. The same work is tried again.
 TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, OSError, asyncio.TimeoutError)
 MAX_RELAY_PAGES = 400  # 20,000 posts since the last look: more is a forum flood, not news
