@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from bot import __version__, config
@@ -13,6 +14,11 @@ from bot.config import ConfigError, Settings
 log = logging.getLogger("mentorbot")
 
 EXIT_OK, EXIT_CONFIG = 0, 1
+# How `mentorbot run` ends for a service manager (sysexits.h): a fault that waiting cannot
+# cure (the configuration, a refused token, a damaged encryption store, a database that
+# cannot be written) is EX_CONFIG, which the systemd unit does not restart on; one that may
+# pass (the database server not up yet) is EX_TEMPFAIL, which it restarts on.
+EXIT_FATAL, EXIT_TEMPORARY = 78, 75
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # What the bot writes (the database and its logs, the encryption store, files for people)
+    # is for its own user only.
+    os.umask(0o077)
     if args.command is None:
         parser.print_help()
         return EXIT_OK
@@ -79,11 +88,13 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(run_shell(load_settings(args.config), script=args.script, demo_data=args.demo))
     except ConfigError as exc:
         print_problems(exc)
-        return EXIT_CONFIG
+        return EXIT_FATAL if args.command == "run" else EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
     except DatabaseUnavailable as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
+        if args.command == "run":
+            return EXIT_FATAL if exc.fatal else EXIT_TEMPORARY
         return EXIT_CONFIG
     except Exception as exc:  # the last line of defence: a message, not a traceback
         log.info("unexpected error", exc_info=True)
@@ -94,7 +105,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class DatabaseUnavailable(Exception):
-    pass
+    """The database cannot be used; ``fatal`` when waiting will not help (read-only, missing)."""
+
+    def __init__(self, message: str, *, fatal: bool) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+
+# What a database says when only the operator can help: it cannot be written, found or entered.
+FATAL_DATABASE = ("readonly", "read-only", "unable to open database file", "does not exist", "permission denied",
+                  "password authentication failed", "file is not a database", "malformed", "no space left",
+                  "file exists", "not a directory")
 
 
 def load_settings(path: str | None, *, allow_missing: bool = True) -> Settings:
@@ -112,7 +133,11 @@ def check_config(path: str | None) -> int:
     settings = load_settings(path, allow_missing=False)
     for line in config.summary(settings):
         print(line)
-    print("The configuration is valid.")
+    warnings = config.placeholder_warnings(settings)
+    for warning in warnings:
+        print(f"warning: {warning}")
+    count = len(warnings)
+    print("The configuration is valid" + (f", with {count} warning{'s' if count != 1 else ''}." if count else "."))
     return EXIT_OK
 
 
@@ -124,7 +149,7 @@ def run(path: str | None) -> int:
             "(see config.example.toml). To try the bot without Matrix, use `mentorbot shell`.",
             file=sys.stderr,
         )
-        return EXIT_CONFIG
+        return EXIT_FATAL
     return asyncio.run(serve(settings))
 
 
@@ -155,7 +180,7 @@ async def serve(settings: Settings) -> int:
         bot = MatrixBot(settings)
     except FatalMatrixError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_FATAL
     await open_database(bot.runtime.db)
     settle()
     if stop_asked.is_set():
@@ -169,7 +194,7 @@ async def serve(settings: Settings) -> int:
         log.info("stopped before connecting")
     except FatalMatrixError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_FATAL
     log.info("stopped cleanly")
     return EXIT_OK
 
@@ -223,15 +248,26 @@ async def db_copy(source: str, target: str) -> int:
 
 
 async def open_database(db) -> str | None:
-    """Upgrade the schema, turning connection failures into a clear message."""
+    """Upgrade the schema and write once, turning failures into a clear message."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     try:
-        return await db.upgrade()
+        before = await db.upgrade()
+        await db.check_writable()
+        return before
     except (OperationalError, DBAPIError, OSError) as exc:
-        reason = getattr(exc, "orig", None) or exc
+        reason = str(getattr(exc, "orig", None) or exc)
         target = config.mask_db_url(db.url)
-        raise DatabaseUnavailable(f"cannot open the database {target}: {reason}") from None
+        fatal = any(mark in reason.lower() for mark in FATAL_DATABASE)
+        hint = ""
+        if any(mark in reason.lower() for mark in ("readonly", "read-only", "permission denied")):
+            hint = (" The bot must be able to write it: check that the database file and its folder belong to "
+                    "the bot's user and are writable (and, for PostgreSQL, the user's rights).")
+        elif "unable to open database file" in reason.lower() or "does not exist" in reason.lower():
+            hint = " Check [storage] url: the folder (or, for PostgreSQL, the database) must exist."
+        elif not fatal:
+            hint = " This may pass (the database server starting, another program holding a lock): trying again later."
+        raise DatabaseUnavailable(f"cannot open the database {target}: {reason}.{hint}", fatal=fatal) from None
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ SECRET_ENV = {
     ("matrix", "password"): "MENTORBOT_MATRIX_PASSWORD",
     ("matrix", "access_token"): "MENTORBOT_MATRIX_ACCESS_TOKEN",
     ("discourse", "api_key"): "MENTORBOT_DISCOURSE_API_KEY",
+    # A database URL may hold a password.
+    ("storage", "url"): "MENTORBOT_STORAGE_URL",
 }
 
 MATRIX_ID = re.compile(r"^@[^\s:]+:[A-Za-z0-9.\-]+(:\d{1,5})?$")
@@ -153,7 +155,7 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None) -> 
             problems.append(f"{path}: {section}: must be a section [{section}], not a single value")
             continue
         setattr(settings, section, _parse_section(section, value, path, problems, invalid))
-    _apply_env(settings, env, path)
+    _apply_env(settings, env, path, problems)
     for section in ("matrix", "discourse"):
         if getattr(settings, section) is not None:
             _check_required(section, getattr(settings, section), path, problems, invalid)
@@ -299,6 +301,9 @@ def _check_db_url(value: str) -> str | None:
     if driver not in DB_DRIVERS:
         examples = " or ".join(example for _, example in DB_DRIVERS.values())
         return f"unsupported database URL {shown!r}: use {examples}"
+    if value.partition("://")[2].count("@") > 1:
+        return (f"bad database URL {shown!r}: the user name or password holds an @; write it as %40 "
+                "(and / as %2F, : as %3A)")
     module, _ = DB_DRIVERS[driver]
     if importlib.util.find_spec(module) is None:
         return f"{driver} needs the {module} package: install mentorbot with its postgres extra (pip install -e '.[postgres]')"
@@ -334,14 +339,19 @@ def _check_required(section: str, values, path: str, problems: list[str], invali
             problems.append(f"{path}: [{section}] {f.name}: missing key{extra}")
 
 
-def _apply_env(settings: Settings, env, path: str) -> Settings:
+def _apply_env(settings: Settings, env, path: str, problems: list[str] | None = None) -> Settings:
     for (section, key), name in SECRET_ENV.items():
         value = env.get(name)
         target = getattr(settings, section)
         if value and target is not None:
+            if (section, key) == ("storage", "url") and (problem := _check_db_url(value)):
+                if problems is None:
+                    raise ConfigError(path, [f"environment {name}: {problem}"])
+                problems.append(f"environment {name}: {problem}")
+                continue
             setattr(target, key, value)
             settings.secret_sources[(section, key)] = f"environment {name}"
-        elif target is not None and getattr(target, key):
+        elif target is not None and getattr(target, key) and (section, key) != ("storage", "url"):
             settings.secret_sources[(section, key)] = path
     return settings
 
@@ -373,6 +383,9 @@ def summary(settings: Settings) -> list[str]:
                     shown += f" (from {origin})"
             elif section == "storage" and f.name == "url":
                 shown = mask_db_url(value)
+                origin = settings.secret_sources.get((section, f.name))
+                if origin:
+                    shown += f" (from {origin})"
             else:
                 shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
             lines.append(f"  {f.name} = {shown}")
@@ -380,4 +393,32 @@ def summary(settings: Settings) -> list[str]:
 
 
 def mask_db_url(url: str) -> str:
-    return re.sub(r":[^:@/]+@", ":******@", url)
+    """A database URL as it may be shown: its password hidden, by SQLAlchemy's own rendering.
+    A URL it cannot read safely (an unescaped @ in the password) shows no credentials at all."""
+    from sqlalchemy.engine import make_url
+
+    scheme, sep, rest = url.partition("://")
+    if sep and rest.count("@") > 1:
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL: show nothing of it that could be a secret
+        return f"{scheme}://***" if sep else "***"
+
+
+# What the example configuration holds where a secret goes: it must be replaced.
+PLACEHOLDERS = ("change-me", "changeme", "your-", "xxx", "<")
+
+
+def placeholder_warnings(settings: Settings) -> list[str]:
+    """Secrets that still hold the example's placeholder: valid, but the bot cannot log in."""
+    warnings = []
+    for (section, key), env_name in SECRET_ENV.items():
+        values = getattr(settings, section)
+        value = getattr(values, key, "") if values is not None else ""
+        if section == "storage" or not value:
+            continue
+        if any(mark in value.lower() for mark in PLACEHOLDERS):
+            warnings.append(f"[{section}] {key} still holds a placeholder, not the real secret: set it "
+                            f"(better, in the environment as {env_name}) or leave it empty")
+    return warnings

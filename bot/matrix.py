@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import time
 from collections import deque
 from contextlib import suppress
@@ -30,6 +31,7 @@ from nio import (
     AsyncClientConfig,
     InviteMemberEvent,
     JoinError,
+    KeysUploadError,
     LocalProtocolError,
     MegolmEvent,
     MessageDirection,
@@ -234,6 +236,27 @@ class MatrixBot:
             store_path = str(self.store)
         saved = self._load_credentials()
         self.client = AsyncClient(cfg.homeserver, cfg.user_id, store_path=store_path, config=client_config)
+        try:
+            await self._log_in(saved)
+        except Exception as exc:
+            if not _store_fault(exc):
+                raise
+            raise FatalMatrixError(
+                f"the encryption store in {self.store} cannot be read ({type(exc).__name__}: {exc}): it is damaged. "
+                f"Stop the bot, move the folder {self.store} aside (keep it, it holds the device's keys), and start "
+                "again with [matrix] password (or MENTORBOT_MATRIX_PASSWORD) set: the bot logs in as a new device. "
+                "Messages sent to the old device cannot be read by the new one.") from None
+        if self.client.olm and self.client.should_upload_keys:
+            uploaded = await self.client.keys_upload()
+            if isinstance(uploaded, KeysUploadError) and "already exists" in (uploaded.message or ""):
+                raise FatalMatrixError(
+                    f"the encryption store in {self.store} does not match the device {self.client.device_id} on the "
+                    f"homeserver ({uploaded.message}): the store was lost or replaced. Stop the bot, move {self.store} "
+                    "aside and start again with [matrix] password set: the bot logs in as a new device.")
+
+    async def _log_in(self, saved: dict[str, str] | None) -> None:
+        """Restore the kept device, or log in with the token or the password."""
+        cfg = self.cfg
         if saved and await self._restore(saved["device_id"], saved["access_token"]):
             log.info("restored device %s", saved["device_id"])
         elif cfg.access_token:
@@ -252,8 +275,6 @@ class MatrixBot:
                 raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}")
             self._save_credentials(response.device_id, response.access_token)
             log.info("logged in with a new device %s", response.device_id)
-        if self.client.olm and self.client.should_upload_keys:
-            await self.client.keys_upload()
 
     async def _restore(self, device_id: str, token: str) -> bool:
         assert self.client is not None
@@ -870,6 +891,11 @@ class QuietStore(DefaultStore):
     def save_encrypted_rooms(self, rooms):
         if rooms:
             super().save_encrypted_rooms(rooms)
+
+
+def _store_fault(exc: Exception) -> bool:
+    """Whether an error came from the encryption store's own database (damaged, unreadable)."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "peewee"
 
 
 class GapError(Exception):

@@ -62,6 +62,7 @@ class Work:
     planned: bool = False  # set when reminders were planned, so the timer can wake up for them
     forum: str | None = None  # the forum category announcements go to; None: no forum configured
     announced: bool = False  # set when a topic waits to be posted, so the forum worker wakes up
+    erased: bool = False  # set when texts were erased: the database's log is emptied after the commit
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None) -> None:
@@ -255,7 +256,9 @@ class Dispatcher:
                 # The answer is stored with what the command did: both or neither.
                 rows = await outbox.store(session, ctx.outbox, now, handled=incoming)
                 await session.commit()
-                return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned, announced=ctx.announced)
+            if ctx.erased:
+                await self._empty_log()
+            return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned, announced=ctx.announced)
         except CommandError as exc:
             return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
         except IntegrityError:
@@ -299,10 +302,21 @@ class Dispatcher:
                 await job(work)
                 rows = await outbox.store(session, work.outbox, now)
                 await session.commit()
+            if work.erased:
+                await self._empty_log()
         except Exception:
             log.exception("scheduled work %s failed; it will be tried again", name)
             return Result("failed", [], name)
         return Result("ok", work.outbox, name, rows)
+
+    async def _empty_log(self) -> None:
+        """Erased texts must leave the disk: the database's write-ahead log still holds them
+        until it is checkpointed and emptied."""
+        try:
+            await self.db.checkpoint()
+        except Exception:  # noqa: BLE001 - the erasure is done; the log empties at the next checkpoint
+            log.warning("could not empty the database's log after an erasure; it empties at the next checkpoint",
+                        exc_info=True)
 
     async def notice(self, incoming: Incoming, msg: Msg, *, once_per: str | None = None) -> Result:
         """Answer a message that is not a command (one the transport could not read), once.

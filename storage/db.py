@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
+import os
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -26,9 +27,30 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit is on the disk before the bot acts on it (sends what it decided), so a
+    # power cut cannot take back a decision that was already sent.
+    cursor.execute("PRAGMA synchronous=FULL")
+    # Deleted and overwritten content is zeroed in the file, not left in free pages
+    # (whatever the SQLite build's default): erased texts leave the disk.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=30000")  # another writer: wait for it rather than fail
     cursor.close()
+
+
+PRIVATE = 0o600  # the database and what goes with it: for the bot's user only
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(path: Path) -> None:
+    """Create an SQLite file readable by its owner only (SQLite gives its WAL and shared-memory
+    files the same mode), and narrow one made too open before."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE))
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        with suppress(FileNotFoundError):
+            if side.stat().st_mode & 0o077:
+                os.chmod(side, PRIVATE)
 
 
 def alembic_config():
@@ -53,7 +75,9 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        self._sqlite_file = parsed.database if self.is_sqlite and parsed.database not in (None, "", ":memory:") else None
+        # The file to create private (not an in-memory database, nor one named by an SQLite URI).
+        self._sqlite_file = parsed.database if (self.is_sqlite and parsed.database not in (None, "", ":memory:")
+                                                and not parsed.query.get("uri")) else None
         # hide_parameters: errors and logs never carry what people typed.
         # pool_reset_on_return: every session already ends its own transaction, so the
         # pool's extra rollback on each return would be one more round trip per command.
@@ -77,7 +101,7 @@ class Database:
     async def upgrade(self) -> str | None:
         """Bring the schema to the newest migration; returns the revision before."""
         if self._sqlite_file:
-            Path(self._sqlite_file).parent.mkdir(parents=True, exist_ok=True)
+            make_private(Path(self._sqlite_file))
         current = await self.revision()
         if current == HEAD_REVISION:
             return current
@@ -91,6 +115,21 @@ class Database:
                 return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
             except (OperationalError, ProgrammingError):  # no such table yet
                 return None
+
+    async def check_writable(self) -> None:
+        """Write once, at start: a database that cannot be written (read-only, full) is found
+        now, with a clear message, not at the first command."""
+        async with self.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM bot_state WHERE key = 'start.write_check'"))
+            await conn.execute(text("INSERT INTO bot_state (key, value) VALUES ('start.write_check', 'ok')"))
+
+    async def checkpoint(self) -> None:
+        """After erasing: move the write-ahead log into the database and empty it, so that
+        erased text is no longer in the log file (SQLite; PostgreSQL keeps no such file here)."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self.engine.dispose()

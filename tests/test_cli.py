@@ -119,7 +119,9 @@ def test_check_config_passes_on_the_example_and_masks_secrets(tmp_path):
         env={"MENTORBOT_MATRIX_ACCESS_TOKEN": "syt_secret_value_123"},
     )
     assert result.returncode == 0, result.stderr
-    assert "The configuration is valid." in result.stdout
+    # Valid, but the example's placeholder for the forum's key is not a key: said plainly.
+    assert "The configuration is valid, with 1 warning." in result.stdout
+    assert "warning: [discourse] api_key still holds a placeholder, not the real secret" in result.stdout
     assert "syt_secret_value_123" not in result.stdout
     assert "access_token = ****** (from environment MENTORBOT_MATRIX_ACCESS_TOKEN)" in result.stdout
 
@@ -149,7 +151,8 @@ def test_config_comes_from_the_environment_variable(tmp_path):
 def test_run_needs_a_matrix_section(tmp_path):
     (tmp_path / "config.toml").write_text('[program]\nname = "x"\n')
     result = mentorbot("run", cwd=tmp_path)
-    assert result.returncode == 1 and "has no [matrix] section" in result.stderr
+    # 78 (EX_CONFIG): the systemd unit does not restart a bot that cannot work as configured.
+    assert result.returncode == 78 and "has no [matrix] section" in result.stderr
 
 
 def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tmp_path):
@@ -193,3 +196,27 @@ def test_an_unusable_database_is_a_clear_error(tmp_path):
 def test_help_of_the_cli(tmp_path, args):
     result = mentorbot(*args, cwd=tmp_path)
     assert result.returncode == 0 and "usage: mentorbot" in result.stdout
+
+
+def test_run_refuses_a_database_it_cannot_write_and_is_not_restarted(tmp_path):
+    from tests.synapse import free_port
+
+    assert mentorbot("db", "upgrade", cwd=tmp_path).returncode == 0  # the embedded default, made and migrated
+    (tmp_path / "config.toml").write_text(
+        f'[matrix]\nhomeserver = "http://127.0.0.1:{free_port()}"\nuser_id = "@bot:example.org"\n'
+        'password = "pw"\nmentors_room = "#mentors:example.org"\ncouncil_room = "#council:example.org"\n'
+        # The same file, opened read-only (as a file the bot's user may not write would be).
+        f'[storage]\nurl = "sqlite+aiosqlite:///file:{tmp_path / "mentorbot.db"}?mode=ro&uri=true"\n'
+    )
+    result = mentorbot("run", cwd=tmp_path)
+    # 78: the systemd unit does not restart on it (RestartPreventExitStatus), so no loop.
+    assert result.returncode == 78, result.stderr
+    assert "cannot open the database" in result.stderr and "readonly database" in result.stderr
+    assert "The bot must be able to write it" in result.stderr
+    unit = (ROOT / "bot" / "systemd" / "mentorbot.service").read_text()
+    assert "RestartPreventExitStatus=78" in unit and "UMask=0077" in unit
+
+
+def test_files_the_cli_makes_are_private(tmp_path):
+    assert mentorbot("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert oct((tmp_path / "mentorbot.db").stat().st_mode & 0o777) == "0o600"

@@ -356,8 +356,15 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     assert process.returncode == 0, log
     assert "stopped cleanly" in log and "Traceback" not in log
     assert bot.password not in log
-    # The device was kept, with its token readable only by the bot's user.
+    # The device was kept, with its token readable only by the bot's user; so is everything the
+    # bot wrote: its encryption store (the device's keys) and its database with its side files.
     assert oct((tmp_path / "store" / "credentials.json").stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "store").stat().st_mode & 0o777) == "0o700"
+    written = [p for p in (tmp_path / "store").iterdir()]
+    if not on_postgres():
+        written += [p for p in tmp_path.iterdir() if p.name.startswith("mentorbot.db")]
+    assert len(written) >= 2 and {p.name: oct(p.stat().st_mode & 0o777) for p in written} == \
+        {p.name: "0o600" for p in written}
     db = Database(database_url(tmp_path))
     async with db.session() as session:
         handled = (await session.exec(text("SELECT count(*) FROM handled_event"))).scalar_one()

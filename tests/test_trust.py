@@ -214,3 +214,43 @@ async def test_a_reminder_in_an_encrypted_dm_is_text_that_mentions_the_person(wo
     assert world.ana.client.rooms[reminder.room_id].encrypted
     assert reminder.msgtype == "m.text"
     assert world.ana.user_id in reminder.content["m.mentions"]["user_ids"]
+
+
+async def test_a_damaged_encryption_store_stops_the_bot_with_what_to_do_and_no_restart(synapse, tmp_path):
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import storage_toml
+
+    bot = synapse.register(unique("storebot"))
+    cy = await person(synapse, "cy", tmp_path)
+    mentors = await cy.room(bot.user_id, name="mentors")
+    council = await cy.room(bot.user_id, name="council")
+    await cy.stop()
+    (tmp_path / "config.toml").write_text(
+        f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\n'
+        f'mentors_room = "{mentors}"\ncouncil_room = "{council}"\nstore_path = "store"\n' + storage_toml(tmp_path))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
+    env["MENTORBOT_MATRIX_PASSWORD"] = bot.password
+    exe = shutil.which("mentorbot", path=str(Path(sys.executable).parent))
+    # A first run makes the device and its store; then the store's database is damaged.
+    first = await asyncio.create_subprocess_exec(exe, "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
+    store = tmp_path / "store"
+    for _ in range(300):
+        if (store / "credentials.json").exists() and any(store.glob("*.db")):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2)
+    first.terminate()
+    await asyncio.wait_for(first.wait(), 30)
+    [keys] = list(store.glob("*.db"))
+    keys.write_bytes(b"this is not a database any more " * 64)
+    second = await asyncio.create_subprocess_exec(exe, "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
+    _, stderr = await asyncio.wait_for(second.communicate(), 60)
+    message = stderr.decode()
+    assert second.returncode == 78, message  # the systemd unit does not restart on 78
+    assert f"the encryption store in {store.name}" in message or f"the encryption store in {store}" in message
+    assert "it is damaged" in message and "move the folder" in message and "Traceback" not in message
+    assert bot.password not in message

@@ -238,6 +238,7 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
     """Erase a person: end what is running, erase their profile and texts, and keep only
     what the program must keep, under a pseudonym. Returns what was done, counted."""
     session, now, pid = work.session, work.now, person.id
+    work.erased = True
     done = {"mentorships_ended": 0, "requests_withdrawn": 0, "texts_erased": 0, "rows_deleted": 0}
     # What is running ends first, while the other side can still be told who it was.
     active = (await session.exec(select(Mentorship).where(
@@ -399,6 +400,7 @@ async def expire_daily(work: Work) -> dict[str, int] | None:
     else:
         row.value = work.now.isoformat()
     erased = {k: n for k, n in counts.items() if n}
+    work.erased = work.erased or bool(erased)
     if erased:  # counts only: what expired, never what it said
         work.send(Target.council(), Msg("Retention policy: erased the expired ",
                                         counted(erased), "."))
