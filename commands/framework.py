@@ -6,6 +6,7 @@ one declaration drives parsing, permission checks, usage errors and help.
 
 from __future__ import annotations
 
+import calendar
 import enum
 import re
 from dataclasses import dataclass, field
@@ -246,6 +247,37 @@ def check_timezone(name: str) -> str:
 
 
 AMBIGUOUS_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b")
+CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])")
+TWELVE_HOUR = re.compile(r"(?<!\d)(\d{1,2})(?::\d{2})?\s*([ap])\.?m\b", re.I)
+ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+MONTHS = {name: n for n, names in enumerate(
+    (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+     ("december", "dec")), start=1) for name in names}
+DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)|([a-z]+)\s+(\d{1,2})(?:st|nd|rd|th)?(?![\d:])",
+                       re.I)
+
+
+def impossible_time(text: str) -> str | None:
+    """What makes a date or time impossible (25:00, 31 February, month 13), or None. Date
+    readers quietly turn such times into other ones; a person must be told instead."""
+    for hour, minute in CLOCK.findall(text):
+        if int(hour) > 23 or int(minute) > 59:
+            return f"{hour}:{minute} is not a time of day; hours go from 0 to 23 and minutes from 0 to 59, like 16:00"
+    for hour, half in TWELVE_HOUR.findall(text):
+        if not 1 <= int(hour) <= 12:
+            return f"{hour}{half.lower()}m is not a time of day; write it like 4pm or 16:00"
+    for year, month, day in ISO_DATE.findall(text):
+        if not 1 <= int(month) <= 12:
+            return f"{year}-{month}-{day} has no month {int(month)}; months go from 1 to 12"
+        if not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+            return f"{year}-{month}-{day} is not a date: {calendar.month_name[int(month)]} {year} has no day {int(day)}"
+    for day_a, month_a, month_b, day_b in DAY_MONTH.findall(text):
+        month = MONTHS.get((month_a or month_b).lower())
+        day = int(day_a or day_b)
+        if month is not None and not 1 <= day <= (29 if month == 2 else calendar.monthrange(2001, month)[1]):
+            return f"{calendar.month_name[month]} has no day {day}"
+    return None
 DATE_EXAMPLE = "2027-03-01 16:00, next tuesday 16:00, in 2 weeks"
 TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*[ap]\.?m\b|\bnoon\b|\bmidnight\b", re.I)
 RELATIVE = re.compile(r"^\s*in\s+(a|an|\d+)\s|\bfrom now\b", re.I)
@@ -269,6 +301,9 @@ class When(ArgType):
         text = unquote_rest(token)
         if len(text) > 100:
             raise ArgError("that date is too long; write it like " + DATE_EXAMPLE)
+        impossible = impossible_time(text)
+        if impossible:
+            raise ArgError(impossible)
         ambiguous = AMBIGUOUS_DATE.match(text)
         if ambiguous and ambiguous.group(1) != ambiguous.group(2) and max(map(int, ambiguous.group(1, 2))) <= 12:
             raise ArgError(f"{text!r} could be read two ways; write the date as year-month-day, like 2027-04-03")

@@ -63,10 +63,16 @@ def _touch(person: Person, now: datetime) -> None:
     examples=("profile name Ana García",),
 )
 async def set_name(ctx: Context, name: str) -> None:
-    """Set the name people see in messages about you."""
-    name = " ".join(name.split())
-    if not name:
-        raise CommandError(Msg("Your name cannot be empty. For example: ", ctx.cmd("profile name Ana García")))
+    """Set the name people see in messages about you.
+
+    At most 64 characters; a name that looks like a Matrix ID or carries a role
+    (council, mentor, admin, bot...) is refused, as people would be misled by it.
+    """
+    try:
+        name = people.clean_name(name)
+    except people.BadName as exc:
+        raise CommandError(Msg(str(exc)[0].upper(), str(exc)[1:], ". For example: ",
+                               ctx.cmd("profile name Ana García"))) from None
     person = await ctx.me()
     person.display_name = name
     _touch(person, ctx.now)

@@ -124,3 +124,23 @@ async def test_a_crashing_command_apologises_and_the_bot_goes_on(demo_bot, monke
     assert text.startswith("Sorry, something went wrong while running `profile languages`. Nothing was changed.")
     assert await demo_bot.snapshot() == before
     assert "Name: Ana" in await demo_bot.reply(ANA, "profile")
+
+
+async def test_a_display_name_cannot_hide_text_or_pass_for_someone_else(bot):
+    ana = "@ana:example.org"
+    # Invisible characters (a right-to-left override, zero-width spaces) are taken out.
+    assert await bot.reply(ana, "profile name Ana\u202e Garc\u200bía") == "Done: I'll call you Ana García."
+    refused = {
+        "@cy:example.org": "A name cannot look like a Matrix ID",
+        "Cy @cy:example.org": "A name cannot look like a Matrix ID",
+        "Cy (council)": "A name cannot carry a role or title",
+        "Mentor Bob": "A name cannot carry a role or title",
+        "ＡＤＭＩＮ": "A name cannot carry a role or title",  # full-width letters are the same word
+        "A" * 65: "That name is 65 characters long; keep it to 64",
+        "\u200b\u202e": "Your name cannot be empty",
+    }
+    for name, message in refused.items():
+        answer = await bot.reply(ana, f"profile name {name}")
+        assert answer.startswith(message), (name, answer)
+        assert "For example: `profile name Ana García`" in answer
+    assert "Name: Ana García" in await bot.reply(ana, "profile")  # unchanged by the refused ones

@@ -174,3 +174,28 @@ def test_past_ambiguous_and_nonsense_dates_are_refused_with_an_example():
     for text, message in cases.items():
         with pytest.raises(ArgError, match=re.escape(message)):
             When(needs_time=True).convert_in(text, _env())
+
+
+def test_impossible_times_and_dates_are_refused_not_moved():
+    from commands.framework import When
+
+    cases = {
+        "tomorrow 25:00": "25:00 is not a time of day; hours go from 0 to 23 and minutes from 0 to 59",
+        "tomorrow 23:60": "23:60 is not a time of day",
+        "friday 13pm": "13pm is not a time of day; write it like 4pm or 16:00",
+        "31 February 10:00": "February has no day 31",
+        "april 31 09:00": "April has no day 31",
+        "2027-02-29 10:00": "2027-02-29 is not a date: February 2027 has no day 29",
+        "2027-13-01 10:00": "2027-13-01 has no month 13",
+    }
+    for text, message in cases.items():
+        with pytest.raises(ArgError, match=re.escape(message)):
+            When(needs_time=True).convert_in(text, _env())
+    # What is possible still reads as before.
+    assert When(needs_time=True).convert_in("2028-02-29 10:00", _env()).day == 29
+    assert When(needs_time=True).convert_in("tuesday 0:30", _env()).minute == 30
+
+
+async def test_a_check_in_at_an_impossible_time_is_a_clear_usage_error(demo_bot):
+    answer = await demo_bot.reply("@bob:example.org", "checkin @ana:example.org tomorrow 25:00")
+    assert answer.startswith("When: 25:00 is not a time of day") and "Usage: `checkin" in answer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,10 +59,44 @@ async def council_members(session: AsyncSession, policy: ProgramPolicy) -> list[
     return sorted((set(joined) | set(policy.council)) - removed)
 
 
+MAX_NAME = 64  # characters of a display name
+# Words a name may not carry: a name must not pass for a role, the bot, or the program's staff.
+ROLE_WORDS = frozenset({"council", "councillor", "mentor", "mentors", "mentorbot", "bot", "admin", "administrator",
+                        "moderator", "mod", "staff", "official", "system", "support"})
+LOOKS_LIKE_ID = re.compile(r"[@!#+][^\s:]*:[^\s]+")
+
+
+class BadName(ValueError):
+    """A display name that cannot be used; the message says why."""
+
+
+def invisible_free(text: str) -> str:
+    """``text`` without Unicode format characters (right-to-left overrides, zero-width joiners
+    and spaces...): what a reader cannot see must not change what they read."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def clean_name(text: str) -> str:
+    """A display name as it is stored: invisible characters removed, spaces collapsed, at most
+    MAX_NAME characters; refused (BadName) if it imitates a Matrix ID or a role."""
+    name = " ".join(invisible_free(text).split())
+    if not name:
+        raise BadName("your name cannot be empty")
+    if len(name) > MAX_NAME:
+        raise BadName(f"that name is {len(name)} characters long; keep it to {MAX_NAME}")
+    if LOOKS_LIKE_ID.search(name) or name.startswith("@"):
+        raise BadName("a name cannot look like a Matrix ID (people would take it for someone else's)")
+    words = {w for w in re.split(r"[^\w]+", unicodedata.normalize("NFKC", name).casefold()) if w}
+    if words & ROLE_WORDS:
+        raise BadName("a name cannot carry a role or title (like council, mentor, admin or bot): "
+                      "people would take it for one")
+    return name
+
+
 def name_of(person: Person | None, matrix_id: str | None = None) -> str:
     """How a person is called in messages: their display name, else their Matrix ID."""
     if person is not None and person.display_name:
-        return person.display_name
+        return invisible_free(person.display_name)
     return person.matrix_id if person is not None else (matrix_id or "someone")
 
 
