@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--script", metavar="FILE", help="run the lines of FILE, then exit")
     shell.add_argument("--demo", action="store_true", help="seed a small demo program into an empty database")
     with_config(sub.add_parser("run", help="serve the program on Matrix"))
-    with_config(sub.add_parser("check-config", help="validate the configuration and print a summary"))
+    check = with_config(sub.add_parser("check-config", help="validate the configuration and print a summary"))
+    check.add_argument("--online", action="store_true",
+                       help="also connect: the homeserver, the bot's login, its rooms (invite-only?), the database")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     with_config(db_sub.add_parser("upgrade", help="migrate the database schema to the newest version"))
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("nio").setLevel(logging.WARNING)  # a line per event of every room is noise too
     try:
         if args.command == "check-config":
-            return check_config(args.config)
+            return check_config(args.config, online=args.online)
         if args.command == "run":
             return run(args.config)
         if args.command == "db" and args.db_command == "copy":
@@ -129,7 +131,7 @@ def print_problems(exc: ConfigError) -> None:
         print(f"  - {problem}", file=sys.stderr)
 
 
-def check_config(path: str | None) -> int:
+def check_config(path: str | None, *, online: bool = False) -> int:
     settings = load_settings(path, allow_missing=False)
     for line in config.summary(settings):
         print(line)
@@ -138,7 +140,18 @@ def check_config(path: str | None) -> int:
         print(f"warning: {warning}")
     count = len(warnings)
     print("The configuration is valid" + (f", with {count} warning{'s' if count != 1 else ''}." if count else "."))
-    return EXIT_OK
+    if not online:
+        return EXIT_OK
+    from bot import online as live
+
+    print("Online checks:")
+    checks = asyncio.run(live.check(settings))
+    for item in checks:
+        print(f"  {item.line()}")
+    failed = sum(not item.ok for item in checks)
+    print("Everything the bot relies on is in place." if not failed else
+          f"{failed} check{'s' if failed != 1 else ''} failed: see the lines marked ✘.")
+    return EXIT_OK if not failed else EXIT_CONFIG
 
 
 def run(path: str | None) -> int:

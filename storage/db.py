@@ -116,6 +116,11 @@ class Database:
             except (OperationalError, ProgrammingError):  # no such table yet
                 return None
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file, for a database kept in one."""
+        return Path(self._sqlite_file) if self._sqlite_file else None
+
     async def check_writable(self) -> None:
         """Write once, at start: a database that cannot be written (read-only, full) is found
         now, with a clear message, not at the first command."""

@@ -254,3 +254,57 @@ async def test_a_damaged_encryption_store_stops_the_bot_with_what_to_do_and_no_r
     assert f"the encryption store in {store.name}" in message or f"the encryption store in {store}" in message
     assert "it is damaged" in message and "move the folder" in message and "Traceback" not in message
     assert bot.password not in message
+
+
+def check_online(tmp_path, config: str, env: dict):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "config.toml").write_text(config)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")} | env
+    exe = shutil.which("mentorbot", path=str(Path(sys.executable).parent))
+    return subprocess.run([exe, "check-config", "--online"], cwd=tmp_path, env=full_env, capture_output=True,
+                          text=True, timeout=120)
+
+
+async def test_check_config_online_says_what_the_bot_can_rely_on(synapse, tmp_path, fake):
+    from tests.conftest import storage_toml
+
+    bot = synapse.register(unique("checkbot"))
+    cy = await person(synapse, "cy", tmp_path)
+    try:
+        mentors = await public_room(cy, bot.user_id, name="mentors")
+        council = await cy.room(bot.user_id, name="council")
+        synapse._request("POST", f"/_matrix/client/v3/join/{mentors}", {}, token=bot.access_token)
+        synapse._request("POST", f"/_matrix/client/v3/join/{council}", {}, token=bot.access_token)
+        base = f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\nstore_path = "store"\n'
+        env = {"MENTORBOT_MATRIX_PASSWORD": bot.password}
+        result = check_online(tmp_path, base + f'mentors_room = "{mentors}"\ncouncil_room = "#nowhere:localhost"\n'
+                              + storage_toml(tmp_path), env)
+        out = result.stdout
+        assert result.returncode == 1, result.stderr
+        assert f"✔ the homeserver {synapse.url} answers (Matrix v" in out
+        assert f"✔ the password is accepted for {bot.user_id}" in out
+        assert f"✔ the mentors room {mentors} resolves and the bot is in it" in out
+        assert "✘ the mentors room is not invite-only (anyone can join it)" in out
+        assert "✘ the council room #nowhere:localhost does not resolve" in out
+        assert "2 checks failed" in out and bot.password not in out + result.stderr
+        # Put right, every check passes.
+        cy_token = cy.account.access_token
+        synapse._request("PUT", f"/_matrix/client/v3/rooms/{mentors}/state/m.room.join_rules/",
+                         {"join_rule": "invite"}, token=cy_token)
+        result = check_online(tmp_path, base + f'mentors_room = "{mentors}"\ncouncil_room = "{council}"\n'
+                              + storage_toml(tmp_path), env)
+        assert result.returncode == 0, result.stdout
+        assert "✔ the council room is invite-only" in result.stdout and "✘" not in result.stdout
+        assert "Everything the bot relies on is in place." in result.stdout
+        # A wrong address, or one that is not a Matrix homeserver, is said as such.
+        result = check_online(tmp_path, base.replace(synapse.url, fake.url) + f'mentors_room = "{mentors}"\n'
+                              f'council_room = "{council}"\n' + storage_toml(tmp_path), env)
+        assert result.returncode == 1
+        assert f"✘ {fake.url} answers, but not as a Matrix homeserver" in result.stdout
+    finally:
+        await cy.stop()
