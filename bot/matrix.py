@@ -161,6 +161,7 @@ class MatrixBot:
             if not await self._reach_homeserver():
                 return  # stopped while waiting
             await self._login()
+            await self._cross_sign()
             await self._find_configured_rooms()
             self.since = self._done_token = await self._state(TOKEN_KEY)
             if self.since is None:
@@ -243,9 +244,10 @@ class MatrixBot:
                 raise
             raise FatalMatrixError(
                 f"the encryption store in {self.store} cannot be read ({type(exc).__name__}: {exc}): it is damaged. "
-                f"Stop the bot, move the folder {self.store} aside (keep it, it holds the device's keys), and start "
-                "again with [matrix] password (or MENTORBOT_MATRIX_PASSWORD) set: the bot logs in as a new device. "
-                "Messages sent to the old device cannot be read by the new one.") from None
+                f"Stop the bot, move the folder {self.store} aside (keep it, it holds the device's keys), copy its "
+                "cross_signing.json into a new, empty folder at the same place (so the bot keeps the identity people "
+                "verified), and start again with [matrix] password (or MENTORBOT_MATRIX_PASSWORD) set: the bot logs "
+                "in as a new device. Messages sent to the old device cannot be read by the new one.") from None
         if self.client.olm and self.client.should_upload_keys:
             uploaded = await self.client.keys_upload()
             if isinstance(uploaded, KeysUploadError) and "already exists" in (uploaded.message or ""):
@@ -275,6 +277,26 @@ class MatrixBot:
                 raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}")
             self._save_credentials(response.device_id, response.access_token)
             log.info("logged in with a new device %s", response.device_id)
+
+    async def _cross_sign(self) -> None:
+        """Make the bot's device one its owner has verified (see bot/cross_signing.py). The bot
+        runs without it, but clients that exclude unverified devices would not talk to it."""
+        if self.client.olm is None or self.store is None:
+            return
+        from bot import cross_signing
+
+        try:
+            done = await cross_signing.ensure(
+                homeserver=self.cfg.homeserver, access_token=self.client.access_token, user_id=self.cfg.user_id,
+                device_id=self.client.device_id, store=self.store, password=self.cfg.password)
+        except cross_signing.CrossSigningError as exc:
+            log.error("the bot's device is not cross-signed, so clients that exclude unverified devices will not "
+                      "talk to it: %s", exc)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.warning("could not check the bot's cross-signing (%s); it is tried again at the next start",
+                        type(exc).__name__)
+        else:
+            log.info("cross-signing: %s", done)
 
     async def _restore(self, device_id: str, token: str) -> bool:
         assert self.client is not None

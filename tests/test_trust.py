@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from nio import RoomPreset
 
@@ -308,3 +309,51 @@ async def test_check_config_online_says_what_the_bot_can_rely_on(synapse, tmp_pa
         assert f"✘ {fake.url} answers, but not as a Matrix homeserver" in result.stdout
     finally:
         await cy.stop()
+
+
+async def test_the_bots_device_is_cross_signed_by_its_own_keys(world):
+    from signedjson.key import decode_verify_key_base64
+    from signedjson.sign import verify_signed_json
+
+    bot, device = world.bot_id, world.running.bot.client.device_id
+    # What anyone else sees of the bot's keys.
+    keys = world.synapse._request("POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot: []}},
+                                  token=world.cy.account.access_token)
+
+    def verify_key(key_object: dict):
+        [(key_id, public)] = key_object["keys"].items()
+        algorithm, version = key_id.split(":", 1)
+        return key_id, decode_verify_key_base64(algorithm, version, public)
+
+    master_id, master = verify_key(keys["master_keys"][bot])
+    self_signing_id, self_signing = verify_key(keys["self_signing_keys"][bot])
+    assert keys["master_keys"][bot]["usage"] == ["master"]
+    assert keys["self_signing_keys"][bot]["usage"] == ["self_signing"]
+    # The self-signing key is signed by the master key, and the device by the self-signing key;
+    # a signature that does not verify raises.
+    verify_signed_json(keys["self_signing_keys"][bot], bot, master)
+    signed_device = keys["device_keys"][bot][device]
+    assert self_signing_id in signed_device["signatures"][bot]
+    verify_signed_json(signed_device, bot, self_signing)
+    # The private keys are kept in the store, for the bot's user only.
+    kept = Path(world.running.settings.matrix.store_path) / "cross_signing.json"
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    # A restart signs nothing again and keeps the same identity.
+    await world.running.stop()
+    await world.running.start()
+    again = world.synapse._request("POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot: []}},
+                                   token=world.cy.account.access_token)
+    assert verify_key(again["master_keys"][bot])[0] == master_id
+    # A new device (its store lost, the cross-signing keys kept) is signed by the same identity.
+    await world.running.stop()
+    store = kept.parent
+    for old in store.iterdir():
+        if old.name != "cross_signing.json":
+            old.unlink()
+    await world.running.start()
+    new_device = world.running.bot.client.device_id
+    assert new_device != device
+    after = world.synapse._request("POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot: []}},
+                                   token=world.cy.account.access_token)
+    assert verify_key(after["master_keys"][bot])[0] == master_id
+    verify_signed_json(after["device_keys"][bot][new_device], bot, self_signing)
