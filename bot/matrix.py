@@ -296,7 +296,8 @@ class MatrixBot:
             log.warning("could not check the bot's cross-signing (%s); it is tried again at the next start",
                         type(exc).__name__)
         else:
-            log.info("cross-signing: %s", done)
+            fingerprint = self.client.olm.account.identity_keys.get("ed25519", "?")
+            log.info("cross-signing: %s (device %s, fingerprint %s)", done, self.client.device_id, fingerprint)
 
     async def _restore(self, device_id: str, token: str) -> bool:
         assert self.client is not None

@@ -74,6 +74,8 @@ async def check(settings: Settings) -> list[Check]:
             out.append(Check(False, "no password or access token: set [matrix] password or MENTORBOT_MATRIX_PASSWORD"))
             return out
         out.append(Check(True, f"the {how} is accepted for {cfg.user_id}"))
+        if cfg.encryption and not logged_in_here:
+            out.append(await _identity(client, cfg.user_id, _kept_device(settings)))
         pins = await _pins(settings)
         for kind, ref in (("mentors", cfg.mentors_room), ("council", cfg.council_room)):
             out += await _room(client, kind, ref, pins.get(kind))
@@ -110,6 +112,36 @@ async def _room(client: AsyncClient, kind: str, ref: str, pin: dict | None) -> l
     else:
         checks.append(Check(True, f"the {kind} room is invite-only"))
     return checks
+
+
+async def _identity(client: AsyncClient, user_id: str, device_id: str | None) -> Check:
+    """Whether the bot's device is cross-signed by its owner, with what a person compares
+    to verify it (Element: ``/verify <device> <fingerprint>``)."""
+    if not device_id:
+        return Check(False, "the bot has no kept device yet: start it once, then check again")
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        async with http.post(f"{client.homeserver}/_matrix/client/v3/keys/query",
+                             json={"device_keys": {user_id: [device_id]}},
+                             headers={"Authorization": f"Bearer {client.access_token}"}) as response:
+            found = await response.json(content_type=None)
+    device = found.get("device_keys", {}).get(user_id, {}).get(device_id)
+    ssk = found.get("self_signing_keys", {}).get(user_id)
+    if device is None:
+        return Check(False, f"the homeserver does not list the bot's device {device_id}: start the bot once")
+    fingerprint = device.get("keys", {}).get(f"ed25519:{device_id}", "?")
+    signed_by = set(device.get("signatures", {}).get(user_id, {}))
+    if not ssk or not signed_by & set(ssk.get("keys", {})):
+        return Check(False, f"the bot's device {device_id} is not cross-signed by its owner: see the bot's log at "
+                            "start for why; clients that exclude unverified devices will not talk to it")
+    return Check(True, f"the bot's device {device_id} is cross-signed by its owner (fingerprint {fingerprint})")
+
+
+def _kept_device(settings: Settings) -> str | None:
+    kept = Path(settings.matrix.store_path) / "credentials.json" if settings.matrix.store_path else None
+    try:
+        return json.loads(kept.read_text()).get("device_id") if kept is not None and kept.exists() else None
+    except (OSError, ValueError):
+        return None
 
 
 def _kept_token(settings: Settings) -> tuple[str, str]:

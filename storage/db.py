@@ -43,9 +43,15 @@ SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 def make_private(path: Path) -> None:
     """Create an SQLite file readable by its owner only (SQLite gives its WAL and shared-memory
-    files the same mode), and narrow one made too open before."""
+    files the same mode), and narrow one made too open before.
+
+    An existing file is never opened here: closing any descriptor of a database file drops
+    every POSIX lock this process holds on it, and with them SQLite's own, which would let
+    another process take the write-ahead log from under an open connection."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE))
+    if not path.exists():
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE))
     for suffix in SIDE_FILES:
         side = path.with_name(path.name + suffix)
         with suppress(FileNotFoundError):
