@@ -57,7 +57,7 @@ from nio.store import DefaultStore
 
 from bot import rooms as trust
 from bot.config import Settings
-from bot.runtime import TRANSIENT, Runtime
+from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
 from commands.clock import Clock, SystemClock
 from commands.framework import RoomKind
@@ -77,6 +77,7 @@ SYNC_FILTER = {
 }
 TOKEN_KEY = "matrix.next_batch"
 TOKEN_SAVE_SECONDS = 2.0
+SYNC_PAUSE = 0.3  # seconds the next sync may wait for the work of the last ones
 MAX_QUEUED = 2000  # events waiting for their turn, before the bot reads more from the homeserver
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 # A message the homeserver will never take: given up (and logged).
@@ -470,6 +471,7 @@ class MatrixBot:
         # reused, and encrypted rooms are encrypted to, instead of opening new ones.
         full_state = True
         while not self.stopping.is_set():
+            await self._while_busy()
             sync = asyncio.ensure_future(self.client.sync(
                 timeout=0 if full_state else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self.since,
                 full_state=full_state,
@@ -565,6 +567,16 @@ class MatrixBot:
             if len(self._queued_ids) > 4 * MAX_QUEUED:
                 for old in list(self._queued_ids)[: 2 * MAX_QUEUED]:
                     del self._queued_ids[old]
+
+    async def _while_busy(self) -> None:
+        """While work from the last syncs waits (queued, or replies not sent yet), the next sync
+        waits a little for it: in a burst one larger sync costs the homeserver and the bot less
+        than many small ones. Never longer than SYNC_PAUSE, so that a flood cannot hold back
+        anyone else's message for long."""
+        deadline = time.monotonic() + SYNC_PAUSE
+        while ((self.runtime.queue.size or self.runtime.backlog() > MAX_BACKLOG)
+               and time.monotonic() < deadline and not self.stopping.is_set()):
+            await asyncio.sleep(0.01)
 
     def _track(self) -> Any:
         """A number for one piece of queued work; returns what to call once it is done."""
