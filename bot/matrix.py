@@ -252,10 +252,12 @@ class MatrixBot:
         if self.client.olm and self.client.should_upload_keys:
             uploaded = await self.client.keys_upload()
             if isinstance(uploaded, KeysUploadError) and "already exists" in (uploaded.message or ""):
+                said = uploaded.message.split(". Old key")[0]  # not the keys themselves
                 raise FatalMatrixError(
                     f"the encryption store in {self.store} does not match the device {self.client.device_id} on the "
-                    f"homeserver ({uploaded.message}): the store was lost or replaced. Stop the bot, move {self.store} "
-                    "aside and start again with [matrix] password set: the bot logs in as a new device.")
+                    f"homeserver ({said}): the store was lost or replaced. Stop the bot, move {self.store} aside "
+                    "(keeping its cross_signing.json for the new store) and start again with [matrix] password set: "
+                    "the bot logs in as a new device.")
 
     async def _log_in(self, saved: dict[str, str] | None) -> None:
         """Restore the kept device, or log in with the token or the password."""

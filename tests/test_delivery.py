@@ -142,3 +142,25 @@ async def test_held_messages_are_tried_again_by_themselves_later(demo_bot):
     await runtime.deliver()
     assert [b for b, _ in after.sent][0].startswith("The council's queue")
     await runtime.close()
+
+
+async def test_an_answer_handled_again_is_sent_with_the_same_transaction_id(demo_bot):
+    """If the last commits were lost (a power cut before they reached the disk), the same event
+    is handled again after the restart: its answer goes out under the same transaction id,
+    which the homeserver recognises, so it is not posted twice."""
+    from sqlalchemy import delete
+
+    from storage.models import HandledEvent, OutboxMessage
+
+    msg = Incoming(sender=ANA, room=RoomKind.DM, text="profile", event_id="$lost")
+    await demo_bot.runtime.handle(msg)
+    first = demo_bot.outbox.txn_ids[-1]
+    async with demo_bot.db.session() as s:  # as if that commit never reached the disk
+        await s.exec(delete(HandledEvent).where(HandledEvent.event_id == "$lost"))
+        await s.exec(delete(OutboxMessage).where(OutboxMessage.txn_id == first))
+        await s.commit()
+    await demo_bot.runtime.handle(msg)
+    assert demo_bot.outbox.txn_ids[-1] == first
+    other = Incoming(sender=ANA, room=RoomKind.DM, text="profile", event_id="$other")
+    await demo_bot.runtime.handle(other)
+    assert demo_bot.outbox.txn_ids[-1] != first  # another event, another id

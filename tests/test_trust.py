@@ -11,6 +11,8 @@ from pathlib import Path
 
 from nio import RoomPreset
 
+from commands.framework import RoomKind
+
 from storage.db import Database
 from tests.conftest import database_url
 from tests.matrix_helpers import Person, RunningBot, bot_settings, person, unique
@@ -357,3 +359,87 @@ async def test_the_bots_device_is_cross_signed_by_its_own_keys(world):
                                    token=world.cy.account.access_token)
     assert verify_key(after["master_keys"][bot])[0] == master_id
     verify_signed_json(after["device_keys"][bot][new_device], bot, self_signing)
+
+
+async def test_a_room_alias_is_resolved_once_and_a_later_change_is_reported_not_followed(synapse, tmp_path):
+    bot = synapse.register(unique("aliasbot"))
+    cy = await person(synapse, "cy", tmp_path)
+    mallory = await person(synapse, "mallory", tmp_path)
+    alias = f"#{unique('council')}:localhost"
+    mentors = await cy.room(bot.user_id, name="mentors")
+    council = await cy.room(bot.user_id, name="council")
+    synapse._request("PUT", f"/_matrix/client/v3/directory/room/{alias.replace('#', '%23')}",
+                     {"room_id": council}, token=cy.account.access_token)
+    running = RunningBot(bot_settings(synapse, bot, tmp_path, mentors_room=mentors, council_room=alias,
+                                      council=[cy.user_id]))
+    await running.start()
+    try:
+        assert running.bot.rooms[RoomKind.COUNCIL] == council
+        await running.stop()
+        # Whoever controls the alias points it at a room of their own.
+        trap = await mallory.room(bot.user_id, name="not the council")
+        synapse._request("DELETE", f"/_matrix/client/v3/directory/room/{alias.replace('#', '%23')}",
+                         token=cy.account.access_token)
+        synapse._request("PUT", f"/_matrix/client/v3/directory/room/{alias.replace('#', '%23')}",
+                         {"room_id": trap}, token=mallory.account.access_token)
+        await running.start()
+        assert running.bot.rooms[RoomKind.COUNCIL] == council  # not followed
+        await cy.wait_for(lambda _: [s for s in cy.from_user(bot.user_id, council) if "alias changed" in s.body],
+                          timeout=30)
+        [alert] = [s for s in cy.from_user(bot.user_id, council) if "alias changed" in s.body]
+        assert alias in alert.body and trap in alert.body and "I stay in the room it named before" in alert.body
+        await cy.say(council, "!queue")
+        await cy.wait_for(lambda _: [s for s in cy.from_user(bot.user_id, council) if "queue" in s.body], timeout=30)
+        assert not mallory.from_user(bot.user_id, trap)
+    finally:
+        await running.stop()
+        await cy.stop()
+        await mallory.stop()
+
+
+async def test_a_council_room_that_does_not_resolve_stops_the_bot_at_start(synapse, tmp_path):
+    from bot.matrix import FatalMatrixError
+
+    bot = synapse.register(unique("nowherebot"))
+    cy = await person(synapse, "cy", tmp_path)
+    try:
+        mentors = await cy.room(bot.user_id, name="mentors")
+        running = RunningBot(bot_settings(synapse, bot, tmp_path, mentors_room=mentors,
+                                          council_room="#no-such-council:localhost"))
+        try:
+            await running.start()
+        except FatalMatrixError as exc:
+            assert "the council room #no-such-council:localhost does not resolve" in str(exc)
+            assert "check [matrix] council_room" in str(exc)
+        else:
+            raise AssertionError("the bot started without its council room")
+    finally:
+        await cy.stop()
+
+
+async def test_a_store_that_does_not_match_the_device_stops_the_bot_with_what_to_do(synapse, tmp_path):
+    from bot.matrix import FatalMatrixError
+
+    bot = synapse.register(unique("lostbot"))
+    cy = await person(synapse, "cy", tmp_path)
+    try:
+        mentors = await cy.room(bot.user_id, name="mentors")
+        council = await cy.room(bot.user_id, name="council")
+        running = RunningBot(bot_settings(synapse, bot, tmp_path, mentors_room=mentors, council_room=council))
+        await running.start()
+        device = running.bot.client.device_id
+        await running.stop()
+        store = Path(running.settings.matrix.store_path)
+        for keys in store.glob("*.db"):  # the device's keys are lost; its token is still there
+            keys.unlink()
+        try:
+            await running.start()
+        except FatalMatrixError as exc:
+            said = str(exc)
+            assert f"does not match the device {device} on the homeserver" in said
+            assert "move" in said and "start again with [matrix] password set" in said
+            assert "Old key" not in said
+        else:
+            raise AssertionError("the bot started with keys that do not match its device")
+    finally:
+        await cy.stop()
