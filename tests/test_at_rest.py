@@ -1,7 +1,8 @@
 """Data at rest: the database files are the bot's user's alone, and erased text leaves the disk.
 
-The files are SQLite's, so these tests run on the SQLite pass; the PostgreSQL pass checks
-the same erasure through the database itself (tests/test_privacy.py).
+The files are SQLite's (the embedded default), so these tests make an SQLite database of
+their own on both passes; the PostgreSQL pass checks the same erasure through the database
+itself (tests/test_privacy.py).
 """
 
 from __future__ import annotations
@@ -14,12 +15,28 @@ import pytest
 
 from commands.framework import RoomKind
 from storage.db import Database
-from tests.conftest import on_postgres
 
 ANA = "@ana:example.org"
 MARKER = "Zq7-erase-me-from-the-disk"
 
-sqlite_only = pytest.mark.skipif(on_postgres(), reason="SQLite's own files; the PostgreSQL pass has no such files")
+@pytest.fixture
+async def sqlite_bot(tmp_path, policy):
+    """The demo program on an SQLite file of its own, whichever database the pass uses."""
+    from bot import demo
+    from bot.config import Settings, StorageSettings
+    from bot.runtime import Runtime
+    from commands.clock import ManualClock
+    from tests.conftest import START, BotHarness, RecordingOutbox
+
+    settings = Settings(storage=StorageSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'own' / 'mentorbot.db'}"),
+                        program=policy)
+    runtime = Runtime(settings, ManualClock(START), RecordingOutbox())
+    await runtime.start()
+    await demo.seed(runtime.db, START, policy)
+    try:
+        yield BotHarness(runtime, runtime.clock, runtime.outbox)
+    finally:
+        await runtime.close()
 
 
 def mode(path: Path) -> int:
@@ -30,8 +47,8 @@ def database_file(bot) -> Path:
     return Path(bot.runtime.db.url.split("///", 1)[1])
 
 
-@sqlite_only
-async def test_forgotten_text_is_neither_in_the_database_file_nor_in_its_log(demo_bot):
+async def test_forgotten_text_is_neither_in_the_database_file_nor_in_its_log(sqlite_bot):
+    demo_bot = sqlite_bot
     for n in range(3):
         await demo_bot.send(ANA, f"diary {MARKER} {n}: my thoughts about the last session")
     path = database_file(demo_bot)
@@ -46,8 +63,8 @@ async def test_forgotten_text_is_neither_in_the_database_file_nor_in_its_log(dem
         assert MARKER.encode() not in p.read_bytes(), p.name
 
 
-@sqlite_only
-async def test_the_database_and_its_side_files_are_private(tmp_path, demo_bot):
+async def test_the_database_and_its_side_files_are_private(tmp_path, sqlite_bot):
+    demo_bot = sqlite_bot
     path = database_file(demo_bot)
     await demo_bot.send(ANA, "diary a few words")
     for suffix in ("", "-wal", "-shm"):
