@@ -207,7 +207,7 @@ async def serve(settings: Settings) -> int:
         log.info("stopped before connecting")
     except FatalMatrixError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
-        return EXIT_FATAL
+        return EXIT_TEMPORARY if exc.temporary else EXIT_FATAL
     log.info("stopped cleanly")
     return EXIT_OK
 

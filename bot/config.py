@@ -401,9 +401,11 @@ def mask_db_url(url: str) -> str:
     if sep and rest.count("@") > 1:
         return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except Exception:  # noqa: BLE001 - not a URL: show nothing of it that could be a secret
         return f"{scheme}://***" if sep else "***"
+    secret_options = {k: "***" for k in parsed.query if k.lower() in ("password", "passwd", "pwd", "sslpassword")}
+    return parsed.update_query_dict(secret_options).render_as_string(hide_password=True)
 
 
 # What the example configuration holds where a secret goes: it must be replaced.

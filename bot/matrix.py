@@ -80,6 +80,8 @@ TOKEN_SAVE_SECONDS = 2.0
 SYNC_PAUSE = 0.3  # seconds the next sync may wait for the work of the last ones
 MAX_QUEUED = 2000  # events waiting for their turn, before the bot reads more from the homeserver
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
+NO_ROLE_KEY = "matrix.no_role.{}"  # who joined a configured room while it was open to anyone
+NOT_SEEN = "the bot cannot see its settings yet"
 # A message the homeserver will never take: given up (and logged).
 PERMANENT_ERRORS = {"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 # The room refuses the bot now (it is not in it, or was removed): the message is kept for later.
@@ -88,7 +90,24 @@ MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*
 
 
 class FatalMatrixError(Exception):
-    """The bot cannot run: bad credentials, a refused login. The message says what to do."""
+    """The bot cannot run: bad credentials, a refused login. The message says what to do.
+
+    ``temporary`` when the homeserver may well answer later (it is busy, limits requests,
+    or failed): the service manager should start the bot again, not give up on it."""
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+# Answers that say the homeserver refuses for good; anything else (429, 5xx) may pass.
+REFUSALS = {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_USER_DEACTIVATED", "M_NOT_FOUND", "M_INVALID_USERNAME",
+            "M_MISSING_TOKEN"}
+
+
+def _passing(response: Any) -> bool:
+    """Whether an error answer may pass by itself (rate limited, a server error)."""
+    return getattr(response, "status_code", None) not in REFUSALS
 
 
 def server_of(user_id: str) -> str:
@@ -140,6 +159,8 @@ class MatrixBot:
         # before that, sending could not find existing DMs and would open new ones.
         self._rooms_known = asyncio.Event()
         self._joined: set[str] = set()  # rooms the bot was in at the last sync
+        self._present: set[str] = set()  # rooms the bot is in, as the newest sync says
+        self._creators: dict[str, set[str]] = {}  # who made each room considered for a DM (it never changes)
         # Events go to the runtime's queue per person. A sync's token is stored once all the
         # work its events caused is done: ``_marks`` pairs the last work of each sync with its token.
         self._seq = 0
@@ -147,7 +168,9 @@ class MatrixBot:
         self._marks: deque[tuple[int, str]] = deque()
         self._done_token: str | None = None  # the newest token whose work is all done
         self._queued_ids: dict[str, None] = {}  # event ids queued lately (a sync taken again repeats them)
-        self._open: dict[RoomKind, str] = {}  # configured rooms open to anyone, and why
+        self._open: dict[RoomKind, str] = {}  # configured rooms open to anyone (or not known yet), and why
+        # The join rule and history visibility of each configured room, as its events come, in order.
+        self._rules: dict[RoomKind, dict[str, str]] = {}
         self._alerts: list[Msg] = []  # for the council, once it can be told
 
     # ------------------------------------------------------------------ lifecycle
@@ -268,7 +291,7 @@ class MatrixBot:
             self.client.access_token = cfg.access_token
             who = await self.client.whoami()
             if isinstance(who, WhoamiError):
-                raise FatalMatrixError(f"the access token was refused: {who.message}")
+                raise FatalMatrixError(f"the access token was refused: {who.message}", temporary=_passing(who))
             if who.user_id != cfg.user_id:
                 raise FatalMatrixError(f"the access token belongs to {who.user_id}, not {cfg.user_id}")
             if not await self._restore(who.device_id, cfg.access_token):
@@ -277,7 +300,8 @@ class MatrixBot:
         else:
             response = await self.client.login(cfg.password, device_name=cfg.device_name)
             if not hasattr(response, "access_token"):
-                raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}")
+                raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}",
+                                       temporary=_passing(response))
             self._save_credentials(response.device_id, response.access_token)
             log.info("logged in with a new device %s", response.device_id)
 
@@ -390,7 +414,7 @@ class MatrixBot:
         if isinstance(resolved, RoomResolveAliasError):
             raise FatalMatrixError(
                 f"the {kind.value} room {ref} does not resolve ({resolved.message}): check [matrix] {kind.value}_room; "
-                "without it the bot cannot keep its promises to the program")
+                "without it the bot cannot keep its promises to the program", temporary=_passing(resolved))
         return resolved.room_id
 
     def trust(self, room_id: str, sender: str) -> trust.Trust:
@@ -405,12 +429,22 @@ class MatrixBot:
                 return kind
         return RoomKind.OTHER
 
+    async def _no_role(self, kind: RoomKind) -> set[str]:
+        """Who joined the room while it was open to anyone (and was not invited since)."""
+        stored = await self._state(NO_ROLE_KEY.format(kind.value))
+        return set(json.loads(stored)) if stored else set()
+
+    async def _set_no_role(self, kind: RoomKind, people: set[str]) -> None:
+        await self._set_state(NO_ROLE_KEY.format(kind.value), json.dumps(sorted(people)))
+
     async def _reconcile_roster(self) -> None:
         """Roles as the configured rooms are now; a room open to anyone gives none."""
         for kind, room_id in self.rooms.items():
             state = await self.client.room_get_state(room_id)
             if isinstance(state, RoomGetStateError):
                 log.warning("cannot read the members of the %s room: %s", kind.value, state.message)
+                # Until the bot can see the room's settings, being in it gives no role.
+                await self._judge_openness(kind, NOT_SEEN, at_start=True)
                 continue
             joined, departed = set(), set()
             for event in state.events:
@@ -421,27 +455,35 @@ class MatrixBot:
                     joined.add(event["state_key"])
                 elif value in ("leave", "ban"):
                     departed.add(event["state_key"])
-            await self._judge_openness(kind, trust.openness_of_state(state.events), at_start=True)
+            self._rules[kind] = trust.rules_of_state(state.events)
+            await self._judge_openness(kind, trust.openness_of(self._rules[kind]), at_start=True)
             grant = kind not in self._open
+            # Those who joined while the room was open get no role from it now either.
+            joined -= await self._no_role(kind)
 
             async def catch_up(work, kind=kind, joined=joined, departed=departed, grant=grant) -> None:
                 await membership.reconcile(work.session, kind, joined, departed, work.now, work.policy, grant=grant)
 
             await self.runtime.run("roster", catch_up)
+        await self._tell_alerts()
+
+    async def _tell_alerts(self) -> None:
         for alert in self._alerts:
             await self.runtime.tell("room alert", Target.council(), alert)
         self._alerts.clear()
 
     async def _judge_openness(self, kind: RoomKind, problem: str | None, *, at_start: bool = False) -> None:
-        """Note whether a configured room is open to anyone, and tell of a change."""
+        """Note whether a configured room is open to anyone, and tell of a change. While it is,
+        joining it gives no role, and what the bot would post there waits."""
         was = self._open.get(kind)
         if problem is None:
             self._open.pop(kind, None)
             if was is not None:
-                log.warning("the %s room is invite-only again: people who join it get their role", kind.value)
+                log.warning("the %s room is invite-only: people who join it get their role", kind.value)
+                await self.runtime.release(kind)  # what waited for the room to be private goes now
             return
         self._open[kind] = problem
-        if was == problem and not at_start:
+        if was == problem and not at_start or problem == NOT_SEEN:
             return
         log.error("the %s room is not invite-only (%s): joining it gives no role until it is; make it invite-only",
                   kind.value, problem)
@@ -457,12 +499,13 @@ class MatrixBot:
         """The first sync of a new bot: note where now is, act on none of the history."""
         response = await self.client.sync(timeout=0, sync_filter=SYNC_FILTER, full_state=True)
         if isinstance(response, SyncError):
-            raise FatalMatrixError(f"the first sync failed: {response.message}")
+            raise FatalMatrixError(f"the first sync failed: {response.message}", temporary=_passing(response))
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(room_id, info)
         await self._crypto_housekeeping()
         await self._save_token(response.next_batch)
         self.since = self._done_token = response.next_batch
+        self._present = set(response.rooms.join)
         self._rooms_known.set()
 
     async def _sync_loop(self) -> None:
@@ -517,6 +560,7 @@ class MatrixBot:
                 stalled = min(stalled * 2, 30)
 
     async def _process(self, response: SyncResponse) -> None:
+        self._present = (self._present | set(response.rooms.join)) - set(response.rooms.leave)
         self._rooms_known.set()  # the client has taken in this sync's rooms before it returned
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(room_id, info)
@@ -534,7 +578,15 @@ class MatrixBot:
                 await self._handle_one(room_id, event)
         for kind, configured in self.rooms.items():
             if configured in response.rooms.join and configured not in self._joined:
-                await self.runtime.release(kind)  # in the room (again): what waited for it goes now
+                # In the room (again): its settings as the bot now sees them, and what waited for it goes.
+                room = self.client.rooms.get(configured)
+                if room is not None:
+                    self._rules[kind] = {"join_rule": room.join_rule, "history_visibility": room.history_visibility}
+                    if self._open.get(kind) == NOT_SEEN:
+                        del self._open[kind]
+                    await self._judge_openness(kind, trust.openness_of(self._rules[kind]))
+                    await self._tell_alerts()
+                await self.runtime.release(kind)
         self._joined |= set(response.rooms.join)
         self._joined -= set(response.rooms.leave)
         for room_id in response.rooms.leave:
@@ -690,14 +742,20 @@ class MatrixBot:
             await self._on_upgrade(kind, room_id, event)
         elif isinstance(event, (RoomJoinRulesEvent, RoomHistoryVisibilityEvent, PowerLevelsEvent)):
             if kind in self.rooms:
-                room = self.client.rooms.get(room_id)
-                if room is not None:
-                    await self._judge_openness(kind, trust.openness(room))
-                    for alert in self._alerts:
-                        await self.runtime.tell("room alert", Target.council(), alert)
-                    self._alerts.clear()
+                # Judged from the event itself, in the order of the room's events: the room's state
+                # at the end of the sync could hide a while when it was open (and who joined then).
+                rules = self._rules.setdefault(kind, {})
+                if isinstance(event, RoomJoinRulesEvent):
+                    rules["join_rule"] = event.join_rule
+                elif isinstance(event, RoomHistoryVisibilityEvent):
+                    rules["history_visibility"] = event.history_visibility
+                if self._open.get(kind) != NOT_SEEN:
+                    await self._judge_openness(kind, trust.openness_of(rules))
+                await self._tell_alerts()
         elif isinstance(event, RoomMessageText):
             where = self.trust(room_id, event.sender)
+            if where.kind is RoomKind.DM and not await self._made_by(room_id, event.sender):
+                where = trust.Trust(RoomKind.OTHER, "someone else set it up")
             if where.kind is RoomKind.DM:
                 await self._remember_dm(event.sender, room_id)
             incoming = Incoming(event.sender, where.kind, command_text(event), room_id=room_id,
@@ -713,10 +771,20 @@ class MatrixBot:
         if kind not in (RoomKind.MENTORS, RoomKind.COUNCIL):
             return
         user_id = event.state_key
+        if event.membership == "invite" and kind not in self._open:
+            refused = await self._no_role(kind)
+            if user_id in refused:  # invited by a member of the private room: a role when they join
+                await self._set_no_role(kind, refused - {user_id})
+            return
         if event.membership == "join" and event.prev_membership != "join":
             if kind in self._open:
                 log.warning("%s joined the %s room while it is open to anyone (%s): no role given",
                             user_id, kind.value, self._open[kind])
+                await self._set_no_role(kind, await self._no_role(kind) | {user_id})
+                return
+            if user_id in await self._no_role(kind):
+                log.warning("%s is back in the %s room, which they first joined while it was open: no role "
+                            "until a member invites them", user_id, kind.value)
                 return
 
             async def job(work) -> None:
@@ -733,11 +801,14 @@ class MatrixBot:
         if kind not in self.rooms or not event.replacement_room:
             return
         log.info("the %s room was upgraded to %s; following it", kind.value, event.replacement_room)
-        # From now on that is the room; if it cannot be joined yet, its invite is accepted.
+        # From now on that is the room; if it cannot be joined yet, its invite is accepted. Until
+        # the bot is in it and sees its settings, it gives no role and gets no message.
         self.rooms[kind] = event.replacement_room
+        self._open[kind] = NOT_SEEN
         key = ROOM_KEY.format(kind.value)
         stored = await self._state(key)
-        pin = json.loads(stored) if stored and stored.startswith("{") else {"ref": room_id, "resolved": room_id}
+        ref = self.cfg.mentors_room if kind is RoomKind.MENTORS else self.cfg.council_room
+        pin = json.loads(stored) if stored and stored.startswith("{") else {"ref": ref, "resolved": room_id}
         pin["room_id"] = event.replacement_room
         await self._set_state(key, json.dumps(pin))
         joined = await self.client.join(event.replacement_room)
@@ -842,8 +913,11 @@ class MatrixBot:
             room_id = self.rooms.get(target.room)
             if room_id is None:  # the bot does not start without both rooms; kept, not dropped
                 raise RoomUnreachable(f"no {target.room.value} room is known")
-            if room_id not in self.client.rooms:
+            if room_id not in self._present:
                 raise RoomUnreachable(f"the bot is not in the {target.room.value} room {room_id}; invite it")
+            if target.room in self._open:
+                raise RoomUnreachable(f"the {target.room.value} room is not private ({self._open[target.room]}); "
+                                      "its messages wait until it is invite-only")
             return room_id
         if target.room is RoomKind.DM and target.user_id is not None:
             # Where a DM goes is checked as it goes: a room that stopped being private (someone
@@ -863,9 +937,12 @@ class MatrixBot:
             async with self.runtime.db.session() as session:
                 person = await people.find(session, user_id)
                 known = person.dm_room_id if person is not None else None
-        found = trust.private_dm(self.client.rooms, user_id, self.cfg.user_id, encryption=self.cfg.encryption,
-                                 excluded=set(self.rooms.values()), preferred=known)
-        if found is not None:
+        # Only rooms the bot is still in (matrix-nio keeps a room it was removed from).
+        current = {room_id: room for room_id, room in self.client.rooms.items() if room_id in self._present}
+        for found in trust.private_dms(current, user_id, self.cfg.user_id, encryption=self.cfg.encryption,
+                                       excluded=set(self.rooms.values()), preferred=known):
+            if not await self._made_by(found, user_id):
+                continue
             if found != known:
                 await self._remember_dm(user_id, found)
             return found
@@ -880,9 +957,23 @@ class MatrixBot:
         if isinstance(created, RoomCreateError):
             raise RoomUnreachable(f"cannot open a DM with {user_id}: {created.message}")
         log.info("opened a new private DM %s with %s", created.room_id, user_id)
+        self._present.add(created.room_id)
+        self._creators[created.room_id] = {self.cfg.user_id}
         await self._remember_dm(user_id, created.room_id)
         await self._until_synced(created.room_id, user_id)
         return created.room_id
+
+    async def _made_by(self, room_id: str, person: str) -> bool:
+        """Whether the room was made by the person or the bot: one that someone else set up
+        with the two of them in it is not their DM, even after its maker left (a maker keeps
+        power in a room, whatever its power levels say)."""
+        made = self._creators.get(room_id)
+        if made is None:
+            state = await self.client.room_get_state(room_id)
+            if isinstance(state, RoomGetStateError):
+                return False
+            made = self._creators[room_id] = trust.creators(state.events)
+        return bool(made) and made <= {person, self.cfg.user_id}
 
     async def _until_synced(self, room_id: str, invitee: str, timeout: float = 30) -> None:
         """Wait until a sync has brought a new room's state: that it is encrypted, and who

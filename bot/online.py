@@ -187,6 +187,9 @@ async def _pins(settings: Settings) -> dict[str, dict]:
 
     db = Database(settings.storage.url)
     out = {}
+    if db.sqlite_file is not None and not db.sqlite_file.exists():
+        await db.close()
+        return out
     try:
         async with db.engine.connect() as conn:
             for kind in ("mentors", "council"):

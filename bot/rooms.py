@@ -6,7 +6,9 @@
   the bot and that person are its only members (joined or invited: an invitee can join
   later), nobody else can join it (join rule ``invite``, or ``knock``, where a member must
   still let them in, and the bot never does), its history is not readable by the world,
-  and it is encrypted whenever the bot encrypts. Personal answers go only there.
+  nobody else holds power in it, it was made by one of the two (the Matrix adapter checks
+  the maker, which needs the room's full state), and it is encrypted whenever the bot
+  encrypts. Personal answers go only there.
 - Any other room (public, shared with others, or a DM that is not private) gets no
   answer beyond a short pointer to a DM (see the dispatcher).
 
@@ -37,29 +39,39 @@ class Trust:
 
 def openness(room: MatrixRoom) -> str | None:
     """Why others than those invited could get into the room, or None when nobody can."""
-    if room.join_rule == "public":
+    return _openness(room.join_rule, room.history_visibility)
+
+
+def _openness(join_rule: str, history_visibility: str) -> str | None:
+    if join_rule == "public":
         return "anyone can join it"
-    if room.join_rule not in INVITE_ONLY:
-        return f"people can join it without an invitation (join rule {room.join_rule})"
-    if room.history_visibility == "world_readable":
+    if join_rule not in INVITE_ONLY:
+        return f"people can join it without an invitation (join rule {join_rule})"
+    if history_visibility == "world_readable":
         return "anyone can read its history"
     return None
 
 
-def openness_of_state(events: list[dict]) -> str | None:
-    """``openness`` of a room from its state events as the homeserver gives them."""
-
-    class State:
-        join_rule, history_visibility = "invite", "shared"
-
-    state = State()
+def rules_of_state(events: list[dict]) -> dict[str, str]:
+    """A room's join rule and history visibility, from its state events as the homeserver gives them."""
+    rules = {"join_rule": "invite", "history_visibility": "shared"}
     for event in events:
         content = event.get("content", {})
         if event.get("type") == "m.room.join_rules":
-            state.join_rule = content.get("join_rule", "invite")
+            rules["join_rule"] = content.get("join_rule", "invite")
         elif event.get("type") == "m.room.history_visibility":
-            state.history_visibility = content.get("history_visibility", "shared")
-    return openness(state)  # type: ignore[arg-type]
+            rules["history_visibility"] = content.get("history_visibility", "shared")
+    return rules
+
+
+def openness_of(rules: dict[str, str]) -> str | None:
+    """``openness`` from a join rule and a history visibility (see ``rules_of_state``)."""
+    return _openness(rules.get("join_rule", "invite"), rules.get("history_visibility", "shared"))
+
+
+def openness_of_state(events: list[dict]) -> str | None:
+    """``openness`` of a room from its state events."""
+    return openness_of(rules_of_state(events))
 
 
 def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) -> str | None:
@@ -70,8 +82,15 @@ def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) 
     problem = openness(room)
     if problem:
         return problem
+    # Someone who set the room up and left keeps the power they had in it: only the two may hold any.
+    levels = room.power_levels
+    powerful = {user for user, level in levels.users.items() if level > levels.defaults.users_default}
+    if powerful - {person, bot_id}:
+        return "someone who is not in it holds power in it"
     if encryption and not room.encrypted:
         return "it is not encrypted"
+    if room.encrypted and not encryption:
+        return "it is encrypted, and I run without encryption"
     return None
 
 
@@ -91,13 +110,21 @@ def classify(room_id: str, room: MatrixRoom | None, sender: str, bot_id: str, co
     return Trust(RoomKind.OTHER, problem if would_be_dm else None)
 
 
-def private_dm(rooms: Mapping[str, MatrixRoom], person: str, bot_id: str, *, encryption: bool,
-               excluded: set[str], preferred: str | None = None) -> str | None:
-    """A room that is a private DM with ``person`` (``preferred`` first), or None."""
+def private_dms(rooms: Mapping[str, MatrixRoom], person: str, bot_id: str, *, encryption: bool,
+                excluded: set[str], preferred: str | None = None) -> list[str]:
+    """The rooms that are private DMs with ``person`` by their state (``preferred`` first)."""
     candidates = ([preferred] if preferred else []) + [r for r in rooms if r != preferred]
-    for room_id in candidates:
-        room = rooms.get(room_id)
-        if room is not None and room_id not in excluded and dm_problem(
-                room, person, bot_id, encryption=encryption) is None:
-            return room_id
-    return None
+    return [room_id for room_id in candidates
+            if (room := rooms.get(room_id)) is not None and room_id not in excluded
+            and dm_problem(room, person, bot_id, encryption=encryption) is None]
+
+
+def creators(state_events: list[dict]) -> set[str]:
+    """Who made a room (and, from room version 12, who else counts as its creator): they hold
+    power in it whatever its power levels say."""
+    for event in state_events:
+        if event.get("type") == "m.room.create":
+            content = event.get("content", {})
+            made = {event.get("sender", ""), content.get("creator", "")}
+            return {m for m in made | set(content.get("additional_creators", [])) if m}
+    return set()

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 from datetime import datetime
 
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-
 from bot.config import Settings
 from bot.flood import Budget, FairQueue, Item
 from commands import build_registry, jobs
@@ -18,7 +16,7 @@ from commands.services import announcements, rules
 from commands.services.announcements import Claim, ForumPost, ForumTopic, TopicOutcome
 from commands.services.checkins import BATCH, next_reminder_at
 from commands.clock import Clock
-from commands.dispatcher import Dispatcher, Result
+from commands.dispatcher import PASSING_FAULTS, Dispatcher, Result
 from commands.framework import RoomKind
 from commands.messages import Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Target
 from commands.text import Msg
@@ -39,8 +37,7 @@ class Pending:
 
 MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
 MAX_BACKLOG = 20  # replies decided but not sent, before handling more commands
-# Faults that pass: the database locked or gone, the network. The same work is tried again.
-TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, OSError, asyncio.TimeoutError)
+TRANSIENT = PASSING_FAULTS  # the database locked or gone, the network: the same work is tried again
 MAX_RELAY_PAGES = 400  # 20,000 posts since the last look: more is a forum flood, not news
 
 
@@ -331,7 +328,7 @@ class Runtime:
     async def run(self, name: str, job) -> Result:
         """Run work the transport noticed (someone joined a room, a room changed) like any other:
         in its turn, in one transaction, with what it sends stored and delivered."""
-        result = await self.dispatcher.run_job(name, job)
+        result = await self.dispatcher.run_job(name, job, raise_passing=True)
         await self._after(result)
         return result
 

@@ -213,12 +213,15 @@ async def council_add(ctx: Context, person: str) -> None:
     [program] council in the configuration).
     """
     subject = await people.find(ctx.session, person)
+    if subject is None and person in ctx.policy.council:
+        subject = await people.ensure(ctx.session, person, ctx.now)  # a removal kept past an erasure
     if people.is_council(person, subject, ctx.policy):
         raise CommandError(Msg(text.person(person), " is on the council already; nothing to do."))
     if subject is None or subject.council_removed_at is None:
         raise CommandError(Msg("Council rights come from the council room: invite ", text.person(person),
                                " to it, and they are on the council once they join."))
-    subject.council_removed_at, subject.updated_at = None, ctx.now
+    await people.end_council_removal(ctx.session, subject)
+    subject.updated_at = ctx.now
     audit.record(ctx.session, at=ctx.now, actor=await ctx.me(), entity="person", entity_id=subject.id,
                  action="council_added", from_state="member", to_state="council")
     back = people.is_council(person, subject, ctx.policy)

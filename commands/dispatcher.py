@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import Clock
@@ -43,6 +43,8 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4000  # characters in one command message
+# Faults that pass: the database locked or gone, the network. The same work can be tried again.
+PASSING_FAULTS = (OperationalError, InterfaceError, DisconnectionError, OSError, asyncio.TimeoutError)
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -195,7 +197,9 @@ class Dispatcher:
                     return Result("duplicate", [])
                 first = fresh[0]
                 messages: list[Outgoing] = []
-                if await courtesy.due(session, first.sender, courtesy.SLOW_DOWN, now):
+                # Not in a room the bot does not answer in: there, its one pointer a day is all it says.
+                if first.room is not RoomKind.OTHER and await courtesy.due(session, first.sender,
+                                                                           courtesy.SLOW_DOWN, now):
                     messages = [Outgoing(Target.reply_to(first), notice, first.event_id)]
                 await outbox.mark_handled(session, fresh[1:], now)
                 rows = await outbox.store(session, messages, now, handled=first)
@@ -235,6 +239,8 @@ class Dispatcher:
                 # A replayed event is caught by the handled_event primary key at commit.
                 person = await people.find(session, incoming.sender)
                 roles = people.roles_of(incoming.sender, person, self.policy)
+                if person is None and Role.COUNCIL in roles and await people.removal_kept(session, incoming.sender):
+                    roles = roles - {Role.COUNCIL}  # removed by the council, then erased at their request
                 command = self.registry.pick(command, incoming.room, roles)
                 self._check_access(command, roles, incoming)
                 self._check_subcommand(command, rest, incoming)
@@ -285,15 +291,19 @@ class Dispatcher:
         )
         return await self._answer(incoming, now, ("outside", msg), once_per=courtesy.OTHER_ROOM)
 
-    async def run_job(self, name: str, job: Callable[[Work], Awaitable[object]]) -> Result:
+    async def run_job(self, name: str, job: Callable[[Work], Awaitable[object]], *,
+                      raise_passing: bool = False) -> Result:
         """Run program work that no message asked for (escalations, reminders) in one transaction.
 
-        Like a command, it either happens with everything it sends, or not at all.
+        Like a command, it either happens with everything it sends, or not at all. A failure is
+        logged and reported as such; with ``raise_passing``, a passing fault (the database locked
+        or gone) is raised instead, for the caller to try the same work again.
         """
         async with self._turn:
-            return await self._run_job(name, job)
+            return await self._run_job(name, job, raise_passing)
 
-    async def _run_job(self, name: str, job: Callable[[Work], Awaitable[object]]) -> Result:
+    async def _run_job(self, name: str, job: Callable[[Work], Awaitable[object]],
+                       raise_passing: bool = False) -> Result:
         now = self.clock.now()
         try:
             async with self.db.session() as session:
@@ -304,6 +314,11 @@ class Dispatcher:
                 await session.commit()
             if work.erased:
                 await self._empty_log()
+        except PASSING_FAULTS:
+            if raise_passing:
+                raise
+            log.exception("scheduled work %s failed; it will be tried again", name)
+            return Result("failed", [], name)
         except Exception:
             log.exception("scheduled work %s failed; it will be tried again", name)
             return Result("failed", [], name)

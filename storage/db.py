@@ -140,7 +140,10 @@ class Database:
         if not self.is_sqlite:
             return
         async with self.engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _, _ = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        if busy:
+            log.warning("the database's log could not be emptied now (another connection reads it); "
+                        "erased text leaves it at the next checkpoint")
 
     async def close(self) -> None:
         await self.engine.dispose()

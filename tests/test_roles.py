@@ -89,3 +89,15 @@ async def test_a_room_open_to_anyone_gives_no_role_at_start(demo_bot):
         await s.commit()
     assert (await demo_bot.reply("@walkin:example.org", "mentees")).startswith("Sorry, `mentees` is only for")
     assert (await demo_bot.reply(BOB, "mentees")).startswith("Your mentees")  # a mentor before stays one
+
+
+async def test_a_removal_from_the_council_outlives_the_persons_erasure(demo_bot):
+    await joins_council_room(demo_bot, INA)
+    await demo_bot.send(INA, f"council remove {COUNCIL}")  # Cy, whom the configuration names
+    await demo_bot.send(COUNCIL, "forget me")
+    assert (await demo_bot.send(COUNCIL, "forget me confirm")).outcome == "ok"
+    # Erased, and back under the same Matrix ID: still not on the council.
+    assert (await demo_bot.reply(COUNCIL, "queue")).startswith("Sorry, `queue` is only for council members.")
+    # The council can let him back.
+    assert (await demo_bot.reply(INA, f"council add {COUNCIL}")).endswith("is on the council again.")
+    assert (await demo_bot.reply(COUNCIL, "queue")).startswith("The council's queue")

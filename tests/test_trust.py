@@ -70,23 +70,25 @@ async def test_the_trap_room_is_never_used_for_a_dm(world, tmp_path):
         # and an invite-only one that she stays in (so she could read it).
         trap = await public_room(eve, world.bot_id, zoe.user_id, name="trap")
         lurking = await eve.room(world.bot_id, zoe.user_id, name="lurking", encrypted=True)
-        for room in (trap, lurking):
+        left = await eve.room(world.bot_id, zoe.user_id, name="left behind", encrypted=True)
+        for room in (trap, lurking, left):
             await eve.until_joined(room, world.bot_id)
             await eve.until_joined(room, zoe.user_id)
         await eve.client.room_leave(trap)
+        await eve.client.room_leave(left)  # private and encrypted, but set up by someone else
         await asyncio.sleep(1)  # the bot's next sync carries the departure
         # The council makes Zoe a mentor: the bot must tell her in a DM.
         await world.cy.say(world.council_room, f"!mentor add {zoe.user_id}")
         await zoe.wait_for(lambda _: [s for s in zoe.from_user(world.bot_id) if "Welcome" in s.body], timeout=30)
         [welcome] = [s for s in zoe.from_user(world.bot_id) if "Welcome" in s.body]
-        assert welcome.room_id not in (trap, lurking)
+        assert welcome.room_id not in (trap, lurking, left)
         dm = zoe.client.rooms[welcome.room_id]
         assert set(dm.users) == {zoe.user_id, world.bot_id}
         assert dm.encrypted and dm.join_rule == "invite"
         # She is told in m.text mentioning her, so her client notifies her.
         assert welcome.msgtype == "m.text" and welcome.content["m.mentions"]["user_ids"] == [zoe.user_id]
         # Nothing of the bot's ever went to the rooms Eve made.
-        assert not zoe.from_user(world.bot_id, trap) and not zoe.from_user(world.bot_id, lurking)
+        assert not [s for s in zoe.from_user(world.bot_id) if s.room_id in (trap, lurking, left)]
     finally:
         await eve.stop()
         await zoe.stop()
@@ -109,16 +111,19 @@ async def test_a_public_mentors_room_gives_no_role_until_it_is_invite_only(synap
         [alert] = [s for s in cy.from_user(bot.user_id, council) if "not invite-only" in s.body]
         assert alert.body.startswith("The mentors room is not invite-only (anyone can join it).")
         assert alert.msgtype == "m.text"  # something to act on
-        # Anyone can walk in, and gets no role for it.
+        # Anyone can walk in, and gets no role for it; and while the room is open, nothing the bot
+        # would say there is posted (it waits).
         await mallory.client.join(mentors)
         await mallory.until_joined(mentors, mallory.user_id)
         await asyncio.sleep(1)
-        await mallory.say(mentors, "!mentors")
-        [refused] = await mallory.replies(bot.user_id, mentors, 1)
-        assert refused.body.startswith("Sorry, `!mentors` is only for mentors and council members.")
-        # Made invite-only again, the room gives roles to those invited.
+        asked = await mallory.say(mentors, "!mentors")
+        await asyncio.sleep(2)
+        assert not mallory.from_user(bot.user_id, mentors)
+        # Made invite-only again: what waited is posted, and the room gives roles to those invited.
         await cy.client.room_put_state(mentors, "m.room.join_rules", {"join_rule": "invite"})
-        await asyncio.sleep(1)
+        await mallory.wait_for(lambda seen: any(answers(s, asked) for s in seen), timeout=30)
+        [refused] = [s for s in mallory.seen if answers(s, asked)]
+        assert refused.body.startswith("Sorry, `!mentors` is only for mentors and council members.")
         await cy.client.room_invite(mentors, dana.user_id)
         await dana.until_joined(mentors, dana.user_id)
         await asyncio.sleep(1)
@@ -127,6 +132,13 @@ async def test_a_public_mentors_room_gives_no_role_until_it_is_invite_only(synap
         [roster] = [s for s in dana.seen if answers(s, asked)]
         assert roster.body.startswith("Mentors (")
         assert dana.user_id in roster.html and mallory.user_id not in roster.html
+        # A restart does not give Mallory, who walked in while it was open, the role either.
+        await running.stop()
+        await running.start()
+        again = await mallory.say(mentors, "!mentees")
+        await mallory.wait_for(lambda seen: any(answers(s, again) for s in seen), timeout=30)
+        [still] = [s for s in mallory.seen if answers(s, again)]
+        assert still.body.startswith("Sorry, `!mentees` is only for mentors.")
     finally:
         await running.stop()
         for someone in (cy, mallory, dana):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import datetime
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.framework import Role
 from commands.policy import ProgramPolicy
-from storage.models import Person, PersonTag, TagKind
+from storage.models import BotState, Person, PersonTag, TagKind
 
 
 async def find(session: AsyncSession, matrix_id: str) -> Person | None:
@@ -27,9 +28,36 @@ async def ensure(session: AsyncSession, matrix_id: str, now: datetime) -> Person
     person = await find(session, matrix_id)
     if person is None:
         person = Person(matrix_id=matrix_id, created_at=now, updated_at=now)
+        # Someone the council removed and who then had themselves forgotten stays removed.
+        removed = await session.get(BotState, removal_key(matrix_id))
+        if removed is not None:
+            person.council_removed_at = datetime.fromisoformat(removed.value)
         session.add(person)
         await session.flush()
     return person
+
+
+def removal_key(matrix_id: str) -> str:
+    """Where a council removal outlives the person's erasure: under a hash of their Matrix ID,
+    which names nobody but lets the bot recognise them if they come back."""
+    return "council.removed." + hashlib.sha256(matrix_id.encode()).hexdigest()[:40]
+
+
+async def removal_kept(session: AsyncSession, matrix_id: str) -> bool:
+    """Whether a council removal was kept for this Matrix ID past the person's erasure."""
+    return await session.get(BotState, removal_key(matrix_id)) is not None
+
+
+async def keep_council_removal(session: AsyncSession, person: Person) -> None:
+    """Before a person removed from the council is erased: their removal must stay."""
+    if person.council_removed_at is not None and await session.get(BotState, removal_key(person.matrix_id)) is None:
+        session.add(BotState(key=removal_key(person.matrix_id), value=person.council_removed_at.isoformat()))
+
+
+async def end_council_removal(session: AsyncSession, person: Person) -> None:
+    """``council add``: the removal ends, kept one included."""
+    person.council_removed_at = None
+    await session.exec(delete(BotState).where(BotState.key == removal_key(person.matrix_id)))
 
 
 def roles_of(matrix_id: str, person: Person | None, policy: ProgramPolicy) -> frozenset[Role]:

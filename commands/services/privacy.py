@@ -21,7 +21,7 @@ from commands.clock import add_months
 from commands.dispatcher import Work
 from commands.messages import File, Target
 from commands.policy import RetentionPolicy
-from commands.services import audit, courtesy, mentorships, rules
+from commands.services import audit, courtesy, mentorships, people, rules
 from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, rule
 from commands.text import Msg
 from storage.models import (
@@ -307,6 +307,7 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
     await run(update(OutboxMessage).where(OutboxMessage.mentions.contains(person.matrix_id),
                                           OutboxMessage.sent_at.is_not(None)).values(mentions=""))
     await courtesy.forget(session, person.matrix_id)
+    await people.keep_council_removal(session, person)
     # The row stays, under a pseudonym: the audit trail and the program's counts refer to it.
     person.matrix_id = FORGOTTEN.format(pid)
     person.display_name = person.timezone = person.dm_room_id = person.away_until = None
