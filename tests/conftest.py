@@ -29,6 +29,17 @@ def pytest_addoption(parser) -> None:
                      help="run every test on a throwaway PostgreSQL cluster instead of SQLite")
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "homeserver: runs against a real Synapse (deselect with -m 'not homeserver')")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    # Every test that needs a homeserver is marked, so the core runs on its own in a minute or two.
+    for item in items:
+        if "synapse" in item.fixturenames:
+            item.add_marker(pytest.mark.homeserver)
+
+
 def pytest_sessionstart(session) -> None:
     if session.config.getoption("--postgres"):
         import tempfile
