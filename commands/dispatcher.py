@@ -35,8 +35,12 @@ from commands.framework import (
 )
 from commands.messages import File, Incoming, Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
+from commands import words
+from commands.words import dispatch as said
 from commands.services import courtesy, outbox, people
-from commands.text import Msg, code, join
+from commands.services.errors import DomainError
+from commands.services.work import Work
+from commands.text import Msg, as_typed, code, join
 from storage.db import Database
 from storage.models import Person
 
@@ -46,38 +50,6 @@ MAX_MESSAGE = 4000  # characters in one command message
 # Faults that pass: the database locked or gone, the network. The same work can be tried again.
 PASSING_FAULTS = (OperationalError, InterfaceError, DisconnectionError, OSError, asyncio.TimeoutError)
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-@dataclass(kw_only=True)
-class Work:
-    """One unit of work in one transaction: the database session, the time, and what to send.
-
-    Commands get a :class:`Context` (which adds who asked and where); scheduled
-    program work (escalations, reminders) gets a plain ``Work``.
-    """
-
-    session: AsyncSession
-    now: datetime
-    policy: ProgramPolicy
-    prefix: str
-    outbox: list[Outgoing] = field(default_factory=list)
-    planned: bool = False  # set when reminders were planned, so the timer can wake up for them
-    forum: str | None = None  # the forum category announcements go to; None: no forum configured
-    announced: bool = False  # set when a topic waits to be posted, so the forum worker wakes up
-    erased: bool = False  # set when texts were erased: the database's log is emptied after the commit
-    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
-
-    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None) -> None:
-        """Send to ``target``. What goes to one person's DM is meant for them: it notifies them
-        (``notify``), unless told otherwise. In a shared room, only what someone must act on
-        (an escalation, a request to decide) is sent with ``notify=True``."""
-        if notify is None:
-            notify = target.room is RoomKind.DM and target.user_id is not None
-        self.outbox.append(Outgoing(target, _msg(msg), reply_to, notify=notify))
-
-    def typed(self, text: str, room: RoomKind) -> Msg:
-        """How to type a command in ``room``: with the prefix in a shared room."""
-        return as_typed(text, room, self.prefix)
 
 
 @dataclass(kw_only=True)
@@ -130,11 +102,6 @@ class Context(Work):
 
 def _msg(msg: Msg | str) -> Msg:
     return msg if isinstance(msg, Msg) else Msg(msg)
-
-
-def as_typed(text: str, room: RoomKind, prefix: str) -> Msg:
-    """A command as the person must type it in ``room``: shared rooms need the prefix."""
-    return Msg(code(text if room is RoomKind.DM else f"{prefix}{text}"))
 
 
 @dataclass
@@ -257,6 +224,7 @@ class Dispatcher:
                     roles=roles,
                     forum=self.forum,
                     retention=self.retention,
+                    render=words.render,
                 )
                 await command.handler(ctx, **args)
                 # The answer is stored with what the command did: both or neither.
@@ -267,6 +235,8 @@ class Dispatcher:
             return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned, announced=ctx.announced)
         except CommandError as exc:
             return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
+        except DomainError as exc:
+            return await self._answer(incoming, now, (exc.outcome, words.explain(exc, ctx)), command.name)
         except IntegrityError:
             # Another worker handled this very event a moment ago.
             if incoming.event_id and await self._was_handled(incoming.event_id):
@@ -283,12 +253,7 @@ class Dispatcher:
         if not incoming.room_problem and not text.startswith(self.prefix):
             return Result("ignored", [])
         now = self.clock.now()
-        msg = Msg(
-            "I don't answer in this room", f" ({incoming.room_problem})" if incoming.room_problem else "",
-            ". What you tell me can be personal, so I answer only in a private direct message with me "
-            "(just the two of us, invite-only) and in the program's own rooms. Please start a direct message "
-            "with me and send ", code("help"), " there.",
-        )
+        msg = said.outside(incoming.room_problem)
         return await self._answer(incoming, now, ("outside", msg), once_per=courtesy.OTHER_ROOM)
 
     async def run_job(self, name: str, job: Callable[[Work], Awaitable[object]], *,
@@ -308,7 +273,7 @@ class Dispatcher:
         try:
             async with self.db.session() as session:
                 work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix, forum=self.forum,
-                            retention=self.retention)
+                            retention=self.retention, render=words.render)
                 await job(work)
                 rows = await outbox.store(session, work.outbox, now)
                 await session.commit()
@@ -343,10 +308,7 @@ class Dispatcher:
 
     async def _failed(self, incoming: Incoming, now: datetime, command: Command) -> Result:
         log.exception("command %s failed", command.name)
-        apology = Msg(
-            "Sorry, something went wrong while running ", self._cmd(incoming, command.name),
-            ". Nothing was changed. Please try again; if it keeps happening, tell the council.",
-        )
+        apology = said.failed(self._cmd(incoming, command.name))
         return await self._answer(incoming, now, ("failed", apology), command.name)
 
     async def _was_handled(self, event_id: str) -> bool:
@@ -372,26 +334,16 @@ class Dispatcher:
 
     def _early_answer(self, incoming: Incoming, text: str) -> tuple[str, Msg]:
         if not text:
-            return "unknown", Msg("Hello! Send ", self._cmd(incoming, "help"), " to see what I can do.")
+            return "unknown", said.hello(self._cmd(incoming, "help"))
         if len(incoming.text) > MAX_MESSAGE:
-            return "too_long", Msg(
-                f"That message is too long for a command ({len(incoming.text):,} characters; "
-                f"at most {MAX_MESSAGE:,}). Please shorten it and send it again."
-            )
+            return "too_long", said.too_long(len(incoming.text), MAX_MESSAGE)
         return "unknown", self._unknown(incoming, text)
 
     def _check_access(self, command: Command, roles: frozenset[Role], incoming: Incoming) -> None:
         if not command.allows_role(roles):
-            raise Denied(
-                Msg(
-                    "Sorry, ", self._cmd(incoming, command.name), f" is only for {command.who()}. ",
-                    "Send ", self._cmd(incoming, "help"), " to see what you can do.",
-                )
-            )
+            raise Denied(said.denied(self._cmd(incoming, command.name), command.who(), self._cmd(incoming, "help")))
         if not command.allows_room(incoming.room):
-            raise WrongRoom(
-                Msg(self._cmd(incoming, command.name), f" works only in {command.where()}; please send it there.")
-            )
+            raise WrongRoom(said.wrong_room(self._cmd(incoming, command.name), command.where()))
 
     def _check_subcommand(self, command: Command, rest: str, incoming: Incoming) -> None:
         """``profile language en`` is a typo of ``profile languages``, not extra words."""
@@ -401,28 +353,21 @@ class Dispatcher:
         forms = [c.name for c in self.registry.subcommands(command.name)]
         close = difflib.get_close_matches(f"{command.name} {word}", forms, n=1, cutoff=0.75)
         if close:
-            raise UsageError(
-                Msg("I don't know ", code(f"{command.name} {word}"), ". Did you mean ",
-                    self._cmd(incoming, close[0]), "?")
-            )
+            raise UsageError(said.did_you_mean_subcommand(f"{command.name} {word}", self._cmd(incoming, close[0])))
 
     def _unknown(self, incoming: Incoming, text: str) -> Msg:
         word = text.split()[0].lower()
         subs = self.registry.subcommands(word)
         if subs:
-            return Msg(
-                code(word), " needs one more word: ", join(self._cmd(incoming, c.name) for c in subs),
-                ". Send ", self._cmd(incoming, f"help {subs[0].name}"), " for details.",
-            )
+            return said.needs_subcommand(word, [self._cmd(incoming, c.name) for c in subs],
+                                         self._cmd(incoming, f"help {subs[0].name}"))
         two = " ".join(text.lower().split()[:2])
         close = difflib.get_close_matches(two, self.registry.names(), n=1, cutoff=0.75) or difflib.get_close_matches(
             word, self.registry.names(), n=1, cutoff=0.6
         )
         shown = word if len(word) <= 30 else word[:30] + "…"
-        msg = Msg("I don't know the command ", code(shown), ".")
-        if close:
-            msg += Msg(" Did you mean ", self._cmd(incoming, close[0]), "?")
-        return msg + Msg(" Send ", self._cmd(incoming, "help"), " for the list of commands.")
+        return said.unknown_command(shown, self._cmd(incoming, close[0]) if close else None,
+                                    self._cmd(incoming, "help"))
 
     def _cmd(self, incoming: Incoming, text: str) -> Msg:
         return as_typed(text, incoming.room, self.prefix)

@@ -7,7 +7,6 @@ one declaration drives parsing, permission checks, usage errors and help.
 from __future__ import annotations
 
 import calendar
-import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -15,16 +14,10 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
 from commands.text import Msg, code
 
 MAX_TEXT = 2000  # longest free text a command accepts
-
-
-class Role(str, enum.Enum):
-    ANYONE = "anyone"
-    MENTEE = "mentee"
-    MENTOR = "mentor"
-    COUNCIL = "council"
 
 
 ROLE_NOUNS = {
@@ -35,13 +28,6 @@ ROLE_NOUNS = {
 }
 
 
-class RoomKind(str, enum.Enum):
-    DM = "dm"
-    MENTORS = "mentors"
-    COUNCIL = "council"
-    OTHER = "other"
-
-
 ROOM_NOUNS = {
     RoomKind.DM: "a direct message with me",
     RoomKind.MENTORS: "the mentors room",
@@ -50,10 +36,6 @@ ROOM_NOUNS = {
 }
 ROOM_SHORT = {RoomKind.DM: "DM", RoomKind.MENTORS: "mentors room", RoomKind.COUNCIL: "council room", RoomKind.OTHER: "other rooms"}
 
-# Every room the bot answers commands in. In any other room (public, shared with others, or a
-# DM that is not private) it runs no command at all: see the dispatcher.
-EVERYWHERE = frozenset({RoomKind.DM, RoomKind.MENTORS, RoomKind.COUNCIL})
-DM_ONLY = frozenset({RoomKind.DM})
 
 
 # ---------------------------------------------------------------- errors

@@ -7,7 +7,7 @@ it as handled.
 
 from __future__ import annotations
 
-from commands.dispatcher import Work
+from commands.services.work import Work
 from commands.services import checkins, privacy, rules
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from commands.framework import RoomKind
+from commands.kinds import RoomKind
 from commands.text import Msg
 
 

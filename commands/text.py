@@ -177,3 +177,8 @@ def join(items: Iterable[Part], sep: str = ", ") -> Msg:
             out.append(sep)
         out.append(item)
     return Msg(*out)
+
+
+def as_typed(text: str, room, prefix: str) -> Msg:
+    """A command as the person must type it in ``room`` (a ``RoomKind``): shared rooms need the prefix."""
+    return Msg(code(text if room == "dm" else f"{prefix}{text}"))

@@ -26,7 +26,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands import text
-from commands.dispatcher import Work
+from commands.services.work import Work
 from commands.framework import RoomKind
 from commands.messages import Outgoing, Target
 from commands.services import audit, people, rules

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands import text
 from commands.clock import add_months
-from commands.dispatcher import Work
+from commands.services.work import Work
 from commands.framework import RoomKind
 from commands.messages import Target
 from commands.services import audit, people

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands import text
 from commands.clock import add_months
-from commands.dispatcher import Work
+from commands.services.work import Work
 from commands.framework import CommandError, RoomKind
 from commands.messages import Target
 from commands.services import audit, checkins, matching, people

@@ -18,7 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import add_months
-from commands.dispatcher import Work
+from commands.services.work import Work
 from commands.messages import File, Target
 from commands.policy import RetentionPolicy
 from commands.services import audit, courtesy, mentorships, people, rules

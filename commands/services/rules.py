@@ -17,7 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import add_months
-from commands.dispatcher import Work
+from commands.services.work import Work
 from commands.framework import RoomKind
 from commands.messages import Target
 from commands.policy import ProgramPolicy
