@@ -9,7 +9,7 @@ from commands.dispatcher import Context
 from commands.framework import Arg, Choice, CommandError, Integer, Role, RoomKind, Router, Text, UsageError
 from commands.services import announcements
 from commands.services.announcements import AUDIENCE_WORDS
-from commands.services.checkins import shown
+from commands.words.checkins import shown
 from commands.text import Msg, bold, lines
 from storage.models import Announcement, AnnouncementState, Audience, CopyState
 

@@ -21,7 +21,7 @@ from commands.framework import (DM_ONLY, Arg, Choice, CommandError, Integer, Mat
 from commands.messages import Target
 from commands.services import audit, checkins, mentorships, people, rules, visibility
 from commands.services.visibility import Reader
-from commands.services.checkins import KIND_NAMES
+from commands.words.checkins import KIND_NAMES, describe
 from commands.services.mentorships import who
 from commands.text import Msg, bold, lines
 from storage.models import (
@@ -265,7 +265,7 @@ async def history(ctx: Context, mentee: str | None) -> None:
     planned = await checkins.upcoming(ctx.session, [m.id for m in ships if m.state is MentorshipState.ACTIVE], limit=5)
     if planned:
         rows.append(bold("Planned"))
-        rows.extend(Msg(f"• #{c.id} ", checkins.describe(c, zone)) for c in planned)
+        rows.extend(Msg(f"• #{c.id} ", describe(c, zone)) for c in planned)
     goal_rows = (await ctx.session.exec(select(Goal).where(Goal.person_id == subject.id).order_by(Goal.id))).all()
     if goal_rows and may("goal.text"):
         rows.append(bold("Goals"))

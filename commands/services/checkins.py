@@ -10,6 +10,7 @@ down are sent only while they still make sense.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,45 +19,32 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands import text
 from commands.clock import add_months
-from commands.services.work import Work
-from commands.framework import RoomKind
-from commands.messages import Target
-from commands.services import audit, people
-from commands.text import Msg, bold
+from commands.services import audit, mentorships, people
+from commands.services.errors import DomainError
+from commands.services.work import Event, Work
 from storage.models import (
     CheckIn,
     CheckInKind,
     CheckInState,
     Mentorship,
+    MentorshipState,
     Person,
     Reminder,
     ReminderState,
 )
 
-KIND_NAMES = {
-    CheckInKind.ORIENTATION: "orientation session",
-    CheckInKind.FOLLOWUP: "follow-up",
-    CheckInKind.REGULAR: "check-in",
-    CheckInKind.MIDTERM: "mid-term review",
-    CheckInKind.FINAL: "final session",
-}
 BATCH = 500  # reminders handled in one transaction
 
 
-def shown(when: datetime, zone: ZoneInfo) -> str:
-    """``Tue 2027-01-12 16:00 (Europe/Berlin)``: a time as one person reads it."""
-    local = when.astimezone(zone)
-    return f"{local:%a %Y-%m-%d %H:%M} ({zone.key})"
+@dataclass(frozen=True)
+class ReminderDue(Event):
+    """A reminder's time has come: ``to`` (the mentee or the mentor) hears of the check-in ahead."""
 
-
-def repeats(c: CheckIn) -> str:
-    if c.every_months:
-        return "every month" if c.every_months == 1 else f"every {c.every_months} months"
-    if c.every_weeks:
-        return "every week" if c.every_weeks == 1 else f"every {c.every_weeks} weeks"
-    return ""
+    checkin: CheckIn
+    to: Person
+    mentee: Person
+    mentor: Person
 
 
 def next_time(c: CheckIn) -> datetime:
@@ -68,15 +56,90 @@ def next_time(c: CheckIn) -> datetime:
     return wall.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
-def describe(c: CheckIn, zone: ZoneInfo) -> str:
-    name = KIND_NAMES[c.kind]
-    if not c.arranged:
-        return f"{name} to arrange, due by {c.due_at.astimezone(zone):%Y-%m-%d}"
-    every = f", {repeats(c)}" if repeats(c) else ""
-    return f"{name} {shown(c.due_at, zone)}{every}"
+@dataclass
+class NotYourMentee(DomainError):
+    """The person named is not the sender's current mentee."""
+
+    matrix_id: str
+
+
+@dataclass
+class NoSuchCheckIn(DomainError):
+    """No check-in with this number that the sender takes part in (as its mentor, or its mentee)."""
+
+    number: int
+
+
+@dataclass
+class CheckInOfEndedMentorship(DomainError):
+    number: int
+
+
+@dataclass
+class CheckInNotScheduled(DomainError):
+    """The check-in was already held or cancelled."""
+
+    number: int
+    state: CheckInState
+
+
+@dataclass
+class NotHeldYet(DomainError):
+    """An agreed check-in cannot be marked as held before its time."""
+
+    checkin_id: int
+    due_at: datetime
+
+
+@dataclass
+class NothingToConfirm(DomainError):
+    """The mentee has no agreed, unconfirmed check-in ahead."""
+
+
+@dataclass
+class OnlyMenteeConfirms(DomainError):
+    checkin_id: int
+
+
+@dataclass
+class NoTimeAgreedYet(DomainError):
+    """A program deadline with no time agreed cannot be confirmed."""
+
+    checkin_id: int
 
 
 # ---------------------------------------------------------------- lookups
+
+
+async def mentee_of(work: Work, mentor: Person, matrix_id: str) -> tuple[Mentorship, Person]:
+    """``mentor``'s active mentorship with the mentee ``matrix_id``; ``NotYourMentee`` otherwise."""
+    mentee = await people.find(work.session, matrix_id)
+    current = await mentorships.active_of(work.session, mentee.id) if mentee else None
+    if mentee is None or current is None or current.mentor_id != mentor.id:
+        raise NotYourMentee(matrix_id)
+    return current, mentee
+
+
+async def checkin_of(work: Work, me: Person, number: int, *, mentor_only: bool = False) -> tuple[CheckIn, Mentorship]:
+    """Check-in ``number``, still planned, if ``me`` is its mentor (or, unless ``mentor_only``, its mentee)."""
+    c = await work.session.get(CheckIn, number)
+    m = await work.session.get(Mentorship, c.mentorship_id) if c else None
+    allowed = m is not None and (m.mentor_id == me.id or (not mentor_only and m.mentee_id == me.id))
+    if c is None or m is None or not allowed:
+        raise NoSuchCheckIn(number)
+    if m.state is not MentorshipState.ACTIVE:
+        raise CheckInOfEndedMentorship(number)
+    if c.state is not CheckInState.SCHEDULED:
+        raise CheckInNotScheduled(number, c.state)
+    return c, m
+
+
+async def active_mentorships_of(session: AsyncSession, person_id: int) -> list[Mentorship]:
+    """The active mentorships ``person_id`` is in, as a mentor or as a mentee."""
+    # Two lookups, each along its own index (one query with OR would read every mentorship).
+    return [m for side in (Mentorship.mentor_id, Mentorship.mentee_id) for m in (await session.exec(
+        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE, side == person_id)
+    )).all()]
 
 
 async def upcoming(session: AsyncSession, mentorship_ids: list[int], limit: int = 30) -> list[CheckIn]:
@@ -236,6 +299,35 @@ async def mark_done(work: Work, c: CheckIn, *, by: Person | None) -> None:
             follow.due_at = work.now + timedelta(days=work.policy.followup_days)
 
 
+async def hold(work: Work, c: CheckIn, *, by: Person) -> None:
+    """The mentor marks a check-in as held: an agreed one only once its time has come."""
+    if c.due_at > work.now and c.arranged:
+        raise NotHeldYet(c.id, c.due_at)
+    await mark_done(work, c, by=by)
+
+
+async def confirm(work: Work, mentee: Person, number: int | None) -> tuple[CheckIn, Mentorship, bool]:
+    """The mentee confirms check-in ``number``, or their next agreed one still unconfirmed.
+    Returns it, its mentorship, and whether it was confirmed already."""
+    if number is None:
+        current = await mentorships.active_of(work.session, mentee.id)
+        planned = [c for c in await upcoming(work.session, [current.id] if current else [])
+                   if c.arranged and not c.confirmed_at and c.due_at > work.now]
+        if not planned:
+            raise NothingToConfirm()
+        c, m = planned[0], current
+    else:
+        c, m = await checkin_of(work, mentee, number)
+        if m.mentee_id != mentee.id:
+            raise OnlyMenteeConfirms(c.id)
+        if not c.arranged:
+            raise NoTimeAgreedYet(c.id)
+    if c.confirmed_at:
+        return c, m, True
+    c.confirmed_at = work.now
+    return c, m, False
+
+
 async def roll_series(work: Work) -> int:
     """A repeating check-in whose time has come gets its next occurrence (with reminders)."""
     # Held early or not, an occurrence whose time has come carries the series on; a
@@ -303,7 +395,7 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
             dropped_ids.append(reminder.id)
             continue
         sent_ids.append(reminder.id)
-        work.send(Target.dm(to_whom.matrix_id), _reminder_text(work, c, to_whom, mentee_p, mentor_p))
+        work.emit(ReminderDue(checkin=c, to=to_whom, mentee=mentee_p, mentor=mentor_p))
     for ids, state in ((sent_ids, ReminderState.SENT), (dropped_ids, ReminderState.DROPPED)):
         if ids:
             await work.session.exec(
@@ -311,32 +403,6 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
                 .values(state=state, sent_at=work.now if state is ReminderState.SENT else None)
             )
     return len(rows)
-
-
-def _until(delta: timedelta) -> str:
-    minutes = round(delta.total_seconds() / 60)
-    if minutes < 60:
-        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
-    hours = round(minutes / 60)
-    if hours < 48:
-        return f"in {hours} hour{'s' if hours != 1 else ''}"
-    return f"in {round(hours / 24)} days"
-
-
-def _reminder_text(work: Work, c: CheckIn, to_whom: Person, mentee: Person, mentor: Person) -> Msg:
-    zone = people.zone_of(to_whom, work.policy)
-    other = mentor if to_whom.id == mentee.id else mentee
-    head = Msg(bold(f"Reminder: {KIND_NAMES[c.kind]} with "), text.person(other.matrix_id, people.name_of(other)),
-               f" {_until(c.due_at - work.now)}, {shown(c.due_at, zone)}.")
-    if to_whom.id == mentee.id:
-        if c.confirmed_at:
-            return Msg(head, " You have confirmed it. To move it, send ",
-                       work.typed(f"checkin move {c.id} <when>", RoomKind.DM), ".")
-        return Msg(head, " Send ", work.typed(f"confirm {c.id}", RoomKind.DM), " to confirm, or ",
-                   work.typed(f"checkin move {c.id} <when>", RoomKind.DM), " to ask for another time.")
-    state = "has confirmed it" if c.confirmed_at else "has not confirmed it yet"
-    return Msg(head, f" {people.name_of(mentee)} {state}. To move it: ",
-               work.typed(f"checkin move {c.id} <when>", RoomKind.DM), ".")
 
 
 async def next_reminder_at(session: AsyncSession) -> datetime | None:

@@ -23,7 +23,7 @@ from commands.messages import Target
 from commands.policy import ProgramPolicy
 from commands.services import checkins, mentorships, people, visibility
 from commands.services.visibility import Reader
-from commands.services.checkins import KIND_NAMES
+from commands.words.checkins import KIND_NAMES, shown
 from commands.text import Msg, bold, lines
 from storage.models import (
     OPEN_REQUEST_STATES,
@@ -202,7 +202,7 @@ async def ask_done(work: Work) -> None:
             continue
         zone = people.zone_of(mentor, work.policy)
         work.send(Target.dm(mentor.matrix_id), Msg(
-            f"Did the {KIND_NAMES[c.kind]} with ", mentorships.who(mentee), f" on {checkins.shown(c.due_at, zone)} ",
+            f"Did the {KIND_NAMES[c.kind]} with ", mentorships.who(mentee), f" on {shown(c.due_at, zone)} ",
             "take place? Record it with ", work.typed(f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM),
             " (or ", work.typed(f"checkin done {c.id}", RoomKind.DM), "); if not, ",
             work.typed(f"checkin move {c.id} <when>", RoomKind.DM), ".",

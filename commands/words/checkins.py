@@ -1,0 +1,266 @@
+"""What the bot says about check-ins and their reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from commands.kinds import RoomKind
+from commands.messages import Target
+from commands.services import people
+from commands.services.checkins import (
+    CheckInNotScheduled,
+    CheckInOfEndedMentorship,
+    NoSuchCheckIn,
+    NotHeldYet,
+    NotYourMentee,
+    NothingToConfirm,
+    NoTimeAgreedYet,
+    OnlyMenteeConfirms,
+    ReminderDue,
+)
+from commands.services.mentorships import who
+from commands.services.work import Work
+from commands.text import Msg, bold, code, join, lines, person
+from commands.words import catalog, explains, renders, t, tn, typed
+from storage.models import CheckIn, CheckInKind, CheckInState, Person
+
+KIND_NAMES = {
+    CheckInKind.ORIENTATION: "orientation session",
+    CheckInKind.FOLLOWUP: "follow-up",
+    CheckInKind.REGULAR: "check-in",
+    CheckInKind.MIDTERM: "mid-term review",
+    CheckInKind.FINAL: "final session",
+}
+
+
+def kind_name(kind: CheckInKind) -> str:
+    """What a check-in of ``kind`` is called: ``orientation session``."""
+    return catalog.gettext(KIND_NAMES[kind])
+
+
+def reader_zone(work: Work) -> ZoneInfo:
+    """The time zone of the person the reply is for: the sender's in a command, else the program's."""
+    return getattr(work, "zone", None) or ZoneInfo(work.policy.timezone)
+
+
+def shown(when: datetime, zone: ZoneInfo) -> str:
+    """``Tue 2027-01-12 16:00 (Europe/Berlin)``: a time as one person reads it."""
+    local = when.astimezone(zone)
+    return f"{local:%a %Y-%m-%d %H:%M} ({zone.key})"
+
+
+def day(when: datetime, zone: ZoneInfo) -> str:
+    """``2027-01-12``: the day of ``when`` in ``zone``."""
+    return f"{when.astimezone(zone):%Y-%m-%d}"
+
+
+def repeats(c: CheckIn) -> Msg | str:
+    """How often a repeating check-in comes back; empty for a single one."""
+    if c.every_months:
+        return tn("every month", "every {n} months", c.every_months)
+    if c.every_weeks:
+        return tn("every week", "every {n} weeks", c.every_weeks)
+    return ""
+
+
+def _every(c: CheckIn) -> Msg | str:
+    """``, every 3 months`` after the time of a repeating check-in."""
+    every = repeats(c)
+    return t(", {every}", every=every) if every else ""
+
+
+def describe(c: CheckIn, zone: ZoneInfo) -> Msg:
+    """A check-in in a list: ``check-in Tue 2027-01-12 16:00 (Europe/Berlin), every month``."""
+    if not c.arranged:
+        return t("{kind} to arrange, due by {day}", kind=kind_name(c.kind), day=day(c.due_at, zone))
+    return t("{kind} {when}{every}", kind=kind_name(c.kind), when=shown(c.due_at, zone), every=_every(c))
+
+
+def until(delta: timedelta) -> Msg:
+    """``in 24 hours``: how long until a check-in, rounded to what a person says."""
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 60:
+        return tn("in {n} minute", "in {n} minutes", minutes)
+    hours = round(minutes / 60)
+    if hours < 48:
+        return tn("in {n} hour", "in {n} hours", hours)
+    return tn("in {n} day", "in {n} days", round(hours / 24))
+
+
+def _move_cmd(work: Work, c: CheckIn) -> Msg:
+    return typed(work, f"checkin move {c.id} <when>", RoomKind.DM)
+
+
+def _confirm_cmd(work: Work, c: CheckIn) -> Msg:
+    return typed(work, f"confirm {c.id}", RoomKind.DM)
+
+
+# ---------------------------------------------------------------- replies to commands
+# Check-in commands are answered in direct messages only.
+
+
+def planned(work: Work, c: CheckIn, mentee: Person, zone: ZoneInfo, mentee_zone: ZoneInfo) -> Msg:
+    """To the mentor who planned a check-in."""
+    offsets = join(work.policy.reminders, catalog.gettext(" and "))
+    their_time = "" if mentee_zone.key == zone.key else t(" For {name} that is {when}.", name=people.name_of(mentee),
+                                                          when=shown(c.due_at, mentee_zone))
+    return t("Done: {kind} #{number} with {who} on {when}{every}. You both get a reminder {offsets} before.{their_time}",
+             kind=kind_name(c.kind), number=str(c.id), who=who(mentee), when=shown(c.due_at, zone), every=_every(c),
+             offsets=offsets, their_time=their_time)
+
+
+def planned_for_mentee(work: Work, c: CheckIn, mentor: Person, zone: ZoneInfo) -> Msg:
+    """To the mentee, about the check-in their mentor planned."""
+    return t("{who} planned a {kind} with you: {when}{every}. Send {confirm} to confirm, or {move} to ask for "
+             "another time.", who=who(mentor), kind=kind_name(c.kind), when=shown(c.due_at, zone), every=_every(c),
+             confirm=_confirm_cmd(work, c), move=_move_cmd(work, c))
+
+
+def none_planned(work: Work, is_mentor: bool) -> Msg:
+    if is_mentor:
+        return t("No check-ins planned. Plan one with {cmd}.", cmd=typed(work, "checkin <mentee> <when>", RoomKind.DM))
+    return t("No check-ins planned.")
+
+
+def planned_list(work: Work, items: list[tuple[CheckIn, Person]], zone: ZoneInfo) -> Msg:
+    """The upcoming check-ins, each with the other person in it."""
+    out: list[Msg] = []
+    for c, other in items:
+        confirmed = t(" \u2713 confirmed") if c.confirmed_at else ""
+        past = t(" (past: not marked as held yet)") if c.arranged and c.due_at <= work.now else ""
+        out.append(t("• #{number} {what} with {who}{confirmed}{past}", number=str(c.id), what=describe(c, zone),
+                     who=who(other), confirmed=confirmed, past=past))
+    return lines(bold(t("Planned check-ins ({count})", count=str(len(items)))), *out,
+                 t("Change one with {move} or {cancel}.", move=typed(work, "checkin move <number> <when>", RoomKind.DM),
+                   cancel=typed(work, "checkin cancel <number>", RoomKind.DM)))
+
+
+def move_takes_one_time() -> Msg:
+    return t("Moving takes one time, like {example}; to change a repeat, cancel it and plan it again.",
+             example=code("friday 17:30"))
+
+
+def moved(c: CheckIn, other: Person, zone: ZoneInfo) -> Msg:
+    return t("Done: {kind} #{number} is now on {when}; {who} has been told.", kind=kind_name(c.kind),
+             number=str(c.id), when=shown(c.due_at, zone), who=who(other))
+
+
+def moved_for_other(work: Work, c: CheckIn, by: Person, zone: ZoneInfo, *, to_mentee: bool) -> Msg:
+    msg = t("{who} moved your {kind} #{number} to {when}.", who=who(by), kind=kind_name(c.kind), number=str(c.id),
+            when=shown(c.due_at, zone))
+    if to_mentee:
+        msg += t(" Send {confirm} to confirm.", confirm=_confirm_cmd(work, c))
+    return msg
+
+
+def _series(series: bool) -> Msg | str:
+    return t(" and the ones after it: it no longer repeats") if series else ""
+
+
+def cancelled(c: CheckIn, other: Person, zone: ZoneInfo, *, series: bool) -> Msg:
+    return t("Done: {kind} #{number} on {when} is cancelled{series}; {who} has been told.", kind=kind_name(c.kind),
+             number=str(c.id), when=shown(c.due_at, zone), series=_series(series), who=who(other))
+
+
+def cancelled_for_other(c: CheckIn, by: Person, zone: ZoneInfo, *, series: bool) -> Msg:
+    return t("{who} cancelled the {kind} #{number} on {when}{series}.", who=who(by), kind=kind_name(c.kind),
+             number=str(c.id), when=shown(c.due_at, zone), series=_series(series))
+
+
+def held(work: Work, c: CheckIn, mentee: Person) -> Msg:
+    return t("Done: {kind} #{number} with {who} is marked as held. Record how it went with {cmd} (only you, {who} "
+             "and the council can read it).", kind=kind_name(c.kind), number=str(c.id), who=who(mentee),
+             cmd=typed(work, f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM))
+
+
+def already_confirmed(c: CheckIn, zone: ZoneInfo) -> Msg:
+    return t("Check-in #{number} on {when} was already confirmed. See you there!", number=str(c.id),
+             when=shown(c.due_at, zone))
+
+
+def confirmed(c: CheckIn, mentor: Person, zone: ZoneInfo) -> Msg:
+    return t("Confirmed: {kind} #{number} with {who} on {when}.", kind=kind_name(c.kind), number=str(c.id),
+             who=who(mentor), when=shown(c.due_at, zone))
+
+
+def confirmed_for_mentor(c: CheckIn, mentee: Person, zone: ZoneInfo) -> Msg:
+    return t("{who} confirmed the {kind} #{number} on {when}.", who=who(mentee), kind=kind_name(c.kind),
+             number=str(c.id), when=shown(c.due_at, zone))
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@explains(NotYourMentee)
+def not_your_mentee(error: NotYourMentee, work: Work) -> Msg:
+    return t("{who} is not your mentee. Send {mentees} to see yours.", who=person(error.matrix_id),
+             mentees=typed(work, "mentees", RoomKind.DM))
+
+
+@explains(NoSuchCheckIn)
+def no_such_checkin(error: NoSuchCheckIn, work: Work) -> Msg:
+    return t("You have no check-in #{number}. Send {checkins} to see yours.", number=str(error.number),
+             checkins=typed(work, "checkins", RoomKind.DM))
+
+
+@explains(CheckInOfEndedMentorship)
+def checkin_of_ended_mentorship(error: CheckInOfEndedMentorship, work: Work) -> Msg:
+    return t("Check-in #{number} belongs to a mentorship that has ended.", number=str(error.number))
+
+
+@explains(CheckInNotScheduled)
+def checkin_not_scheduled(error: CheckInNotScheduled, work: Work) -> Msg:
+    if error.state is CheckInState.DONE:
+        return t("Check-in #{number} is already done.", number=str(error.number))
+    return t("Check-in #{number} is already cancelled.", number=str(error.number))
+
+
+@explains(NotHeldYet)
+def not_held_yet(error: NotHeldYet, work: Work) -> Msg:
+    return t("Check-in #{number} is on {when}, still ahead. Mark it done once it has taken place, or move it with "
+             "{move}.", number=str(error.checkin_id), when=shown(error.due_at, reader_zone(work)),
+             move=typed(work, f"checkin move {error.checkin_id} <when>", RoomKind.DM))
+
+
+@explains(NothingToConfirm)
+def nothing_to_confirm(error: NothingToConfirm, work: Work) -> Msg:
+    return t("You have no upcoming check-in to confirm. Send {checkins} to see yours.",
+             checkins=typed(work, "checkins", RoomKind.DM))
+
+
+@explains(OnlyMenteeConfirms)
+def only_mentee_confirms(error: OnlyMenteeConfirms, work: Work) -> Msg:
+    return t("Only the mentee confirms a check-in.")
+
+
+@explains(NoTimeAgreedYet)
+def no_time_agreed_yet(error: NoTimeAgreedYet, work: Work) -> Msg:
+    return t("Check-in #{number} has no time agreed yet; your mentor will plan it with you.",
+             number=str(error.checkin_id))
+
+
+# ---------------------------------------------------------------- reminders
+
+
+@renders(ReminderDue)
+def reminder(event: ReminderDue, work: Work) -> None:
+    """A reminder in the DM of the mentee or the mentor, in their own time zone."""
+    c, to = event.checkin, event.to
+    zone = people.zone_of(to, work.policy)
+    other = event.mentor if to.id == event.mentee.id else event.mentee
+    head = t("{title}{who} {until}, {when}.", title=bold(t("Reminder: {kind} with ", kind=kind_name(c.kind))),
+             who=who(other), until=until(c.due_at - work.now), when=shown(c.due_at, zone))
+    if to.id == event.mentee.id:
+        if c.confirmed_at:
+            msg = t("{head} You have confirmed it. To move it, send {move}.", head=head, move=_move_cmd(work, c))
+        else:
+            msg = t("{head} Send {confirm} to confirm, or {move} to ask for another time.", head=head,
+                    confirm=_confirm_cmd(work, c), move=_move_cmd(work, c))
+    elif c.confirmed_at:
+        msg = t("{head} {name} has confirmed it. To move it: {move}.", head=head, name=people.name_of(event.mentee),
+                move=_move_cmd(work, c))
+    else:
+        msg = t("{head} {name} has not confirmed it yet. To move it: {move}.", head=head,
+                name=people.name_of(event.mentee), move=_move_cmd(work, c))
+    work.send(Target.dm(to.matrix_id), msg)
