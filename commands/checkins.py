@@ -15,10 +15,10 @@ PEOPLE_IN_CHECKINS = [Role.MENTOR, Role.MENTEE]
 
 
 async def _people_of(ctx: Context, m: Mentorship) -> tuple[Person, Person]:
-    """The mentee and the mentor of ``m``, and which of them is not the sender: (other, mentee)."""
+    """The other person in ``m`` (not the sender), and its mentee."""
     mentee = await mentorships.person_by_id(ctx.session, m.mentee_id)
-    mentor = await mentorships.person_by_id(ctx.session, m.mentor_id)
-    other = mentor if ctx.person is not None and ctx.person.id == mentee.id else mentee
+    me = await ctx.me()
+    other = await mentorships.person_by_id(ctx.session, checkins.partner_id(m, me.id))
     return other, mentee
 
 
@@ -61,8 +61,7 @@ async def list_checkins(ctx: Context) -> None:
     items = []
     for c in planned:
         m = by_id[c.mentorship_id]
-        items.append((c, await mentorships.person_by_id(ctx.session, m.mentee_id if m.mentor_id == me.id
-                                                        else m.mentor_id)))
+        items.append((c, await mentorships.person_by_id(ctx.session, checkins.partner_id(m, me.id))))
     ctx.reply(said.planned_list(ctx, items, ctx.zone))
 
 

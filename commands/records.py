@@ -168,7 +168,7 @@ async def extend(ctx: Context, mentee: str | None) -> None:
     me = await ctx.me()
     m = await records.mentorship_to_extend(ctx, me, mentee)
     records.extend_commitment(ctx, m, by=me)
-    other = await mentorships.person_by_id(ctx.session, m.mentor_id if m.mentee_id == me.id else m.mentee_id)
+    other = await mentorships.person_by_id(ctx.session, checkins.partner_id(m, me.id))
     ctx.reply(said.extended(other, m.commitment_ends_at, ctx.zone))
     ctx.send(Target.dm(other.matrix_id), said.extended_for_other(me, m.commitment_ends_at,
                                                                  people.zone_of(other, ctx.policy)))

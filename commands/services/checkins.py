@@ -120,6 +120,11 @@ async def mentee_of(work: Work, mentor: Person, matrix_id: str) -> tuple[Mentors
     return current, mentee
 
 
+def partner_id(m: Mentorship, person_id: int) -> int:
+    """The other person in ``m``: the mentor for its mentee, the mentee for its mentor."""
+    return m.mentor_id if m.mentee_id == person_id else m.mentee_id
+
+
 async def checkin_of(work: Work, me: Person, number: int, *, mentor_only: bool = False) -> tuple[CheckIn, Mentorship]:
     """Check-in ``number``, still planned, if ``me`` is its mentor (or, unless ``mentor_only``, its mentee)."""
     c = await work.session.get(CheckIn, number)
