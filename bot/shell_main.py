@@ -14,7 +14,7 @@ from commands.clock import ManualClock
 
 
 async def run_shell(settings: Settings, *, script: str | None = None, demo_data: bool = False) -> int:
-    from bot.cli import open_database
+    from bot.app import open_database
 
     clock = ManualClock()
     # Without a [discourse] section, announcement topics are printed instead of posted.
