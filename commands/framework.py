@@ -17,26 +17,9 @@ from zoneinfo import ZoneInfo, available_timezones
 from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
 from commands.text import Msg, code
 from commands.words import arguments as said
+from commands.words import kinds as kinds_said
 
 MAX_TEXT = 2000  # longest free text a command accepts
-
-
-ROLE_NOUNS = {
-    Role.ANYONE: "anyone",
-    Role.MENTEE: "mentees",
-    Role.MENTOR: "mentors",
-    Role.COUNCIL: "council members",
-}
-
-
-ROOM_NOUNS = {
-    RoomKind.DM: "a direct message with me",
-    RoomKind.MENTORS: "the mentors room",
-    RoomKind.COUNCIL: "the council room",
-    RoomKind.OTHER: "any other room",
-}
-ROOM_SHORT = {RoomKind.DM: "DM", RoomKind.MENTORS: "mentors room", RoomKind.COUNCIL: "council room", RoomKind.OTHER: "other rooms"}
-
 
 
 # ---------------------------------------------------------------- errors
@@ -473,14 +456,10 @@ class Command:
         return room in self.rooms
 
     def who(self) -> str:
-        if Role.ANYONE in self.roles:
-            return "anyone"
-        return " and ".join(ROLE_NOUNS[r] for r in Role if r in self.roles)
+        return kinds_said.who(self.roles)
 
     def where(self, short: bool = False) -> str:
-        order = (RoomKind.MENTORS, RoomKind.COUNCIL, RoomKind.OTHER, RoomKind.DM)
-        names = [(ROOM_SHORT if short else ROOM_NOUNS)[r] for r in order if r in self.rooms]
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return kinds_said.where(self.rooms, short=short)
 
     def parse(self, text: str, env: ParseEnv | None = None) -> dict[str, Any]:
         """Read this command's arguments from ``text`` (what follows the name)."""
