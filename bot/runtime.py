@@ -20,6 +20,7 @@ from commands.dispatcher import PASSING_FAULTS, Dispatcher, Result
 from commands.framework import RoomKind
 from commands.messages import Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Target
 from commands.text import Msg
+from commands.words import rooms as rooms_said
 from commands.services import outbox as stored
 from storage.db import Database
 
@@ -174,10 +175,7 @@ class Runtime:
         """Commands beyond their sender's budget: recorded as handled, never run; the sender
         is told once in a while to slow down."""
         limits = self.settings.limits
-        msg = Msg(
-            "You are sending me commands faster than I can take them, so I am skipping some, starting with this "
-            f"one. Please wait a minute, then send again only what you still need. (I take up to "
-            f"{limits.command_burst} commands at once and {limits.commands_per_minute} a minute from each person.)")
+        msg = rooms_said.slow_down(limits.command_burst, limits.commands_per_minute)
         result = await self.dispatcher.skipped(skipped, msg)
         await self._after(result)
         return result

@@ -14,8 +14,9 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from commands.clock import read_duration
 from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
-from commands.text import Msg, code
+from commands.text import Msg
 from commands.words import arguments as said
 from commands.words import kinds as kinds_said
 
@@ -166,22 +167,12 @@ class Choice(ArgType):
         return value
 
 
-DURATION = re.compile(r"(\d{1,6})\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)(?![a-z])", re.I)
-UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
 def parse_duration(text: str) -> timedelta:
     """``3d``, ``2w``, ``90m``, ``1d12h``, ``2 weeks``: a positive duration."""
-    text = text.strip()
-    pos, total = 0, 0
-    for match in DURATION.finditer(text):
-        if text[pos : match.start()].strip():
-            break
-        total += int(match.group(1)) * UNIT_SECONDS[match.group(2)[0].lower()]
-        pos = match.end()
-    if pos == 0 or text[pos:].strip() or total == 0:
-        raise ArgError(said.not_a_duration(text))
-    return timedelta(seconds=total)
+    duration = read_duration(text)
+    if duration is None:
+        raise ArgError(said.not_a_duration(text.strip()))
+    return duration
 
 
 class Duration(ArgType):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from commands.clock import read_duration
+
 
 def _rule(default, kind: str | None = None):
     """A tunable rule; ``kind`` tells the config loader how to validate it."""
@@ -32,9 +34,7 @@ class ProgramPolicy:
 
     def reminder_offsets(self) -> list[int]:
         """Minutes before a check-in when both people are reminded, largest first."""
-        from commands.framework import parse_duration
-
-        return sorted({int(parse_duration(r).total_seconds() // 60) for r in self.reminders}, reverse=True)
+        return sorted({int(read_duration(r).total_seconds() // 60) for r in self.reminders}, reverse=True)
 
 
 @dataclass
