@@ -62,10 +62,9 @@ from bot.scheduler import Scheduler
 from commands.clock import Clock, SystemClock
 from commands.kinds import RoomKind, RoomProblem
 from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Target
-from commands.services import courtesy, membership, people
+from commands.services import bookkeeping, courtesy, membership
 from commands.text import Msg
 from commands.words import rooms as rooms_said
-from storage.models import BotState
 
 log = logging.getLogger("mentorbot.matrix")
 
@@ -828,11 +827,11 @@ class MatrixBot:
         if self._dm_rooms.get(user_id) == room_id:
             return
         self._dm_rooms[user_id] = room_id
-        async with self.runtime.db.session() as session:
-            person = await people.find(session, user_id)
-            if person is not None and person.dm_room_id != room_id:
-                person.dm_room_id = room_id
-                await session.commit()
+
+        async def job(work) -> None:
+            await bookkeeping.remember_dm(work.session, user_id, room_id)
+
+        await self.runtime.run("DM room", job)
 
     # ------------------------------------------------------------------ sending (the outbox)
 
@@ -923,9 +922,7 @@ class MatrixBot:
         else set up with the two of them in it, then left, is never taken for a DM."""
         known = preferred or self._dm_rooms.get(user_id)
         if known is None:
-            async with self.runtime.db.session() as session:
-                person = await people.find(session, user_id)
-                known = person.dm_room_id if person is not None else None
+            known = await self.runtime.read(lambda session: bookkeeping.dm_room_of(session, user_id))
         # Only rooms the bot is still in (matrix-nio keeps a room it was removed from).
         current = {room_id: room for room_id, room in self.client.rooms.items() if room_id in self._present}
         for found in trust.private_dms(current, user_id, self.cfg.user_id, encryption=self.cfg.encryption,
@@ -983,18 +980,13 @@ class MatrixBot:
     # ------------------------------------------------------------------ stored state
 
     async def _state(self, key: str) -> str | None:
-        async with self.runtime.db.session() as session:
-            row = await session.get(BotState, key)
-            return row.value if row else None
+        return await self.runtime.read(lambda session: bookkeeping.kept(session, key))
 
     async def _set_state(self, key: str, value: str) -> None:
-        async with self.runtime.db.session() as session:
-            row = await session.get(BotState, key)
-            if row is None:
-                session.add(BotState(key=key, value=value))
-            else:
-                row.value = value
-            await session.commit()
+        async def job(work) -> None:
+            await bookkeeping.keep(work.session, key, value)
+
+        await self.runtime.run("bot state", job)
 
     async def _save_token(self, token: str) -> None:
         await self._set_state(TOKEN_KEY, token)

@@ -330,6 +330,12 @@ class Runtime:
         await self._after(result)
         return result
 
+    async def read(self, query):
+        """Answer a question of the program's data (``query(session)``) outside any command's turn:
+        reading changes nothing, so it need not wait."""
+        async with self.db.session() as session:
+            return await query(session)
+
     async def tell(self, name: str, target: Target, msg: Msg, *, notify: bool = True) -> Result:
         """Send one message the transport decided on (an alert for the council)."""
         async def job(work) -> None:
