@@ -98,11 +98,11 @@ async def list_checkins(ctx: Context) -> None:
         hint = Msg(" Plan one with ", ctx.cmd("checkin <mentee> <when>"), ".") if me.is_mentor else Msg()
         ctx.reply(Msg("No check-ins planned.", hint))
         return
-    by_id = {m.id: m for m in rows}
+    other_of = {m.id: m.mentee_id if m.mentor_id == me.id else m.mentor_id for m in rows}
+    others = await mentorships.people_by_id(ctx.session, (other_of[c.mentorship_id] for c in planned))
     out: list[Msg] = []
     for c in planned:
-        m = by_id[c.mentorship_id]
-        other = await mentorships.person_by_id(ctx.session, m.mentee_id if m.mentor_id == me.id else m.mentor_id)
+        other = others[other_of[c.mentorship_id]]
         confirmed = " \u2713 confirmed" if c.confirmed_at else ""
         past = " (past: not marked as held yet)" if c.arranged and c.due_at <= ctx.now else ""
         out.append(Msg(f"• #{c.id} ", describe(c, ctx.zone), " with ", who(other), confirmed, past))

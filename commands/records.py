@@ -226,7 +226,10 @@ async def history(ctx: Context, mentee: str | None) -> None:
     subject = await people.find(ctx.session, mentee) if mentee else me
     if subject is None:
         raise CommandError(Msg(text.person(mentee), " is not someone I know."))
-    current = await mentorships.active_of(ctx.session, subject.id)
+    # Every mentorship of the mentee, newest first, in one statement; the active one is among them.
+    ships = (await ctx.session.exec(select(Mentorship).where(Mentorship.mentee_id == subject.id)
+                                    .order_by(Mentorship.started_at.desc()))).all()
+    current = next((m for m in ships if m.state is MentorshipState.ACTIVE), None)
     readers = set()  # how the reader relates to this mentee, for the rule set
     if subject.id == me.id:
         readers.add(Reader.SUBJECT)
@@ -237,15 +240,14 @@ async def history(ctx: Context, mentee: str | None) -> None:
     if not readers:
         raise CommandError(Msg("You can see the history of your own mentees only. Send ", ctx.cmd("mentees"),
                                " to see yours."))
-    ships = (await ctx.session.exec(select(Mentorship).where(Mentorship.mentee_id == subject.id)
-                                    .order_by(Mentorship.started_at.desc()))).all()
     if Role.COUNCIL not in ctx.roles and subject.id != me.id:
         ships = [m for m in ships if m.id == current.id]  # a mentor sees their own mentorship only
     ids = [m.id for m in ships]
     zone = ctx.zone
     rows: list[Msg | None] = [Msg(bold("History of "), who(subject))]
+    mentors = await mentorships.people_by_id(ctx.session, (m.mentor_id for m in ships))
     for m in ships:
-        mentor = await mentorships.person_by_id(ctx.session, m.mentor_id)
+        mentor = mentors[m.mentor_id]
         state = "active" if m.state is MentorshipState.ACTIVE else f"ended {m.ended_at.astimezone(zone):%Y-%m-%d}"
         rows.append(Msg("Mentorship with ", who(mentor), f", since {m.started_at.astimezone(zone):%Y-%m-%d} ({state})"))
     def may(field: str) -> bool:

@@ -107,6 +107,14 @@ async def person_by_id(session: AsyncSession, person_id: int) -> Person:
     return person
 
 
+async def people_by_id(session: AsyncSession, person_ids) -> dict[int, Person]:
+    """Several people at once, by id: one statement, not one per person."""
+    ids = set(person_ids)
+    if not ids:
+        return {}
+    return {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_(ids)))).all()}
+
+
 async def request_summary(session: AsyncSession, request: MentorRequest, mentee: Person, policy) -> Msg:
     """What a shared room may see of a request: no name, no words of the mentee's."""
     wishes = await matching.wishes_of(session, mentee, policy)
