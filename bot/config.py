@@ -31,10 +31,8 @@ DEFAULT_CONFIG = "config.toml"
 
 
 class Environment(BaseSettings):
-    """What the environment may set: which file to read, and secrets better kept out of it.
-
-    A secret set here replaces the file's, in a section the file has ([storage] always).
-    """
+    """What the environment may set: the file to read, and secrets that replace the file's (in a
+    section the file has; [storage] always)."""
 
     model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore")
 
@@ -68,24 +66,18 @@ class ConfigError(Exception):
 class Secret(str):
     """A secret, usable as the string it is, that never shows itself in a repr (logs, tracebacks)."""
 
-    __slots__ = ()
-
     def __repr__(self) -> str:
         return "'******'"
 
 
 class DatabaseUrl(str):
-    """A database URL whose repr hides its password."""
-
-    __slots__ = ()
-
     def __repr__(self) -> str:
-        return repr(mask_db_url(self))
+        return repr(mask_db_url(self))  # a password it holds is hidden
 
 
-def _problem(message: str, key: str | None = None) -> PydanticCustomError:
-    """A problem in words of our own; ``key`` names it when it is not the key checked (a rule between keys)."""
-    return PydanticCustomError("config", message, {"key": key} if key else None)
+def _problem(message: str, shown_at: str | None = None) -> PydanticCustomError:
+    """A problem in our own words, reported at the key checked or, for a rule between keys, ``shown_at``."""
+    return PydanticCustomError("config", message, {"shown_at": shown_at} if shown_at else None)
 
 
 def _check(problem: Callable[[Any], str | None]) -> AfterValidator:
@@ -99,36 +91,20 @@ def _check(problem: Callable[[Any], str | None]) -> AfterValidator:
     return AfterValidator(validate)
 
 
-def _first(values: list, bad: Callable[[Any], bool], message: str) -> str | None:
-    return next((message.format(v) for v in values if bad(v)), None)
+def _rule(ok: Callable[[Any], Any], message: str) -> AfterValidator:
+    return _check(lambda value: None if ok(value) else message.format(value))
 
 
-def _unknown_zone(value: str) -> str | None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {value!r}: use a name like Europe/Berlin or UTC"
-    return None
+def _between(key: str, holds: Callable[[Any, dict], Any], message: str, *, shown_at: str | None = None):
+    """A rule between keys, checked at ``key`` against the valid keys before it; ``message`` may name
+    them, and the value as {value}."""
 
+    def check(cls, value, info: ValidationInfo):
+        if not holds(value, info.data):
+            raise _problem(message.format(value=value, **info.data), shown_at)
+        return value
 
-def _bad_prefix(value: str) -> str | None:
-    if not value or any(c.isspace() for c in value) or len(value) > 5:
-        return f"bad prefix {value!r}: use one to five characters with no spaces, like !"
-    if value[0].isalnum() or value[0] in "@#:":
-        return f"bad prefix {value!r}: it must not start with a letter, digit, @, # or :, or chat would be read as commands"
-    return None
-
-
-def _bad_durations(values: list[str]) -> str | None:
-    from commands.framework import ArgError, parse_duration
-
-    for item in values:
-        try:
-            if parse_duration(item) > timedelta(days=30):
-                return f"{item!r} is too long: reminders can be at most 30 days before"
-        except ArgError:
-            return f"bad duration {item!r}: write it like 24h, 1h, 30m or 2d"
-    return None
+    return field_validator(key)(check)
 
 
 def _required(value: Any) -> Any:
@@ -137,29 +113,46 @@ def _required(value: Any) -> Any:
     return value
 
 
-# The kinds of value the file holds, each with what is said when one is wrong.
+def _is_zone(value: str) -> bool:
+    try:
+        return bool(ZoneInfo(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
+def _bad_duration(value: str) -> str | None:
+    from commands.framework import ArgError, parse_duration
+
+    try:
+        too_long = parse_duration(value) > timedelta(days=30)
+    except ArgError:
+        return f"bad duration {value!r}: write it like 24h, 1h, 30m or 2d"
+    return f"{value!r} is too long: reminders can be at most 30 days before" if too_long else None
+
+
+# The kinds of value the file holds, each with what is said when one is wrong. A list is
+# checked item by item, and its first bad item is reported.
 Required = BeforeValidator(_required)  # an empty value is as good as none
-Url = Annotated[StrictStr, _check(lambda v: f"bad URL {v!r}: expected something like https://example.org"
-                                  if v and (urlparse(v).scheme not in ("http", "https") or not urlparse(v).netloc)
-                                  else None)]
-MatrixId = Annotated[StrictStr, _check(lambda v: f"bad Matrix ID {v!r}: expected e.g. @mentorbot:example.org"
-                                       if v and not MATRIX_ID.match(v) else None)]
-MatrixIds = Annotated[list[StrictStr], _check(lambda vs: _first(
-    vs, lambda v: not MATRIX_ID.match(v), "bad Matrix ID {!r}: expected e.g. @cy:example.org"))]
-Room = Annotated[StrictStr, _check(lambda v: f"bad room {v!r}: expected a room ID (!abc:example.org) or alias "
-                                   "(#mentors:example.org)" if v and not ROOM_REF.match(v) else None)]
-Servers = Annotated[list[StrictStr], _check(lambda vs: _first(
-    vs, lambda v: not SERVER_NAME.match(v), "bad server name {!r}: expected e.g. example.org"))]
-TimeZone = Annotated[StrictStr, _check(_unknown_zone)]
-Prefix = Annotated[StrictStr, _check(_bad_prefix)]
-Durations = Annotated[list[StrictStr], _check(_bad_durations)]
-Positive = Annotated[StrictInt, _check(lambda v: None if v > 0 else f"must be greater than 0, got {v}")]
-NonNegative = Annotated[StrictInt, _check(lambda v: None if v >= 0 else f"must be 0 or more, got {v}")]
-Month = Annotated[StrictInt, _check(lambda v: None if 1 <= v <= 12 else f"must be a month number from 1 to 12, got {v}")]
-ApiPace = Annotated[StrictInt, _check(lambda v: None if 1 <= v <= 40 else (
-    f"must be from 1 to 40, got {v}: a Discourse site allows 60 API requests a minute "
-    "for all its keys together; leave room for the others"))]
-PollSeconds = Annotated[StrictInt, _check(lambda v: None if v >= 10 else f"must be at least 10 seconds, got {v}")]
+Url = Annotated[StrictStr, _rule(lambda v: not v or (urlparse(v).scheme in ("http", "https") and urlparse(v).netloc),
+                                 "bad URL {!r}: expected something like https://example.org")]
+MatrixId = Annotated[StrictStr, _rule(lambda v: not v or MATRIX_ID.match(v),
+                                      "bad Matrix ID {!r}: expected e.g. @mentorbot:example.org")]
+MatrixIds = list[Annotated[StrictStr, _rule(MATRIX_ID.match, "bad Matrix ID {!r}: expected e.g. @cy:example.org")]]
+Room = Annotated[StrictStr, _rule(lambda v: not v or ROOM_REF.match(v),
+                                  "bad room {!r}: expected a room ID (!abc:example.org) or alias (#mentors:example.org)")]
+Servers = list[Annotated[StrictStr, _rule(SERVER_NAME.match, "bad server name {!r}: expected e.g. example.org")]]
+TimeZone = Annotated[StrictStr, _rule(_is_zone, "unknown time zone {!r}: use a name like Europe/Berlin or UTC")]
+Prefix = Annotated[StrictStr, _rule(lambda v: 0 < len(v) <= 5 and not any(c.isspace() for c in v),
+                                    "bad prefix {!r}: use one to five characters with no spaces, like !"),
+                   _rule(lambda v: not (v[0].isalnum() or v[0] in "@#:"), "bad prefix {!r}: it must not start with "
+                         "a letter, digit, @, # or :, or chat would be read as commands")]
+Durations = list[Annotated[StrictStr, _check(_bad_duration)]]
+Positive = Annotated[StrictInt, _rule(lambda v: v > 0, "must be greater than 0, got {}")]
+NonNegative = Annotated[StrictInt, _rule(lambda v: v >= 0, "must be 0 or more, got {}")]
+Month = Annotated[StrictInt, _rule(lambda v: 1 <= v <= 12, "must be a month number from 1 to 12, got {}")]
+ApiPace = Annotated[StrictInt, _rule(lambda v: 1 <= v <= 40, "must be from 1 to 40, got {}: a Discourse site allows 60 "
+                                     "API requests a minute for all its keys together; leave room for the others")]
+PollSeconds = Annotated[StrictInt, _rule(lambda v: v >= 10, "must be at least 10 seconds, got {}")]
 SecretText = Annotated[StrictStr, AfterValidator(Secret)]
 DbUrl = Annotated[StrictStr, _check(lambda v: check_database_url(v)), AfterValidator(DatabaseUrl)]
 
@@ -186,21 +179,11 @@ class MatrixSettings:
     allowed_servers: Servers = Field(default_factory=list)
     encryption: StrictBool = True
 
-    @field_validator("access_token")
-    @classmethod
-    def _password_or_token(cls, token: str, info: ValidationInfo) -> str:
-        if not token and not info.data.get("password"):
-            raise _problem("missing key: set one of them (or "
-                           f"{SECRET_ENV['matrix', 'password']} / {SECRET_ENV['matrix', 'access_token']})",
-                           key="password / access_token")
-        return token
-
-    @field_validator("encryption")
-    @classmethod
-    def _store_for_keys(cls, encryption: bool, info: ValidationInfo) -> bool:
-        if encryption and not info.data.get("store_path", "store"):
-            raise _problem("missing key: encryption needs a store for its keys", key="store_path")
-        return encryption
+    _password_or_token = _between("access_token", lambda token, keys: token or keys.get("password"), (
+        f"missing key: set one of them (or {SECRET_ENV['matrix', 'password']} / "
+        f"{SECRET_ENV['matrix', 'access_token']})"), shown_at="password / access_token")
+    _store_for_keys = _between("encryption", lambda on, keys: not on or keys.get("store_path", "store"),
+                               "missing key: encryption needs a store for its keys", shown_at="store_path")
 
 
 @dataclass(config=SECTION)
@@ -218,26 +201,15 @@ class DiscourseSettings:
     requests_per_minute: ApiPace = 30
     relay_poll_seconds: PollSeconds = 120
 
-    @field_validator("relay_category")
-    @classmethod
-    def _not_announcements(cls, relay: int, info: ValidationInfo) -> int:
-        if relay and relay == info.data.get("announcements_category"):
-            raise _problem("must differ from announcements_category, "
-                           "or announcements would be relayed back to the mentors room")
-        return relay
-
-
-@field_validator("default_capacity")
-def _capacity_within_group(cls, capacity: int, info: ValidationInfo) -> int:
-    group = info.data.get("max_group_size")
-    if group is not None and capacity > group:
-        raise _problem(f"{capacity} is more than max_group_size ({group}); "
-                       "a mentor can never take more than max_group_size")
-    return capacity
+    _not_announcements = _between(
+        "relay_category", lambda relay, keys: not relay or relay != keys.get("announcements_category"),
+        "must differ from announcements_category, or announcements would be relayed back to the mentors room")
 
 
 # Rules between the keys of a policy, each reported at the key to change.
-POLICY_RULES = {ProgramPolicy: {"capacity_within_group": _capacity_within_group}}
+POLICY_RULES = {ProgramPolicy: {"capacity_within_group": _between(
+    "default_capacity", lambda capacity, keys: capacity <= keys.get("max_group_size", capacity),
+    "{value} is more than max_group_size ({max_group_size}); a mentor can never take more than max_group_size")}}
 
 
 @dataclass
@@ -349,12 +321,13 @@ def _problems(error: ValidationError, raw: dict[str, Any], path: str, from_env: 
                 if e["type"] == "extra_forbidden" else
                 f"{path}: {section}: must be a section [{section}], not a single value")
             continue
-        where = from_env.get((section, key)) or f"{path}: [{section}] {(e.get('ctx') or {}).get('key', key)}"
+        where = from_env.get((section, key)) or f"{path}: [{section}] {(e.get('ctx') or {}).get('shown_at', key)}"
         problems[section, key] = f"{where}: {_message(e, section, key, raw)}"
     return list(problems.values())
 
 
 def _message(e: dict, section: str, key: str, raw: dict[str, Any]) -> str:
+    """What is wrong, in the words the hand-written checks of earlier versions used."""
     cls = SECTIONS[section]
     if e["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"unknown key (known keys: {', '.join(sorted(f.name for f in fields(cls)))})"
@@ -369,7 +342,7 @@ def _message(e: dict, section: str, key: str, raw: dict[str, Any]) -> str:
 
 def _type_name(tp) -> str:
     if get_origin(tp) is list:
-        return f"a list of {_type_name(get_args(tp)[0])}s"
+        return f"a list of {_type_name(get_args(tp)[0]).removeprefix('a ')}s"
     return {str: "a string", int: "a whole number", bool: "true or false"}.get(tp, str(tp))
 
 
@@ -404,29 +377,24 @@ def check_database_url(value: str) -> str | None:
     return None
 
 
-def mask(value: str) -> str:
-    return "(not set)" if not value else "******"
+NOT_CONFIGURED = {
+    "matrix": "[matrix] not configured: `mentorbot run` needs it; the shell works without",
+    "discourse": "[discourse] not configured: announcements reach Matrix only and the Discourse relay is off",
+}
 
 
 def summary(settings: Settings) -> list[str]:
     """Human-readable lines describing the settings, with every secret masked."""
     lines = [f"Configuration from {settings.source}"]
     for section in SECTIONS:
-        values = getattr(settings, section)
-        if values is None:
-            if section == "matrix":
-                lines.append("[matrix] not configured: `mentorbot run` needs it; the shell works without")
-            elif section == "discourse":
-                lines.append(
-                    "[discourse] not configured: announcements reach Matrix only and the Discourse relay is off"
-                )
+        if (values := getattr(settings, section)) is None:
+            lines.append(NOT_CONFIGURED[section])
             continue
         lines.append(f"[{section}]")
         for f in fields(values):
-            value = getattr(values, f.name)
-            origin = settings.secret_sources.get((section, f.name))
+            value, origin = getattr(values, f.name), settings.secret_sources.get((section, f.name))
             if (section, f.name) in SECRETS:
-                shown = mask(value) + (f" (from {origin})" if value and origin else "")
+                shown = "******" + (f" (from {origin})" if origin else "") if value else "(not set)"
             elif (section, f.name) == ("storage", "url"):
                 shown = mask_db_url(value) + (f" (from {origin})" if origin else "")
             else:
@@ -457,13 +425,8 @@ PLACEHOLDERS = ("change-me", "changeme", "your-", "xxx", "<")
 
 def placeholder_warnings(settings: Settings) -> list[str]:
     """Secrets that still hold the example's placeholder: valid, but the bot cannot log in."""
-    warnings = []
-    for (section, key), env_name in SECRET_ENV.items():
-        values = getattr(settings, section)
-        value = getattr(values, key, "") if values is not None else ""
-        if (section, key) not in SECRETS or not value:
-            continue
-        if any(mark in value.lower() for mark in PLACEHOLDERS):
-            warnings.append(f"[{section}] {key} still holds a placeholder, not the real secret: set it "
-                            f"(better, in the environment as {env_name}) or leave it empty")
-    return warnings
+    return [f"[{section}] {key} still holds a placeholder, not the real secret: set it "
+            f"(better, in the environment as {env_name}) or leave it empty"
+            for (section, key), env_name in SECRET_ENV.items()
+            if (section, key) in SECRETS and any(mark in getattr(getattr(settings, section), key, "").lower()
+                                                 for mark in PLACEHOLDERS)]
