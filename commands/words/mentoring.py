@@ -81,6 +81,12 @@ def _zone(work: Work) -> ZoneInfo:
     return people.zone_of(getattr(work, "person", None), work.policy)
 
 
+def _counted(template: str, n: int, **parts) -> Msg:
+    """A sentence whose English words stay the same whatever ``n`` ("1 of 1 mentees", "30 days");
+    it goes through the plural catalog, so each language gives its own forms."""
+    return tn(template, template, n, **parts)
+
+
 def summary(wishes: Wishes) -> Msg:
     """What a shared room may see of a request: no name, no words of the mentee's."""
     return t("interests: {interests}; languages: {languages}; time zone: {zone}", **_wishes(wishes))
@@ -230,9 +236,7 @@ def _request_escalated(e: RequestEscalated, work: Work) -> None:
     request, mentee = e.request, e.mentee
     suggestion = (t(" Best available: {matches}.", matches=_matches(e.matches)) if e.matches
                   else t(" No mentor has a free place right now."))
-    # English says "days" whatever the number; a catalog gives each language its plural.
-    waited = bold(tn("Request #{number} has waited {n} days", "Request #{number} has waited {n} days",
-                     e.waited_days, number=request.id))
+    waited = bold(_counted("Request #{number} has waited {n} days", e.waited_days, number=request.id))
     work.send(Target.council(), t(
         "{waited} and nobody took it: {mentee} asked for a mentor ({summary}).{suggestion} Assign one with {assign}.",
         waited=waited, mentee=who(mentee), summary=summary(e.wishes), suggestion=suggestion,
@@ -243,11 +247,6 @@ def _request_escalated(e: RequestEscalated, work: Work) -> None:
 
 
 # ---------------------------------------------------------------- where things stand
-
-
-def _places(template: str, capacity: int, **parts) -> Msg:
-    # English says "mentees" and "places" whatever the number; a catalog gives each language its plural.
-    return tn(template, template, capacity, **parts)
 
 
 def status(work: Work, me: Person | None, *, mentorship: Mentorship | None, mentor: Person | None,
@@ -281,7 +280,7 @@ def status(work: Work, me: Person | None, *, mentorship: Mentorship | None, ment
     if me is not None and load is not None:
         away = t("; away until {until}", until=day(me.away_until, zone)) if is_away(me, work.now) else ""
         rows.append(t("{label}{load}{away}. Send {mentees} for the list.", label=bold(t("As a mentor: ")),
-                      load=_places("{load} of {n} mentees", me.capacity, load=load), away=away,
+                      load=_counted("{load} of {n} mentees", me.capacity, load=load), away=away,
                       mentees=_cmd(work, "mentees")))
     if not rows:
         rows = [t("You have no mentor and no open request. Ask for one with {request}.", request=_cmd(work, ASK))]
@@ -312,9 +311,7 @@ def _free_because(free: FreeChange, policy: ProgramPolicy) -> Msg:
         return t("the commitment is over")
     if free is FreeChange.MENTOR_INACTIVE:
         return t("your mentor is inactive")
-    # English says "days" whatever the number; a catalog gives each language its plural.
-    return tn("your mentor is away for more than {n} days", "your mentor is away for more than {n} days",
-              policy.away_change_days)
+    return _counted("your mentor is away for more than {n} days", policy.away_change_days)
 
 
 @renders(ChangeRequested)
@@ -463,7 +460,7 @@ def _mentor_inactive(e: MentorInactive, work: Work) -> Msg:
 @explains(NoFreePlace)
 def _no_free_place(e: NoFreePlace, work: Work) -> Msg:
     return t("{mentor} has no free place ({load}). A mentor can raise their capacity with {capacity}.",
-             mentor=who(e.mentor), load=_places("{load} of {n} mentees", e.mentor.capacity, load=e.load),
+             mentor=who(e.mentor), load=_counted("{load} of {n} mentees", e.mentor.capacity, load=e.load),
              capacity=code("profile capacity <number>"))
 
 
@@ -492,12 +489,9 @@ def _mentorship_started(e: MentorshipStarted, work: Work) -> None:
     orientation = orientation_due(work)
     by_council = e.how in ("assigned", "reassigned")
     if not e.checkins_moved:
-        # English says "days" whatever the number; a catalog gives each language its plural.
-        plan = tn(" First comes an orientation session of about an hour, by {by}, to agree your goals and how you "
-                  "keep in touch; a follow-up comes {n} days after it.",
-                  " First comes an orientation session of about an hour, by {by}, to agree your goals and how you "
-                  "keep in touch; a follow-up comes {n} days after it.",
-                  work.policy.followup_days, by=day(orientation, mentee_zone))
+        plan = _counted(" First comes an orientation session of about an hour, by {by}, to agree your goals and "
+                        "how you keep in touch; a follow-up comes {n} days after it.",
+                        work.policy.followup_days, by=day(orientation, mentee_zone))
     else:
         plan = t(" Your planned check-ins move to your new mentor.")
     parts = dict(mentor=mention(mentor.matrix_id, people.name_of(mentor)),
@@ -550,7 +544,7 @@ def declined(number: int, was_offered: bool) -> Msg:
 
 def no_mentees(work: Work, me: Person) -> Msg:
     return t("You have no mentees right now ({places}). Open requests: {requests}.",
-             places=_places("{n} places", me.capacity), requests=_cmd(work, "requests"))
+             places=_counted("{n} places", me.capacity), requests=_cmd(work, "requests"))
 
 
 def mentees(work: Work, me: Person, rows) -> Msg:
@@ -559,7 +553,7 @@ def mentees(work: Work, me: Person, rows) -> Msg:
     items = [t("\u2022 {mentee}: since {since}, committed until {until}; next: {next}", mentee=who(mentee),
                since=day(m.started_at, zone), until=day(m.commitment_ends_at, zone), next=checkin_line(nxt, zone))
              for m, mentee, nxt in rows]
-    return lines(bold(_places("Your mentees ({count} of {n})", me.capacity, count=len(rows))), *items)
+    return lines(bold(_counted("Your mentees ({count} of {n})", me.capacity, count=len(rows))), *items)
 
 
 @explains(UnknownPerson)
