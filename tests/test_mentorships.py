@@ -519,3 +519,18 @@ async def test_the_fast_ranking_finds_the_same_best_mentors_as_scoring_everyone(
             await compare(s, range(1015, 1030))
     finally:
         await db.close()
+
+
+def test_every_mentorship_event_and_refusal_is_worded():
+    """What the lifecycle emits or refuses reaches people in words: none is left without."""
+    import inspect
+
+    from commands import words
+    from commands.services import mentorships
+    from commands.services.errors import DomainError
+    from commands.services.work import Event
+
+    rendered, explained = words.known()
+    own = [k for _, k in inspect.getmembers(mentorships, inspect.isclass) if k.__module__ == mentorships.__name__]
+    assert [k.__name__ for k in own if issubclass(k, Event) and k not in rendered] == []
+    assert [k.__name__ for k in own if issubclass(k, DomainError) and k not in explained] == []
