@@ -30,7 +30,7 @@ from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseClientError, DiscourseError
 
 from bot.config import DiscourseSettings
-from commands.services.announcements import ForumPost, Held, Posted, Refused, TopicOutcome, Unavailable
+from commands.services.forum import ForumPost, Held, Posted, Refused, TopicOutcome, Unavailable
 
 log = logging.getLogger("mentorbot.discourse")
 
@@ -222,7 +222,7 @@ class Discourse:
             ))
         return posts
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._worker.close()
 
 
