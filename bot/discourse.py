@@ -164,7 +164,9 @@ class Discourse:
     async def _request(self, method: str, path: str, *, params: dict | None, data: dict | None,
                        redirect: bool) -> Any:
         if self._http is None:
-            self._http = aiohttp.ClientSession(headers={
+            # A new connection for each call (there are a few a minute): no idle connection
+            # that the site or a proxy could close just as the next call goes out.
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True), headers={
                 "Accept": "application/json; charset=utf-8",
                 "Api-Key": self.settings.api_key,
                 "Api-Username": self.settings.api_username,
