@@ -369,9 +369,10 @@ async def report(ctx: Context) -> None:
     from zoneinfo import ZoneInfo
 
     from commands.services import rules
+    from commands.words import rules as words
 
     zone = ZoneInfo(ctx.policy.timezone)
     local = ctx.now.astimezone(zone)
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    title = f"Program report for {local:%B %Y} so far (to {local:%Y-%m-%d %H:%M} {zone.key})"
-    ctx.reply(await rules.program_figures(ctx.session, ctx.now, ctx.policy, start, ctx.now, title))
+    figures = await rules.program_figures(ctx.session, ctx.now, ctx.policy, start, ctx.now)
+    ctx.reply(words.program_report(figures, words.report_so_far_title(local, zone)))
