@@ -9,6 +9,7 @@ from commands.framework import Arg, Integer, MatrixId, Role, RoomKind, Router, T
 from commands.messages import Target
 from commands.services import council, people, rules
 from commands.words import council as words
+from commands.words import rules as rules_said
 
 router = Router("council", "Council")
 
@@ -150,5 +151,5 @@ async def report(ctx: Context) -> None:
     zone = ZoneInfo(ctx.policy.timezone)
     local = ctx.now.astimezone(zone)
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    title = words.report_title(local, zone)
-    ctx.reply(await rules.program_figures(ctx.session, ctx.now, ctx.policy, start, ctx.now, title))
+    figures = await rules.program_figures(ctx.session, ctx.now, ctx.policy, start, ctx.now)
+    ctx.reply(rules_said.program_report(figures, rules_said.report_so_far_title(local, zone)))

@@ -21,6 +21,8 @@ class ProgramPolicy:
     council: list[str] = _rule([], "matrix_ids")
     commitment_months: int = _rule(12, "positive")
     checkin_every_months: int = _rule(12, "positive")
+    # A mentorship's first year, when its mentee meets their mentor more often.
+    first_year_months: int = _rule(12, "positive")
     new_mentee_checkin_every_months: int = _rule(3, "positive")
     followup_days: int = _rule(30, "positive")
     max_group_size: int = _rule(5, "positive")

@@ -250,8 +250,3 @@ def history(h: History, work: Work, zone: ZoneInfo, limit: int) -> Msg:
         rows.append(t("Reasons people gave are shown only in a direct message: send {audit} to me.",
                       audit=typed(work, f"audit {h.subject.matrix_id}", RoomKind.DM)))
     return lines(*rows)
-
-
-def report_title(local: datetime, zone: ZoneInfo) -> str:
-    return t("Program report for {month} so far (to {at} {zone})", month=f"{local:%B %Y}",
-             at=f"{local:%Y-%m-%d %H:%M}", zone=zone.key).plain()
