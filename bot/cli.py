@@ -9,6 +9,7 @@ import os
 import sys
 
 from bot import __version__, config
+from bot.app import DatabaseUnavailable, open_database
 from bot.config import ConfigError, Settings
 
 log = logging.getLogger("mentorbot")
@@ -104,20 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     parser.print_help()
     return EXIT_OK
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be used; ``fatal`` when waiting will not help (read-only, missing)."""
-
-    def __init__(self, message: str, *, fatal: bool) -> None:
-        super().__init__(message)
-        self.fatal = fatal
-
-
-# What a database says when only the operator can help: it cannot be written, found or entered.
-FATAL_DATABASE = ("readonly", "read-only", "unable to open database file", "does not exist", "permission denied",
-                  "password authentication failed", "file is not a database", "malformed", "no space left",
-                  "file exists", "not a directory")
 
 
 def load_settings(path: str | None, *, allow_missing: bool = True) -> Settings:
@@ -258,29 +245,6 @@ async def db_copy(source: str, target: str) -> int:
     print(f"Done: {total:,} rows in {len(counts)} tables, every count checked. Point [storage] url at the new "
           "database and start the bot.")
     return EXIT_OK
-
-
-async def open_database(db) -> str | None:
-    """Upgrade the schema and write once, turning failures into a clear message."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    try:
-        before = await db.upgrade()
-        await db.check_writable()
-        return before
-    except (OperationalError, DBAPIError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc)
-        target = config.mask_db_url(db.url)
-        fatal = any(mark in reason.lower() for mark in FATAL_DATABASE)
-        hint = ""
-        if any(mark in reason.lower() for mark in ("readonly", "read-only", "permission denied")):
-            hint = (" The bot must be able to write it: check that the database file and its folder belong to "
-                    "the bot's user and are writable (and, for PostgreSQL, the user's rights).")
-        elif "unable to open database file" in reason.lower() or "does not exist" in reason.lower():
-            hint = " Check [storage] url: the folder (or, for PostgreSQL, the database) must exist."
-        elif not fatal:
-            hint = " This may pass (the database server starting, another program holding a lock): trying again later."
-        raise DatabaseUnavailable(f"cannot open the database {target}: {reason}.{hint}", fatal=fatal) from None
 
 
 if __name__ == "__main__":

@@ -1,35 +1,52 @@
 """Configuration: a TOML file validated into typed settings.
 
-Every problem is reported with the file, the section and the key, and all
-problems are reported at once, so a broken file is fixed in one pass.
+The sections are declared below as pydantic dataclasses (the program's rules as the
+dataclasses of commands/policy.py); secrets may come from the environment instead of
+the file (pydantic-settings). Every problem is reported with the file, the section and
+the key, and all problems are reported at once, so a broken file is fixed in one pass.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-from datetime import timedelta
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, field, fields
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Callable, get_args, get_origin, get_type_hints
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, SecretStr, StrictBool, StrictInt, StrictStr,
+                      ValidationError, ValidationInfo, create_model, field_validator)
+from pydantic.dataclasses import dataclass, is_pydantic_dataclass
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from commands.policy import FloodPolicy, ProgramPolicy, RetentionPolicy
 
 ENV_CONFIG = "MENTORBOT_CONFIG"
 DEFAULT_CONFIG = "config.toml"
 
-# Secrets may live in the environment instead of the file.
-SECRET_ENV = {
-    ("matrix", "password"): "MENTORBOT_MATRIX_PASSWORD",
-    ("matrix", "access_token"): "MENTORBOT_MATRIX_ACCESS_TOKEN",
-    ("discourse", "api_key"): "MENTORBOT_DISCOURSE_API_KEY",
-    # A database URL may hold a password.
-    ("storage", "url"): "MENTORBOT_STORAGE_URL",
-}
+
+class Environment(BaseSettings):
+    """What the environment may set: the file to read, and secrets that replace the file's (in a
+    section the file has; [storage] always)."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore")
+
+    config: str | None = Field(None, alias=ENV_CONFIG)
+    matrix_password: SecretStr | None = Field(None, alias="MENTORBOT_MATRIX_PASSWORD")
+    matrix_access_token: SecretStr | None = Field(None, alias="MENTORBOT_MATRIX_ACCESS_TOKEN")
+    discourse_api_key: SecretStr | None = Field(None, alias="MENTORBOT_DISCOURSE_API_KEY")
+    storage_url: SecretStr | None = Field(None, alias="MENTORBOT_STORAGE_URL")  # a database URL may hold a password
+
+
+# The variable of each (section, key) the environment may set: the field section_key above.
+SECRET_ENV = {tuple(name.split("_", 1)): f.alias for name, f in Environment.model_fields.items() if name != "config"}
+# The keys that hold secrets: never shown, not even in an error.
+SECRETS = set(SECRET_ENV) - {("storage", "url")}
 
 MATRIX_ID = re.compile(r"^@[^\s:]+:[A-Za-z0-9.\-]+(:\d{1,5})?$")
 # Room IDs of room version 12 and later have no server part: !<hash>.
@@ -46,46 +63,153 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
-# Markers for how a key is validated beyond its Python type.
-def _meta(kind: str | None = None, *, required: bool = False, secret: bool = False, doc: str = "") -> dict:
-    return {"kind": kind, "required": required, "secret": secret, "doc": doc}
+class Secret(str):
+    """A secret, usable as the string it is, that never shows itself in a repr (logs, tracebacks)."""
+
+    def __repr__(self) -> str:
+        return "'******'"
 
 
-def _f(default, kind: str | None = None, **meta):
-    if isinstance(default, list):
-        return field(default_factory=lambda d=default: list(d), metadata=_meta(kind, **meta))
-    return field(default=default, metadata=_meta(kind, **meta))
+class DatabaseUrl(str):
+    def __repr__(self) -> str:
+        return repr(mask_db_url(self))  # a password it holds is hidden
 
 
-@dataclass
+def _problem(message: str, shown_at: str | None = None) -> PydanticCustomError:
+    """A problem in our own words, reported at the key checked or, for a rule between keys, ``shown_at``."""
+    return PydanticCustomError("config", message, {"shown_at": shown_at} if shown_at else None)
+
+
+def _check(problem: Callable[[Any], str | None]) -> AfterValidator:
+    """A check as a pydantic validator: ``problem`` says what is wrong with a value, or None."""
+
+    def validate(value):
+        if (text := problem(value)) is not None:
+            raise _problem(text)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _rule(ok: Callable[[Any], Any], message: str) -> AfterValidator:
+    return _check(lambda value: None if ok(value) else message.format(value))
+
+
+def _between(key: str, holds: Callable[[Any, dict], Any], message: str, *, shown_at: str | None = None):
+    """A rule between keys, checked at ``key`` against the valid keys before it; ``message`` may name
+    them, and the value as {value}."""
+
+    def check(cls, value, info: ValidationInfo):
+        if not holds(value, info.data):
+            raise _problem(message.format(value=value, **info.data), shown_at)
+        return value
+
+    return field_validator(key)(check)
+
+
+def _required(value: Any) -> Any:
+    if value is None or value == "":
+        raise PydanticCustomError("missing", "missing key")
+    return value
+
+
+def _is_zone(value: str) -> bool:
+    try:
+        return bool(ZoneInfo(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
+def _bad_duration(value: str) -> str | None:
+    from commands.framework import ArgError, parse_duration
+
+    try:
+        too_long = parse_duration(value) > timedelta(days=30)
+    except ArgError:
+        return f"bad duration {value!r}: write it like 24h, 1h, 30m or 2d"
+    return f"{value!r} is too long: reminders can be at most 30 days before" if too_long else None
+
+
+# The kinds of value the file holds, each with what is said when one is wrong. A list is
+# checked item by item, and its first bad item is reported.
+Required = BeforeValidator(_required)  # an empty value is as good as none
+Url = Annotated[StrictStr, _rule(lambda v: not v or (urlparse(v).scheme in ("http", "https") and urlparse(v).netloc),
+                                 "bad URL {!r}: expected something like https://example.org")]
+MatrixId = Annotated[StrictStr, _rule(lambda v: not v or MATRIX_ID.match(v),
+                                      "bad Matrix ID {!r}: expected e.g. @mentorbot:example.org")]
+MatrixIds = list[Annotated[StrictStr, _rule(MATRIX_ID.match, "bad Matrix ID {!r}: expected e.g. @cy:example.org")]]
+Room = Annotated[StrictStr, _rule(lambda v: not v or ROOM_REF.match(v),
+                                  "bad room {!r}: expected a room ID (!abc:example.org) or alias (#mentors:example.org)")]
+Servers = list[Annotated[StrictStr, _rule(SERVER_NAME.match, "bad server name {!r}: expected e.g. example.org")]]
+TimeZone = Annotated[StrictStr, _rule(_is_zone, "unknown time zone {!r}: use a name like Europe/Berlin or UTC")]
+Prefix = Annotated[StrictStr, _rule(lambda v: 0 < len(v) <= 5 and not any(c.isspace() for c in v),
+                                    "bad prefix {!r}: use one to five characters with no spaces, like !"),
+                   _rule(lambda v: not (v[0].isalnum() or v[0] in "@#:"), "bad prefix {!r}: it must not start with "
+                         "a letter, digit, @, # or :, or chat would be read as commands")]
+Durations = list[Annotated[StrictStr, _check(_bad_duration)]]
+Positive = Annotated[StrictInt, _rule(lambda v: v > 0, "must be greater than 0, got {}")]
+NonNegative = Annotated[StrictInt, _rule(lambda v: v >= 0, "must be 0 or more, got {}")]
+Month = Annotated[StrictInt, _rule(lambda v: 1 <= v <= 12, "must be a month number from 1 to 12, got {}")]
+ApiPace = Annotated[StrictInt, _rule(lambda v: 1 <= v <= 40, "must be from 1 to 40, got {}: a Discourse site allows 60 "
+                                     "API requests a minute for all its keys together; leave room for the others")]
+PollSeconds = Annotated[StrictInt, _rule(lambda v: v >= 10, "must be at least 10 seconds, got {}")]
+SecretText = Annotated[StrictStr, AfterValidator(Secret)]
+DbUrl = Annotated[StrictStr, _check(lambda v: check_database_url(v)), AfterValidator(DatabaseUrl)]
+
+# The kinds the rules of commands/policy.py name.
+KINDS = {"timezone": TimeZone, "matrix_ids": MatrixIds, "durations": Durations, "month": Month,
+         "positive": Positive, "non_negative": NonNegative}
+
+# Defaults are validated too: the rules between keys then always run, and a required key that is
+# absent (its default empty) is reported as missing.
+SECTION = ConfigDict(extra="forbid", hide_input_in_errors=True, validate_default=True)
+
+
+@dataclass(config=SECTION)
 class MatrixSettings:
-    homeserver: str = _f("", "url", required=True)
-    user_id: str = _f("", "matrix_id", required=True)
-    password: str = _f("", secret=True)
-    access_token: str = _f("", secret=True)
-    device_name: str = _f("mentorbot")
-    store_path: str = _f("store")
-    mentors_room: str = _f("", "room", required=True)
-    council_room: str = _f("", "room", required=True)
-    command_prefix: str = _f("!", "prefix")
-    allowed_servers: list[str] = _f([], "servers")
-    encryption: bool = _f(True)
+    homeserver: Annotated[Url, Required] = ""
+    user_id: Annotated[MatrixId, Required] = ""
+    password: SecretText = ""
+    access_token: SecretText = ""
+    device_name: StrictStr = "mentorbot"
+    store_path: StrictStr = "store"
+    mentors_room: Annotated[Room, Required] = ""
+    council_room: Annotated[Room, Required] = ""
+    command_prefix: Prefix = "!"
+    allowed_servers: Servers = Field(default_factory=list)
+    encryption: StrictBool = True
+
+    _password_or_token = _between("access_token", lambda token, keys: token or keys.get("password"), (
+        f"missing key: set one of them (or {SECRET_ENV['matrix', 'password']} / "
+        f"{SECRET_ENV['matrix', 'access_token']})"), shown_at="password / access_token")
+    _store_for_keys = _between("encryption", lambda on, keys: not on or keys.get("store_path", "store"),
+                               "missing key: encryption needs a store for its keys", shown_at="store_path")
 
 
-@dataclass
+@dataclass(config=SECTION)
 class StorageSettings:
-    url: str = _f("sqlite+aiosqlite:///mentorbot.db", "db_url")
+    url: DbUrl = "sqlite+aiosqlite:///mentorbot.db"
 
 
-@dataclass
+@dataclass(config=SECTION)
 class DiscourseSettings:
-    url: str = _f("", "url", required=True)
-    api_username: str = _f("", required=True)
-    api_key: str = _f("", secret=True, required=True)
-    announcements_category: int = _f(0, "positive", required=True)
-    relay_category: int = _f(0, "non_negative")
-    requests_per_minute: int = _f(30, "api_pace")
-    relay_poll_seconds: int = _f(120, "poll_seconds")
+    url: Annotated[Url, Required] = ""
+    api_username: Annotated[StrictStr, Required] = ""
+    api_key: Annotated[SecretText, Required] = ""
+    announcements_category: Annotated[Positive, Required] = None  # not 0, which is reported as not positive
+    relay_category: NonNegative = 0
+    requests_per_minute: ApiPace = 30
+    relay_poll_seconds: PollSeconds = 120
+
+    _not_announcements = _between(
+        "relay_category", lambda relay, keys: not relay or relay != keys.get("announcements_category"),
+        "must differ from announcements_category, or announcements would be relayed back to the mentors room")
+
+
+# Rules between the keys of a policy, each reported at the key to change.
+POLICY_RULES = {ProgramPolicy: {"capacity_within_group": _between(
+    "default_capacity", lambda capacity, keys: capacity <= keys.get("max_group_size", capacity),
+    "{value} is more than max_group_size ({max_group_size}); a mentor can never take more than max_group_size")}}
 
 
 @dataclass
@@ -110,12 +234,30 @@ SECTIONS: dict[str, type] = {
 }
 
 
+def _section(cls: type) -> Any:
+    """How a section is validated: our own sections are pydantic dataclasses; a policy of commands/
+    is a plain dataclass whose rules name their ``kind``, checked here and turned into the policy."""
+    if is_pydantic_dataclass(cls):
+        return cls
+    hints = get_type_hints(cls)
+    rules = {f.name: (KINDS.get(f.metadata.get("kind"), hints[f.name]),
+                      Field(f.default) if f.default is not MISSING else Field(default_factory=f.default_factory))
+             for f in fields(cls)}
+    model = create_model(cls.__name__, __config__=ConfigDict(SECTION, strict=True),
+                         __validators__=POLICY_RULES.get(cls, {}), **rules)
+    return Annotated[model, AfterValidator(lambda checked: cls(**dict(checked)))]
+
+
+# The file: its sections, each of them optional.
+ConfigFile = create_model("ConfigFile", __config__=ConfigDict(extra="forbid"),
+                          **{name: (_section(cls) | None, None) for name, cls in SECTIONS.items()})
+
+
 def resolve_path(explicit: str | None) -> tuple[Path, bool]:
     """The config file to use, and whether the user named it (flag or environment)."""
     if explicit:
         return Path(explicit), True
-    env = os.environ.get(ENV_CONFIG)
-    if env:
+    if env := Environment().config:
         return Path(env), True
     return Path(DEFAULT_CONFIG), False
 
@@ -126,13 +268,12 @@ def load(explicit: str | None = None, *, allow_missing: bool = True, env: dict[s
     Without a file (and when ``allow_missing``), the built-in defaults are used:
     an embedded SQLite database and no Matrix or Discourse connection.
     """
-    env = os.environ if env is None else env
     path, named = resolve_path(explicit)
     if not path.exists():
         if named or not allow_missing:
             hint = "copy config.example.toml to config.toml and edit it" if not named else "check the path"
             raise ConfigError(str(path), [f"{path}: file not found ({hint})"])
-        return _apply_env(Settings(), env, str(path))
+        return parse({}, str(path), env, source="built-in defaults")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -142,139 +283,67 @@ def load(explicit: str | None = None, *, allow_missing: bool = True, env: dict[s
     return parse(raw, str(path), env)
 
 
-def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
-    problems: list[str] = []
-    invalid: set[tuple[str, str]] = set()  # keys already reported, not to be called missing too
-    settings = Settings(source=path)
-    for section, value in raw.items():
-        if section not in SECTIONS:
-            problems.append(f"{path}: [{section}]: unknown section (known: {', '.join(SECTIONS)})")
+def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None, *, source: str | None = None) -> Settings:
+    """Settings from the file's contents and the environment (``env``, or the process's own)."""
+    environment = Environment() if env is None else Environment.model_validate({k: v for k, v in env.items() if v})
+    merged = {section: dict(values) if isinstance(values, dict) else values for section, values in raw.items()}
+    from_env: dict[tuple[str, str], str] = {}
+    for (section, key), name in SECRET_ENV.items():
+        if (value := getattr(environment, f"{section}_{key}")) is None:
             continue
-        if not isinstance(value, dict):
-            problems.append(f"{path}: {section}: must be a section [{section}], not a single value")
-            continue
-        setattr(settings, section, _parse_section(section, value, path, problems, invalid))
-    _apply_env(settings, env, path, problems)
-    for section in ("matrix", "discourse"):
-        if getattr(settings, section) is not None:
-            _check_required(section, getattr(settings, section), path, problems, invalid)
-    _check_across(settings, path, problems, invalid)
-    if settings.matrix is not None:
-        m = settings.matrix
-        if not m.password and not m.access_token:
-            problems.append(
-                f"{path}: [matrix] password / access_token: missing key: set one of them "
-                f"(or {SECRET_ENV[('matrix', 'password')]} / {SECRET_ENV[('matrix', 'access_token')]})"
-            )
-        if m.encryption and not m.store_path:
-            problems.append(f"{path}: [matrix] store_path: missing key: encryption needs a store for its keys")
-    if problems:
-        raise ConfigError(path, problems)
+        if section == "storage":
+            merged.setdefault(section, {})
+        if isinstance(merged.get(section), dict):
+            merged[section][key] = value.get_secret_value()
+            from_env[(section, key)] = f"environment {name}"
+    try:
+        checked = ConfigFile.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(path, _problems(exc, merged, path, from_env)) from None
+    settings = Settings(source=source or path, secret_sources=dict(from_env),
+                        **{name: value for name in SECTIONS if (value := getattr(checked, name)) is not None})
+    for section, key in SECRETS - set(from_env):
+        if getattr(getattr(settings, section), key, ""):
+            settings.secret_sources[(section, key)] = path
     return settings
 
 
-def _parse_section(section: str, values: dict[str, Any], path: str, problems: list[str], invalid: set):
+def _problems(error: ValidationError, raw: dict[str, Any], path: str, from_env: dict) -> list[str]:
+    """pydantic's errors as lines that each name the file (or variable), the section and the key."""
+    problems: dict[tuple, str] = {}
+    for e in error.errors(include_url=False):
+        section, key = e["loc"][0], e["loc"][1] if len(e["loc"]) > 1 else None
+        if (section, key) in problems:  # one problem a key: a list's first bad item
+            continue
+        if key is None:
+            problems[section, key] = (
+                f"{path}: [{section}]: unknown section (known: {', '.join(SECTIONS)})"
+                if e["type"] == "extra_forbidden" else
+                f"{path}: {section}: must be a section [{section}], not a single value")
+            continue
+        where = from_env.get((section, key)) or f"{path}: [{section}] {(e.get('ctx') or {}).get('shown_at', key)}"
+        problems[section, key] = f"{where}: {_message(e, section, key, raw)}"
+    return list(problems.values())
+
+
+def _message(e: dict, section: str, key: str, raw: dict[str, Any]) -> str:
+    """What is wrong, in the words the hand-written checks of earlier versions used."""
     cls = SECTIONS[section]
-    known = {f.name: f for f in fields(cls)}
-    hints = get_type_hints(cls)
-    kwargs: dict[str, Any] = {}
-    for key, value in values.items():
-        where = f"{path}: [{section}] {key}"
-        if key not in known:
-            close = ", ".join(sorted(known))
-            problems.append(f"{where}: unknown key (known keys: {close})")
-            continue
-        f = known[key]
-        problem = _check_value(hints[key], f.metadata.get("kind"), value)
-        if problem and f.metadata.get("secret"):
-            problem = problem.split(", got ")[0]  # never echo a secret, even a mistyped one
-        if problem:
-            problems.append(f"{where}: {problem}")
-            invalid.add((section, key))
-            continue
-        kwargs[key] = value
-    return cls(**kwargs)
+    if e["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        return f"unknown key (known keys: {', '.join(sorted(f.name for f in fields(cls)))})"
+    if e["type"] == "missing":
+        env_name = SECRET_ENV.get((section, key))
+        return "missing key" + (f" (or set {env_name})" if env_name else "")
+    if e["type"].endswith("_type"):
+        got = "" if (section, key) in SECRETS else f", got {raw[section][key]!r}"  # never echo a secret
+        return f"wrong type: expected {_type_name(get_type_hints(cls)[key])}{got}"
+    return e["msg"]
 
 
 def _type_name(tp) -> str:
-    origin = get_origin(tp)
-    if origin is list:
-        return f"a list of {_type_name(get_args(tp)[0])}s"
+    if get_origin(tp) is list:
+        return f"a list of {_type_name(get_args(tp)[0]).removeprefix('a ')}s"
     return {str: "a string", int: "a whole number", bool: "true or false"}.get(tp, str(tp))
-
-
-def _check_value(tp, kind: str | None, value) -> str | None:
-    origin = get_origin(tp)
-    if origin is list:
-        item = get_args(tp)[0]
-        if not isinstance(value, list) or not all(isinstance(v, item) for v in value):
-            return f"wrong type: expected {_type_name(tp)}, got {value!r}"
-    elif tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return f"wrong type: expected {_type_name(tp)}, got {value!r}"
-    elif not isinstance(value, tp):
-        return f"wrong type: expected {_type_name(tp)}, got {value!r}"
-    return _check_kind(kind, value)
-
-
-def _check_kind(kind: str | None, value) -> str | None:
-    if kind == "url":
-        parsed = urlparse(value)
-        if value and (parsed.scheme not in ("http", "https") or not parsed.netloc):
-            return f"bad URL {value!r}: expected something like https://example.org"
-    elif kind == "db_url":
-        return _check_db_url(value)
-    elif kind == "matrix_id":
-        if value and not MATRIX_ID.match(value):
-            return f"bad Matrix ID {value!r}: expected e.g. @mentorbot:example.org"
-    elif kind == "matrix_ids":
-        bad = [v for v in value if not MATRIX_ID.match(v)]
-        if bad:
-            return f"bad Matrix ID {bad[0]!r}: expected e.g. @cy:example.org"
-    elif kind == "room":
-        if value and not ROOM_REF.match(value):
-            return f"bad room {value!r}: expected a room ID (!abc:example.org) or alias (#mentors:example.org)"
-    elif kind == "servers":
-        bad = [v for v in value if not SERVER_NAME.match(v)]
-        if bad:
-            return f"bad server name {bad[0]!r}: expected e.g. example.org"
-    elif kind == "timezone":
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            return f"unknown time zone {value!r}: use a name like Europe/Berlin or UTC"
-    elif kind == "prefix":
-        if not value or any(c.isspace() for c in value) or len(value) > 5:
-            return f"bad prefix {value!r}: use one to five characters with no spaces, like !"
-        if value[0].isalnum() or value[0] in "@#:":
-            return f"bad prefix {value!r}: it must not start with a letter, digit, @, # or :, or chat would be read as commands"
-    elif kind == "durations":
-        from commands.framework import ArgError, parse_duration
-
-        for item in value:
-            try:
-                if parse_duration(item) > timedelta(days=30):
-                    return f"{item!r} is too long: reminders can be at most 30 days before"
-            except ArgError:
-                return f"bad duration {item!r}: write it like 24h, 1h, 30m or 2d"
-    elif kind == "month":
-        if not 1 <= value <= 12:
-            return f"must be a month number from 1 to 12, got {value}"
-    elif kind == "api_pace":
-        if not 1 <= value <= 40:
-            return (f"must be from 1 to 40, got {value}: a Discourse site allows 60 API requests a minute "
-                    "for all its keys together; leave room for the others")
-    elif kind == "poll_seconds":
-        if value < 10:
-            return f"must be at least 10 seconds, got {value}"
-    elif kind == "positive":
-        if value <= 0:
-            return f"must be greater than 0, got {value}"
-    elif kind == "non_negative":
-        if value < 0:
-            return f"must be 0 or more, got {value}"
-    return None
 
 
 DB_DRIVERS = {
@@ -285,10 +354,6 @@ DB_DRIVERS = {
 
 def check_database_url(value: str) -> str | None:
     """What is wrong with a database URL, or None."""
-    return _check_db_url(value)
-
-
-def _check_db_url(value: str) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -312,82 +377,28 @@ def _check_db_url(value: str) -> str | None:
     return None
 
 
-def _check_across(settings: Settings, path: str, problems: list[str], invalid: set) -> None:
-    """Rules between keys, each reported at the key to change."""
-    p = settings.program
-    if ("program", "default_capacity") not in invalid and p.default_capacity > p.max_group_size:
-        problems.append(
-            f"{path}: [program] default_capacity: {p.default_capacity} is more than max_group_size "
-            f"({p.max_group_size}); a mentor can never take more than max_group_size"
-        )
-    d = settings.discourse
-    if d is not None and d.relay_category and d.relay_category == d.announcements_category:
-        problems.append(
-            f"{path}: [discourse] relay_category: must differ from announcements_category, "
-            "or announcements would be relayed back to the mentors room"
-        )
-
-
-def _check_required(section: str, values, path: str, problems: list[str], invalid: set) -> None:
-    for f in fields(values):
-        if not f.metadata.get("required") or (section, f.name) in invalid:
-            continue
-        value = getattr(values, f.name)
-        if value in ("", 0, None):
-            env_name = SECRET_ENV.get((section, f.name))
-            extra = f" (or set {env_name})" if env_name else ""
-            problems.append(f"{path}: [{section}] {f.name}: missing key{extra}")
-
-
-def _apply_env(settings: Settings, env, path: str, problems: list[str] | None = None) -> Settings:
-    for (section, key), name in SECRET_ENV.items():
-        value = env.get(name)
-        target = getattr(settings, section)
-        if value and target is not None:
-            if (section, key) == ("storage", "url") and (problem := _check_db_url(value)):
-                if problems is None:
-                    raise ConfigError(path, [f"environment {name}: {problem}"])
-                problems.append(f"environment {name}: {problem}")
-                continue
-            setattr(target, key, value)
-            settings.secret_sources[(section, key)] = f"environment {name}"
-        elif target is not None and getattr(target, key) and (section, key) != ("storage", "url"):
-            settings.secret_sources[(section, key)] = path
-    return settings
-
-
-def mask(value: str) -> str:
-    return "(not set)" if not value else "******"
+NOT_CONFIGURED = {
+    "matrix": "[matrix] not configured: `mentorbot run` needs it; the shell works without",
+    "discourse": "[discourse] not configured: announcements reach Matrix only and the Discourse relay is off",
+}
 
 
 def summary(settings: Settings) -> list[str]:
     """Human-readable lines describing the settings, with every secret masked."""
     lines = [f"Configuration from {settings.source}"]
     for section in SECTIONS:
-        values = getattr(settings, section)
-        if values is None:
-            if section == "matrix":
-                lines.append("[matrix] not configured: `mentorbot run` needs it; the shell works without")
-            elif section == "discourse":
-                lines.append(
-                    "[discourse] not configured: announcements reach Matrix only and the Discourse relay is off"
-                )
+        if (values := getattr(settings, section)) is None:
+            lines.append(NOT_CONFIGURED[section])
             continue
         lines.append(f"[{section}]")
         for f in fields(values):
-            value = getattr(values, f.name)
-            if f.metadata.get("secret"):
-                shown = mask(value)
-                origin = settings.secret_sources.get((section, f.name))
-                if value and origin:
-                    shown += f" (from {origin})"
-            elif section == "storage" and f.name == "url":
-                shown = mask_db_url(value)
-                origin = settings.secret_sources.get((section, f.name))
-                if origin:
-                    shown += f" (from {origin})"
+            value, origin = getattr(values, f.name), settings.secret_sources.get((section, f.name))
+            if (section, f.name) in SECRETS:
+                shown = "******" + (f" (from {origin})" if origin else "") if value else "(not set)"
+            elif (section, f.name) == ("storage", "url"):
+                shown = mask_db_url(value) + (f" (from {origin})" if origin else "")
             else:
-                shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+                shown = repr(str(value)) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
             lines.append(f"  {f.name} = {shown}")
     return lines
 
@@ -401,7 +412,7 @@ def mask_db_url(url: str) -> str:
     if sep and rest.count("@") > 1:
         return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
     try:
-        parsed = make_url(url)
+        parsed = make_url(str(url))
     except Exception:  # noqa: BLE001 - not a URL: show nothing of it that could be a secret
         return f"{scheme}://***" if sep else "***"
     secret_options = {k: "***" for k in parsed.query if k.lower() in ("password", "passwd", "pwd", "sslpassword")}
@@ -414,13 +425,8 @@ PLACEHOLDERS = ("change-me", "changeme", "your-", "xxx", "<")
 
 def placeholder_warnings(settings: Settings) -> list[str]:
     """Secrets that still hold the example's placeholder: valid, but the bot cannot log in."""
-    warnings = []
-    for (section, key), env_name in SECRET_ENV.items():
-        values = getattr(settings, section)
-        value = getattr(values, key, "") if values is not None else ""
-        if section == "storage" or not value:
-            continue
-        if any(mark in value.lower() for mark in PLACEHOLDERS):
-            warnings.append(f"[{section}] {key} still holds a placeholder, not the real secret: set it "
-                            f"(better, in the environment as {env_name}) or leave it empty")
-    return warnings
+    return [f"[{section}] {key} still holds a placeholder, not the real secret: set it "
+            f"(better, in the environment as {env_name}) or leave it empty"
+            for (section, key), env_name in SECRET_ENV.items()
+            if (section, key) in SECRETS and any(mark in getattr(getattr(settings, section), key, "").lower()
+                                                 for mark in PLACEHOLDERS)]

@@ -1,44 +1,51 @@
-"""Talking to Discourse: pydiscourse, off the event loop, paced, with every answer classified.
+"""Talking to Discourse: a small HTTP client on aiohttp, paced, with every answer classified.
 
-pydiscourse makes blocking ``requests`` calls and, on a 429, sleeps in the
-calling thread. Here every call runs in one worker thread (which also keeps the
-calls in order, and never holds up the bot's exit), with a timeout, and no more often than the configured pace,
-which stays well under the 60 API requests a minute that a Discourse site allows
-all its API keys together. A 429 is caught as it arrives (a response hook) and
-waited out with ``asyncio.sleep``, so neither the event loop nor the worker
-thread ever sleeps on it.
+The bot needs three calls of Discourse's API: create a topic (``POST /posts``),
+look a topic up by its external id (``GET /t/external_id/{id}.json``, answered
+with a 301 to the topic) and read the newest posts (``GET /posts.json``). They are
+made here on the event loop, with timeouts for connecting, for each read and for
+the whole call, and no sooner after the previous answer than the configured pace
+allows, which stays well under the 60 API requests a minute that a Discourse site allows all its API keys
+together. A 429 is waited out with ``asyncio.sleep`` for as long as Discourse asks.
 
-Every outcome is one of: the topic is up (:class:`Posted`), held for a moderator
-(:class:`Held`), refused for good (:class:`Refused`, with Discourse's own
-message), or Discourse is unavailable for now (:class:`Unavailable`: 5xx,
-timeouts, no connection, rate limits that would not end).
+Every outcome of a new topic is one of: the topic is up (:class:`Posted`), held
+for a moderator (:class:`Held`), refused for good (:class:`Refused`, with
+Discourse's own message), or Discourse is unavailable for now
+(:class:`Unavailable`: 5xx, timeouts, no connection, rate limits that would not end).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
-import queue
 import re
-import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from urllib.parse import quote
 
-import requests
-from pydiscourse import DiscourseClient
-from pydiscourse.exceptions import DiscourseClientError, DiscourseError
+import aiohttp
 
 from bot.config import DiscourseSettings
-from commands.services.announcements import ForumPost, Held, Posted, Refused, TopicOutcome, Unavailable
+from commands.services.forum import ForumPost, Held, Posted, Refused, TopicOutcome, Unavailable
 
 log = logging.getLogger("mentorbot.discourse")
 
-TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to wait for an answer
+TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to wait for each read of an answer
 RATE_LIMIT_RETRIES = 5  # 429s waited out in a row before the call counts as unavailable
 MAX_WAIT = 600.0  # a 429 asking for longer than this is not waited out here
 TOPIC_PATH = re.compile(r"/t/(?:[^/?#]+/)?(\d+)(?:\.json)?/?(?:[?#].*)?$")
 CALL_DEADLINE = 90.0  # seconds for a whole call (DNS and slow trickles included), whatever the timeouts say
+JSON_TYPE = "application/json"
+
+
+class DiscourseError(Exception):
+    """Discourse answered, but not with what the bot asked for."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RateLimited(Exception):
@@ -49,80 +56,16 @@ class RateLimited(Exception):
         self.wait, self.code = wait, code
 
 
-def _rate_limit_hook(response: requests.Response, *args, **kwargs) -> None:
-    """Stop pydiscourse before it sleeps on a 429 in its own loop: raise with the wait instead."""
-    if response.status_code != 429:
-        return
-    wait: float | None = None
-    if "application/json" in response.headers.get("Content-Type", ""):
-        try:
-            wait = float(response.json()["extras"]["wait_seconds"])
-        except (ValueError, KeyError, TypeError):
-            wait = None
-    if wait is None:
-        try:
-            wait = float(response.headers.get("Retry-After", ""))
-        except ValueError:
-            wait = 10.0
-    code = response.headers.get("Discourse-Rate-Limit-Error-Code", "rate_limit")
-    raise RateLimited(max(wait, 1.0), code)
-
-
-class _Worker:
-    """One daemon thread that runs blocking calls in order and hands each result back to the loop."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-
-    def run(self, fn: Callable[[], Any]) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="discourse", daemon=True)
-            self._thread.start()
-        self._jobs.put((fn, future, loop))
-        return future
-
-    def _serve(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            fn, future, loop = job
-            try:
-                outcome, error = fn(), None
-            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-                outcome, error = None, exc
-            try:
-                loop.call_soon_threadsafe(_settle, future, outcome, error)
-            except RuntimeError:
-                pass  # the loop is closed: nobody waits for this answer any more
-
-    def close(self) -> None:
-        self._jobs.put(None)
-
-
-def _settle(future: asyncio.Future, outcome: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(outcome)
-
-
 class Discourse:
-    """A Discourse site, for announcements and the relay."""
+    """A Discourse site, for announcements and the relay (a :class:`~commands.services.forum.Forum`)."""
 
     def __init__(self, settings: DiscourseSettings, *, timeout: tuple[float, float] = TIMEOUT) -> None:
         self.settings = settings
         self.base = settings.url.rstrip("/")
-        self.client = DiscourseClient(self.base, api_username=settings.api_username, api_key=settings.api_key,
-                                      timeout=timeout)
+        self.connect_timeout, self.read_timeout = timeout
         self.interval = 60.0 / settings.requests_per_minute
         self.deadline = CALL_DEADLINE
-        self._worker = _Worker()
+        self._http: aiohttp.ClientSession | None = None
         self._pace = asyncio.Lock()
         self._next_at = 0.0  # monotonic time before which no request is made
 
@@ -133,31 +76,7 @@ class Discourse:
     def topic_url(self, topic_id: int, slug: str | None = None) -> str:
         return f"{self.base}/t/{slug}/{topic_id}" if slug else f"{self.base}/t/{topic_id}"
 
-    async def _call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
-        """Run one pydiscourse call in the worker thread, paced, waiting out 429s without blocking."""
-        extra = kwargs.pop("override_request_kwargs", {})
-        for attempt in range(RATE_LIMIT_RETRIES + 1):
-            async with self._pace:
-                delay = self._next_at - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                self._next_at = time.monotonic() + self.interval
-                try:
-                    hooks = {"response": [_rate_limit_hook]}
-                    call = self._worker.run(lambda: fn(*args, override_request_kwargs={"hooks": hooks, **extra}, **kwargs))
-                    try:
-                        return await asyncio.wait_for(call, self.deadline)
-                    except asyncio.TimeoutError:
-                        # The thread is stuck in a call that ignores its timeouts: leave it, start another.
-                        self._worker.close()
-                        self._worker = _Worker()
-                        raise requests.Timeout(f"no answer within {self.deadline:.0f} s") from None
-                except RateLimited as exc:
-                    if exc.wait > MAX_WAIT or attempt == RATE_LIMIT_RETRIES:
-                        raise
-                    log.info("Discourse asks to wait %.0f s (%s)", exc.wait, exc.code)
-                    self._next_at = time.monotonic() + exc.wait
-        raise AssertionError("unreachable")
+    # ------------------------------------------------------------ the forum's calls
 
     async def publish(self, *, title: str, raw: str, external_id: str, maybe_posted: bool) -> TopicOutcome:
         """Create the announcement topic once: when an earlier try may have got through, look first."""
@@ -166,13 +85,14 @@ class Discourse:
                 found = await self.find(external_id)
                 if found is not None:
                     return found
+            form = {"title": title, "raw": raw, "category": str(self.settings.announcements_category),
+                    "external_id": external_id}
             try:
-                answer = await self._call(self.client.create_post, raw, category_id=self.settings.announcements_category,
-                                          title=title, external_id=external_id)
-            except DiscourseClientError as exc:
+                answer = await self._call("POST", "/posts", data=form)
+            except DiscourseError as exc:
                 # Perhaps our own topic, posted by a try whose answer was lost: a duplicate title
                 # or external id, in whatever words the forum uses. Look before calling it refused.
-                if exc.response is not None and exc.response.status_code in (400, 409, 422):
+                if exc.status in (400, 409, 422):
                     found = await self.find(external_id)
                     if found is not None:
                         return found
@@ -187,31 +107,21 @@ class Discourse:
 
     async def find(self, external_id: str) -> Posted | None:
         """The topic with our external id, if it exists (Discourse answers 301 to it)."""
-        seen: list[str] = []
-
-        def remember(response: requests.Response, *args, **kwargs) -> None:
-            if response.status_code in (301, 302):
-                seen.append(response.headers.get("Location", ""))
-
         try:
-            await self._call(self.client._get, f"/t/external_id/{external_id}.json",  # noqa: SLF001 - no public call for it
-                             override_request_kwargs={"hooks": {"response": [_rate_limit_hook, remember]}})
-        except DiscourseClientError as exc:
-            if exc.response is not None and exc.response.status_code == 404:
+            location = await self._call("GET", f"/t/external_id/{quote(external_id, safe='')}.json", redirect=True)
+        except DiscourseError as exc:
+            if exc.status == 404:
                 return None
             raise
-        except DiscourseError:
-            if not seen:
-                raise
-        match = TOPIC_PATH.search(seen[-1]) if seen else None
+        match = TOPIC_PATH.search(location) if isinstance(location, str) else None
         if match is None:
             raise DiscourseError("Discourse answered the topic lookup without saying where the topic is")
         topic_id = int(match.group(1))
-        return Posted(topic_id, self.topic_url(topic_id, _slug_of(seen[-1])))
+        return Posted(topic_id, self.topic_url(topic_id, _slug_of(location)))
 
     async def latest_posts(self, before: int | None = None) -> list[ForumPost]:
         """One page of the newest public posts (newest first), ``id <= before`` when given."""
-        answer = await self._call(self.client.latest_posts, before=before)
+        answer = await self._call("GET", "/posts.json", params=None if before is None else {"before": str(before)})
         posts = []
         for p in (answer or {}).get("latest_posts", []):
             posts.append(ForumPost(
@@ -222,8 +132,98 @@ class Discourse:
             ))
         return posts
 
-    def close(self) -> None:
-        self._worker.close()
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    # ------------------------------------------------------------ HTTP
+
+    async def _call(self, method: str, path: str, *, params: dict | None = None, data: dict | None = None,
+                    redirect: bool = False) -> Any:
+        """One API call, paced, waiting out 429s without blocking. Returns the JSON answer (None
+        for an empty one), or with ``redirect`` the place a 301/302 points to."""
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            async with self._pace:
+                delay = self._next_at - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    return await self._request(method, path, params=params, data=data, redirect=redirect)
+                except RateLimited as exc:
+                    if exc.wait > MAX_WAIT or attempt == RATE_LIMIT_RETRIES:
+                        raise
+                    log.info("Discourse asks to wait %.0f s (%s)", exc.wait, exc.code)
+                    self._next_at = time.monotonic() + exc.wait
+                finally:
+                    # Counted from the answer, so that the site sees calls at least this far
+                    # apart however long each one took on the way.
+                    self._next_at = max(self._next_at, time.monotonic() + self.interval)
+        raise AssertionError("unreachable")
+
+    async def _request(self, method: str, path: str, *, params: dict | None, data: dict | None,
+                       redirect: bool) -> Any:
+        if self._http is None:
+            # A new connection for each call (there are a few a minute): no idle connection
+            # that the site or a proxy could close just as the next call goes out.
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True), headers={
+                "Accept": "application/json; charset=utf-8",
+                "Api-Key": self.settings.api_key,
+                "Api-Username": self.settings.api_username,
+            })
+        timeout = aiohttp.ClientTimeout(total=self.deadline, sock_connect=self.connect_timeout,
+                                        sock_read=self.read_timeout)
+        async with self._http.request(method, self.base + path, params=params, data=data, allow_redirects=False,
+                                      timeout=timeout) as response:
+            body = await response.read()
+            status = response.status
+            if status == 429:
+                raise _rate_limited(response, body)
+            if status >= 400:
+                raise DiscourseError(_error_message(response, body), status)
+            if redirect and status in (301, 302):
+                return response.headers.get("Location", "")
+            if status in (301, 302):
+                raise DiscourseError("Unexpected redirect: is the URL the forum's own, and the API key right?", status)
+            if not body.strip():
+                return None  # some calls answer with an empty document
+            if response.content_type != JSON_TYPE:
+                raise DiscourseError(f"Invalid response, expecting {JSON_TYPE} got {response.content_type}", status)
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                raise DiscourseError("failed to decode the answer", status) from None
+            if isinstance(decoded, dict) and decoded.get("errors"):
+                raise DiscourseError(decoded.get("message") or ",".join(map(str, decoded["errors"])), status)
+            return decoded
+
+
+def _rate_limited(response: aiohttp.ClientResponse, body: bytes) -> RateLimited:
+    """How long a 429 asks to wait: Discourse's ``extras.wait_seconds``, else ``Retry-After``, else 10 s."""
+    wait: float | None = None
+    if response.content_type == JSON_TYPE:
+        try:
+            wait = float(json.loads(body)["extras"]["wait_seconds"])
+        except (ValueError, KeyError, TypeError):
+            wait = None
+    if wait is None:
+        try:
+            wait = float(response.headers.get("Retry-After", ""))
+        except ValueError:
+            wait = 10.0
+    code = response.headers.get("Discourse-Rate-Limit-Error-Code", "rate_limit")
+    return RateLimited(max(wait, 1.0), code)
+
+
+def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
+    """Discourse's own words for a refusal (its ``errors``, joined), else the HTTP reason."""
+    try:
+        return ",".join(map(str, json.loads(body)["errors"]))
+    except (ValueError, KeyError, TypeError):
+        pass
+    if response.reason:
+        return response.reason
+    return f"{response.status}: {body[:200].decode('utf-8', 'replace')}"
 
 
 def _slug_of(location: str) -> str | None:
@@ -235,20 +235,20 @@ def classify(exc: BaseException) -> TopicOutcome:
     """What a failed call means for the announcement, in words a council member can act on."""
     if isinstance(exc, RateLimited):
         return Unavailable(f"Discourse is rate-limiting the bot ({exc.code})", retry_after=exc.wait)
-    if isinstance(exc, DiscourseClientError):
-        status = exc.response.status_code if exc.response is not None else 400
+    if isinstance(exc, DiscourseError):
+        status = exc.status
         message = str(exc) or f"HTTP {status}"
-        if status in (408, 409, 425):
-            return Unavailable(f"Discourse answered {status}: {message}")
-        return Refused(message, status)
-    if isinstance(exc, DiscourseError):  # 5xx, or an answer that is not what Discourse sends
-        status = exc.response.status_code if getattr(exc, "response", None) is not None else None
-        return Unavailable(f"Discourse answered {status}: {exc}" if status else f"Discourse: {exc}")
-    if isinstance(exc, requests.Timeout):
+        if status is not None and 400 <= status < 500:
+            if status in (408, 409, 425):
+                return Unavailable(f"Discourse answered {status}: {message}")
+            return Refused(message, status)
+        # 5xx, or an answer that is not what Discourse sends
+        return Unavailable(f"Discourse answered {status}: {message}" if status else f"Discourse: {message}")
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp's timeouts are these too
         return Unavailable("Discourse did not answer in time")
-    if isinstance(exc, requests.ConnectionError):
+    if isinstance(exc, aiohttp.ClientConnectionError):
         return Unavailable("Discourse cannot be reached")
-    if isinstance(exc, (requests.RequestException, KeyError, ValueError)):
+    if isinstance(exc, (aiohttp.ClientError, KeyError, ValueError)):
         return Unavailable(f"Discourse gave an answer the bot could not read ({type(exc).__name__})")
     log.exception("unexpected error talking to Discourse", exc_info=exc)
     return Unavailable(f"unexpected error ({type(exc).__name__})")

@@ -1,7 +1,7 @@
-"""The README's command reference, generated from the command declarations.
+"""The command reference (docs/commands.md), generated from the command declarations.
 
     python -m bot.docs            print the reference
-    python -m bot.docs --write    update it in README.md
+    python -m bot.docs --write    update it in docs/commands.md
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from pathlib import Path
 from commands import build_registry
 
 START, END = "<!-- commands:start -->", "<!-- commands:end -->"
-README = Path(__file__).resolve().parent.parent / "README.md"
+COMMANDS = Path(__file__).resolve().parent.parent / "docs" / "commands.md"
 
 
 def reference() -> str:
     registry = build_registry()
     out: list[str] = []
     for router in registry.routers:
-        out.append(f"#### {router.title}\n")
+        out.append(f"## {router.title}\n")
         out.append("| Command | What it does | Who | Where | Example |")
         out.append("| --- | --- | --- | --- | --- |")
         for c in router.commands:
@@ -32,15 +32,18 @@ def reference() -> str:
     return "\n".join(out).strip() + "\n"
 
 
-def updated(readme: str) -> str:
-    before, _, rest = readme.partition(START)
+def updated(page: str) -> str:
+    """The page with the text between the markers replaced by the current reference."""
+    if START not in page or END not in page:
+        raise ValueError(f"the page has no {START} ... {END} markers")
+    before, _, rest = page.partition(START)
     _, _, after = rest.partition(END)
     return f"{before}{START}\n{reference()}{END}{after}"
 
 
 def main(argv: list[str]) -> int:
     if "--write" in argv:
-        README.write_text(updated(README.read_text(encoding="utf-8")), encoding="utf-8")
+        COMMANDS.write_text(updated(COMMANDS.read_text(encoding="utf-8")), encoding="utf-8")
     else:
         sys.stdout.write(reference())
     return 0

@@ -60,11 +60,11 @@ from bot.config import Settings
 from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
 from commands.clock import Clock, SystemClock
-from commands.framework import RoomKind
+from commands.kinds import RoomKind, RoomProblem
 from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Target
-from commands.services import courtesy, membership, people
-from commands.text import Msg, bold, code
-from storage.models import BotState
+from commands.services import bookkeeping, courtesy, membership
+from commands.text import Msg
+from commands.words import rooms as rooms_said
 
 log = logging.getLogger("mentorbot.matrix")
 
@@ -81,7 +81,7 @@ SYNC_PAUSE = 0.3  # seconds the next sync may wait for the work of the last ones
 MAX_QUEUED = 2000  # events waiting for their turn, before the bot reads more from the homeserver
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 NO_ROLE_KEY = "matrix.no_role.{}"  # who joined a configured room while it was open to anyone
-NOT_SEEN = "the bot cannot see its settings yet"
+NOT_SEEN = RoomProblem(RoomProblem.NOT_SEEN)
 # A message the homeserver will never take: given up (and logged).
 PERMANENT_ERRORS = {"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 # The room refuses the bot now (it is not in it, or was removed): the message is kept for later.
@@ -168,7 +168,7 @@ class MatrixBot:
         self._marks: deque[tuple[int, str]] = deque()
         self._done_token: str | None = None  # the newest token whose work is all done
         self._queued_ids: dict[str, None] = {}  # event ids queued lately (a sync taken again repeats them)
-        self._open: dict[RoomKind, str] = {}  # configured rooms open to anyone (or not known yet), and why
+        self._open: dict[RoomKind, RoomProblem] = {}  # configured rooms open to anyone (or not known yet), and why
         # The join rule and history visibility of each configured room, as its events come, in order.
         self._rules: dict[RoomKind, dict[str, str]] = {}
         self._alerts: list[Msg] = []  # for the council, once it can be told
@@ -399,10 +399,7 @@ class MatrixBot:
                 log.warning("the alias %s of the %s room now names %s; the bot stays in %s. If the room really "
                             "moved, put the new room's ID in [matrix] %s_room.", ref, kind.value, target,
                             pin["room_id"], kind.value)
-                self._alerts.append(Msg(
-                    bold(f"The {kind.value} room's alias changed"), f": {ref} now names another room ({target}). "
-                    f"I stay in the room it named before ({pin['room_id']}). If the room really moved, the operator "
-                    f"puts the new room's ID in [matrix] {kind.value}_room; if not, someone took the alias."))
+                self._alerts.append(rooms_said.alias_changed(kind.value, ref, target, pin["room_id"]))
                 pin["reported"] = target
                 await self._set_state(key, json.dumps(pin))
         return pin["room_id"]
@@ -486,12 +483,9 @@ class MatrixBot:
         if was == problem and not at_start or problem == NOT_SEEN:
             return
         log.error("the %s room is not invite-only (%s): joining it gives no role until it is; make it invite-only",
-                  kind.value, problem)
+                  kind.value, rooms_said.problem(problem))
         if kind is not RoomKind.COUNCIL:  # the council room itself at fault: the log is the place
-            self._alerts.append(Msg(
-                bold(f"The {kind.value} room is not invite-only"), f" ({problem}). Anyone could join it and read "
-                "what the program shares there, so joining it gives nobody a role until it is invite-only again. "
-                "Please change its settings: Room settings, Security & Privacy, Private (invite only)."))
+            self._alerts.append(rooms_said.not_invite_only(kind.value, problem))
 
     # ------------------------------------------------------------------ sync
 
@@ -779,7 +773,7 @@ class MatrixBot:
         if event.membership == "join" and event.prev_membership != "join":
             if kind in self._open:
                 log.warning("%s joined the %s room while it is open to anyone (%s): no role given",
-                            user_id, kind.value, self._open[kind])
+                            user_id, kind.value, rooms_said.problem(self._open[kind]))
                 await self._set_no_role(kind, await self._no_role(kind) | {user_id})
                 return
             if user_id in await self._no_role(kind):
@@ -825,13 +819,7 @@ class MatrixBot:
         # make the bot answer every message it sends.
         await self.runtime.notice(
             incoming,
-            Msg(
-                "I could not decrypt your last message: my device did not get its key. "
-                "Please send it again. If this keeps happening, make sure your client shares keys "
-                "with unverified devices, or start a new direct message with me. Send ",
-                code("help") if kind is RoomKind.DM else code(f"{self.cfg.command_prefix}help"),
-                " to see what I can do. (I say this at most once an hour.)",
-            ),
+            rooms_said.undecryptable("help" if kind is RoomKind.DM else f"{self.cfg.command_prefix}help"),
             once_per=courtesy.UNDECRYPTABLE,
         )
 
@@ -839,11 +827,11 @@ class MatrixBot:
         if self._dm_rooms.get(user_id) == room_id:
             return
         self._dm_rooms[user_id] = room_id
-        async with self.runtime.db.session() as session:
-            person = await people.find(session, user_id)
-            if person is not None and person.dm_room_id != room_id:
-                person.dm_room_id = room_id
-                await session.commit()
+
+        async def job(work) -> None:
+            await bookkeeping.remember_dm(work.session, user_id, room_id)
+
+        await self.runtime.run("DM room", job)
 
     # ------------------------------------------------------------------ sending (the outbox)
 
@@ -916,7 +904,7 @@ class MatrixBot:
             if room_id not in self._present:
                 raise RoomUnreachable(f"the bot is not in the {target.room.value} room {room_id}; invite it")
             if target.room in self._open:
-                raise RoomUnreachable(f"the {target.room.value} room is not private ({self._open[target.room]}); "
+                raise RoomUnreachable(f"the {target.room.value} room is not private ({rooms_said.problem(self._open[target.room])}); "
                                       "its messages wait until it is invite-only")
             return room_id
         if target.room is RoomKind.DM and target.user_id is not None:
@@ -934,9 +922,7 @@ class MatrixBot:
         else set up with the two of them in it, then left, is never taken for a DM."""
         known = preferred or self._dm_rooms.get(user_id)
         if known is None:
-            async with self.runtime.db.session() as session:
-                person = await people.find(session, user_id)
-                known = person.dm_room_id if person is not None else None
+            known = await self.runtime.read(lambda session: bookkeeping.dm_room_of(session, user_id))
         # Only rooms the bot is still in (matrix-nio keeps a room it was removed from).
         current = {room_id: room for room_id, room in self.client.rooms.items() if room_id in self._present}
         for found in trust.private_dms(current, user_id, self.cfg.user_id, encryption=self.cfg.encryption,
@@ -994,18 +980,13 @@ class MatrixBot:
     # ------------------------------------------------------------------ stored state
 
     async def _state(self, key: str) -> str | None:
-        async with self.runtime.db.session() as session:
-            row = await session.get(BotState, key)
-            return row.value if row else None
+        return await self.runtime.read(lambda session: bookkeeping.kept(session, key))
 
     async def _set_state(self, key: str, value: str) -> None:
-        async with self.runtime.db.session() as session:
-            row = await session.get(BotState, key)
-            if row is None:
-                session.add(BotState(key=key, value=value))
-            else:
-                row.value = value
-            await session.commit()
+        async def job(work) -> None:
+            await bookkeeping.keep(work.session, key, value)
+
+        await self.runtime.run("bot state", job)
 
     async def _save_token(self, token: str) -> None:
         await self._set_state(TOKEN_KEY, token)

@@ -16,6 +16,7 @@ import aiohttp
 from nio import AsyncClient, LoginResponse, RoomGetStateError, RoomResolveAliasError, WhoamiError
 
 from bot import rooms as trust
+from commands.words import rooms as rooms_said
 from bot.config import Settings, mask_db_url
 from bot.matrix import ROOM_KEY
 
@@ -107,7 +108,8 @@ async def _room(client: AsyncClient, kind: str, ref: str, pin: dict | None) -> l
     checks.append(Check(True, f"the {kind} room {ref} resolves and the bot is in it"))
     problem = trust.openness_of_state(state.events)
     if problem:
-        checks.append(Check(False, f"the {kind} room is not invite-only ({problem}): joining it gives no role until "
+        checks.append(Check(False, f"the {kind} room is not invite-only ({rooms_said.problem(problem)}): joining it "
+                                   "gives no role until "
                                    "it is; make it private (invite only)"))
     else:
         checks.append(Check(True, f"the {kind} room is invite-only"))

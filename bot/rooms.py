@@ -23,7 +23,7 @@ from typing import Mapping
 
 from nio import MatrixRoom
 
-from commands.framework import RoomKind
+from commands.kinds import RoomKind, RoomProblem
 
 # Join rules under which nobody joins without a member inviting them.
 INVITE_ONLY = frozenset({"invite", "knock"})
@@ -34,21 +34,21 @@ class Trust:
     """What a room is to the bot, for one sender; ``problem`` says why a would-be DM is not one."""
 
     kind: RoomKind
-    problem: str | None = None
+    problem: RoomProblem | None = None
 
 
-def openness(room: MatrixRoom) -> str | None:
+def openness(room: MatrixRoom) -> RoomProblem | None:
     """Why others than those invited could get into the room, or None when nobody can."""
     return _openness(room.join_rule, room.history_visibility)
 
 
-def _openness(join_rule: str, history_visibility: str) -> str | None:
+def _openness(join_rule: str, history_visibility: str) -> RoomProblem | None:
     if join_rule == "public":
-        return "anyone can join it"
+        return RoomProblem(RoomProblem.PUBLIC)
     if join_rule not in INVITE_ONLY:
-        return f"people can join it without an invitation (join rule {join_rule})"
+        return RoomProblem(RoomProblem.JOINABLE, join_rule)
     if history_visibility == "world_readable":
-        return "anyone can read its history"
+        return RoomProblem(RoomProblem.WORLD_READABLE)
     return None
 
 
@@ -64,21 +64,21 @@ def rules_of_state(events: list[dict]) -> dict[str, str]:
     return rules
 
 
-def openness_of(rules: dict[str, str]) -> str | None:
+def openness_of(rules: dict[str, str]) -> RoomProblem | None:
     """``openness`` from a join rule and a history visibility (see ``rules_of_state``)."""
     return _openness(rules.get("join_rule", "invite"), rules.get("history_visibility", "shared"))
 
 
-def openness_of_state(events: list[dict]) -> str | None:
+def openness_of_state(events: list[dict]) -> RoomProblem | None:
     """``openness`` of a room from its state events."""
     return openness_of(rules_of_state(events))
 
 
-def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) -> str | None:
+def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) -> RoomProblem | None:
     """None when ``room`` is a private DM between the bot and ``person``; else why it is not."""
     members = set(room.users)  # joined and invited
     if members != {person, bot_id} or room.member_count > 2:
-        return "others are in it" if person in members else "you are not in it"
+        return RoomProblem(RoomProblem.OTHERS_IN_IT if person in members else RoomProblem.NOT_IN_IT)
     problem = openness(room)
     if problem:
         return problem
@@ -86,11 +86,11 @@ def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) 
     levels = room.power_levels
     powerful = {user for user, level in levels.users.items() if level > levels.defaults.users_default}
     if powerful - {person, bot_id}:
-        return "someone who is not in it holds power in it"
+        return RoomProblem(RoomProblem.OUTSIDER_POWER)
     if encryption and not room.encrypted:
-        return "it is not encrypted"
+        return RoomProblem(RoomProblem.NOT_ENCRYPTED)
     if room.encrypted and not encryption:
-        return "it is encrypted, and I run without encryption"
+        return RoomProblem(RoomProblem.ENCRYPTED)
     return None
 
 

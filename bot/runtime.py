@@ -6,20 +6,21 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable
 from datetime import datetime
 
 from bot.config import Settings
 from bot.flood import Budget, FairQueue, Item
 from commands import build_registry, jobs
 from commands.services import announcements, rules
-from commands.services.announcements import Claim, ForumPost, ForumTopic, TopicOutcome
 from commands.services.checkins import BATCH, next_reminder_at
+from commands.services.forum import Forum
 from commands.clock import Clock
 from commands.dispatcher import PASSING_FAULTS, Dispatcher, Result
 from commands.framework import RoomKind
 from commands.messages import Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Target
 from commands.text import Msg
+from commands.words import rooms as rooms_said
 from commands.services import outbox as stored
 from storage.db import Database
 
@@ -38,19 +39,6 @@ class Pending:
 MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
 MAX_BACKLOG = 20  # replies decided but not sent, before handling more commands
 TRANSIENT = PASSING_FAULTS  # the database locked or gone, the network: the same work is tried again
-MAX_RELAY_PAGES = 400  # 20,000 posts since the last look: more is a forum flood, not news
-
-
-class Forum(Protocol):
-    """Where announcements become topics: Discourse, or the shell's printout of what would be posted."""
-
-    label: str  # how people are told where it goes, like "category 5"
-
-    async def publish(self, *, title: str, raw: str, external_id: str, maybe_posted: bool) -> TopicOutcome: ...
-
-    async def latest_posts(self, before: int | None = None) -> list[ForumPost]: ...
-
-    def close(self) -> None: ...
 
 
 class Runtime:
@@ -174,10 +162,7 @@ class Runtime:
         """Commands beyond their sender's budget: recorded as handled, never run; the sender
         is told once in a while to slow down."""
         limits = self.settings.limits
-        msg = Msg(
-            "You are sending me commands faster than I can take them, so I am skipping some, starting with this "
-            f"one. Please wait a minute, then send again only what you still need. (I take up to "
-            f"{limits.command_burst} commands at once and {limits.commands_per_minute} a minute from each person.)")
+        msg = rooms_said.slow_down(limits.command_burst, limits.commands_per_minute)
         result = await self.dispatcher.skipped(skipped, msg)
         await self._after(result)
         return result
@@ -203,38 +188,11 @@ class Runtime:
         return result
 
     async def run_announcements(self) -> list[Result]:
-        """Post the announcement topics that are due, one at a time, and record each outcome.
-
-        The call to the forum happens outside any transaction (it may take a while, and
-        commands go on meanwhile): the topic is claimed first, posted, then recorded.
-        """
-        results: list[Result] = []
+        """Post the announcement topics that are due, and record each outcome."""
         if self.forum is None:
-            return results
+            return []
         async with self._announcing:
-            while True:
-                claimed: list[Claim] = []
-
-                async def take(work) -> None:
-                    claim = await announcements.claim_next(work)
-                    if claim is not None:
-                        claimed.append(claim)
-
-                taken = await self.dispatcher.run_job("announcements", take)
-                if taken.outcome != "ok" or not claimed:
-                    return results
-                claim = claimed[0]
-                outcome = await self.forum.publish(title=claim.title, raw=claim.raw, external_id=claim.external_id,
-                                                   maybe_posted=claim.maybe_posted)
-                log.info("announcement %s, try %s: %s", claim.announcement_id,
-                         "again" if claim.maybe_posted else "first", type(outcome).__name__.lower())
-
-                async def record(work, claim=claim, outcome=outcome) -> None:
-                    await announcements.record(work, claim, outcome)
-
-                result = await self.dispatcher.run_job("announcement outcome", record)
-                await self._after(result)
-                results.append(result)
+            return await jobs.publish_announcements(self.forum, self._transact)
 
     async def next_announcement(self) -> datetime | None:
         if self.forum is None:
@@ -243,44 +201,19 @@ class Runtime:
             return await announcements.next_attempt_at(session)
 
     async def poll_relay(self) -> Result | None:
-        """Relay the forum's new topics in the relayed category to the mentors room, each once.
-
-        The newest posts are read page by page back to the stored mark, then the
-        notices and the new mark are stored together. The first look only sets the mark.
-        """
+        """Relay the forum's new topics in the relayed category to the mentors room, each once."""
         d = self.settings.discourse
         if self.forum is None or d is None or not d.relay_category:
             return None
         async with self._relaying:
-            async with self.db.session() as session:
-                lower = await announcements.relay_window(session)
-            try:
-                page = await self.forum.latest_posts()
-                seen = list(page)
-                for _ in range(MAX_RELAY_PAGES):
-                    if not page or lower is None or min(p.id for p in page) <= lower + 1:
-                        break
-                    oldest = min(p.id for p in page)
-                    page = [p for p in await self.forum.latest_posts(before=oldest - 1) if p.id < oldest]
-                    seen += page
-            except Exception as exc:  # noqa: BLE001 - the next poll tries again
-                log.warning("forum relay: could not read new posts (%s); trying again at the next poll",
-                            type(exc).__name__)
-                return Result("failed", [], "forum relay")
-            newest = max((p.id for p in seen), default=lower or 0)
-            own = d.api_username.lower()
-            topics = [
-                ForumTopic(p.id, p.topic_id, p.title, p.username, p.excerpt, p.url)
-                for p in seen
-                if p.post_number == 1 and p.category_id == d.relay_category and p.username.lower() != own
-            ]
+            return await jobs.relay_forum(self.forum, self._transact, category=d.relay_category,
+                                          own_username=d.api_username)
 
-            async def relay(work) -> None:
-                await announcements.relay_topics(work, newest, topics)
-
-            result = await self.dispatcher.run_job("forum relay", relay)
-            await self._after(result)
-            return result
+    async def _transact(self, name: str, job: jobs.Job) -> Result:
+        """One unit of work for a job that spans several: committed, then what it sends is delivered."""
+        result = await self.dispatcher.run_job(name, job)
+        await self._after(result)
+        return result
 
     async def run_due(self) -> Result:
         """Do all the program work whose time has come; returns everything it sent."""
@@ -331,6 +264,12 @@ class Runtime:
         result = await self.dispatcher.run_job(name, job, raise_passing=True)
         await self._after(result)
         return result
+
+    async def read(self, query):
+        """Answer a question of the program's data (``query(session)``) outside any command's turn:
+        reading changes nothing, so it need not wait."""
+        async with self.db.session() as session:
+            return await query(session)
 
     async def tell(self, name: str, target: Target, msg: Msg, *, notify: bool = True) -> Result:
         """Send one message the transport decided on (an alert for the council)."""
@@ -462,7 +401,7 @@ class Runtime:
 
     async def close(self) -> None:
         if self.forum is not None:
-            self.forum.close()
+            await self.forum.close()
         await self.db.close()
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from commands.clock import ManualClock
 from commands.framework import ArgError, RoomKind, check_timezone, is_matrix_id, parse_duration
 from commands.messages import File, Incoming, Rendered
-from commands.services.announcements import Posted
+from commands.services.forum import ForumPost, Posted
 
 ROOM_WORDS = {"mentors": RoomKind.MENTORS, "council": RoomKind.COUNCIL, "other": RoomKind.OTHER}
 MESSAGE_LINE = re.compile(r"^(?:(?P<room>[A-Za-z]+)\s+)?(?P<sender>@[^\s>]+)>(?P<text>.*)$")
@@ -135,7 +135,8 @@ class ShellOutbox:
 
 
 class ShellForum:
-    """The forum, when no [discourse] is configured: prints the topic that would be posted."""
+    """The forum (a :class:`~commands.services.forum.Forum`), when no [discourse] is configured:
+    prints the topic that would be posted."""
 
     label = "announcements"
 
@@ -148,10 +149,10 @@ class ShellForum:
         self.out.flush()
         return Posted(None, None)
 
-    async def latest_posts(self, before: int | None = None) -> list:
-        return []
+    async def latest_posts(self, before: int | None = None) -> list[ForumPost]:
+        return []  # nothing to relay: there is no forum
 
-    def close(self) -> None:
+    async def close(self) -> None:
         pass
 
 

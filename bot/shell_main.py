@@ -11,14 +11,15 @@ from bot.config import Settings, mask_db_url
 from bot.runtime import Runtime
 from bot.shell import Shell, ShellForum, ShellOutbox
 from commands.clock import ManualClock
+from commands.services.forum import Forum
 
 
 async def run_shell(settings: Settings, *, script: str | None = None, demo_data: bool = False) -> int:
-    from bot.cli import open_database
+    from bot.app import open_database
 
     clock = ManualClock()
     # Without a [discourse] section, announcement topics are printed instead of posted.
-    forum = ShellForum(sys.stdout) if settings.discourse is None else None
+    forum: Forum | None = ShellForum(sys.stdout) if settings.discourse is None else None
     runtime = Runtime(settings, clock, ShellOutbox(sys.stdout), forum=forum)
     try:
         await open_database(runtime.db)

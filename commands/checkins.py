@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, CommandError, Integer, MatrixId, Plan, Role, Router, Schedule
 from commands.messages import Target
-from commands.services import checkins, mentorships, people
+from commands.services import checkins, mentorships, people, records
 from commands.words import checkins as said
 from storage.models import Mentorship, Person
 
@@ -40,7 +40,7 @@ async def checkin(ctx: Context, mentee: str, when: Plan) -> None:
     check-in you plan after a mentorship starts is the orientation session.
     """
     me = await ctx.me()
-    m, person = await checkins.mentee_of(ctx, me, mentee)
+    m, person = await records.mentee_of(ctx, me, mentee)
     c = await checkins.schedule(ctx, m, when.at, ctx.zone.key, by=me, every_months=when.every_months,
                                 every_weeks=when.every_weeks)
     mentee_zone = people.zone_of(person, ctx.policy)
@@ -57,11 +57,9 @@ async def list_checkins(ctx: Context) -> None:
     if not planned:
         ctx.reply(said.none_planned(ctx, me.is_mentor))
         return
-    by_id = {m.id: m for m in rows}
-    items = []
-    for c in planned:
-        m = by_id[c.mentorship_id]
-        items.append((c, await mentorships.person_by_id(ctx.session, checkins.partner_id(m, me.id))))
+    other_of = {m.id: checkins.partner_id(m, me.id) for m in rows}
+    others = await mentorships.people_by_id(ctx.session, (other_of[c.mentorship_id] for c in planned))
+    items = [(c, others[other_of[c.mentorship_id]]) for c in planned]
     ctx.reply(said.planned_list(ctx, items, ctx.zone))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -45,3 +47,22 @@ def add_months(when: datetime, months: int) -> datetime:
     year, month = when.year + month_index // 12, month_index % 12 + 1
     day = min(when.day, calendar.monthrange(year, month)[1])
     return when.replace(year=year, month=month, day=day)
+
+
+DURATION = re.compile(r"(\d{1,6})\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)(?![a-z])", re.I)
+UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def read_duration(text: str) -> timedelta | None:
+    """``3d``, ``2w``, ``90m``, ``1d12h``, ``2 weeks``: a positive duration, or None when
+    ``text`` is not one."""
+    text = text.strip()
+    pos, total = 0, 0
+    for match in DURATION.finditer(text):
+        if text[pos : match.start()].strip():
+            break
+        total += int(match.group(1)) * UNIT_SECONDS[match.group(2)[0].lower()]
+        pos = match.end()
+    if pos == 0 or text[pos:].strip() or total == 0:
+        return None
+    return timedelta(seconds=total)

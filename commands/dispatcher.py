@@ -19,7 +19,6 @@ from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import Clock
 from commands.framework import (
@@ -40,7 +39,7 @@ from commands.words import dispatch as said
 from commands.services import courtesy, outbox, people
 from commands.services.errors import DomainError
 from commands.services.work import Work
-from commands.text import Msg, as_typed, code, join
+from commands.text import Msg, as_typed
 from storage.db import Database
 from storage.models import Person
 

@@ -14,28 +14,13 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from commands.clock import read_duration
 from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
-from commands.text import Msg, code
+from commands.text import Msg
+from commands.words import arguments as said
+from commands.words import kinds as kinds_said
 
 MAX_TEXT = 2000  # longest free text a command accepts
-
-
-ROLE_NOUNS = {
-    Role.ANYONE: "anyone",
-    Role.MENTEE: "mentees",
-    Role.MENTOR: "mentors",
-    Role.COUNCIL: "council members",
-}
-
-
-ROOM_NOUNS = {
-    RoomKind.DM: "a direct message with me",
-    RoomKind.MENTORS: "the mentors room",
-    RoomKind.COUNCIL: "the council room",
-    RoomKind.OTHER: "any other room",
-}
-ROOM_SHORT = {RoomKind.DM: "DM", RoomKind.MENTORS: "mentors room", RoomKind.COUNCIL: "council room", RoomKind.OTHER: "other rooms"}
-
 
 
 # ---------------------------------------------------------------- errors
@@ -84,7 +69,7 @@ def next_token(text: str) -> tuple[str, str]:
         while end != -1 and end + 1 < len(text) and not (text[end + 1].isspace() or text[end + 1] == ","):
             end = text.find(closer, end + 1)
         if end == -1:
-            raise ArgError(f"a quote {opener} is not closed; put a {closer} at the end of the phrase")
+            raise ArgError(said.quote_not_closed(opener, closer))
         return text[1:end], text[end + 1 :]
     match = re.match(r"\S+", text)
     assert match
@@ -128,7 +113,7 @@ class Word(ArgType):
 
     def convert(self, token: str) -> str:
         if len(token) > 100:
-            raise ArgError("that word is too long (at most 100 characters)")
+            raise ArgError(said.word_too_long())
         return token
 
 
@@ -139,14 +124,14 @@ class Integer(ArgType):
     def convert(self, token: str) -> int:
         token = token.lstrip("#")
         if re.fullmatch(r"[+-]?\d{10,}", token):
-            raise ArgError(f"{token[:12]}… is far too large")
+            raise ArgError(said.far_too_large(token[:12]))
         if not re.fullmatch(r"[+-]?\d{1,9}", token):
-            raise ArgError(f"{token[:40]!r} is not a whole number")
+            raise ArgError(said.not_a_whole_number(token[:40]))
         value = int(token)
         if self.minimum is not None and value < self.minimum:
-            raise ArgError(f"{value} is too small (at least {self.minimum})")
+            raise ArgError(said.too_small(value, self.minimum))
         if self.maximum is not None and value > self.maximum:
-            raise ArgError(f"{value} is too large (at most {self.maximum})")
+            raise ArgError(said.too_large(value, self.maximum))
         return value
 
 
@@ -166,7 +151,7 @@ class MatrixId(ArgType):
         token = token.strip("<>,")  # tolerate <@ana:example.org> and trailing commas
         if not is_matrix_id(token):
             shown = token if len(token) <= 60 else token[:60] + "…"
-            raise ArgError(f"{shown!r} is not a Matrix ID; write it in full, like @ana:example.org")
+            raise ArgError(said.not_a_matrix_id(shown))
         return token
 
 
@@ -178,26 +163,16 @@ class Choice(ArgType):
     def convert(self, token: str) -> str:
         value = token.lower()
         if value not in self.options:
-            raise ArgError(f"{token!r} is not one of: {', '.join(self.options)}")
+            raise ArgError(said.not_one_of(token, self.options))
         return value
-
-
-DURATION = re.compile(r"(\d{1,6})\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)(?![a-z])", re.I)
-UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_duration(text: str) -> timedelta:
     """``3d``, ``2w``, ``90m``, ``1d12h``, ``2 weeks``: a positive duration."""
-    text = text.strip()
-    pos, total = 0, 0
-    for match in DURATION.finditer(text):
-        if text[pos : match.start()].strip():
-            break
-        total += int(match.group(1)) * UNIT_SECONDS[match.group(2)[0].lower()]
-        pos = match.end()
-    if pos == 0 or text[pos:].strip() or total == 0:
-        raise ArgError(f"{text!r} is not a duration; write it like 90m, 3h, 2d or 1w")
-    return timedelta(seconds=total)
+    duration = read_duration(text)
+    if duration is None:
+        raise ArgError(said.not_a_duration(text.strip()))
+    return duration
 
 
 class Duration(ArgType):
@@ -224,7 +199,7 @@ def check_timezone(name: str) -> str:
     name = name.strip()
     if name not in known_timezones() or name.startswith(("right/", "posix/")):
         shown = name if len(name) <= 40 else name[:40] + "…"
-        raise ArgError(f"{shown!r} is not a time zone I know; use a name like Europe/Berlin, America/Lima or UTC")
+        raise ArgError(said.unknown_time_zone(shown))
     return name
 
 
@@ -245,22 +220,22 @@ def impossible_time(text: str) -> str | None:
     readers quietly turn such times into other ones; a person must be told instead."""
     for hour, minute in CLOCK.findall(text):
         if int(hour) > 23 or int(minute) > 59:
-            return f"{hour}:{minute} is not a time of day; hours go from 0 to 23 and minutes from 0 to 59, like 16:00"
+            return said.not_a_time_of_day(hour, minute)
     for hour, half in TWELVE_HOUR.findall(text):
         if not 1 <= int(hour) <= 12:
-            return f"{hour}{half.lower()}m is not a time of day; write it like 4pm or 16:00"
+            return said.not_a_twelve_hour_time(hour, half)
     for year, month, day in ISO_DATE.findall(text):
         if not 1 <= int(month) <= 12:
-            return f"{year}-{month}-{day} has no month {int(month)}; months go from 1 to 12"
+            return said.no_such_month(year, month, day)
         if not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
-            return f"{year}-{month}-{day} is not a date: {calendar.month_name[int(month)]} {year} has no day {int(day)}"
+            return said.no_such_day_in_year(year, month, day)
     for day_a, month_a, month_b, day_b in DAY_MONTH.findall(text):
         month = MONTHS.get((month_a or month_b).lower())
         day = int(day_a or day_b)
         if month is not None and not 1 <= day <= (29 if month == 2 else calendar.monthrange(2001, month)[1]):
-            return f"{calendar.month_name[month]} has no day {day}"
+            return said.no_such_day(month, day)
     return None
-DATE_EXAMPLE = "2027-03-01 16:00, next tuesday 16:00, in 2 weeks"
+DATE_EXAMPLE = said.DATE_EXAMPLE
 TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*[ap]\.?m\b|\bnoon\b|\bmidnight\b", re.I)
 RELATIVE = re.compile(r"^\s*in\s+(a|an|\d+)\s|\bfrom now\b", re.I)
 
@@ -282,13 +257,13 @@ class When(ArgType):
 
         text = unquote_rest(token)
         if len(text) > 100:
-            raise ArgError("that date is too long; write it like " + DATE_EXAMPLE)
+            raise ArgError(said.date_too_long())
         impossible = impossible_time(text)
         if impossible:
             raise ArgError(impossible)
         ambiguous = AMBIGUOUS_DATE.match(text)
         if ambiguous and ambiguous.group(1) != ambiguous.group(2) and max(map(int, ambiguous.group(1, 2))) <= 12:
-            raise ArgError(f"{text!r} could be read two ways; write the date as year-month-day, like 2027-04-03")
+            raise ArgError(said.ambiguous_date(text))
         local_now = env.now.astimezone(env.zone)
         parsed = dateparser.DateDataParser(
             languages=["en"],
@@ -301,20 +276,18 @@ class When(ArgType):
         ).get_date_data(text)
         when = parsed.date_obj
         if when is None:
-            raise ArgError(f"I can't read {text!r} as a date; write it like {DATE_EXAMPLE}")
+            raise ArgError(said.unreadable_date(text))
         # "in 2 weeks" keeps the time of day of now; a bare date has no time of its own.
         if not TIME_OF_DAY.search(text) and not RELATIVE.search(text):
             if self.needs_time:
-                raise ArgError(f"{text!r} has no time of day; add one, like {text} 16:00")
+                raise ArgError(said.no_time_of_day(text))
             when = when.replace(hour=0, minute=0, second=0, microsecond=0)
         when = when.astimezone(timezone.utc)
         if when < env.now - timedelta(minutes=1):
             shown = when.astimezone(env.zone)
-            raise ArgError(
-                f"{shown:%Y-%m-%d %H:%M} ({env.zone.key}) is in the past; give a future date, like {DATE_EXAMPLE}"
-            )
+            raise ArgError(said.in_the_past(f"{shown:%Y-%m-%d %H:%M}", env.zone.key))
         if when > env.now + timedelta(days=366 * self.max_years):
-            raise ArgError(f"that is more than {self.max_years} years ahead; give a nearer date")
+            raise ArgError(said.too_far_ahead(self.max_years))
         return when
 
 
@@ -348,16 +321,16 @@ class Schedule(ArgType):
         repeat = REPEAT.match(text)
         if not repeat:
             if text.lower().startswith("every"):
-                raise ArgError("write a repeat like: every 3 months from 2027-01-10 18:00, or every 2 weeks from monday 17:00")
+                raise ArgError(said.repeat_form())
             return Plan(self.when.convert_in(text, env))
         count = int(repeat.group(1) or 1)
         unit = repeat.group(2).lower()
         start = repeat.group(3).strip()
         if not start:
-            raise ArgError(f"say when the first one is: every {count} {unit} from 2027-01-10 18:00")
+            raise ArgError(said.repeat_needs_start(count, unit))
         limit = 12 if unit.startswith("month") else 52
         if not 1 <= count <= limit:
-            raise ArgError(f"repeat every 1 to {limit} {'months' if limit == 12 else 'weeks'}")
+            raise ArgError(said.repeat_range(limit, months=unit.startswith("month")))
         at = self.when.convert_in(start, env)
         if unit.startswith("month"):
             return Plan(at, every_months=count)
@@ -375,7 +348,7 @@ class Text(ArgType):
     def convert(self, token: str) -> str:
         value = unquote_rest(token)
         if len(value) > self.max_length:
-            raise ArgError(f"that is too long ({len(value)} characters; at most {self.max_length})")
+            raise ArgError(said.text_too_long(len(value), self.max_length))
         return value
 
 
@@ -427,10 +400,10 @@ class WordList(ArgType):
             if not p or p in values:
                 continue
             if len(p) > self.max_length:
-                raise ArgError(f"{p[:20]!r}... is too long (at most {self.max_length} characters an item)")
+                raise ArgError(said.item_too_long(p[:20], self.max_length))
             values.append(p)
         if len(values) > self.max_items:
-            raise ArgError(f"that is {len(values)} items; at most {self.max_items}")
+            raise ArgError(said.too_many_items(len(values), self.max_items))
         return values
 
 
@@ -474,14 +447,10 @@ class Command:
         return room in self.rooms
 
     def who(self) -> str:
-        if Role.ANYONE in self.roles:
-            return "anyone"
-        return " and ".join(ROLE_NOUNS[r] for r in Role if r in self.roles)
+        return kinds_said.who(self.roles)
 
     def where(self, short: bool = False) -> str:
-        order = (RoomKind.MENTORS, RoomKind.COUNCIL, RoomKind.OTHER, RoomKind.DM)
-        names = [(ROOM_SHORT if short else ROOM_NOUNS)[r] for r in order if r in self.rooms]
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return kinds_said.where(self.rooms, short=short)
 
     def parse(self, text: str, env: ParseEnv | None = None) -> dict[str, Any]:
         """Read this command's arguments from ``text`` (what follows the name)."""
@@ -491,7 +460,7 @@ class Command:
         for arg in self.args:
             if not rest.strip():
                 if not arg.optional:
-                    raise UsageError(self._usage_message(f"{arg.name} is missing"))
+                    raise UsageError(self._usage_message(said.missing(arg.name)))
                 values[arg.name] = arg.default
                 continue
             try:
@@ -501,19 +470,15 @@ class Command:
                     token, rest = next_token(rest)
                 values[arg.name] = arg.type.convert_in(token, env)
             except ArgError as exc:
-                raise UsageError(self._usage_message(f"{arg.name}: {exc}")) from None
+                raise UsageError(self._usage_message(said.problem_with(arg.name, str(exc)))) from None
         if rest.strip():
             extra = rest.strip()
             shown = extra if len(extra) <= 40 else extra[:40] + "…"
-            raise UsageError(self._usage_message(f"I did not expect {shown!r} after the last argument"))
+            raise UsageError(self._usage_message(said.unexpected(shown)))
         return values
 
     def _usage_message(self, problem: str) -> Msg:
-        example = Msg(" For example: ", code(self.examples[0]), ".") if self.examples else Msg()
-        return Msg(
-            f"{problem[0].upper()}{problem[1:]}. Usage: ", code(self.usage()), ".", example,
-            " Send ", code(f"help {self.name}"), " for details.",
-        )
+        return said.usage(problem, self.usage(), self.examples[0] if self.examples else None, self.name)
 
 
 class Router:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from commands.dispatcher import Context
 from commands.framework import EVERYWHERE, Arg, Command, Router, Text, UsageError
-from commands.text import Msg, bold, code, join, lines
+from commands.text import Msg, bold, lines
+from commands.words import help as said
 
 router = Router("help", "Help")
 
@@ -34,45 +35,36 @@ async def help_command(ctx: Context, command: str | None) -> None:
         groups.append(lines(bold(r.title), *(_line(ctx, c) for c in usable)))
     ctx.reply(
         lines(
-            Msg("Here is what you can do. Send ", ctx.cmd("help <command>"), " for details on one."),
+            said.overview_intro(ctx.cmd("help <command>")),
             *groups,
-            Msg(
-                f"In the mentors and council rooms, start each command with {ctx.prefix} (like ",
-                code(f"{ctx.prefix}help"), "). In a direct message with me, no prefix is needed.",
-            ),
+            said.prefix_note(ctx.prefix),
         )
     )
 
 
 def _line(ctx: Context, c: Command) -> Msg:
-    where = "" if c.rooms == EVERYWHERE else f" ({c.where(short=True)})"
-    return Msg("• ", code(c.usage()), f": {c.summary}{where}")
+    return said.command_line(c.usage(), c.summary, None if c.rooms == EVERYWHERE else c.where(short=True))
 
 
 def find_or_suggest(ctx: Context, name: str) -> Command:
     name = name.strip().lstrip(ctx.prefix).strip()
     if not name:
-        raise UsageError(Msg("Send ", ctx.cmd("help"), " for the list of commands, or ", ctx.cmd("help <command>"), "."))
+        raise UsageError(said.how_to_ask(ctx.cmd("help"), ctx.cmd("help <command>")))
     cmd, matched, rest = ctx.registry.find(name)
     if cmd is not None and not rest.strip():
         return cmd
     subs = ctx.registry.subcommands(name.split()[0]) if name.split() else []
     if subs and cmd is None:
-        raise UsageError(Msg(code(name), " has these forms: ", join(code(c.name) for c in subs), "."))
-    raise UsageError(
-        Msg("There is no command ", code(name[:40]), ". Send ", ctx.cmd("help"), " for the list of commands.")
-    )
+        raise UsageError(said.forms_of(name, [c.name for c in subs]))
+    raise UsageError(said.no_such_command(name[:40], ctx.cmd("help")))
 
 
 def describe(ctx: Context, c: Command) -> Msg:
-    aliases = Msg("Also: ", join(code(a) for a in c.aliases)) if c.aliases else None
-    examples = Msg("Examples: ", join(code(e) for e in c.examples)) if c.examples else None
-    allowed = c.allows_role(ctx.roles)
     return lines(
-        Msg(bold(c.name), f": {c.summary}"),
-        Msg("Usage: ", code(c.usage())),
+        said.title(c.name, c.summary),
+        said.usage(c.usage()),
         Msg(c.details) if c.details else None,
-        Msg(f"Who: {c.who()}" + ("" if allowed else " (not you, for now)") + f". Where: {c.where()}."),
-        aliases,
-        examples,
+        said.who_and_where(c.who(), c.allows_role(ctx.roles), c.where()),
+        said.also(c.aliases) if c.aliases else None,
+        said.examples(c.examples) if c.examples else None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from commands.kinds import RoomKind
+from commands.kinds import RoomKind, RoomProblem
 from commands.text import Msg
 
 
@@ -20,7 +20,7 @@ class Incoming:
     event_id: str | None = None
     # Set when the room would be a direct message with the sender but is not private
     # enough to be one (public, unencrypted, others invited): why, in a few words.
-    room_problem: str | None = None
+    room_problem: RoomProblem | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from commands.clock import read_duration
+
 
 def _rule(default, kind: str | None = None):
     """A tunable rule; ``kind`` tells the config loader how to validate it."""
@@ -19,6 +21,8 @@ class ProgramPolicy:
     council: list[str] = _rule([], "matrix_ids")
     commitment_months: int = _rule(12, "positive")
     checkin_every_months: int = _rule(12, "positive")
+    # A mentorship's first year, when its mentee meets their mentor more often.
+    first_year_months: int = _rule(12, "positive")
     new_mentee_checkin_every_months: int = _rule(3, "positive")
     followup_days: int = _rule(30, "positive")
     max_group_size: int = _rule(5, "positive")
@@ -32,9 +36,7 @@ class ProgramPolicy:
 
     def reminder_offsets(self) -> list[int]:
         """Minutes before a check-in when both people are reminded, largest first."""
-        from commands.framework import parse_duration
-
-        return sorted({int(parse_duration(r).total_seconds() // 60) for r in self.reminders}, reverse=True)
+        return sorted({int(read_duration(r).total_seconds() // 60) for r in self.reminders}, reverse=True)
 
 
 @dataclass

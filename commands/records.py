@@ -13,7 +13,7 @@ from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, Choice, CommandError, Integer, MatrixId, Role, Router, Text, is_matrix_id
 from commands.messages import Target
 from commands.services import checkins, mentorships, people, records, visibility
-from commands.services.checkins import NotYourMentee
+from commands.services.records import NotYourMentee
 from commands.services.visibility import Reader
 from commands.words import records as said
 from storage.models import SessionKind
@@ -65,7 +65,7 @@ async def session(ctx: Context, mentee: str, kind: str, outcome: str) -> None:
     marked as held.
     """
     me = await ctx.me()
-    current, person = await checkins.mentee_of(ctx, me, mentee)
+    current, person = await records.mentee_of(ctx, me, mentee)
     parts = parse_outcome(outcome)
     _, held = await records.record_session(ctx, current, SessionKind(kind), parts, by=me)
     ctx.reply(said.session_recorded(ctx, kind, person, parts, held, ctx.zone))

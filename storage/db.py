@@ -87,13 +87,10 @@ class Database:
         # hide_parameters: errors and logs never carry what people typed.
         # pool_reset_on_return: every session already ends its own transaction, so the
         # pool's extra rollback on each return would be one more round trip per command.
-        extra = {}
-        if parsed.drivername == "sqlite+aiosqlite":
-            from storage import sqlite_driver
-
-            extra["module"] = sqlite_driver.dbapi()  # one thread hop per statement, not four
+        # SQLite goes through SQLAlchemy's own aiosqlite dialect, unchanged, with its default
+        # pool for a file (connections are kept, so the settings below are made once each).
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, hide_parameters=True, pool_reset_on_return=None, **extra
+            url, echo=echo, hide_parameters=True, pool_reset_on_return=None
         )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -13,9 +13,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, false, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.schema import CreateIndex
+from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, false, true, text as sql_text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -48,20 +46,8 @@ def _enum(enum_cls: type[enum.Enum]) -> SAEnum:
 
 
 def _partial(name: str, *columns: str, where: str, unique: bool = False) -> Index:
-    """An index of only the rows that match ``where``: the same SQL on SQLite and PostgreSQL.
-
-    The condition travels in the index's ``info`` and is written by the DDL compiler
-    below, rather than as ``sqlite_where`` / ``postgresql_where``: naming a dialect's
-    options loads that dialect, and a bot on SQLite has no use for PostgreSQL's.
-    """
-    return Index(name, *columns, unique=unique, info={"where": where})
-
-
-@compiles(CreateIndex)
-def _create_index(create: CreateIndex, compiler, **kw) -> str:
-    sql = compiler.visit_create_index(create, **kw)
-    where = create.element.info.get("where")
-    return f"{sql} WHERE {where}" if where else sql
+    """An index of only the rows that match ``where``: the same condition on SQLite and PostgreSQL."""
+    return Index(name, *columns, unique=unique, sqlite_where=sql_text(where), postgresql_where=sql_text(where))
 
 
 def _when(nullable: bool = False, **kwargs):

@@ -155,6 +155,7 @@ def test_run_needs_a_matrix_section(tmp_path):
     assert result.returncode == 78 and "has no [matrix] section" in result.stderr
 
 
+@pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
 def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tmp_path):
     import signal
     import time
@@ -198,6 +199,7 @@ def test_help_of_the_cli(tmp_path, args):
     assert result.returncode == 0 and "usage: mentorbot" in result.stdout
 
 
+@pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
 def test_run_refuses_a_database_it_cannot_write_and_is_not_restarted(tmp_path):
     from tests.synapse import free_port
 

@@ -224,3 +224,58 @@ def test_the_discourse_pace_stays_under_the_sites_limit(tmp_path):
     assert any("[discourse] relay_poll_seconds: must be at least 10 seconds, got 2" in p for p in found), found
     settings = config.load(str(write(tmp_path, base)))
     assert settings.discourse.requests_per_minute == 30 and settings.discourse.relay_poll_seconds == 120
+
+
+def test_the_process_environment_sets_secrets_and_nothing_else(tmp_path, monkeypatch):
+    monkeypatch.setenv("MENTORBOT_MATRIX_ACCESS_TOKEN", "syt_from_the_process")
+    monkeypatch.setenv("MENTORBOT_DISCOURSE_API_KEY", "")  # empty: as if not set, the file's key stays
+    monkeypatch.setenv("MENTORBOT_PROGRAM_NAME", "not a variable the bot reads")
+    monkeypatch.setenv("mentorbot_storage_url", "mysql://names/are/case-sensitive")
+    settings = config.load(str(EXAMPLE))
+    assert settings.matrix.access_token == "syt_from_the_process"
+    assert settings.discourse.api_key == "CHANGE-ME" and settings.program.name == "Reps mentorship program"
+    assert settings.secret_sources[("matrix", "access_token")] == "environment MENTORBOT_MATRIX_ACCESS_TOKEN"
+    assert settings.secret_sources[("discourse", "api_key")] == str(EXAMPLE)
+
+
+def test_a_secret_for_a_section_the_file_lacks_is_ignored(tmp_path):
+    path = write(tmp_path, '[program]\nname = "x"\n')
+    settings = config.load(str(path), env={"MENTORBOT_MATRIX_PASSWORD": "pw", "MENTORBOT_DISCOURSE_API_KEY": "k"})
+    assert settings.matrix is None and settings.discourse is None and not settings.secret_sources
+
+
+def test_secrets_never_show_in_a_repr_or_a_validation_error(tmp_path):
+    env = {"MENTORBOT_MATRIX_PASSWORD": "hunter2-secret", "MENTORBOT_DISCOURSE_API_KEY": "discourse-secret-key",
+           "MENTORBOT_STORAGE_URL": "postgresql+asyncpg://bot:db-s3cret@db.example.org/mentorbot"}
+    settings = config.load(str(EXAMPLE), env=env)
+    shown = repr(settings)
+    for secret in ("hunter2-secret", "discourse-secret-key", "db-s3cret", "CHANGE-ME"):
+        assert secret not in shown
+    assert "postgresql+asyncpg://bot:***@db.example.org/mentorbot" in shown
+    assert settings.matrix.password == "hunter2-secret" and f"{settings.matrix.password}" == "hunter2-secret"
+    with pytest.raises(ValueError) as info:  # built in code, the settings are checked too
+        config.MatrixSettings(homeserver="https://m.example.org", user_id="@b:example.org", password=["hunter2-secret"],
+                              mentors_room="#m:example.org", council_room="#c:example.org")
+    assert "hunter2-secret" not in str(info.value)
+
+
+def test_a_rule_between_keys_is_reported_with_the_other_problems_of_its_section(tmp_path):
+    path = write(tmp_path, '[program]\nmax_group_size = 2\ntimezone = "Nowhere"\n'
+                           '[discourse]\nurl = "forum"\napi_username = "b"\napi_key = "k"\n'
+                           'announcements_category = 5\nrelay_category = 5\n')
+    text = "\n".join(problems(path))
+    assert "[program] default_capacity: 3 is more than max_group_size (2)" in text
+    assert "[program] timezone: unknown time zone 'Nowhere'" in text
+    assert "[discourse] relay_category: must differ from announcements_category" in text
+    assert "[discourse] url: bad URL 'forum'" in text
+
+
+def test_wrong_shapes_are_named(tmp_path):
+    found = problems(write(tmp_path, 'program = 5\n[limits]\ncommand_burst = 0\nx = 1\n'))
+    text = "\n".join(found)
+    assert "program: must be a section [program], not a single value" in text
+    assert "[limits] command_burst: must be greater than 0, got 0" in text
+    assert "[limits] x: unknown key (known keys: command_burst, commands_per_minute)" in text
+    found = problems(write(tmp_path, '[program]\nreminders = ["24h", 5]\ncouncil = "@cy:example.org"\n'))
+    assert any("[program] reminders: wrong type: expected a list of strings, got ['24h', 5]" in p for p in found)
+    assert any("[program] council: wrong type: expected a list of strings, got '@cy:example.org'" in p for p in found)

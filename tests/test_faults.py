@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 
 from storage.db import Database
@@ -161,6 +162,7 @@ async def test_kill_9_in_a_burst_of_500_commands_answers_each_once_and_writes_ea
             await someone.stop()
 
 
+@pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
 async def test_the_homeserver_down_for_a_minute_the_bot_resumes_by_itself(tmp_path):
     server = Synapse(tmp_path / "outage-synapse")
     server.start()

@@ -294,6 +294,7 @@ async def test_the_bot_follows_an_upgraded_mentors_room(world):
     await world.bob.replies(world.bot_id, upgraded, 2)
 
 
+@pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
 async def test_the_bot_rides_out_a_homeserver_outage(tmp_path):
     from tests.synapse import Synapse
 

@@ -16,6 +16,7 @@ from sqlmodel import select
 from commands.dispatcher import Result
 from commands.framework import RoomKind
 from commands.services import matching, people
+from commands.words.mentoring import match_reason
 from storage.models import (
     AuditEvent,
     CheckIn,
@@ -89,9 +90,9 @@ async def test_matching_is_deterministic_and_explains_itself(demo_bot):
         again = await matching.suggest(s, request, finn, now, demo_bot.runtime.settings.program)
     # Bob shares Finn's interest; without one, Eli's free places outweigh Dana's nearer zone.
     assert [m.mentor.matrix_id for m in first] == [m.mentor.matrix_id for m in again] == [BOB, ELI, DANA]
-    assert first[0].reason() == "shares: public speaking; speaks en; 1h apart; 2 of 3 places free"
-    assert first[1].reason() == "no shared interests; speaks en; 3h apart; 4 of 4 places free"
-    assert first[2].reason() == "no shared interests; speaks en; 1h apart; 1 of 2 places free"
+    assert match_reason(first[0]).plain() == "shares: public speaking; speaks en; 1h apart; 2 of 3 places free"
+    assert match_reason(first[1]).plain() == "no shared interests; speaks en; 3h apart; 4 of 4 places free"
+    assert match_reason(first[2]).plain() == "no shared interests; speaks en; 1h apart; 1 of 2 places free"
 
 
 def test_the_score_weighs_interests_language_distance_and_load():
@@ -110,7 +111,7 @@ def test_the_score_weighs_interests_language_distance_and_load():
     fewer_shared = matching.Candidate(mentor("one", 4), 0, ("events",), ("es",), "Europe/Madrid")
     ranked = matching.rank(wishes, [near_busy, far, no_language, fewer_shared, near_free], now)
     assert [m.mentor.matrix_id.split(":")[0] for m in ranked] == ["@free", "@far", "@near", "@one", "@mute"]
-    assert ranked[0].reason() == "shares: events, l10n; speaks es; same time zone; 4 of 4 places free"
+    assert match_reason(ranked[0]).plain() == "shares: events, l10n; speaks es; same time zone; 4 of 4 places free"
     assert ranked[1].hours_apart == 8
 
 
@@ -503,8 +504,8 @@ async def test_the_fast_ranking_finds_the_same_best_mentors_as_scoring_everyone(
                                            tuple(tags.get(pid, {}).get(TagKind.LANGUAGE, [])), zone)
                         for pid, matrix_id, capacity, zone in mentors if loads.get(pid, 0) < capacity]
             full = matching.rank(wishes, everyone, now)[:3]
-            assert [(m.mentor.matrix_id, m.score, m.reason()) for m in fast] == \
-                   [(m.mentor.matrix_id, m.score, m.reason()) for m in full]
+            assert [(m.mentor.matrix_id, m.score, match_reason(m).plain()) for m in fast] == \
+                   [(m.mentor.matrix_id, m.score, match_reason(m).plain()) for m in full]
             await s.rollback()
 
     try:
@@ -518,3 +519,18 @@ async def test_the_fast_ranking_finds_the_same_best_mentors_as_scoring_everyone(
             await compare(s, range(1015, 1030))
     finally:
         await db.close()
+
+
+def test_every_mentorship_event_and_refusal_is_worded():
+    """What the lifecycle emits or refuses reaches people in words: none is left without."""
+    import inspect
+
+    from commands import words
+    from commands.services import mentorships
+    from commands.services.errors import DomainError
+    from commands.services.work import Event
+
+    rendered, explained = words.known()
+    own = [k for _, k in inspect.getmembers(mentorships, inspect.isclass) if k.__module__ == mentorships.__name__]
+    assert [k.__name__ for k in own if issubclass(k, Event) and k not in rendered] == []
+    assert [k.__name__ for k in own if issubclass(k, DomainError) and k not in explained] == []

@@ -9,6 +9,7 @@ from bot import docs
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
 
 
 def shell_blocks() -> list[str]:
@@ -23,5 +24,11 @@ def test_the_test_command_is_exactly_what_ci_runs():
 
 
 def test_the_command_reference_is_generated_from_the_declarations():
-    assert docs.updated(README) == README, "run: python -m bot.docs --write"
-    assert "| `mentor add <person> [capacity]` |" in README
+    assert docs.COMMANDS == ROOT / "docs" / "commands.md"
+    assert docs.updated(COMMANDS) == COMMANDS, "run: python -m bot.docs --write"
+    assert "| `mentor add <person> [capacity]` |" in COMMANDS
+
+
+def test_the_reference_lives_in_docs_not_in_the_readme():
+    assert docs.START not in README and docs.END not in README
+    assert "docs/commands.md" in README

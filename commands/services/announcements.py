@@ -30,6 +30,7 @@ from commands.services.work import Work
 from commands.framework import RoomKind
 from commands.messages import Outgoing, Target
 from commands.services import audit, people, rules
+from commands.services.forum import ForumTopic, Held, Posted, Refused, TopicOutcome
 from commands.text import Msg, bold, lines
 from storage.models import (
     Announcement,
@@ -60,37 +61,7 @@ _COUNCIL = RoomKind.COUNCIL
 AUDIENCE_WORDS = {Audience.MENTORS: "mentors", Audience.MENTEES: "mentees", Audience.ALL: "everyone"}
 
 
-# ---------------------------------------------------------------- what Discourse said
-
-
-@dataclass(frozen=True)
-class Posted:
-    topic_id: int | None
-    url: str | None  # None when the shell only printed the topic
-
-
-@dataclass(frozen=True)
-class Held:
-    """Discourse holds the topic for a moderator (``action: enqueued``)."""
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A 4xx other than 429: trying again cannot help."""
-
-    message: str
-    status: int = 422
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """5xx, a timeout, no connection, a rate limit: try again later."""
-
-    message: str
-    retry_after: float | None = None
-
-
-TopicOutcome = Posted | Held | Refused | Unavailable
+# ---------------------------------------------------------------- what is posted
 
 
 @dataclass(frozen=True)
@@ -457,32 +428,6 @@ def _matrix_state(c: AnnouncementCopy, row: OutboxMessage | None) -> str:
 
 
 # ---------------------------------------------------------------- the forum relay
-
-
-@dataclass(frozen=True)
-class ForumPost:
-    """A post from the forum's latest posts, as the relay needs it."""
-
-    id: int
-    topic_id: int
-    post_number: int
-    category_id: int | None
-    title: str
-    username: str
-    excerpt: str
-    url: str
-
-
-@dataclass(frozen=True)
-class ForumTopic:
-    """A new topic seen on the forum, as the relay shows it."""
-
-    post_id: int
-    topic_id: int
-    title: str
-    author: str
-    excerpt: str
-    url: str
 
 
 async def relay_window(session: AsyncSession) -> int | None:

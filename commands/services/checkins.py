@@ -20,7 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import add_months
-from commands.services import audit, mentorships, people
+from commands.services import audit
 from commands.services.errors import DomainError
 from commands.services.work import Event, Work
 from storage.models import (
@@ -54,13 +54,6 @@ def next_time(c: CheckIn) -> datetime:
     wall = add_months(wall, c.every_months) if c.every_months else wall + timedelta(weeks=c.every_weeks or 0)
     # A wall time that does not exist (a spring-forward gap) is read with the offset before it.
     return wall.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
-
-
-@dataclass
-class NotYourMentee(DomainError):
-    """The person named is not the sender's current mentee."""
-
-    matrix_id: str
 
 
 @dataclass
@@ -111,15 +104,6 @@ class NoTimeAgreedYet(DomainError):
 # ---------------------------------------------------------------- lookups
 
 
-async def mentee_of(work: Work, mentor: Person, matrix_id: str) -> tuple[Mentorship, Person]:
-    """``mentor``'s active mentorship with the mentee ``matrix_id``; ``NotYourMentee`` otherwise."""
-    mentee = await people.find(work.session, matrix_id)
-    current = await mentorships.active_of(work.session, mentee.id) if mentee else None
-    if mentee is None or current is None or current.mentor_id != mentor.id:
-        raise NotYourMentee(matrix_id)
-    return current, mentee
-
-
 def partner_id(m: Mentorship, person_id: int) -> int:
     """The other person in ``m``: the mentor for its mentee, the mentee for its mentor."""
     return m.mentor_id if m.mentee_id == person_id else m.mentee_id
@@ -139,10 +123,11 @@ async def checkin_of(work: Work, me: Person, number: int, *, mentor_only: bool =
     return c, m
 
 
-async def active_mentorships_of(session: AsyncSession, person_id: int) -> list[Mentorship]:
-    """The active mentorships ``person_id`` is in, as a mentor or as a mentee."""
+async def active_mentorships_of(session: AsyncSession, person_id: int, *, as_mentee: bool = False) -> list[Mentorship]:
+    """The active mentorships ``person_id`` is in, as a mentor or as a mentee (only as a mentee: ``as_mentee``)."""
+    sides = (Mentorship.mentee_id,) if as_mentee else (Mentorship.mentor_id, Mentorship.mentee_id)
     # Two lookups, each along its own index (one query with OR would read every mentorship).
-    return [m for side in (Mentorship.mentor_id, Mentorship.mentee_id) for m in (await session.exec(
+    return [m for side in sides for m in (await session.exec(
         select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE, side == person_id)
     )).all()]
 
@@ -315,7 +300,7 @@ async def confirm(work: Work, mentee: Person, number: int | None) -> tuple[Check
     """The mentee confirms check-in ``number``, or their next agreed one still unconfirmed.
     Returns it, its mentorship, and whether it was confirmed already."""
     if number is None:
-        current = await mentorships.active_of(work.session, mentee.id)
+        current = next(iter(await active_mentorships_of(work.session, mentee.id, as_mentee=True)), None)
         planned = [c for c in await upcoming(work.session, [current.id] if current else [])
                    if c.arranged and not c.confirmed_at and c.due_at > work.now]
         if not planned:

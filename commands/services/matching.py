@@ -1,4 +1,4 @@
-"""Matching: which available mentors suit a request, best first, each with a one-line reason.
+"""Matching: which available mentors suit a request, best first, each with what makes it fit.
 
 The ranking is a pure function of the data: the same program gives the same
 order every time (ties go to the lighter load, then the Matrix ID).
@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, case, cast, func, or_
+from sqlalchemy import Float, and_, case, cast, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,6 +58,9 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Match:
+    """A mentor who suits a request, and why: what they share with the mentee, how far apart
+    they are, how many mentees they have (the message layer words it as one line)."""
+
     mentor: Person
     score: float
     shared: tuple[str, ...]
@@ -65,14 +68,6 @@ class Match:
     hours_apart: int
     load: int
 
-    def reason(self) -> str:
-        """``shares: events, l10n; speaks es; 1h apart; 2 of 4 places free``"""
-        parts = [f"shares: {', '.join(self.shared)}" if self.shared else "no shared interests"]
-        parts.append(f"speaks {', '.join(self.languages)}" if self.languages else "no shared language")
-        parts.append("same time zone" if self.hours_apart == 0 else f"{self.hours_apart}h apart")
-        free = self.mentor.capacity - self.load
-        parts.append(f"{free} of {self.mentor.capacity} place{'s' if self.mentor.capacity != 1 else ''} free")
-        return "; ".join(parts)
 
 
 def hours_apart(zone_a: str, zone_b: str, at: datetime) -> int:
@@ -84,9 +79,17 @@ def hours_apart(zone_a: str, zone_b: str, at: datetime) -> int:
     return round(min(diff, 24 - diff))
 
 
-def is_available(mentor: Person, now: datetime) -> bool:
-    """On the roster, active and not away."""
-    return mentor.is_mentor and not mentor.inactive and not (mentor.away_until and mentor.away_until > now)
+def is_away(person: Person, now: datetime) -> bool:
+    """Away: a date set until which they take no new mentees, not reached yet."""
+    return bool(person.away_until and person.away_until > now)
+
+
+def available_mentors(now: datetime):
+    """The mentors who may be offered a new mentee now, as a condition on ``Person``: on the
+    roster, active, and not away (see ``is_away``). Every list of available mentors (matching,
+    the coach pool) reads them through this one rule."""
+    return and_(Person.is_mentor.is_(True), Person.inactive.is_(False),
+                or_(Person.away_until.is_(None), Person.away_until <= now))
 
 
 def score(wishes: Wishes, c: Candidate, now: datetime, apart: int | None = None) -> Match:
@@ -147,8 +150,7 @@ async def suggest(
     )
     excluded = [i for i in declined | {request.mentee_id, request.previous_mentor_id} if i is not None]
     conn = await session.connection()
-    available = (Person.is_mentor.is_(True), Person.inactive.is_(False),
-                 or_(Person.away_until.is_(None), Person.away_until <= now), Person.id.not_in(excluded))
+    available = (available_mentors(now), Person.id.not_in(excluded))
     zone_of = func.coalesce(Person.timezone, policy.timezone)
     zones = {z: hours_apart(wishes.zone, z, now) for z in await _mentor_zones(conn, zone_of, available)}
     if not zones:
@@ -239,3 +241,19 @@ async def _languages(session: AsyncSession, ids: list[int]) -> dict[int, list[st
         )).all():
             spoken[person_id].append(value)
     return spoken
+
+
+async def coach_pool(session: AsyncSession, now: datetime, wanted: str = "") -> dict[str, list[Person]]:
+    """The coach pool: available mentors by the skills they list (those like ``wanted``, if given),
+    skills in order, mentors by Matrix ID."""
+    rows = (await session.exec(
+        select(Person, PersonTag.value)
+        .join(PersonTag, PersonTag.person_id == Person.id)
+        .where(available_mentors(now), PersonTag.kind == TagKind.SKILL)
+        .order_by(PersonTag.value, Person.matrix_id)
+    )).all()
+    by_skill: dict[str, list[Person]] = {}
+    for mentor, value in rows:
+        if not wanted or wanted in value:
+            by_skill.setdefault(value, []).append(mentor)
+    return by_skill

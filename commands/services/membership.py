@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands.framework import RoomKind
+from commands.kinds import RoomKind
 from commands.policy import ProgramPolicy
 from commands.services import audit, people
 from storage.models import Person

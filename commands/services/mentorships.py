@@ -1,28 +1,29 @@
 """The relationship lifecycle: request, proposal, acceptance, change and end.
 
-Every function works inside one unit of work (a command or a scheduled job):
-it changes the tables, records the change in the audit trail, and queues the
-messages that tell each person what concerns them. Reasons people give (for a
-decline, a change, an end) are stored, never sent to a shared room.
+Every function works inside one unit of work (a command or a scheduled job): it
+changes the tables, records the change in the audit trail, and emits the events
+that tell each person what concerns them (``commands.words.mentoring`` words them).
+A refusal is a domain error carrying the facts. Reasons people give (for a decline,
+a change, an end) are stored, never sent to a shared room.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands import text
 from commands.clock import add_months
-from commands.services.work import Work
-from commands.framework import CommandError, RoomKind
-from commands.messages import Target
+from commands.kinds import Role
 from commands.services import audit, checkins, matching, people
-from commands.text import Msg, bold
+from commands.services.errors import DomainError
+from commands.services.matching import Match, Wishes
+from commands.services.work import Event, Work
 from storage.models import (
     OPEN_REQUEST_STATES,
     ChangeRequest,
@@ -33,6 +34,7 @@ from storage.models import (
     MentorRequest,
     Mentorship,
     MentorshipState,
+    Nomination,
     Person,
     RequestDecline,
     RequestState,
@@ -42,13 +44,246 @@ from storage.models import (
 SUGGESTIONS = 3  # matches shown with a request
 
 
-def day(when: datetime, zone: ZoneInfo) -> str:
-    return f"{when.astimezone(zone):%Y-%m-%d}"
+# ---------------------------------------------------------------- events
 
 
-def who(person: Person) -> text.Node:
-    """A person named in a message about them (linked, not pinged)."""
-    return text.person(person.matrix_id, people.name_of(person))
+@dataclass(frozen=True)
+class MentorProposed(Event):
+    """The request was offered to ``mentor`` (in a DM); ``announce``: the mentors room hears of it too."""
+
+    request: MentorRequest
+    mentee: Person
+    mentor: Person
+    match: Match
+    wishes: Wishes
+    announce: bool
+
+
+@dataclass(frozen=True)
+class RequestWaiting(Event):
+    """No available mentor fits the request: it waits in the list mentors look at."""
+
+    request: MentorRequest
+    wishes: Wishes
+
+
+@dataclass(frozen=True)
+class RequestWithdrawn(Event):
+    """The mentee took back their request; ``offered_to`` had it, ``staying_with`` stays their mentor."""
+
+    request: MentorRequest
+    mentee: Person
+    offered_to: Person | None
+    staying_with: Person | None
+
+
+@dataclass(frozen=True)
+class MentorshipStarted(Event):
+    """A mentorship began: accepted, assigned or reassigned (``how``), from ``request`` if any.
+    ``previous`` is the mentor the mentee leaves, whose planned check-ins moved over."""
+
+    mentorship: Mentorship
+    mentee: Person
+    mentor: Person
+    how: str
+    checkins_moved: bool
+    previous: Person | None
+    request: MentorRequest | None
+
+
+@dataclass(frozen=True)
+class MentorshipEnded(Event):
+    """``by`` ended the mentorship; ``other`` is the side that is told (never the reason)."""
+
+    mentorship: Mentorship
+    by: Person
+    other: Person
+    other_is_mentor: bool
+
+
+class FreeChange(str, enum.Enum):
+    """Why a mentee may change mentor without the council."""
+
+    COMMITMENT_OVER = "commitment_over"
+    MENTOR_INACTIVE = "mentor_inactive"
+    MENTOR_AWAY = "mentor_away"
+
+
+@dataclass(frozen=True)
+class ChangeRequested(Event):
+    """A mentee asked for another mentor. ``free``: why it goes ahead without the council
+    (``new_request`` looks for the new mentor); None: the council decides."""
+
+    change: ChangeRequest
+    mentorship: Mentorship
+    mentee: Person
+    mentor: Person
+    free: FreeChange | None
+    new_request: MentorRequest | None
+    reason_given: bool
+
+
+@dataclass(frozen=True)
+class ChangeApproved(Event):
+    """A change of mentor may go ahead (``by`` the council, or None when the mentee was free to)."""
+
+    change: ChangeRequest
+    mentee: Person
+    mentor: Person
+    by: Person | None
+
+
+@dataclass(frozen=True)
+class RequestEscalated(Event):
+    """Nobody took the request in time: it goes to the council, with the best matches."""
+
+    request: MentorRequest
+    mentee: Person
+    waited_days: int
+    matches: tuple[Match, ...]
+    wishes: Wishes
+
+
+@dataclass(frozen=True)
+class MenteeNominated(Event):
+    nomination: Nomination
+    nominator: Person
+    nominee: Person
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@dataclass
+class UnknownPerson(DomainError):
+    """Nobody with this Matrix ID is known to the program (in the ``role`` asked for)."""
+
+    matrix_id: str
+    role: Role
+
+
+@dataclass
+class NotYourMentee(DomainError):
+    """``matrix_id`` (``person``, if known) is not one of the mentor's mentees now."""
+
+    matrix_id: str
+    person: Person | None
+
+
+@dataclass
+class AlreadyHasMentor(DomainError):
+    mentor: Person
+
+
+@dataclass
+class RequestStillOpen(DomainError):
+    request: MentorRequest
+
+
+@dataclass
+class AlreadyRequested(DomainError):
+    """An open request was made a moment ago (the database keeps one per mentee)."""
+
+
+@dataclass
+class NoOpenRequest(DomainError):
+    pass
+
+
+@dataclass
+class NoMentorToChange(DomainError):
+    pass
+
+
+@dataclass
+class ChangeAlreadyPending(DomainError):
+    pass
+
+
+@dataclass
+class AlreadyLookingForMentor(DomainError):
+    """A change was asked while a request for a new mentor is open."""
+
+    request: MentorRequest
+
+
+@dataclass
+class NoMentorToEnd(DomainError):
+    request: MentorRequest | None  # the request still open, if any
+
+
+@dataclass
+class NoSuchRequest(DomainError):
+    number: int
+
+
+@dataclass
+class RequestClosed(DomainError):
+    request: MentorRequest
+
+
+@dataclass
+class LeavingYou(DomainError):
+    """The request is from a mentee moving on from this very mentor."""
+
+    request: MentorRequest
+
+
+@dataclass
+class AlreadyDeclined(DomainError):
+    request: MentorRequest
+
+
+@dataclass
+class MentorsThemself(DomainError):
+    pass
+
+
+@dataclass
+class NotAMentor(DomainError):
+    person: Person
+
+
+@dataclass
+class MentorInactive(DomainError):
+    mentor: Person
+
+
+@dataclass
+class NoFreePlace(DomainError):
+    mentor: Person
+    load: int
+
+
+@dataclass
+class AlreadyTheirMentor(DomainError):
+    mentor: Person
+    mentee: Person
+
+
+@dataclass
+class RequestTaken(DomainError):
+    """Someone else took the request a moment ago."""
+
+    request: MentorRequest
+
+
+@dataclass
+class MentorshipRace(DomainError):
+    """The mentor's last place or the mentee went a moment ago."""
+
+    mentor: Person
+    mentee: Person
+
+
+@dataclass
+class NotAMentee(DomainError):
+    person: Person
+
+
+@dataclass
+class SelfNomination(DomainError):
+    pass
 
 
 # ---------------------------------------------------------------- lookups
@@ -107,12 +342,60 @@ async def person_by_id(session: AsyncSession, person_id: int) -> Person:
     return person
 
 
-async def request_summary(session: AsyncSession, request: MentorRequest, mentee: Person, policy) -> Msg:
-    """What a shared room may see of a request: no name, no words of the mentee's."""
-    wishes = await matching.wishes_of(session, mentee, policy)
-    interests = ", ".join(wishes.interests) or "not given"
-    languages = ", ".join(wishes.languages) or "not given"
-    return Msg(f"interests: {interests}; languages: {languages}; time zone: {wishes.zone}")
+async def people_by_id(session: AsyncSession, person_ids) -> dict[int, Person]:
+    """Several people at once, by id: one statement, not one per person."""
+    ids = set(person_ids)
+    if not ids:
+        return {}
+    return {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_(ids)))).all()}
+
+
+async def known_person(work: Work, matrix_id: str, role: Role) -> Person:
+    """The person with this Matrix ID; refused (UnknownPerson) if the program does not know them."""
+    person = await people.find(work.session, matrix_id)
+    if person is None:
+        raise UnknownPerson(matrix_id, role)
+    return person
+
+
+async def mentee_of(work: Work, mentor: Person, matrix_id: str) -> tuple[Person, Mentorship]:
+    """One of ``mentor``'s mentees now, and their mentorship; refused (NotYourMentee) otherwise."""
+    person = await people.find(work.session, matrix_id)
+    current = await active_of(work.session, person.id) if person is not None else None
+    if person is None or current is None or current.mentor_id != mentor.id:
+        raise NotYourMentee(matrix_id, person)
+    return person, current
+
+
+async def mentees_of(session: AsyncSession, mentor_id: int) -> list[tuple[Mentorship, Person]]:
+    """A mentor's active mentorships with their mentees, oldest first."""
+    return list((await session.exec(
+        select(Mentorship, Person)
+        .join(Person, Person.id == Mentorship.mentee_id)
+        .where(Mentorship.mentor_id == mentor_id, Mentorship.state == MentorshipState.ACTIVE)
+        .order_by(Mentorship.started_at, Mentorship.id)
+    )).all())
+
+
+async def open_request(work: Work, number: int) -> MentorRequest:
+    """Request ``number``, still waiting for a mentor; refused if there is none or it is closed."""
+    request = await work.session.get(MentorRequest, number)
+    if request is None:
+        raise NoSuchRequest(number)
+    if request.state not in (RequestState.OPEN, RequestState.PROPOSED, RequestState.ESCALATED):
+        raise RequestClosed(request)
+    return request
+
+
+# What of a mentee's profile makes a better match, by the name of its profile field.
+MATCHING_PROFILE = ("interests", "languages", "timezone")
+
+
+async def missing_for_matching(session: AsyncSession, person: Person) -> list[str]:
+    """The profile fields (``MATCHING_PROFILE``) this person has not filled in."""
+    tags = await people.tags(session, person.id)
+    present = {"interests": tags[TagKind.INTEREST], "languages": tags[TagKind.LANGUAGE], "timezone": person.timezone}
+    return [name for name in MATCHING_PROFILE if not present[name]]
 
 
 # ---------------------------------------------------------------- requests
@@ -129,6 +412,19 @@ async def may_notify_mentors(session: AsyncSession, mentee: Person, now: datetim
     made = (await session.exec(select(func.count()).select_from(MentorRequest).where(
         MentorRequest.mentee_id == mentee.id, MentorRequest.created_at > now - timedelta(days=1)))).one()
     return made < REQUESTS_NOTIFIED_A_DAY
+
+
+async def ask_for_mentor(work: Work, mentee: Person, topic: str) -> tuple[MentorRequest, bool]:
+    """A mentee asks for a mentor. Returns the request and whether it was offered to mentors at
+    once (see ``may_notify_mentors``). Refused while they have a mentor or an open request."""
+    current = await active_of(work.session, mentee.id)
+    if current is not None:
+        raise AlreadyHasMentor(await person_by_id(work.session, current.mentor_id))
+    waiting = await open_request_of(work.session, mentee.id)
+    if waiting is not None:
+        raise RequestStillOpen(waiting)
+    propose = await may_notify_mentors(work.session, mentee, work.now)
+    return await create_request(work, mentee, topic, propose=propose), propose
 
 
 async def create_request(
@@ -148,8 +444,7 @@ async def create_request(
     try:
         await work.session.flush()
     except IntegrityError:
-        raise CommandError(Msg("You already have an open request for a mentor. Send ", work.typed("status", RoomKind.DM),
-                               " to see it.")) from None
+        raise AlreadyRequested() from None
     if not mentee.is_mentee:
         mentee.is_mentee = True
         mentee.updated_at = work.now
@@ -164,7 +459,7 @@ async def propose_next(work: Work, request: MentorRequest, mentee: Person, *, an
     """Offer the request to the best available mentor (in a DM); the mentors room sees it
     without the mentee's name or words. Returns the mentor asked, or None if nobody fits."""
     matches = await matching.suggest(work.session, request, mentee, work.now, work.policy)
-    summary = await request_summary(work.session, request, mentee, work.policy)
+    wishes = await matching.wishes_of(work.session, mentee, work.policy)
     before = request.state.value
     if not matches:
         request.proposed_to_id, request.proposed_at = None, None
@@ -174,10 +469,7 @@ async def propose_next(work: Work, request: MentorRequest, mentee: Person, *, an
             audit.record(work.session, at=work.now, actor=None, entity="request", entity_id=request.id,
                          action="unproposed", from_state=before, to_state=request.state.value)
         if announce:
-            work.send(Target.mentors(), Msg(
-                bold(f"Request #{request.id} needs a mentor"), f": {summary.plain()}. No mentor with a free place "
-                "fits right now. Any mentor can take it with ", work.typed(f"accept {request.id}", RoomKind.MENTORS), ".",
-            ))
+            work.emit(RequestWaiting(request, wishes))
         return None
     best = matches[0].mentor
     if request.state is RequestState.ESCALATED:
@@ -188,50 +480,35 @@ async def propose_next(work: Work, request: MentorRequest, mentee: Person, *, an
     request.proposed_to_id, request.proposed_at = best.id, work.now
     audit.record(work.session, at=work.now, actor=None, entity="request", entity_id=request.id,
                  action="proposed", from_state=before, to_state=request.state.value)
-    zone = people.zone_of(best, work.policy)
-    work.send(Target.dm(best.matrix_id), Msg(
-        text.lines(
-            Msg(bold(f"Request #{request.id}"), " from ", who(mentee), " may suit you (",
-                matches[0].reason(), ")."),
-            _their_words(request),
-            Msg(summary.plain()[0].upper(), summary.plain()[1:], "."),
-            Msg("Take it with ", work.typed(f"accept {request.id}", RoomKind.DM), ", or pass with ",
-                work.typed(f"decline {request.id}", RoomKind.DM), " (a reason is optional and stays with the council). ",
-                f"If nobody takes it by {day(request.escalate_at or work.now, zone)}, it goes to the council."),
-        )
-    ))
-    if announce:
-        work.send(Target.mentors(), Msg(
-            bold(f"Request #{request.id} needs a mentor"), f": {summary.plain()}. I have asked ", who(best),
-            "; any mentor with a free place can take it with ", work.typed(f"accept {request.id}", RoomKind.MENTORS), ".",
-        ))
+    work.emit(MentorProposed(request, mentee, best, matches[0], wishes, announce))
     return best
 
 
-def _their_words(request: MentorRequest) -> Msg:
-    if not request.previous_mentor_id:
-        return Msg("They wrote: ", request.topic)
-    if request.topic:
-        return Msg("They are changing mentor. When they first asked, they wrote: ", request.topic)
-    return Msg("They are changing mentor.")
-
-
-async def withdraw(work: Work, request: MentorRequest, mentee: Person) -> None:
+async def withdraw(work: Work, mentee: Person) -> MentorRequest:
+    """The mentee takes back their open request; refused (NoOpenRequest) if there is none."""
+    request = await open_request_of(work.session, mentee.id)
+    if request is None:
+        raise NoOpenRequest()
     before = request.state.value
     request.state, request.closed_at = RequestState.WITHDRAWN, work.now
     audit.record(work.session, at=work.now, actor=mentee, entity="request", entity_id=request.id,
                  action="withdrawn", from_state=before, to_state=RequestState.WITHDRAWN.value)
-    if request.proposed_to_id:
-        mentor = await person_by_id(work.session, request.proposed_to_id)
-        work.send(Target.dm(mentor.matrix_id), Msg(f"Request #{request.id} was withdrawn; nothing to do."))
-    if request.previous_mentor_id:  # a change of mentor called off: the mentor they stay with is told
-        current = await person_by_id(work.session, request.previous_mentor_id)
-        work.send(Target.dm(current.matrix_id), Msg(
-            who(mentee), " no longer looks for another mentor: you remain their mentor."))
+    offered_to = await person_by_id(work.session, request.proposed_to_id) if request.proposed_to_id else None
+    # A change of mentor called off: the mentor they stay with is told.
+    staying = await person_by_id(work.session, request.previous_mentor_id) if request.previous_mentor_id else None
+    work.emit(RequestWithdrawn(request, mentee, offered_to, staying))
+    return request
 
 
 async def decline(work: Work, request: MentorRequest, mentor: Person, reason: str | None) -> Person | None:
-    """A mentor passes on a request; the next match is asked. Returns who was asked next."""
+    """A mentor passes on a request; the next match is asked. Returns who was asked next.
+    Refused (AlreadyDeclined) if this mentor passed on it before."""
+    already = (await work.session.exec(
+        select(func.count()).select_from(RequestDecline)
+        .where(RequestDecline.request_id == request.id, RequestDecline.mentor_id == mentor.id)
+    )).one()
+    if already:
+        raise AlreadyDeclined(request)
     work.session.add(RequestDecline(request_id=request.id, mentor_id=mentor.id, reason=reason, created_at=work.now))
     audit.record(work.session, at=work.now, actor=mentor, entity="request", entity_id=request.id,
                  action="declined", from_state=request.state.value, to_state=request.state.value)
@@ -246,19 +523,25 @@ async def decline(work: Work, request: MentorRequest, mentor: Person, reason: st
 
 
 async def check_can_take(session: AsyncSession, mentor: Person, mentee: Person, now: datetime) -> None:
-    """Refuse, in plain words, a mentor who may not take this mentee now."""
+    """Refuse a mentor who may not take this mentee now."""
     if mentor.id == mentee.id:
-        raise CommandError("A mentor cannot mentor themselves.")
+        raise MentorsThemself()
     if not mentor.is_mentor:
-        raise CommandError(Msg(who(mentor), " is not a mentor. The council adds mentors with ", text.code("mentor add"), "."))
+        raise NotAMentor(mentor)
     if mentor.inactive:
-        raise CommandError(Msg(who(mentor), " is inactive and takes no new mentees."))
+        raise MentorInactive(mentor)
     load = await people.active_mentee_count(session, mentor.id)
     if load >= mentor.capacity:
-        raise CommandError(Msg(
-            who(mentor), f" has no free place ({load} of {mentor.capacity} mentees). "
-            "A mentor can raise their capacity with ", text.code("profile capacity <number>"), ".",
-        ))
+        raise NoFreePlace(mentor, load)
+
+
+async def accept(work: Work, request: MentorRequest, mentor: Person) -> Mentorship:
+    """A mentor takes a request and becomes the mentee's mentor; not a request of a mentee
+    who is moving on from them."""
+    if request.previous_mentor_id == mentor.id:
+        raise LeavingYou(request)
+    mentee = await person_by_id(work.session, request.mentee_id)
+    return await start(work, mentee, mentor, actor=mentor, request=request, how="accepted")
 
 
 async def start(
@@ -279,7 +562,7 @@ async def start(
     await check_can_take(work.session, mentor, mentee, work.now)
     old = await active_of(work.session, mentee.id)
     if old is not None and old.mentor_id == mentor.id:
-        raise CommandError(Msg(who(mentor), " is already ", who(mentee), "'s mentor."))
+        raise AlreadyTheirMentor(mentor, mentee)
     if request is not None:
         before = request.state.value
         # Only one taker: the state moves once, whoever comes second sees it gone.
@@ -289,7 +572,7 @@ async def start(
             .values(state=RequestState.ACCEPTED if how == "accepted" else RequestState.ASSIGNED, closed_at=work.now)
         )
         if result.rowcount != 1:
-            raise CommandError(f"Request #{request.id} was taken a moment ago; nothing changed.")
+            raise RequestTaken(request)
         await work.session.refresh(request)
         audit.record(work.session, at=work.now, actor=actor, entity="request", entity_id=request.id,
                      action=how, from_state=before, to_state=request.state.value)
@@ -310,11 +593,7 @@ async def start(
     try:
         await work.session.flush()
     except IntegrityError:
-        raise CommandError(Msg(
-            "That did not go through: ", who(mentor), " has no free place, or ", who(mentee),
-            " got a mentor a moment ago. Nothing changed; send ", text.code("status"), " or ",
-            text.code("requests"), " to see where things stand.",
-        )) from None
+        raise MentorshipRace(mentor, mentee) from None
     if not mentee.is_mentee:
         mentee.is_mentee = True
     audit.record(work.session, at=work.now, actor=actor, entity="mentorship", entity_id=mentorship.id,
@@ -324,52 +603,24 @@ async def start(
     if not moved:
         _schedule_orientation(work, mentorship, mentee)
     await work.session.flush()
-    _welcome(work, mentorship, mentee, mentor, how, checkins_moved=bool(moved), previous=old_mentor)
-    if request is not None:
-        work.send(Target.mentors(), Msg(f"Request #{request.id} is taken: ", who(mentor), " is the mentor now. Thank you!"))
+    work.emit(MentorshipStarted(mentorship, mentee, mentor, how, bool(moved), old_mentor, request))
     return mentorship
+
+
+def orientation_due(work: Work) -> datetime:
+    """By when a mentorship starting now holds its orientation session."""
+    return work.now + timedelta(days=work.policy.orientation_within_days)
 
 
 def _schedule_orientation(work: Work, mentorship: Mentorship, mentee: Person) -> None:
     zone = mentee.timezone or work.policy.timezone
-    orientation_due = work.now + timedelta(days=work.policy.orientation_within_days)
+    due = orientation_due(work)
     # Deadlines, not appointments: the first check-in the mentor plans takes the orientation's place.
-    work.session.add(CheckIn(mentorship_id=mentorship.id, kind=CheckInKind.ORIENTATION, due_at=orientation_due,
+    work.session.add(CheckIn(mentorship_id=mentorship.id, kind=CheckInKind.ORIENTATION, due_at=due,
                              timezone=zone, arranged=False, created_at=work.now))
     work.session.add(CheckIn(mentorship_id=mentorship.id, kind=CheckInKind.FOLLOWUP,
-                             due_at=orientation_due + timedelta(days=work.policy.followup_days),
+                             due_at=due + timedelta(days=work.policy.followup_days),
                              timezone=zone, arranged=False, created_at=work.now))
-
-
-def _welcome(work: Work, m: Mentorship, mentee: Person, mentor: Person, how: str, *,
-             checkins_moved: bool, previous: Person | None) -> None:
-    """Tell the mentee, the new mentor and (on a change) the previous mentor what concerns them."""
-    mentee_zone, mentor_zone = people.zone_of(mentee, work.policy), people.zone_of(mentor, work.policy)
-    orientation = work.now + timedelta(days=work.policy.orientation_within_days)
-    by = " (assigned by the council)" if how in ("assigned", "reassigned") else ""
-    if not checkins_moved:
-        plan = (f" First comes an orientation session of about an hour, by {day(orientation, mentee_zone)}, "
-                "to agree your goals and how you keep in touch; a follow-up comes "
-                f"{work.policy.followup_days} days after it.")
-    else:
-        plan = " Your planned check-ins move to your new mentor."
-    work.send(Target.dm(mentee.matrix_id), Msg(
-        "Welcome! ", text.mention(mentor.matrix_id, people.name_of(mentor)), f" is your mentor now{by}. ",
-        f"You are committed to each other until {day(m.commitment_ends_at, mentee_zone)}.", plan,
-        " Send ", work.typed("status", RoomKind.DM), " any time to see where things stand.",
-    ))
-    work.send(Target.dm(mentor.matrix_id), Msg(
-        "Welcome your new mentee ", text.mention(mentee.matrix_id, people.name_of(mentee)), f"{by}! ",
-        f"The commitment runs until {day(m.commitment_ends_at, mentor_zone)}. ",
-        (f"Please arrange the orientation session by {day(orientation, mentor_zone)}." if not checkins_moved
-         else "They are changing mentor, so their planned check-ins are yours now."),
-        " Send ", work.typed("mentees", RoomKind.DM), " to see everyone you mentor.",
-    ))
-    if previous is not None:
-        work.send(Target.dm(previous.matrix_id), Msg(
-            who(mentee), " has moved to a new mentor, so your mentorship with them has ended. "
-            "Thank you for the time you gave them!",
-        ))
 
 
 async def _end(
@@ -399,27 +650,55 @@ async def end(work: Work, m: Mentorship, *, by: Person, reason: str | None) -> N
     mentee = await person_by_id(work.session, m.mentee_id)
     mentor = await person_by_id(work.session, m.mentor_id)
     await _end(work, m, by=by, reason=reason, action="ended")
-    other, other_role = (mentor, "mentor") if by.id == mentee.id else (mentee, "mentee")
-    work.send(Target.dm(other.matrix_id), Msg(
-        who(by), " has ended your mentorship", " with you" if other_role == "mentor" else "",
-        ". Their planned check-ins are cancelled. Thank you for the time you spent together.",
-        "" if other_role == "mentor" else Msg(
-            " If you want another mentor, send ", work.typed("request <what you want help with>", RoomKind.DM), "."),
-    ))
+    by_mentee = by.id == mentee.id
+    work.emit(MentorshipEnded(m, by, mentor if by_mentee else mentee, other_is_mentor=by_mentee))
+
+
+async def end_as_mentee(work: Work, mentee: Person, reason: str | None) -> Person:
+    """The mentee ends the relationship with their mentor; returns that mentor."""
+    current = await active_of(work.session, mentee.id)
+    if current is None:
+        raise NoMentorToEnd(await open_request_of(work.session, mentee.id))
+    mentor = await person_by_id(work.session, current.mentor_id)
+    await end(work, current, by=mentee, reason=reason)
+    return mentor
 
 
 # ---------------------------------------------------------------- change of mentor
 
 
-def change_is_free(m: Mentorship, mentor: Person, now: datetime, policy) -> str | None:
+def change_is_free(m: Mentorship, mentor: Person, now: datetime, policy) -> FreeChange | None:
     """Why this mentee may change mentor without the council, or None if the council decides."""
     if now >= m.commitment_ends_at:
-        return "the commitment is over"
+        return FreeChange.COMMITMENT_OVER
     if mentor.inactive or not mentor.is_mentor:
-        return "your mentor is inactive"
+        return FreeChange.MENTOR_INACTIVE
     if mentor.away_until and mentor.away_until - now > timedelta(days=policy.away_change_days):
-        return f"your mentor is away for more than {policy.away_change_days} days"
+        return FreeChange.MENTOR_AWAY
     return None
+
+
+async def ask_change(work: Work, mentee: Person, reason: str | None) -> ChangeRequest:
+    """A mentee asks for another mentor. Free to (``change_is_free``): a new mentor is looked
+    for at once; otherwise the council decides."""
+    current = await active_of(work.session, mentee.id)
+    if current is None:
+        raise NoMentorToChange()
+    if await pending_change_of(work.session, current.id) is not None:
+        raise ChangeAlreadyPending()
+    waiting = await open_request_of(work.session, mentee.id)
+    if waiting is not None:
+        raise AlreadyLookingForMentor(waiting)
+    mentor = await person_by_id(work.session, current.mentor_id)
+    free = change_is_free(current, mentor, work.now, work.policy)
+    change = ChangeRequest(mentorship_id=current.id, reason=reason or None, created_at=work.now)
+    work.session.add(change)
+    await work.session.flush()
+    audit.record(work.session, at=work.now, actor=mentee, entity="change", entity_id=change.id,
+                 action="requested", to_state=ChangeState.PENDING.value)
+    new_request = await approve_change(work, change, None) if free else None
+    work.emit(ChangeRequested(change, current, mentee, mentor, free, new_request, reason_given=bool(reason)))
+    return change
 
 
 async def approve_change(work: Work, change: ChangeRequest, by: Person | None) -> MentorRequest:
@@ -432,18 +711,65 @@ async def approve_change(work: Work, change: ChangeRequest, by: Person | None) -
     change.state, change.decided_at, change.decided_by_id = ChangeState.APPROVED, work.now, by.id if by else None
     audit.record(work.session, at=work.now, actor=by, entity="change", entity_id=change.id,
                  action="approved", from_state=before, to_state=ChangeState.APPROVED.value)
-    if by is not None:
-        work.send(Target.dm(mentor.matrix_id), Msg(
-            who(mentee), " will move to another mentor. You remain their mentor until a new one takes over; "
-            "I will tell you when that happens.",
-        ))
+    work.emit(ChangeApproved(change, mentee, mentor, by))
     first = await work.session.get(MentorRequest, m.request_id) if m.request_id else None
     topic = first.topic if first is not None else ""
     return await create_request(work, mentee, topic, previous_mentor_id=mentor.id, actor=by or mentee)
 
 
-def tags_line(tags: dict[TagKind, list[str]], kind: TagKind) -> str:
-    return ", ".join(tags[kind]) or "(not set)"
+# ---------------------------------------------------------------- mentors' availability
+
+
+async def go_away(work: Work, mentor: Person, until: datetime) -> list[MentorRequest]:
+    """A mentor takes no new mentees until ``until``; the requests offered to them go to the
+    next mentor (returned). Their mentees stay with them."""
+    mentor.away_until, mentor.updated_at = until, work.now
+    audit.record(work.session, at=work.now, actor=mentor, entity="person", entity_id=mentor.id,
+                 action="away", from_state="available", to_state="away")
+    waiting = list((await work.session.exec(
+        select(MentorRequest).where(MentorRequest.proposed_to_id == mentor.id,
+                                    MentorRequest.state.in_((RequestState.PROPOSED, RequestState.ESCALATED)))
+        .order_by(MentorRequest.id)
+    )).all())
+    for request in waiting:
+        mentee = await person_by_id(work.session, request.mentee_id)
+        await propose_next(work, request, mentee, announce=False)
+    return waiting
+
+
+def come_back(work: Work, mentor: Person) -> bool:
+    """A mentor is back before their date; False if they were not away."""
+    if not matching.is_away(mentor, work.now):
+        return False
+    mentor.away_until, mentor.updated_at = None, work.now
+    audit.record(work.session, at=work.now, actor=mentor, entity="person", entity_id=mentor.id,
+                 action="back", from_state="away", to_state="available")
+    return True
+
+
+# ---------------------------------------------------------------- recognition
+
+
+async def nominee(work: Work, nominator: Person, matrix_id: str) -> Person:
+    """Who a mentor may nominate for recognition: a mentee of the program, not themself."""
+    person = await known_person(work, matrix_id, Role.MENTEE)
+    if not person.is_mentee:
+        raise NotAMentee(person)
+    if person.id == nominator.id:
+        raise SelfNomination()
+    return person
+
+
+async def nominate(work: Work, nominator: Person, person: Person, reason: str) -> Nomination:
+    """A mentor nominates a mentee (see ``nominee``) for recognition; the council hears of it."""
+    nomination = Nomination(nominator_id=nominator.id, nominee_id=person.id, reason=" ".join(reason.split()),
+                            created_at=work.now)
+    work.session.add(nomination)
+    await work.session.flush()
+    audit.record(work.session, at=work.now, actor=nominator, entity="nomination", entity_id=nomination.id,
+                 action="nominated")
+    work.emit(MenteeNominated(nomination, nominator, person))
+    return nomination
 
 
 # ---------------------------------------------------------------- escalation
@@ -464,16 +790,17 @@ async def escalate_due(work: Work) -> int:
         audit.record(work.session, at=work.now, actor=None, entity="request", entity_id=request.id,
                      action="escalated", from_state=before, to_state=RequestState.ESCALATED.value)
         matches = await matching.suggest(work.session, request, mentee, work.now, work.policy)
-        waited = (work.now - request.created_at).days
-        suggestion = (Msg(" Best available: ", text.join(Msg(who(x.mentor), f" ({x.reason()})") for x in matches[:SUGGESTIONS]), ".")
-                      if matches else Msg(" No mentor has a free place right now."))
-        work.send(Target.council(), Msg(
-            bold(f"Request #{request.id} has waited {waited} days"), " and nobody took it: ", who(mentee), " asked for a mentor (",
-            (await request_summary(work.session, request, mentee, work.policy)).plain(), ").", suggestion,
-            " Assign one with ", work.typed(f"assign {mentee.matrix_id} <mentor>", RoomKind.COUNCIL), ".",
-        ), notify=True)
-        work.send(Target.dm(mentee.matrix_id), Msg(
-            f"Your request #{request.id} has not found a mentor yet, so I have passed it to the council, "
-            "who will find you one. Thank you for your patience.",
-        ))
+        wishes = await matching.wishes_of(work.session, mentee, work.policy)
+        work.emit(RequestEscalated(request, mentee, (work.now - request.created_at).days,
+                                   tuple(matches[:SUGGESTIONS]), wishes))
     return len(due)
+
+
+def __getattr__(name: str):
+    # How people and days are written belongs to the message layer; modules that still
+    # write their own sentences find ``who`` and ``day`` here too.
+    if name in ("who", "day"):
+        from commands.words import mentoring as said
+
+        return getattr(said, name)
+    raise AttributeError(name)

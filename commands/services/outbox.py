@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands.framework import RoomKind
+from commands.kinds import RoomKind
 from commands.messages import File, Incoming, Outgoing, Rendered, Target
 from storage.models import HandledEvent, OutboxMessage
 

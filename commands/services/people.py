@@ -1,10 +1,11 @@
-"""People, their roles and their profile."""
+"""People, their roles and their profile, and the council's roster of mentors."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,8 +14,11 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands.framework import Role
+from commands.kinds import Role
 from commands.policy import ProgramPolicy
+from commands.services import audit
+from commands.services.errors import DomainError
+from commands.services.work import Work
 from storage.models import BotState, Person, PersonTag, TagKind
 
 
@@ -94,8 +98,14 @@ ROLE_WORDS = frozenset({"council", "councillor", "mentor", "mentors", "mentorbot
 LOOKS_LIKE_ID = re.compile(r"[@!#+][^\s:]*:[^\s]+")
 
 
-class BadName(ValueError):
-    """A display name that cannot be used; the message says why."""
+@dataclass
+class BadName(DomainError):
+    """A display name that cannot be used. ``problem`` says why: ``empty``, ``too_long``
+    (``length`` characters of at most ``limit``), ``looks_like_id`` or ``role_word``."""
+
+    problem: str
+    length: int = 0
+    limit: int = MAX_NAME
 
 
 def invisible_free(text: str) -> str:
@@ -109,15 +119,14 @@ def clean_name(text: str) -> str:
     MAX_NAME characters; refused (BadName) if it imitates a Matrix ID or a role."""
     name = " ".join(invisible_free(text).split())
     if not name:
-        raise BadName("your name cannot be empty")
+        raise BadName("empty")
     if len(name) > MAX_NAME:
-        raise BadName(f"that name is {len(name)} characters long; keep it to {MAX_NAME}")
+        raise BadName("too_long", length=len(name))
     if LOOKS_LIKE_ID.search(name) or name.startswith("@"):
-        raise BadName("a name cannot look like a Matrix ID (people would take it for someone else's)")
+        raise BadName("looks_like_id")
     words = {w for w in re.split(r"[^\w]+", unicodedata.normalize("NFKC", name).casefold()) if w}
     if words & ROLE_WORDS:
-        raise BadName("a name cannot carry a role or title (like council, mentor, admin or bot): "
-                      "people would take it for one")
+        raise BadName("role_word")
     return name
 
 
@@ -172,3 +181,150 @@ async def mentors_with_load(session: AsyncSession) -> list[tuple[Any, int]]:
     """Every mentor (the fields a roster shows, as a row) with how many active mentees they have."""
     result = await session.exec(MENTORS_WITH_LOAD)
     return [(row, int(row.active_mentees)) for row in result.all()]
+
+
+def is_away(mentor, now: datetime) -> bool:
+    """A mentor is away while the date they gave (``away``) is still ahead."""
+    return bool(mentor.away_until and mentor.away_until > now)
+
+
+# ---------------------------------------------------------------- the largest group
+
+
+def largest_group(policy: ProgramPolicy) -> int:
+    """The most mentees one mentor may have at once (group mentoring stays small)."""
+    return policy.max_group_size
+
+
+@dataclass
+class GroupTooLarge(DomainError):
+    """A capacity above the program's largest group."""
+
+    asked: int
+    limit: int
+
+
+def check_group_size(policy: ProgramPolicy, capacity: int) -> None:
+    """Refuse a mentor's capacity larger than the program's largest group."""
+    if capacity > largest_group(policy):
+        raise GroupTooLarge(capacity, largest_group(policy))
+
+
+# ---------------------------------------------------------------- the roster of mentors
+
+
+@dataclass
+class NotAMentor(DomainError):
+    """Someone named as a mentor who is not on the roster."""
+
+    matrix_id: str
+
+
+@dataclass
+class AlreadyMentor(DomainError):
+    """``mentor add`` for someone on the roster already; ``other_capacity`` when it asked for a
+    capacity other than theirs (which only they change)."""
+
+    mentor: Person
+    other_capacity: bool
+
+
+@dataclass
+class StillMentoring(DomainError):
+    """A mentor cannot leave the roster while they have mentees."""
+
+    mentor: Person
+    mentees: int
+
+
+async def mentor_named(session: AsyncSession, matrix_id: str) -> Person:
+    """The mentor with this Matrix ID; NotAMentor if nobody on the roster has it."""
+    mentor = await find(session, matrix_id)
+    if mentor is None or not mentor.is_mentor:
+        raise NotAMentor(matrix_id)
+    return mentor
+
+
+async def add_mentor(work: Work, by: str, matrix_id: str, capacity: int | None) -> Person:
+    """Put someone on the roster, taking up to ``capacity`` mentees (else the program's default).
+    ``by`` is the council member who decides."""
+    if capacity is not None:
+        check_group_size(work.policy, capacity)
+    mentor = await ensure(work.session, matrix_id, work.now)
+    if mentor.is_mentor:
+        raise AlreadyMentor(mentor, other_capacity=capacity is not None and capacity != mentor.capacity)
+    mentor.is_mentor = True
+    mentor.inactive = False
+    mentor.capacity = min(capacity if capacity is not None else work.policy.default_capacity,
+                          largest_group(work.policy))
+    mentor.updated_at = work.now
+    audit.record(
+        work.session, at=work.now, actor=await ensure(work.session, by, work.now), entity="person",
+        entity_id=mentor.id, action="mentor_added", from_state="member", to_state="mentor",
+    )
+    return mentor
+
+
+async def remove_mentor(work: Work, by: str, matrix_id: str) -> Person:
+    """Take someone off the roster; refused while they have active mentees."""
+    mentor = await mentor_named(work.session, matrix_id)
+    load = await active_mentee_count(work.session, mentor.id)
+    if load:
+        raise StillMentoring(mentor, load)
+    mentor.is_mentor = False
+    mentor.updated_at = work.now
+    audit.record(
+        work.session, at=work.now, actor=await ensure(work.session, by, work.now), entity="person",
+        entity_id=mentor.id, action="mentor_removed", from_state="mentor", to_state="member",
+    )
+    return mentor
+
+
+# ---------------------------------------------------------------- one's own profile
+
+
+@dataclass(frozen=True)
+class Profile:
+    person: Person
+    tags: dict[TagKind, list[str]]
+    mentees: int | None  # a mentor's active mentees now; None for others
+
+
+async def profile(work: Work, person: Person) -> Profile:
+    load = await active_mentee_count(work.session, person.id) if person.is_mentor else None
+    return Profile(person, await tags(work.session, person.id), load)
+
+
+async def set_name(work: Work, person: Person, name: str) -> str:
+    """Set the name people see; returns it as stored (BadName if it cannot be used)."""
+    name = clean_name(name)
+    person.display_name = name
+    person.updated_at = work.now
+    return name
+
+
+async def set_timezone(work: Work, person: Person, zone: str) -> datetime:
+    """Set the time zone; returns the person's local time now."""
+    person.timezone = zone
+    person.updated_at = work.now
+    return work.now.astimezone(zone_of(person, work.policy))
+
+
+async def set_list(work: Work, person: Person, kind: TagKind, values: list[str]) -> None:
+    """Replace the person's languages, interests or skills."""
+    await set_tags(work.session, person, kind, values)
+    person.updated_at = work.now
+
+
+async def set_capacity(work: Work, mentor: Person, capacity: int) -> int:
+    """Set how many mentees a mentor takes; returns how many they have now (they keep them all)."""
+    check_group_size(work.policy, capacity)
+    load = await active_mentee_count(work.session, mentor.id)
+    before = mentor.capacity
+    mentor.capacity = capacity
+    mentor.updated_at = work.now
+    audit.record(
+        work.session, at=work.now, actor=mentor, entity="person", entity_id=mentor.id,
+        action="capacity", from_state=str(before), to_state=str(capacity),
+    )
+    return load

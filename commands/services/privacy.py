@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Iterable
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, or_, update
@@ -18,12 +17,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import add_months
-from commands.services.work import Work
-from commands.messages import File, Target
+from commands.kinds import RoomKind
+from commands.messages import File
 from commands.policy import RetentionPolicy
 from commands.services import audit, courtesy, mentorships, people, rules
-from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, rule
-from commands.text import Msg
+from commands.services.errors import DomainError
+from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, may_read
+from commands.services.work import Event, Work
 from storage.models import (
     Announcement,
     AuditEvent,
@@ -64,7 +64,7 @@ def _pick(table: str, row: Any, readers: set[Reader], columns: Iterable[str]) ->
         name = f"{table}.{column}"
         value = getattr(row, column)
         try:
-            allowed = bool(rule(name).readers & readers)
+            allowed = may_read(name, readers, RoomKind.DM)
         except KeyError:  # not personal text: dates, states, numbers
             allowed = True
         if allowed:
@@ -159,79 +159,100 @@ async def collect(session: AsyncSession, person: Person, now: datetime, program:
     return data
 
 
+# The sections of a person's data besides their profile, in the order they are shown.
 SECTIONS = (
-    ("requests", "Your requests for a mentor"),
-    ("mentorships", "Your mentorships"),
-    ("changes_of_mentor", "Changes of mentor you asked for"),
-    ("checkins", "Check-ins"),
-    ("sessions_about_you", "Session records about you"),
-    ("diary", "Your diary"),
-    ("goals", "Your goals"),
-    ("feedback_you_gave", "Feedback you gave"),
-    ("requests_you_declined", "Requests you declined"),
-    ("nominations_of_you", "Nominations of you"),
-    ("nominations_you_made", "Nominations you made"),
-    ("announcements_you_wrote", "Announcements you wrote"),
-    ("your_actions", "What you did (the audit trail)"),
+    "requests", "mentorships", "changes_of_mentor", "checkins", "sessions_about_you", "diary", "goals",
+    "feedback_you_gave", "requests_you_declined", "nominations_of_you", "nominations_you_made",
+    "announcements_you_wrote", "your_actions",
 )
 
 
-def _md(value: Any) -> str:
-    """A value in a Markdown table cell: one line, pipes escaped."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        value = ", ".join(map(str, value))
-    return " ".join(str(value).split()).replace("\\", "\\\\").replace("|", "\\|")
-
-
-def markdown(data: dict[str, Any], zone: ZoneInfo) -> str:
-    """A readable summary of :func:`collect`'s data, with every value in it."""
-    profile = data["profile"]
-    out = [f"# Your data in {data['program']}", "",
-           f"Everything mentorbot stores about {profile['matrix_id']}, as of {_local(data['exported_at'], zone)}.",
-           "The JSON file beside this one holds the same data for other programs to read.", "", "## Profile", ""]
-    for key, value in profile.items():
-        out.append(f"- **{key.replace('_', ' ')}**: {_md(_local(value, zone)) or '(not set)'}")
-    for key, title in SECTIONS:
-        rows = data[key]
-        out += ["", f"## {title}", ""]
-        if not rows:
-            out.append("Nothing.")
-            continue
-        columns = list(rows[0])
-        out.append("| " + " | ".join(c.replace("_", " ") for c in columns) + " |")
-        out.append("|" + "---|" * len(columns))
-        for row in rows:
-            out.append("| " + " | ".join(_md(_local(row.get(c), zone)) for c in columns) + " |")
-    return "\n".join(out) + "\n"
-
-
-def _local(value: Any, zone: ZoneInfo) -> Any:
-    """ISO times shown in the reader's zone, to the minute."""
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        try:
-            return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-        except ValueError:
-            return value
-    return value
-
-
-def files_of(data: dict[str, Any], zone: ZoneInfo, now: datetime) -> tuple[File, File]:
-    stem = f"mydata-{now.astimezone(zone):%Y-%m-%d}"
-    return (
-        File(f"{stem}.json", "application/json", json.dumps(data, ensure_ascii=False, indent=2) + "\n"),
-        File(f"{stem}.md", "text/markdown", markdown(data, zone)),
-    )
-
-
 def count(data: dict[str, Any]) -> int:
-    return sum(len(data[key]) for key, _ in SECTIONS)
+    """How many records ``data`` holds besides the profile."""
+    return sum(len(data[key]) for key in SECTIONS)
+
+
+async def export_own_data(work: Work, person: Person) -> dict[str, Any]:
+    """Everything stored about ``person`` (:func:`collect`), for them; the export is in their audit trail."""
+    data = await collect(work.session, person, work.now, work.policy.name)
+    audit.record(work.session, at=work.now, actor=person, entity="person", entity_id=person.id,
+                 action="data_exported")
+    return data
 
 
 # ---------------------------------------------------------------- forget me
+
+
+FORGET_KEY = "forget.armed.{}"  # when a person asked what `forget me` would erase
+FORGET_WINDOW = timedelta(minutes=15)  # how long after that they may confirm
+
+
+@dataclass(frozen=True)
+class OfferWithdrawn(Event):
+    """A request offered to ``mentor`` was withdrawn (its mentee asked to be forgotten)."""
+
+    request_id: int
+    mentor: Person
+
+
+@dataclass
+class ForgetNotAsked(DomainError):
+    """``forget me confirm`` without a ``forget me`` in the last ``window_minutes``."""
+
+    window_minutes: int
+
+
+@dataclass(frozen=True)
+class ForgetPreview:
+    """What forgetting a person would do: their texts counted, the mentorships it ends, the request it withdraws."""
+
+    diary_entries: int
+    goals: int
+    sessions_about_them: int
+    feedback_answers: int
+    ends_with: tuple[Person, ...]  # the other side of each running mentorship
+    withdraws_request: bool
+    window_minutes: int
+
+
+def _minutes(window: timedelta) -> int:
+    return int(window.total_seconds() // 60)
+
+
+async def preview_forget(work: Work, person: Person) -> ForgetPreview:
+    """What :func:`forget` would do to ``person``; from now, they may confirm within :data:`FORGET_WINDOW`."""
+    s, pid = work.session, person.id
+
+    async def number(query) -> int:
+        return int((await s.exec(query)).one())
+
+    diary = await number(select(func.count()).select_from(DiaryEntry).where(DiaryEntry.person_id == pid))
+    goals = await number(select(func.count()).select_from(Goal).where(Goal.person_id == pid))
+    sessions = await number(select(func.count()).select_from(SessionRecord).join(
+        Mentorship, Mentorship.id == SessionRecord.mentorship_id).where(Mentorship.mentee_id == pid))
+    feedback = await number(select(func.count()).select_from(Feedback).where(Feedback.author_id == pid))
+    active = (await s.exec(select(Mentorship).where(
+        Mentorship.state == MentorshipState.ACTIVE,
+        (Mentorship.mentee_id == pid) | (Mentorship.mentor_id == pid)).order_by(Mentorship.id))).all()
+    others = tuple([await mentorships.person_by_id(s, m.mentor_id if m.mentee_id == pid else m.mentee_id)
+                    for m in active])
+    request = await mentorships.open_request_of(s, pid)
+    key = FORGET_KEY.format(pid)
+    row = await s.get(BotState, key)
+    if row is None:
+        s.add(BotState(key=key, value=work.now.isoformat()))
+    else:
+        row.value = work.now.isoformat()
+    return ForgetPreview(diary, goals, sessions, feedback, others, bool(request), _minutes(FORGET_WINDOW))
+
+
+async def confirm_forget(work: Work, person: Person) -> dict[str, int]:
+    """Forget ``person``, who asked what that does within :data:`FORGET_WINDOW`; see :func:`forget`."""
+    armed = await work.session.get(BotState, FORGET_KEY.format(person.id))
+    if armed is None or work.now - datetime.fromisoformat(armed.value) > FORGET_WINDOW:
+        raise ForgetNotAsked(_minutes(FORGET_WINDOW))
+    await work.session.delete(armed)
+    return await forget(work, person)
 
 
 async def forget(work: Work, person: Person) -> dict[str, int]:
@@ -254,8 +275,7 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
         audit.record(session, at=now, actor=person, entity="request", entity_id=request.id, action="withdrawn",
                      from_state=before, to_state=RequestState.WITHDRAWN.value)
         if request.proposed_to_id:
-            mentor = await mentorships.person_by_id(session, request.proposed_to_id)
-            work.send(Target.dm(mentor.matrix_id), Msg(f"Request #{request.id} was withdrawn; nothing to do."))
+            work.emit(OfferWithdrawn(request.id, await mentorships.person_by_id(session, request.proposed_to_id)))
         done["requests_withdrawn"] += 1
     offered = (await session.exec(select(MentorRequest).where(
         MentorRequest.proposed_to_id == pid, MentorRequest.state == RequestState.PROPOSED))).all()
@@ -403,17 +423,21 @@ async def expire_daily(work: Work) -> dict[str, int] | None:
     erased = {k: n for k, n in counts.items() if n}
     work.erased = work.erased or bool(erased)
     if erased:  # counts only: what expired, never what it said
-        work.send(Target.council(), Msg("Retention policy: erased the expired ",
-                                        counted(erased), "."))
+        work.emit(RetentionApplied(tuple(erased.items())))
     return counts
 
 
-def counted(counts: dict[str, int]) -> str:
-    """``1 session note, 3 diary entries``: what expired, counted (the kinds are plural nouns)."""
-    def one(plural: str) -> str:
-        return plural[:-3] + "y" if plural.endswith("ies") else plural[:-1]
+@dataclass(frozen=True)
+class RetentionApplied(Event):
+    """The daily run erased expired texts: how many of each kind (an :class:`Expiry`'s ``what``)."""
 
-    return ", ".join(f"{n} {kind if n != 1 else one(kind)}" for kind, n in counts.items())
+    erased: tuple[tuple[str, int], ...]
+
+
+async def last_retention_run(session: AsyncSession) -> datetime | None:
+    """When the retention policy was last applied, if ever."""
+    row = await session.get(BotState, RETENTION_RUN)
+    return None if row is None else datetime.fromisoformat(row.value)
 
 
 async def expiring(session: AsyncSession, policy: RetentionPolicy, now: datetime) -> dict[str, int]:
@@ -462,6 +486,30 @@ def _cell(value: Any, column: str) -> Any:
         # A spreadsheet would run it as a formula: shown as text instead.
         return "'" + value
     return value
+
+
+@dataclass
+class UnknownExport(DomainError):
+    """An export of a kind of data there is none of."""
+
+    outcome = "usage"
+    kind: str
+
+
+async def export_program(work: Work, actor: Callable[[], Awaitable[Person]], kinds: list[str], *,
+                         confidential: bool, zone: ZoneInfo) -> list[File]:
+    """The council's export of ``kinds`` (see :data:`EXPORTS`), confidential texts only when asked for.
+    Who took it (``actor``, looked up once the files are made) and whether with the confidential
+    texts goes in their own audit trail."""
+    unknown = [k for k in kinds if k not in EXPORTS]
+    if unknown:
+        raise UnknownExport(unknown[0])
+    files = await export(work.session, kinds, confidential=confidential, stamp=f"{work.now.astimezone(zone):%Y-%m-%d}")
+    actor = await actor()
+    audit.record(work.session, at=work.now, actor=actor, entity="person", entity_id=actor.id,
+                 action="exported_confidential" if confidential else "exported",
+                 to_state="all" if len(kinds) == len(EXPORTS) else ",".join(kinds)[:40])
+    return files
 
 
 async def export(session: AsyncSession, kinds: Iterable[str], *, confidential: bool, stamp: str) -> list[File]:

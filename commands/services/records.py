@@ -15,7 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import add_months
-from commands.kinds import RoomKind
+from commands.kinds import Role, RoomKind
 from commands.policy import ProgramPolicy
 from commands.services import audit, checkins, mentorships, people, rules, visibility
 from commands.services.visibility import Reader
@@ -37,6 +37,13 @@ from storage.models import (
 )
 
 HISTORY_ITEMS = 10
+
+
+@dataclass
+class NotYourMentee(DomainError):
+    """The person named is not the sender's current mentee."""
+
+    matrix_id: str
 
 
 @dataclass
@@ -65,13 +72,20 @@ class NoSuchGoal(DomainError):
 
 
 @dataclass
-class UnknownPerson(DomainError):
-    matrix_id: str
-
-
-@dataclass
 class NotYourMenteesHistory(DomainError):
     """Someone asked for the history of a mentee who is not theirs."""
+
+
+# ---------------------------------------------------------------- whose mentee
+
+
+async def mentee_of(work: Work, mentor: Person, matrix_id: str) -> tuple[Mentorship, Person]:
+    """``mentor``'s active mentorship with the mentee ``matrix_id``; ``NotYourMentee`` otherwise."""
+    mentee = await people.find(work.session, matrix_id)
+    current = await mentorships.active_of(work.session, mentee.id) if mentee else None
+    if mentee is None or current is None or current.mentor_id != mentor.id:
+        raise NotYourMentee(matrix_id)
+    return current, mentee
 
 
 # ---------------------------------------------------------------- commitment
@@ -91,7 +105,7 @@ async def mentorship_named(work: Work, me: Person, mentee: str | None) -> Mentor
     """With a mentee named, ``me``'s mentorship with them (``NotYourMentee`` if there is none);
     else the one ``me`` has as a mentee, if any."""
     if mentee:
-        m, _ = await checkins.mentee_of(work, me, mentee)
+        m, _ = await mentee_of(work, me, mentee)
         return m
     return await mentorships.active_of(work.session, me.id)
 
@@ -213,10 +227,12 @@ class History:
 async def history(work: Work, me: Person, mentee: str | None, *, council: bool, room: RoomKind) -> History:
     """The record of a mentee (``me`` if no one is named): the mentee their own, their current
     mentor their own mentorship's, the council everything."""
-    subject = await people.find(work.session, mentee) if mentee else me
-    if subject is None:
-        raise UnknownPerson(mentee)
-    current = await mentorships.active_of(work.session, subject.id)
+    subject = await mentorships.known_person(work, mentee, Role.MENTEE) if mentee else me
+    session = work.session
+    # Every mentorship of the mentee, newest first, in one statement; the active one is among them.
+    ships = (await session.exec(select(Mentorship).where(Mentorship.mentee_id == subject.id)
+                                .order_by(Mentorship.started_at.desc()))).all()
+    current = next((m for m in ships if m.state is MentorshipState.ACTIVE), None)
     readers = set()  # how the reader relates to this mentee, for the rule set
     if subject.id == me.id:
         readers.add(Reader.SUBJECT)
@@ -226,9 +242,6 @@ async def history(work: Work, me: Person, mentee: str | None, *, council: bool, 
         readers.add(Reader.COUNCIL)
     if not readers:
         raise NotYourMenteesHistory()
-    session = work.session
-    ships = (await session.exec(select(Mentorship).where(Mentorship.mentee_id == subject.id)
-                                .order_by(Mentorship.started_at.desc()))).all()
     if not council and subject.id != me.id:
         ships = [m for m in ships if m.id == current.id]  # a mentor sees their own mentorship only
     ids = [m.id for m in ships]
@@ -240,8 +253,9 @@ async def history(work: Work, me: Person, mentee: str | None, *, council: bool, 
                                  *([] if council or subject.id == me.id else [DiaryEntry.mentorship_id.in_(ids)]))
         .order_by(DiaryEntry.created_at.desc()).limit(HISTORY_ITEMS)
     )).all()
+    mentors = await mentorships.people_by_id(session, (m.mentor_id for m in ships))
     return History(subject=subject, readers=readers, room=room,
-                   mentorships=[(m, await mentorships.person_by_id(session, m.mentor_id)) for m in ships],
+                   mentorships=[(m, mentors[m.mentor_id]) for m in ships],
                    sessions=list(records), planned=planned, goals=await goals_of(session, subject.id),
                    diary=list(entries))
 

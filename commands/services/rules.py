@@ -17,14 +17,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.clock import add_months
-from commands.services.work import Work
-from commands.framework import RoomKind
-from commands.messages import Target
+from commands.kinds import RoomKind
 from commands.policy import ProgramPolicy
 from commands.services import checkins, mentorships, people, visibility
 from commands.services.visibility import Reader
-from commands.words.checkins import KIND_NAMES, shown
-from commands.text import Msg, bold, lines
+from commands.services.work import Event, Work
 from storage.models import (
     OPEN_REQUEST_STATES,
     ChangeRequest,
@@ -80,19 +77,54 @@ async def run(work: Work) -> None:
     await monthly_report(work, since)
 
 
-# ---------------------------------------------------------------- meetings
+# ---------------------------------------------------------------- cadence
+#
+# How often a mentor and a mentee must meet, written once. A mentorship is in its first
+# year for ``first_year_months`` after it started; then they must meet at least every
+# ``new_mentee_checkin_every_months``, later at least every ``checkin_every_months``,
+# counted from the last meeting (the start, a session, or a check-in held). Everything
+# else (overdue warnings, the digest, the report's count in the database, when to wake
+# up) asks these functions.
+
+
+def first_year_ends(started: datetime, policy: ProgramPolicy) -> datetime:
+    """When a mentorship that started at ``started`` leaves its first year."""
+    return add_months(started, policy.first_year_months)
+
+
+def in_first_year(started: datetime, now: datetime, policy: ProgramPolicy) -> bool:
+    return now < first_year_ends(started, policy)
+
+
+def meeting_every_months(first_year: bool, policy: ProgramPolicy) -> int:
+    """At least how often (in months) a mentorship must meet, in its first year or later."""
+    return policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
 
 
 @dataclass(frozen=True)
 class Cadence:
-    mentorship: Mentorship
+    """What the cadence asks of one mentorship at one time: when they last met, how often
+    they must meet, and (``due``) by when they must meet again."""
+
     last_met: datetime
     every_months: int
     first_year: bool
+    mentorship: Mentorship | None = None
 
     @property
     def due(self) -> datetime:
         return add_months(self.last_met, self.every_months)
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due <= now
+
+
+def meetings_due(started: datetime, last_met: datetime | None, now: datetime, policy: ProgramPolicy,
+                 mentorship: Mentorship | None = None) -> Cadence:
+    """The cadence of a mentorship that started at ``started`` and last met at ``last_met``, at ``now``."""
+    first_year = in_first_year(started, now, policy)
+    last = max(t for t in (started, last_met) if t is not None)
+    return Cadence(last, meeting_every_months(first_year, policy), first_year, mentorship)
 
 
 async def cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
@@ -100,13 +132,154 @@ async def cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) 
     rows = (await session.exec(
         select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE).order_by(Mentorship.id)
     )).all()
-    out = []
-    for m in rows:
-        last = max(t for t in (m.started_at, m.last_met_at) if t is not None)
-        first_year = now < add_months(m.started_at, 12)
-        every = policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
-        out.append(Cadence(m, last, every, first_year))
-    return out
+    return [meetings_due(m.started_at, m.last_met_at, now, policy, m) for m in rows]
+
+
+async def overdue_cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
+    """The active mentorships that have not met as often as the cadence asks."""
+    return [c for c in await cadences(session, now, policy) if c.overdue(now)]
+
+
+async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
+    """How many active mentorships are overdue (as :func:`overdue_cadences`), counted in the database."""
+    counts = _overdue_counts(now, policy)
+    row = (await session.exec(select(*counts))).one()
+    return sum(row) + await _overdue_at_the_edges(session, now, policy)
+
+
+# The cadence in SQL. "Due <= now" is "last met <= now shifted back by the months" and "in
+# the first year" is "started after now shifted back by ``first_year_months``": range counts
+# along one index. The shift back and :func:`add_months` forward agree except near the end
+# of a month, where ``add_months`` clamps the day; there the mentorships near a cut are
+# judged one by one by :func:`meetings_due` itself.
+
+EDGE = timedelta(days=4)  # months end on different days: near a cut, the rule itself decides
+
+
+def _shift_is_exact(now: datetime, months: int) -> bool:
+    """Whether "met ``months`` months before now" (a range count) and "now is ``months`` months
+    after they met" (the rule) agree for every mentorship at ``now``.
+
+    ``add_months`` only clamps a day from the 29th on, onto a last day of a month (the 28th
+    or later); a shift by whole years only clamps 29 February. So on the 1st to the 27th of
+    a month (in UTC, as the times are stored), and for whole years away from the end of
+    February, no clamped date falls between a cut and today: nothing needs judging one by one.
+    """
+    now = now.astimezone(timezone.utc)
+    if now.day <= 27:
+        return True
+    if months % 12 == 0:
+        return (now.month, now.day) not in ((2, 28), (2, 29), (3, 1))
+    return False
+
+
+def _cuts(now: datetime, policy: ProgramPolicy):
+    """Where the first year begins, and for each cohort (first year, later): who is in it, its cut, its months."""
+    year_ago = add_months(now, -policy.first_year_months)
+    first, later = meeting_every_months(True, policy), meeting_every_months(False, policy)
+    return year_ago, ((Mentorship.started_at > year_ago, add_months(now, -first), first),
+                      (Mentorship.started_at <= year_ago, add_months(now, -later), later))
+
+
+def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
+    """Mentorships overdue by a clear margin, as range counts along one index (each cohort, first
+    year or later, and whether they ever met). Those near a cut are left to :func:`_overdue_at_the_edges`."""
+    year_ago, cohorts = _cuts(now, policy)
+    clear_of_edge = or_(Mentorship.started_at < year_ago - EDGE, Mentorship.started_at > year_ago + EDGE)
+    counts = []
+    for in_cohort, cut, _ in cohorts:
+        for not_since in (Mentorship.last_met_at <= cut,
+                          and_(Mentorship.last_met_at.is_(None), Mentorship.started_at <= cut)):
+            where = [Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort]
+            if not _shift_is_exact(now, policy.first_year_months):  # those near the first year's end: one by one
+                where.append(clear_of_edge)
+            counts.append(select(func.count()).select_from(Mentorship).where(*where).scalar_subquery())
+    return counts
+
+
+async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
+    """The few mentorships the range counts leave out, judged by :func:`meetings_due`: those whose
+    first year ends about now, and those that last met just after a cut (only on the days when
+    adding months can clamp near the cut)."""
+    year_ago, cohorts = _cuts(now, policy)
+    near = ([] if _shift_is_exact(now, policy.first_year_months)
+            else [Mentorship.started_at.between(year_ago - EDGE, year_ago + EDGE)])
+    for in_cohort, cut, months in cohorts:
+        if _shift_is_exact(now, months):
+            continue
+        near.append(and_(in_cohort, Mentorship.last_met_at > cut, Mentorship.last_met_at <= cut + EDGE))
+        near.append(and_(in_cohort, Mentorship.last_met_at.is_(None), Mentorship.started_at > cut,
+                         Mentorship.started_at <= cut + EDGE))
+    if not near:
+        return 0
+    conn = await session.connection()
+    rows: dict[int, tuple[datetime, datetime | None]] = {}
+    for where in near:  # each along an index of its own; a mentorship found twice is judged once
+        # The times as the driver gives them (read without per-value conversion: there may be thousands).
+        for mid, started, last_met in (await conn.execute(
+            select(Mentorship.id, type_coerce(Mentorship.started_at, String), type_coerce(Mentorship.last_met_at, String))
+            .where(Mentorship.state == MentorshipState.ACTIVE, where)
+        )).all():
+            rows[mid] = (_utc(started), _utc(last_met))
+    return sum(meetings_due(started, last_met, now, policy).overdue(now) for started, last_met in rows.values())
+
+
+def _utc(value: str | datetime | None) -> datetime | None:
+    """A time as stored (SQLite: text in UTC; PostgreSQL: an aware datetime), as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+# ---------------------------------------------------------------- meetings
+
+
+@dataclass(frozen=True)
+class MeetingOverdue(Event):
+    """A mentorship has not met as often as the cadence asks: its mentor is told."""
+
+    mentor: Person
+    mentee: Person
+    cadence: Cadence
+
+
+@dataclass(frozen=True)
+class OverdueEscalated(Event):
+    """Still overdue ``days_since_told`` days after the mentor was told: the council is told."""
+
+    mentor: Person
+    mentee: Person
+    cadence: Cadence
+    days_since_told: int
+
+
+@dataclass(frozen=True)
+class DeadlinePassed(Event):
+    """An orientation or follow-up whose deadline passed without a time agreed."""
+
+    checkin: CheckIn
+    mentee: Person
+    mentor: Person
+
+
+@dataclass(frozen=True)
+class CheckInToConfirm(Event):
+    """An agreed check-in a day past its time and not marked: did it take place?"""
+
+    checkin: CheckIn
+    mentee: Person
+    mentor: Person
+
+
+@dataclass(frozen=True)
+class CommitmentComplete(Event):
+    """The commitment of a mentorship is over: both may extend it for ``months``, change, or end."""
+
+    mentee: Person
+    mentor: Person
+    months: int
 
 
 async def seen_keys(session: AsyncSession, keys: list[str]) -> set[str]:
@@ -129,7 +302,7 @@ async def people_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Person
 
 async def meetings_overdue(work: Work) -> None:
     """No meeting for longer than the program asks: tell the mentor, then the council."""
-    overdue = [c for c in await cadences(work.session, work.now, work.policy) if work.now >= c.due]
+    overdue = await overdue_cadences(work.session, work.now, work.policy)
     if not overdue:
         return
     stamps = {c.mentorship.id: f"{c.mentorship.id}:{c.last_met:%Y-%m-%dT%H:%M}" for c in overdue}
@@ -141,29 +314,15 @@ async def meetings_overdue(work: Work) -> None:
     if not todo:
         return
     who_is = await people_by_id(work.session, {i for c in todo for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
-    council_zone = ZoneInfo(work.policy.timezone)
     for c in todo:
         m, stamp = c.mentorship, stamps[c.mentorship.id]
-        rule = (f"at least every {c.every_months} months in their first year" if c.first_year
-                else f"at least every {c.every_months} months")
         mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
         if f"overdue:mentor:{stamp}" not in seen:
             work.session.add(ProgramNotice(key=f"overdue:mentor:{stamp}", sent_at=work.now))
-            zone = people.zone_of(mentor, work.policy)
-            work.send(Target.dm(mentor.matrix_id), Msg(
-                bold("A meeting is overdue: "), "you last met ", mentorships.who(mentee),
-                f" on {c.last_met.astimezone(zone):%Y-%m-%d}, and mentees meet their mentor {rule}. "
-                "Plan one with ", work.typed(f"checkin {mentee.matrix_id} <when>", RoomKind.DM),
-                "; after a meeting, record it with ",
-                work.typed(f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM), ".",
-            ))
+            work.emit(MeetingOverdue(mentor, mentee, c))
         if work.now >= c.due + council_after and f"overdue:council:{stamp}" not in seen:
             work.session.add(ProgramNotice(key=f"overdue:council:{stamp}", sent_at=work.now))
-            work.send(Target.council(), Msg(
-                bold("Overdue relationship: "), mentorships.who(mentor), " and ", mentorships.who(mentee),
-                f" have not met since {c.last_met.astimezone(council_zone):%Y-%m-%d} ({rule}); ",
-                f"the mentor was told {work.policy.overdue_council_days} days ago.",
-            ), notify=True)
+            work.emit(OverdueEscalated(mentor, mentee, c, work.policy.overdue_council_days))
     await work.session.flush()
 
 
@@ -183,30 +342,15 @@ async def _checkins_due(work: Work, *, arranged: bool, due_by: datetime) -> list
 async def deadlines(work: Work) -> None:
     """An orientation or follow-up whose deadline passed without a time agreed: tell the mentor."""
     for c, mentee, mentor in await _checkins_due(work, arranged=False, due_by=work.now):
-        if not await once(work.session, f"deadline:{c.id}:{c.due_at:%Y-%m-%d}", work.now):
-            continue
-        zone = people.zone_of(mentor, work.policy)
-        work.send(Target.dm(mentor.matrix_id), Msg(
-            bold(f"The {KIND_NAMES[c.kind]} with "), mentorships.who(mentee),
-            bold(f" was due by {c.due_at.astimezone(zone):%Y-%m-%d}."), " Agree a time with ",
-            work.typed(f"checkin {mentee.matrix_id} <when>", RoomKind.DM), ", or if it took place, record it with ",
-            work.typed(f"session {mentee.matrix_id} {c.kind.value if c.kind.value != 'followup' else 'regular'} <outcome>",
-                       RoomKind.DM), ".",
-        ))
+        if await once(work.session, f"deadline:{c.id}:{c.due_at:%Y-%m-%d}", work.now):
+            work.emit(DeadlinePassed(c, mentee, mentor))
 
 
 async def ask_done(work: Work) -> None:
     """An agreed check-in a day past its time and not marked: ask the mentor how it went."""
     for c, mentee, mentor in await _checkins_due(work, arranged=True, due_by=work.now - ASK_DONE_AFTER):
-        if not await once(work.session, f"ask-done:{c.id}:{c.due_at:%Y-%m-%dT%H:%M}", work.now):
-            continue
-        zone = people.zone_of(mentor, work.policy)
-        work.send(Target.dm(mentor.matrix_id), Msg(
-            f"Did the {KIND_NAMES[c.kind]} with ", mentorships.who(mentee), f" on {shown(c.due_at, zone)} ",
-            "take place? Record it with ", work.typed(f"session {mentee.matrix_id} <kind> <outcome>", RoomKind.DM),
-            " (or ", work.typed(f"checkin done {c.id}", RoomKind.DM), "); if not, ",
-            work.typed(f"checkin move {c.id} <when>", RoomKind.DM), ".",
-        ))
+        if await once(work.session, f"ask-done:{c.id}:{c.due_at:%Y-%m-%dT%H:%M}", work.now):
+            work.emit(CheckInToConfirm(c, mentee, mentor))
 
 
 async def commitment_ends(work: Work) -> None:
@@ -220,20 +364,7 @@ async def commitment_ends(work: Work) -> None:
             continue
         mentee = await mentorships.person_by_id(work.session, m.mentee_id)
         mentor = await mentorships.person_by_id(work.session, m.mentor_id)
-        months = work.policy.commitment_months
-        work.send(Target.dm(mentee.matrix_id), Msg(
-            bold("Your commitment with "), mentorships.who(mentor), bold(" is complete."),
-            f" To go on together for another {months} months, send ", work.typed("extend", RoomKind.DM),
-            "; to change mentor, ", work.typed("change", RoomKind.DM), " (no approval needed now); to close the "
-            "mentorship, ", work.typed("end", RoomKind.DM), ".",
-        ))
-        work.send(Target.dm(mentor.matrix_id), Msg(
-            bold("Your commitment with "), mentorships.who(mentee), bold(" is complete."),
-            f" To go on together for another {months} months, send ",
-            work.typed(f"extend {mentee.matrix_id}", RoomKind.DM), "; they may also change mentor or end it now. ",
-            "A final session to look back on what was reached is a good moment: record it as ",
-            work.typed(f"session {mentee.matrix_id} final <outcome>", RoomKind.DM), ".",
-        ))
+        work.emit(CommitmentComplete(mentee, mentor, work.policy.commitment_months))
 
 
 # ---------------------------------------------------------------- periodic
@@ -258,6 +389,64 @@ def feedback_slot(now: datetime, zone: ZoneInfo, month: int) -> datetime:
     return slot if slot <= now else slot.replace(year=slot.year - 1)
 
 
+@dataclass(frozen=True)
+class FeedbackAsked(Event):
+    """The yearly feedback round: the mentee and the mentor of one active mentorship are asked."""
+
+    year: int
+    mentee: Person
+    mentor: Person
+
+
+@dataclass(frozen=True)
+class OverdueInDigest:
+    mentorship_id: int
+    mentor: Person
+    mentee: Person | None  # None: the mentee may not be named where the digest goes
+    last_met: datetime
+
+
+@dataclass(frozen=True)
+class DigestDue(Event):
+    """Monday morning's digest for the mentors room: counts, and who is overdue. Never any notes."""
+
+    week_of: datetime
+    active: int
+    waiting: int
+    overdue: tuple[OverdueInDigest, ...]
+    more: int  # overdue mentorships beyond those listed
+
+
+DIGEST_LISTS = 30  # at most this many overdue mentorships are listed in the digest
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    """The program in numbers, for what happened between ``start`` and ``end``; counts only, no names."""
+
+    active: int
+    started: int
+    ended: int
+    asked: int
+    escalated: int
+    waiting: int
+    with_council: int
+    changes: int
+    sessions: int
+    feedback: int
+    nominations: int
+    mentors: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class ReportDue(Event):
+    """The 1st of each month: last month's figures (from ``start``) for the council room."""
+
+    start: datetime
+    figures: ProgramFigures
+
+
 async def feedback_round(work: Work, since: datetime) -> None:
     """Once a year every mentee and mentor in an active mentorship is asked for feedback."""
     slot = feedback_slot(work.now, ZoneInfo(work.policy.timezone), work.policy.feedback_month)
@@ -266,13 +455,7 @@ async def feedback_round(work: Work, since: datetime) -> None:
     rows = (await work.session.exec(select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE))).all()
     who_is = await people_by_id(work.session, {i for m in rows for i in (m.mentee_id, m.mentor_id)})
     for m in rows:
-        mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
-        for asked, other, form in ((mentee, mentor, "feedback"), (mentor, mentee, f"feedback {mentee.matrix_id}")):
-            work.send(Target.dm(asked.matrix_id), Msg(
-                bold(f"Feedback round {slot.year}: "), "how is your mentorship with ", mentorships.who(other),
-                " going? Answer with ", work.typed(f"{form} <what goes well> | <what could be better>", RoomKind.DM),
-                ". Only the council reads it.",
-            ))
+        work.emit(FeedbackAsked(slot.year, who_is[m.mentee_id], who_is[m.mentor_id]))
 
 
 async def weekly_digest(work: Work, since: datetime) -> None:
@@ -280,31 +463,19 @@ async def weekly_digest(work: Work, since: datetime) -> None:
     slot = digest_slot(work.now, ZoneInfo(work.policy.timezone))
     if slot < since or not await once(work.session, f"digest:{slot:%G-W%V}", work.now):
         return
-    overdue = [c for c in await cadences(work.session, work.now, work.policy) if c.due <= work.now]
+    overdue = await overdue_cadences(work.session, work.now, work.policy)
     active = await _count(work.session, select(func.count()).select_from(Mentorship)
                           .where(Mentorship.state == MentorshipState.ACTIVE))
     waiting = await mentorships.count_open_requests(work.session)
-    zone = ZoneInfo(work.policy.timezone)
-    rows: list[Msg | None] = [
-        Msg(bold(f"Weekly digest, week of {slot:%Y-%m-%d}"), f": {active} active mentorship{'s' if active != 1 else ''}, "
-            f"{waiting} open request{'s' if waiting != 1 else ''}", "" if not waiting else Msg(" (", work.typed("requests", RoomKind.MENTORS), ")"), "."),
-    ]
-    if overdue:
-        rows.append(Msg(bold(f"Overdue ({len(overdue)})"), ", no meeting recorded for longer than the program asks:"))
-        who_is = await people_by_id(work.session, {i for c in overdue[:30]
-                                                   for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
-        # Mentees are not named in the mentors room: each mentor knows who they mean.
-        named = visibility.may_read("identity.mentee", {Reader.MENTORS}, RoomKind.MENTORS)
-        for c in overdue[:30]:
-            mentee, mentor = who_is[c.mentorship.mentee_id], who_is[c.mentorship.mentor_id]
-            rows.append(Msg("• ", mentorships.who(mentor), " with ",
-                            mentorships.who(mentee) if named else f"a mentee (mentorship #{c.mentorship.id})",
-                            f", last met {c.last_met.astimezone(zone):%Y-%m-%d}"))
-        if len(overdue) > 30:
-            rows.append(Msg(f"...and {len(overdue) - 30} more."))
-    else:
-        rows.append(Msg("No relationship is overdue. Thank you all!"))
-    work.send(Target.mentors(), lines(*rows))
+    listed = overdue[:DIGEST_LISTS]
+    who_is = await people_by_id(work.session, {i for c in listed
+                                               for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
+    # Mentees are not named in the mentors room: each mentor knows who they mean.
+    named = visibility.may_read("identity.mentee", {Reader.MENTORS}, RoomKind.MENTORS)
+    work.emit(DigestDue(slot, active, waiting, tuple(
+        OverdueInDigest(c.mentorship.id, who_is[c.mentorship.mentor_id],
+                        who_is[c.mentorship.mentee_id] if named else None, c.last_met)
+        for c in listed), max(len(overdue) - DIGEST_LISTS, 0)))
 
 
 async def monthly_report(work: Work, since: datetime) -> None:
@@ -314,12 +485,11 @@ async def monthly_report(work: Work, since: datetime) -> None:
     if slot < since or not await once(work.session, f"report:{slot:%Y-%m}", work.now):
         return
     start = add_months(slot, -1)
-    title = f"Program report for {start.astimezone(zone):%B %Y}"
-    work.send(Target.council(), await program_figures(work.session, work.now, work.policy, start, slot, title))
+    work.emit(ReportDue(start, await program_figures(work.session, work.now, work.policy, start, slot)))
 
 
 async def program_figures(session: AsyncSession, now: datetime, policy: ProgramPolicy, start: datetime,
-                          end: datetime, title: str) -> Msg:
+                          end: datetime) -> ProgramFigures:
     """The program in numbers, for what happened between ``start`` and ``end``; counts only, no names."""
     def count(model, *where):
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
@@ -340,110 +510,8 @@ async def program_figures(session: AsyncSession, now: datetime, policy: ProgramP
         *_overdue_counts(now, policy),
     ]
     row = (await session.exec(select(*figures))).one()  # every figure in one round trip
-    (active, started, ended, asked, escalated, waiting, with_council, changes, sessions, feedback, nominations,
-     mentors) = row[:12]
     overdue = sum(row[12:]) + await _overdue_at_the_edges(session, now, policy)
-    return lines(
-        bold(title),
-        Msg(f"• Mentorships: {active} active ({started} started, {ended} ended in the month); {mentors} mentors"),
-        Msg(f"• Requests: {asked} new, {escalated} escalated; {waiting} open now ({with_council} with the council)"),
-        Msg(f"• Changes of mentor asked: {changes}"),
-        Msg(f"• Sessions recorded: {sessions}; relationships overdue now: {overdue}"),
-        Msg(f"• Feedback answers: {feedback}; nominations: {nominations}"),
-    )
-
-
-async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
-    """How many active mentorships have not met as often as the program asks, counted in the database
-    (the same rule as :func:`cadences`: the last meeting is the start, a session or a check-in held)."""
-    counts = _overdue_counts(now, policy)
-    row = (await session.exec(select(*counts))).one()
-    return sum(row) + await _overdue_at_the_edges(session, now, policy)
-
-
-EDGE = timedelta(days=4)  # months end on different days: near a cut, the rule itself decides
-
-
-def _shift_is_exact(now: datetime, months: int) -> bool:
-    """Whether "met ``months`` months before now" (a range count) and "now is ``months`` months
-    after they met" (the rule) agree for every mentorship at ``now``.
-
-    ``add_months`` only clamps a day from the 29th on, onto a last day of a month (the 28th
-    or later); a shift by whole years only clamps 29 February. So on the 1st to the 27th of
-    a month (in UTC, as the times are stored), and for whole years away from the end of
-    February, no clamped date falls between a cut and today: nothing needs judging one by one.
-    """
-    now = now.astimezone(timezone.utc)
-    if now.day <= 27:
-        return True
-    if months % 12 == 0:
-        return (now.month, now.day) not in ((2, 28), (2, 29), (3, 1))
-    return False
-
-
-def _cuts(now: datetime, policy: ProgramPolicy):
-    """A year ago, and for each cohort (first year, later): who is in it, its cut, its months."""
-    year_ago = add_months(now, -12)
-    first, later = policy.new_mentee_checkin_every_months, policy.checkin_every_months
-    return year_ago, ((Mentorship.started_at > year_ago, add_months(now, -first), first),
-                      (Mentorship.started_at <= year_ago, add_months(now, -later), later))
-
-
-def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
-    """Mentorships overdue by a clear margin, as range counts along one index (each cohort, first
-    year or later, and whether they ever met). Those near a cut are left to :func:`_overdue_at_the_edges`."""
-    year_ago, cohorts = _cuts(now, policy)
-    clear_of_edge = or_(Mentorship.started_at < year_ago - EDGE, Mentorship.started_at > year_ago + EDGE)
-    counts = []
-    for in_cohort, cut, _ in cohorts:
-        for not_since in (Mentorship.last_met_at <= cut,
-                          and_(Mentorship.last_met_at.is_(None), Mentorship.started_at <= cut)):
-            where = [Mentorship.state == MentorshipState.ACTIVE, not_since, in_cohort]
-            if not _shift_is_exact(now, 12):  # those that started about a year ago are judged one by one
-                where.append(clear_of_edge)
-            counts.append(select(func.count()).select_from(Mentorship).where(*where).scalar_subquery())
-    return counts
-
-
-async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
-    """The few mentorships the range counts leave out, judged by the rule itself (as :func:`cadences`):
-    those that started about a year ago, and those that last met just after a cut (only on the
-    days when adding months can clamp near the cut)."""
-    year_ago, cohorts = _cuts(now, policy)
-    near = [] if _shift_is_exact(now, 12) else [Mentorship.started_at.between(year_ago - EDGE, year_ago + EDGE)]
-    for in_cohort, cut, months in cohorts:
-        if _shift_is_exact(now, months):
-            continue
-        near.append(and_(in_cohort, Mentorship.last_met_at > cut, Mentorship.last_met_at <= cut + EDGE))
-        near.append(and_(in_cohort, Mentorship.last_met_at.is_(None), Mentorship.started_at > cut,
-                         Mentorship.started_at <= cut + EDGE))
-    if not near:
-        return 0
-    conn = await session.connection()
-    rows: dict[int, tuple[datetime, datetime | None]] = {}
-    for where in near:  # each along an index of its own; a mentorship found twice is judged once
-        # The times as the driver gives them (read without per-value conversion: there may be thousands).
-        for mid, started, last_met in (await conn.execute(
-            select(Mentorship.id, type_coerce(Mentorship.started_at, String), type_coerce(Mentorship.last_met_at, String))
-            .where(Mentorship.state == MentorshipState.ACTIVE, where)
-        )).all():
-            rows[mid] = (_utc(started), _utc(last_met))
-    total = 0
-    for started, last_met in rows.values():
-        last = max(t for t in (started, last_met) if t is not None)
-        first_year = now < add_months(started, 12)
-        every = policy.new_mentee_checkin_every_months if first_year else policy.checkin_every_months
-        total += add_months(last, every) <= now
-    return total
-
-
-def _utc(value: str | datetime | None) -> datetime | None:
-    """A time as stored (SQLite: text in UTC; PostgreSQL: an aware datetime), as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    return ProgramFigures(*row[:12], overdue=overdue)
 
 
 async def _count(session: AsyncSession, query) -> int:
@@ -476,6 +544,6 @@ async def next_due(session: AsyncSession, now: datetime, policy: ProgramPolicy) 
             if t > now:
                 times.append(t)
         if c.first_year:
-            times.append(add_months(c.mentorship.started_at, 12))  # the cadence changes
+            times.append(first_year_ends(c.mentorship.started_at, policy))  # the cadence changes
     ahead = [t for t in times if t is not None and t > now]
     return min(ahead) if ahead else None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from commands.framework import RoomKind
+from commands.kinds import RoomKind
 
 
 class Reader(str, enum.Enum):

@@ -13,16 +13,16 @@ from commands.services.checkins import (
     CheckInOfEndedMentorship,
     NoSuchCheckIn,
     NotHeldYet,
-    NotYourMentee,
     NothingToConfirm,
     NoTimeAgreedYet,
     OnlyMenteeConfirms,
     ReminderDue,
 )
-from commands.services.mentorships import who
+from commands.services.records import NotYourMentee
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
 from commands.words import catalog, explains, renders, t, tn, typed
+from commands.words.mentoring import day, who
 from storage.models import CheckIn, CheckInKind, CheckInState, Person
 
 KIND_NAMES = {
@@ -48,11 +48,6 @@ def shown(when: datetime, zone: ZoneInfo) -> str:
     """``Tue 2027-01-12 16:00 (Europe/Berlin)``: a time as one person reads it."""
     local = when.astimezone(zone)
     return f"{local:%a %Y-%m-%d %H:%M} ({zone.key})"
-
-
-def day(when: datetime, zone: ZoneInfo) -> str:
-    """``2027-01-12``: the day of ``when`` in ``zone``."""
-    return f"{when.astimezone(zone):%Y-%m-%d}"
 
 
 def repeats(c: CheckIn) -> Msg | str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from commands.text import Msg, code, join
-from commands.words import t
+from commands.kinds import RoomProblem
+from commands.words import rooms, t
 
 
-def outside(problem: str | None) -> Msg:
+def outside(problem: RoomProblem | None) -> Msg:
     """A command in a room that is neither the program's nor a private DM."""
-    why = t(" ({problem})", problem=problem) if problem else ""
+    why = t(" ({problem})", problem=rooms.problem(problem)) if problem else ""
     return t("I don't answer in this room{why}. What you tell me can be personal, so I answer only in a "
              "private direct message with me (just the two of us, invite-only) and in the program's own "
              "rooms. Please start a direct message with me and send {help} there.", why=why, help=code("help"))

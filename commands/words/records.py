@@ -8,21 +8,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from commands.kinds import RoomKind
-from commands.services.checkins import NotYourMentee
-from commands.services.mentorships import who
 from commands.services.records import (
     History,
     NoMentorshipForFeedback,
     NoMentorToExtend,
     NoSuchGoal,
+    NotYourMentee,
     NotYourMenteesHistory,
     TooEarlyToExtend,
-    UnknownPerson,
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, code, lines, person
 from commands.words import explains, t, tn, typed
-from commands.words.checkins import day, describe, kind_name, reader_zone
+from commands.words.checkins import describe, kind_name, reader_zone
+from commands.words.mentoring import day, who
 from storage.models import CheckIn, DiaryEntry, Feedback, Goal, GoalState, MentorshipState, Person
 
 
@@ -143,11 +142,6 @@ def history(h: History, zone: ZoneInfo) -> Msg:
         rows.append(bold(t("Diary (latest first)")))
         rows.extend(_entry(e, zone) for e in h.diary)
     return lines(*rows)
-
-
-@explains(UnknownPerson)
-def unknown_person(error: UnknownPerson, work: Work) -> Msg:
-    return t("{who} is not someone I know.", who=person(error.matrix_id))
 
 
 @explains(NotYourMenteesHistory)

@@ -1,0 +1,97 @@
+"""What the bot says about a person's own profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from commands.kinds import Role
+from commands.services.people import BadName, Profile
+from commands.services.work import Work
+from commands.text import Msg, bold, join, lines
+from commands.words import explains, t, tn
+from commands.words.roster import here
+from storage.models import TagKind
+
+
+def no_profile(name: Msg, timezone: Msg, languages: Msg) -> Msg:
+    return t("I don't have a profile for you yet. Start with {name}, then {timezone} and {languages}.",
+             name=name, timezone=timezone, languages=languages)
+
+
+def not_set() -> Msg:
+    return t("(not set)")
+
+
+def profile(p: Profile, program_zone: str, roles: frozenset[Role], change: Msg, help_cmd: Msg) -> Msg:
+    person = p.person
+
+    def listed(kind: TagKind) -> Msg | str:
+        return ", ".join(p.tags[kind]) if p.tags[kind] else not_set()
+
+    zone = person.timezone or t("(not set; the program's {zone} is used)", zone=program_zone)
+    rows: list[Msg | None] = [
+        t("{title} ({matrix_id})", title=bold(t("Your profile")), matrix_id=person.matrix_id),
+        t("Name: {name}", name=person.display_name or not_set()),
+        t("Time zone: {zone}", zone=zone),
+        t("Languages: {languages}", languages=listed(TagKind.LANGUAGE)),
+        t("Interests: {interests}", interests=listed(TagKind.INTEREST)),
+    ]
+    if p.mentees is not None:
+        rows.append(t("Skills: {skills}", skills=listed(TagKind.SKILL)))
+        rows.append(tn("Capacity: {n} mentee ({load} now)", "Capacity: {n} mentees ({load} now)",
+                       person.capacity, load=str(p.mentees)))
+    names = [r.value for r in (Role.MENTEE, Role.MENTOR, Role.COUNCIL) if r in roles]
+    rows.append(t("Roles: {roles}", roles=", ".join(names)) if names else t("Roles: none yet"))
+    rows.append(t("Change a field with {change}; see {help}.", change=change, help=help_cmd))
+    return lines(*rows)
+
+
+@explains(BadName)
+def bad_name(error: BadName, work: Work) -> Msg:
+    if error.problem == "empty":
+        why = t("Your name cannot be empty")
+    elif error.problem == "too_long":
+        why = t("That name is {length} characters long; keep it to {limit}",
+                length=str(error.length), limit=str(error.limit))
+    elif error.problem == "looks_like_id":
+        why = t("A name cannot look like a Matrix ID (people would take it for someone else's)")
+    else:
+        why = t("A name cannot carry a role or title (like council, mentor, admin or bot): "
+                "people would take it for one")
+    return t("{why}. For example: {example}", why=why, example=here(work, "profile name Ana García"))
+
+
+def name_set(name: str) -> Msg:
+    return t("Done: I'll call you {name}.", name=bold(name))
+
+
+def timezone_set(zone: str, local: datetime) -> Msg:
+    return t("Done: your time zone is {zone}. Your local time now is {local}.",
+             zone=zone, local=f"{local:%Y-%m-%d %H:%M}")
+
+
+def languages_set(values: list[str], example: Msg) -> Msg:
+    if values:
+        return t("Done: your languages are now {values}.", values=join(bold(v) for v in values))
+    return t("Your languages are now empty. Add some with {example}.", example=example)
+
+
+def interests_set(values: list[str], example: Msg) -> Msg:
+    if values:
+        return t("Done: your interests are now {values}.", values=join(bold(v) for v in values))
+    return t("Your interests are now empty. Add some with {example}.", example=example)
+
+
+def skills_set(values: list[str], example: Msg) -> Msg:
+    if values:
+        return t("Done: your skills are now {values}.", values=join(bold(v) for v in values))
+    return t("Your skills are now empty. Add some with {example}.", example=example)
+
+
+def capacity_set(capacity: int, mentees: int) -> Msg:
+    msg = tn("Done: your capacity is {n} mentee.", "Done: your capacity is {n} mentees.", capacity)
+    if mentees > capacity:
+        msg += tn(" You have {n} mentee now; you keep them all, and get no new ones until below {capacity}.",
+                  " You have {n} mentees now; you keep them all, and get no new ones until below {capacity}.",
+                  mentees, capacity=str(capacity))
+    return msg
