@@ -7,7 +7,12 @@ below ``bot/`` knows which transport or forum it runs with.
 
 from __future__ import annotations
 
-from bot.config import mask_db_url
+from typing import TextIO
+
+from bot.config import Settings, mask_db_url
+from bot.runtime import Runtime
+from commands.clock import Clock, SystemClock
+from commands.services.forum import Forum
 
 
 class DatabaseUnavailable(Exception):
@@ -45,3 +50,34 @@ async def open_database(db) -> str | None:
         elif not fatal:
             hint = " This may pass (the database server starting, another program holding a lock): trying again later."
         raise DatabaseUnavailable(f"cannot open the database {target}: {reason}.{hint}", fatal=fatal) from None
+
+
+def forum_for(settings: Settings) -> Forum | None:
+    """The forum announcements go to: Discourse when ``[discourse]`` is configured, else none."""
+    if settings.discourse is None:
+        return None
+    from bot.discourse import Discourse  # loaded only when a forum is configured
+
+    return Discourse(settings.discourse)
+
+
+def matrix_bot(settings: Settings, clock: Clock | None = None):
+    """The bot on Matrix: the Matrix adapter as the runtime's outbox, the scheduler waking the
+    runtime, and Discourse when configured. Raises ``FatalMatrixError`` on a configuration the
+    adapter cannot serve."""
+    from bot.matrix import MatrixBot
+    from bot.scheduler import Scheduler
+
+    runtime = Runtime(settings, clock or SystemClock(), None, deliver_inline=False, forum=forum_for(settings))
+    bot = MatrixBot(settings, runtime, Scheduler(runtime))
+    runtime.outbox = bot
+    return bot
+
+
+def shell_runtime(settings: Settings, clock: Clock, out: TextIO) -> Runtime:
+    """The bot in a terminal: replies printed to ``out``; without ``[discourse]``, announcement
+    topics are printed instead of posted."""
+    from bot.shell import ShellForum, ShellOutbox
+
+    forum = forum_for(settings) or ShellForum(out)
+    return Runtime(settings, clock, ShellOutbox(out), forum=forum)

@@ -173,11 +173,12 @@ async def serve(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
 
-    from bot.matrix import FatalMatrixError, MatrixBot
+    from bot.app import matrix_bot
+    from bot.matrix import FatalMatrixError
     from bot.runtime import settle
 
     try:
-        bot = MatrixBot(settings)
+        bot = matrix_bot(settings)
     except FatalMatrixError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_FATAL

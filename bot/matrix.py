@@ -59,7 +59,7 @@ from bot import rooms as trust
 from bot.config import Settings
 from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
-from commands.clock import Clock, SystemClock
+
 from commands.kinds import RoomKind, RoomProblem
 from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Target
 from commands.services import bookkeeping, courtesy, membership
@@ -133,7 +133,7 @@ def command_text(event: RoomMessageText) -> str:
 class MatrixBot:
     """Logs in, syncs, hands messages to the runtime, and implements its outbox."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime, scheduler: Scheduler) -> None:
         if settings.matrix is None:
             raise FatalMatrixError("the configuration has no [matrix] section")
         self.settings = settings
@@ -145,7 +145,9 @@ class MatrixBot:
             # matrix-nio would otherwise send plaintext into encrypted rooms.
             raise FatalMatrixError("encryption needs [matrix] store_path, where the keys are kept")
         self.store = Path(self.cfg.store_path) if self.cfg.store_path else None
-        self.runtime = Runtime(settings, clock or SystemClock(), self, deliver_inline=False)
+        # Built by the composition root (``bot.app.matrix_bot``); this adapter is the runtime's outbox.
+        self.runtime = runtime
+        self.scheduler = scheduler
         self.allowed_servers = set(self.cfg.allowed_servers) or {server_of(self.cfg.user_id)}
         self.client: AsyncClient | None = None
         self.rooms: dict[RoomKind, str] = {}  # configured room kind -> room id
@@ -180,7 +182,7 @@ class MatrixBot:
         await self.runtime.start()
         worker: asyncio.Task | None = None
         turns: asyncio.Task | None = None
-        scheduler: Scheduler | None = None
+        scheduler: Scheduler | None = None  # set once started
         try:
             if not await self._reach_homeserver():
                 return  # stopped while waiting
@@ -195,7 +197,7 @@ class MatrixBot:
             await self._reconcile_roster()
             worker = asyncio.create_task(self.runtime.delivery_worker(self.stopping))
             turns = asyncio.create_task(self.runtime.serve_queue(self.stopping))
-            scheduler = Scheduler(self.runtime)
+            scheduler = self.scheduler
             self.runtime.on_change = scheduler.poke
             self.runtime.on_announce = scheduler.announce
             await scheduler.start()

@@ -1,4 +1,5 @@
-"""Wiring: settings, database, dispatcher, clock and an outbox, shared by every transport."""
+"""The bot's core at work: the dispatcher over one database, people served in turn, scheduled
+work, and delivery through an outbox. Every transport runs the same runtime; ``bot.app`` builds it."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ class Runtime:
     """The bot's core, independent of how messages arrive and leave."""
 
     def __init__(
-        self, settings: Settings, clock: Clock, outbox: Outbox, *, deliver_inline: bool = True, forum: Forum | None = None
+        self, settings: Settings, clock: Clock, outbox: Outbox | None, *, deliver_inline: bool = True,
+        forum: Forum | None = None, db: Database | None = None,
     ) -> None:
         self.settings = settings
         # Inline: each message's answers are sent before the next message is read
@@ -54,14 +56,10 @@ class Runtime:
         self._wake = asyncio.Event()
         self.clock = clock
         self.outbox = outbox
-        self.db = Database(settings.storage.url)
+        self.db = db or Database(settings.storage.url)
         self.registry = build_registry()
         prefix = settings.matrix.command_prefix if settings.matrix else "!"
-        if forum is None and settings.discourse is not None:
-            from bot.discourse import Discourse  # loaded only when a forum is configured
-
-            forum = Discourse(settings.discourse)
-        self.forum = forum
+        self.forum = forum  # None: no forum (see ``bot.app.forum_for``)
         self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix,
                                      forum=forum.label if forum else None, retention=settings.retention)
         self._announcing = asyncio.Lock()

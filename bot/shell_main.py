@@ -7,20 +7,15 @@ import sys
 from pathlib import Path
 
 from bot import demo
+from bot.app import open_database, shell_runtime
 from bot.config import Settings, mask_db_url
-from bot.runtime import Runtime
-from bot.shell import Shell, ShellForum, ShellOutbox
+from bot.shell import Shell
 from commands.clock import ManualClock
-from commands.services.forum import Forum
 
 
 async def run_shell(settings: Settings, *, script: str | None = None, demo_data: bool = False) -> int:
-    from bot.app import open_database
-
     clock = ManualClock()
-    # Without a [discourse] section, announcement topics are printed instead of posted.
-    forum: Forum | None = ShellForum(sys.stdout) if settings.discourse is None else None
-    runtime = Runtime(settings, clock, ShellOutbox(sys.stdout), forum=forum)
+    runtime = shell_runtime(settings, clock, sys.stdout)
     try:
         await open_database(runtime.db)
         await runtime.deliver()  # anything a previous run decided but did not print

@@ -1,6 +1,6 @@
 """What the bot can do: the command framework and one router per domain.
 
-Nothing here imports a transport (matrix-nio, pydiscourse) or the scheduler.
+Nothing here imports a transport (matrix-nio, the forum client) or the scheduler.
 """
 
 from __future__ import annotations

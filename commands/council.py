@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from commands.arguments import PERSON
 from commands.dispatcher import Context
 from commands.framework import Arg, Integer, MatrixId, Role, RoomKind, Router, Text
 from commands.messages import Target
@@ -76,7 +77,7 @@ async def council_list(ctx: Context) -> None:
 
 @router.command(
     "council remove",
-    args=[Arg("person", MatrixId())],
+    args=[PERSON],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
     examples=("council remove @ina:example.org",),
@@ -94,7 +95,7 @@ async def council_remove(ctx: Context, person: str) -> None:
 
 @router.command(
     "council add",
-    args=[Arg("person", MatrixId())],
+    args=[PERSON],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
     examples=("council add @ina:example.org",),
@@ -119,7 +120,7 @@ async def queue(ctx: Context) -> None:
 
 @router.command(
     "audit",
-    args=[Arg("person", MatrixId())],
+    args=[PERSON],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
     examples=("audit @ana:example.org",),

@@ -225,7 +225,7 @@ class Dispatcher:
                     retention=self.retention,
                     render=words.render,
                 )
-                await command.handler(ctx, **args)
+                await command.handler(ctx, **await command.resolve(args, ctx))
                 # The answer is stored with what the command did: both or neither.
                 rows = await outbox.store(session, ctx.outbox, now, handled=incoming)
                 await session.commit()

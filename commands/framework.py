@@ -107,6 +107,12 @@ class ArgType:
         """Like ``convert``, for types whose reading depends on the time or the speaker."""
         return self.convert(token)
 
+    async def resolve(self, value: Any, ctx: Any) -> Any:
+        """What the handler gets for the value read: the value itself, or for a type that names
+        something in the program (one of my mentees, a known person) that thing, looked up in
+        the command's transaction. May refuse with a domain error."""
+        return value
+
 
 class Word(ArgType):
     label = "word"
@@ -451,6 +457,13 @@ class Command:
 
     def where(self, short: bool = False) -> str:
         return kinds_said.where(self.rooms, short=short)
+
+    async def resolve(self, values: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        """The handler's arguments: each value read, resolved by its type (see ``ArgType.resolve``)."""
+        for arg in self.args:
+            if values.get(arg.name) is not None:
+                values[arg.name] = await arg.type.resolve(values[arg.name], ctx)
+        return values
 
     def parse(self, text: str, env: ParseEnv | None = None) -> dict[str, Any]:
         """Read this command's arguments from ``text`` (what follows the name)."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from commands.arguments import MENTEE, OPTIONAL_REASON, REASON, REQUEST, MenteeInHand
 from commands.dispatcher import Context
 from commands.framework import (
     DM_ONLY,
     EVERYWHERE,
     Arg,
     CommandError,
-    Integer,
     MatrixId,
     Role,
     RoomKind,
@@ -77,7 +77,7 @@ async def status(ctx: Context) -> None:
 
 @mentee_router.command(
     "change",
-    args=[Arg("reason", Text("reason", max_length=1000), optional=True)],
+    args=[OPTIONAL_REASON],
     roles=[Role.MENTEE],
     rooms=DM_ONLY,
     examples=("change", "change our time zones make meeting hard"),
@@ -94,7 +94,7 @@ async def change(ctx: Context, reason: str | None) -> None:
 
 @mentee_router.command(
     "end",
-    args=[Arg("reason", Text("reason", max_length=1000), optional=True)],
+    args=[OPTIONAL_REASON],
     roles=[Role.MENTEE],
     rooms=DM_ONLY,
     examples=("end", "end I have reached my goals"),
@@ -138,7 +138,7 @@ async def requests(ctx: Context) -> None:
 
 @mentor_router.command(
     "accept",
-    args=[Arg("request", Integer(minimum=1, label="request number"))],
+    args=[REQUEST],
     roles=[Role.MENTOR],
     rooms=MENTOR_ROOMS,
     examples=("accept 1",),
@@ -154,8 +154,8 @@ async def accept(ctx: Context, request: int) -> None:
 
 @mentor_router.command(
     "decline",
-    args=[Arg("request", Integer(minimum=1, label="request number")),
-          Arg("reason", Text("reason", max_length=1000), optional=True)],
+    args=[REQUEST,
+          OPTIONAL_REASON],
     roles=[Role.MENTOR],
     rooms=MENTOR_ROOMS,
     examples=("decline 1", "decline 1 I am short of time this quarter"),
@@ -186,18 +186,15 @@ async def mentees(ctx: Context) -> None:
 
 @mentor_router.command(
     "mentee end",
-    args=[Arg("mentee", MatrixId()), Arg("reason", Text("reason", max_length=1000), optional=True)],
+    args=[MENTEE, OPTIONAL_REASON],
     roles=[Role.MENTOR],
     rooms=DM_ONLY,
     examples=("mentee end @ana:example.org", "mentee end @ana:example.org we agreed our work is done"),
 )
-async def mentee_end(ctx: Context, mentee: str, reason: str | None) -> None:
+async def mentee_end(ctx: Context, mentee: MenteeInHand, reason: str | None) -> None:
     """End your mentorship with a mentee, at any time. A reason is optional; only the council sees it."""
-    me = await ctx.me()
-    await mentorships.known_person(ctx, mentee, Role.MENTEE)
-    person, current = await mentorships.mentee_of(ctx, me, mentee)
-    await mentorships.end(ctx, current, by=me, reason=reason or None)
-    ctx.reply(said.ended_by_mentor(ctx, person))
+    await mentorships.end(ctx, mentee.mentorship, by=await ctx.me(), reason=reason or None)
+    ctx.reply(said.ended_by_mentor(ctx, mentee.person))
 
 
 @mentor_router.command(
@@ -242,7 +239,7 @@ async def pool(ctx: Context, skill: str | None) -> None:
 
 @mentor_router.command(
     "nominate",
-    args=[Arg("mentee", MatrixId()), Arg("reason", Text("reason", max_length=1000))],
+    args=[Arg("mentee", MatrixId()), REASON],
     roles=[Role.MENTOR],
     rooms=MENTOR_ROOMS,
     examples=("nominate @ana:example.org ran three workshops this month",),

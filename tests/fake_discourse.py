@@ -5,8 +5,8 @@ what a real Discourse sends:
 
 - success bodies built to the official OpenAPI description and validated against
   it on every response, with the exact ``application/json; charset=utf-8``
-  content type that pydiscourse insists on;
-- ``POST /posts`` read as the form pydiscourse sends, titles and bodies checked
+  content type Discourse answers with;
+- ``POST /posts`` read as the form a client sends, titles and bodies checked
   with Discourse's default limits, titles unique (case-insensitive), ``external_id``
   checked and unique, unknown categories, bad API keys;
 - error bodies and headers as in the error-shapes reference (422 without

@@ -23,6 +23,7 @@ from nio import (
     SyncResponse,
 )
 
+from bot.app import matrix_bot
 from bot.config import MatrixSettings, Settings, StorageSettings
 from bot.matrix import MatrixBot
 from commands.policy import ProgramPolicy
@@ -205,7 +206,7 @@ class RunningBot:
         self.task: asyncio.Task | None = None
 
     async def start(self, timeout: float = 30) -> MatrixBot:
-        self.bot = MatrixBot(self.settings)
+        self.bot = matrix_bot(self.settings)
         self.task = asyncio.create_task(self.bot.run())
         ready = asyncio.ensure_future(self.bot.ready.wait())
         done, _ = await asyncio.wait({ready, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
