@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.arguments import CHECKIN
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, CommandError, Integer, MatrixId, Plan, Role, Router, Schedule
 from commands.messages import Target
@@ -65,7 +66,7 @@ async def list_checkins(ctx: Context) -> None:
 
 @router.command(
     "checkin move",
-    args=[Arg("checkin", Integer(minimum=1, label="check-in number")), Arg("when", Schedule())],
+    args=[CHECKIN, Arg("when", Schedule())],
     roles=PEOPLE_IN_CHECKINS,
     rooms=DM_ONLY,
     examples=("checkin move 1 friday 17:30",),
@@ -85,7 +86,7 @@ async def move(ctx: Context, checkin: int, when: Plan) -> None:
 
 @router.command(
     "checkin cancel",
-    args=[Arg("checkin", Integer(minimum=1, label="check-in number"))],
+    args=[CHECKIN],
     roles=PEOPLE_IN_CHECKINS,
     rooms=DM_ONLY,
     examples=("checkin cancel 1",),
@@ -104,7 +105,7 @@ async def cancel(ctx: Context, checkin: int) -> None:
 
 @router.command(
     "checkin done",
-    args=[Arg("checkin", Integer(minimum=1, label="check-in number"))],
+    args=[CHECKIN],
     roles=[Role.MENTOR],
     rooms=DM_ONLY,
     examples=("checkin done 1",),
