@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
-from commands.clock import add_months
 from commands.policy import ProgramPolicy
 from commands.services import people
+from commands.services.commitment import commitment_end
 from storage.db import Database
 from storage.models import (
     Announcement,
@@ -108,10 +108,10 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
     finn, gia = by_id["@finn:example.org"], by_id["@gia:example.org"]
     ana_since, gia_since = now - timedelta(days=60), now - timedelta(days=350)
     ana_bob = Mentorship(mentee_id=ana.id, mentor_id=bob.id, started_at=ana_since,
-                         commitment_ends_at=add_months(ana_since, policy.commitment_months),
+                         commitment_ends_at=commitment_end(ana_since, policy),
                          last_met_at=now - timedelta(days=50))
     gia_dana = Mentorship(mentee_id=gia.id, mentor_id=dana.id, started_at=gia_since,
-                          commitment_ends_at=add_months(gia_since, policy.commitment_months),
+                          commitment_ends_at=commitment_end(gia_since, policy),
                           last_met_at=now - timedelta(days=30))
     session.add_all([ana_bob, gia_dana])
     await session.flush()

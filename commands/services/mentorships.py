@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands.clock import add_months
 from commands.kinds import Role
 from commands.services import audit, checkins, matching, people
+from commands.services.commitment import commitment_end
 from commands.services.errors import DomainError
 from commands.services.matching import Match, Wishes
 from commands.services.work import Event, Work
@@ -587,7 +587,7 @@ async def start(
         mentor_id=mentor.id,
         request_id=request.id if request else None,
         started_at=work.now,
-        commitment_ends_at=add_months(work.now, work.policy.commitment_months),
+        commitment_ends_at=commitment_end(work.now, work.policy),
     )
     work.session.add(mentorship)
     try:
@@ -794,13 +794,3 @@ async def escalate_due(work: Work) -> int:
         work.emit(RequestEscalated(request, mentee, (work.now - request.created_at).days,
                                    tuple(matches[:SUGGESTIONS]), wishes))
     return len(due)
-
-
-def __getattr__(name: str):
-    # How people and days are written belongs to the message layer; modules that still
-    # write their own sentences find ``who`` and ``day`` here too.
-    if name in ("who", "day"):
-        from commands.words import mentoring as said
-
-        return getattr(said, name)
-    raise AttributeError(name)

@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands.clock import add_months
 from commands.kinds import Role, RoomKind
-from commands.policy import ProgramPolicy
-from commands.services import audit, checkins, mentorships, people, rules, visibility
+from commands.services import audit, checkins, mentorships, rules, visibility
+from commands.services.commitment import commitment_end, extension_opens
 from commands.services.visibility import Reader
 from commands.services.errors import DomainError
 from commands.services.work import Work
@@ -41,7 +40,7 @@ HISTORY_ITEMS = 10
 
 @dataclass
 class NotYourMentee(DomainError):
-    """The person named is not the sender's current mentee."""
+    """The person named is not the sender's current mentee (see ``mentorships.mentee_of``)."""
 
     matrix_id: str
 
@@ -81,24 +80,14 @@ class NotYourMenteesHistory(DomainError):
 
 async def mentee_of(work: Work, mentor: Person, matrix_id: str) -> tuple[Mentorship, Person]:
     """``mentor``'s active mentorship with the mentee ``matrix_id``; ``NotYourMentee`` otherwise."""
-    mentee = await people.find(work.session, matrix_id)
-    current = await mentorships.active_of(work.session, mentee.id) if mentee else None
-    if mentee is None or current is None or current.mentor_id != mentor.id:
-        raise NotYourMentee(matrix_id)
+    try:
+        mentee, current = await mentorships.mentee_of(work, mentor, matrix_id)  # the rule's one home
+    except mentorships.NotYourMentee:
+        raise NotYourMentee(matrix_id) from None  # said with the ID as typed, in records' words
     return current, mentee
 
 
 # ---------------------------------------------------------------- commitment
-
-
-def commitment_end(start: datetime, policy: ProgramPolicy) -> datetime:
-    """When a commitment period that begins at ``start`` ends."""
-    return add_months(start, policy.commitment_months)
-
-
-def extension_opens(m: Mentorship) -> datetime:
-    """From when the commitment of ``m`` can be extended: its last month."""
-    return add_months(m.commitment_ends_at, -1)
 
 
 async def mentorship_named(work: Work, me: Person, mentee: str | None) -> Mentorship | None:

@@ -11,7 +11,7 @@ from commands.kinds import RoomKind
 from commands.messages import File, Target
 from commands.policy import RetentionPolicy
 from commands.services import privacy
-from commands.services.mentorships import who
+from commands.words.mentoring import who
 from commands.services.privacy import ForgetNotAsked, ForgetPreview, OfferWithdrawn, RetentionApplied, UnknownExport
 from commands.services.visibility import RETENTION_SETTINGS
 from commands.services.work import Work

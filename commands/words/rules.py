@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from commands.kinds import RoomKind
 from commands.messages import Target
 from commands.services import people
-from commands.services.mentorships import who
+from commands.words.mentoring import who
 from commands.services.rules import (
     Cadence,
     CheckInToConfirm,
