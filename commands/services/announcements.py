@@ -13,6 +13,10 @@ The Discourse calls themselves happen outside any transaction: a copy is first
 posted, then the outcome is recorded. A bot that dies between the post and the
 record finds the claim on restart, and looks the topic up by its external id
 before posting again.
+
+Nothing here is a sentence: each Matrix copy and each outcome the council must hear
+of is an event, and a refusal a domain error; ``commands.words.announcements`` words
+them, and writes the topic's footer.
 """
 
 from __future__ import annotations
