@@ -20,6 +20,7 @@ from commands.services import announcements, checkins, privacy, rules
 from commands.services.announcements import Claim
 from commands.services.forum import Forum, TopicOutcome, new_topics, posts_since
 from commands.services.work import Work
+from commands.words import announcements as said
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ async def publish_announcements(forum: Forum, run: RunJob) -> list[Result]:
         if taken.outcome != "ok" or not claimed:
             return results
         claim = claimed[0]
-        outcome = await forum.publish(title=claim.title, raw=claim.raw, external_id=claim.external_id,
+        outcome = await forum.publish(title=claim.title, raw=said.topic_text(claim), external_id=claim.external_id,
                                       maybe_posted=claim.maybe_posted)
         log.info("announcement %s, try %s: %s", claim.announcement_id,
                  "again" if claim.maybe_posted else "first", type(outcome).__name__.lower())

@@ -113,6 +113,22 @@ def test_services_know_nothing_above_them():
     assert found == []
 
 
+def test_services_write_no_sentence():
+    """No service makes a message: what people read is made in the message layer (commands.words).
+    Only the unit of work (which carries messages) and the outbox (which stores them) know the
+    rich-text type."""
+    carriers = {"commands.services.work", "commands.services.outbox"}
+    graph = import_graph()
+    found = sorted((name, m) for name, deps in graph.items() if name.startswith("commands.services")
+                   and name not in carriers for m in deps if m == "commands.text")
+    assert found == []
+    makers = {"Msg", "bold", "code", "lines", "mention", "person", "join"}
+    calls = sorted((path.name, node.func.id) for path in sorted((ROOT / "commands" / "services").glob("*.py"))
+                   if module_name(path) not in carriers for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in makers)
+    assert calls == []
+
+
 def test_only_the_transports_import_network_forum_or_scheduler_libraries():
     found = sorted({(p.relative_to(ROOT).as_posix(), m) for package in ("commands", "storage")
                     for p, m in imported_modules(package) if m.split(".")[0] in TRANSPORT_LIBRARIES})

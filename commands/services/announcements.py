@@ -13,6 +13,10 @@ The Discourse calls themselves happen outside any transaction: a copy is first
 posted, then the outcome is recorded. A bot that dies between the post and the
 record finds the claim on restart, and looks the topic up by its external id
 before posting again.
+
+Nothing here is a sentence: each Matrix copy and each outcome the council must hear
+of is an event, and a refusal a domain error; ``commands.words.announcements`` words
+them, and writes the topic's footer.
 """
 
 from __future__ import annotations
@@ -25,13 +29,12 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from commands import text
-from commands.services.work import Work
-from commands.framework import RoomKind
-from commands.messages import Outgoing, Target
-from commands.services import audit, people, rules
+from commands.messages import Target
+from commands.services import audit, rules
+from commands.services.errors import DomainError
 from commands.services.forum import ForumTopic, Held, Posted, Refused, TopicOutcome
-from commands.text import Msg, bold, lines
+from commands.services.mentorships import people_by_id
+from commands.services.work import Event, Work
 from storage.models import (
     Announcement,
     AnnouncementCopy,
@@ -55,10 +58,10 @@ GIVE_UP_AFTER = timedelta(hours=24)  # then the Matrix copies go out without a f
 RELAY_MARK = "discourse:relay-mark"  # the newest post id the relay has seen
 RELAY_FLOOR = "discourse:relay-floor"  # the newest post id at the relay's first look
 RELAY_OVERLAP = 50  # post ids below the mark read again, for posts that showed late
-RELAY_ONE_BY_ONE = 3  # more new topics than this at once are listed, RELAY_LISTED a message
-RELAY_LISTED = 10
-_COUNCIL = RoomKind.COUNCIL
-AUDIENCE_WORDS = {Audience.MENTORS: "mentors", Audience.MENTEES: "mentees", Audience.ALL: "everyone"}
+# Why a copy was not sent, as stored on it (shown in the standings; a forum copy may instead
+# hold the forum's own words).
+FORUM_REFUSED = "forum-refused"  # a Matrix copy held back: the forum refused the topic
+NO_FORUM = "no-forum"  # a forum copy left waiting when the forum was no longer configured
 
 
 # ---------------------------------------------------------------- what is posted
@@ -66,44 +69,182 @@ AUDIENCE_WORDS = {Audience.MENTORS: "mentors", Audience.MENTEES: "mentees", Audi
 
 @dataclass(frozen=True)
 class Claim:
-    """One Discourse topic to post now."""
+    """One Discourse topic to post now: the council's title and Markdown, for ``audience``
+    of ``program`` (the message layer adds the topic's footer)."""
 
     copy_id: int
     announcement_id: int
     external_id: str
     title: str
-    raw: str
+    body: str
+    audience: Audience
+    program: str
     maybe_posted: bool  # an earlier try may have created the topic
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@dataclass
+class NoSuchAnnouncement(DomainError):
+    number: int
+
+
+@dataclass
+class AnnouncementCancelled(DomainError):
+    """A cancelled announcement cannot be published."""
+
+    ann: Announcement
+
+
+@dataclass
+class AlreadyPublished(DomainError):
+    """A published announcement cannot be cancelled."""
+
+    ann: Announcement
+
+
+@dataclass
+class NotYetPublished(DomainError):
+    """A mentor may pass on only what has reached the mentors room."""
+
+    ann: Announcement
+
+
+@dataclass
+class WrongLength(DomainError):
+    """The forum would not take the announcement's ``part`` ("title" or "text"): it is ``length``
+    characters, and the forum needs at least, or (``too_long``) takes at most, ``limit``."""
+
+    outcome = "usage"
+    part: str
+    length: int
+    limit: int
+    too_long: bool
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class AnnouncementCopyDue(Event):
+    """One Matrix copy of ``ann`` to deliver to ``target``, once (the outbox keeps ``txn_id``).
+
+    ``url`` is the forum topic, if any; ``held``: the topic waits for a moderator;
+    ``shared_by``: the mentor passing it on; ``relay_hint``: the mentors room's copy of an
+    announcement for mentors, which tells them how to pass it on."""
+
+    ann: Announcement
+    target: Target
+    txn_id: str
+    url: str | None = None
+    held: bool = False
+    shared_by: Person | None = None
+    relay_hint: bool = False
+
+
+@dataclass(frozen=True)
+class AnnouncementPosted(Event):
+    """The topic is up (``url`` None: the shell only printed it); the Matrix copies went out."""
+
+    ann: Announcement
+    confirmer: Person | None
+    url: str | None
+    dms: int
+
+
+@dataclass(frozen=True)
+class AnnouncementHeld(Event):
+    """The forum holds the topic for a moderator; the Matrix copies went out without a link."""
+
+    ann: Announcement
+    confirmer: Person | None
+    dms: int
+
+
+@dataclass(frozen=True)
+class AnnouncementRefused(Event):
+    """The forum refused the topic for good (``message``: its own words); nothing went to Matrix."""
+
+    ann: Announcement
+    confirmer: Person | None
+    message: str
+    status: int
+
+
+@dataclass(frozen=True)
+class ForumUnavailable(Event):
+    """The forum did not take the topic at the first try; it is tried again."""
+
+    ann: Announcement
+    confirmer: Person | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ForumGivenUp(Event):
+    """The forum was unavailable for ``hours``: the Matrix copies went out without a link."""
+
+    ann: Announcement
+    confirmer: Person | None
+    message: str
+    hours: int
+    dms: int
+
+
+@dataclass(frozen=True)
+class ForumRemoved(Event):
+    """The topic waited for a forum that is no longer configured: the Matrix copies went out without a link."""
+
+    ann: Announcement
+    dms: int
+
+
+@dataclass(frozen=True)
+class NewForumTopics(Event):
+    """New topics on the forum, oldest first, each relayed to the mentors room once."""
+
+    topics: tuple[ForumTopic, ...]
 
 
 # ---------------------------------------------------------------- drafting
 
 
-def check_title(title: str) -> str | None:
-    if len(title) < MIN_TITLE:
-        return f"The title is {len(title)} characters; the forum needs at least {MIN_TITLE}. Say a little more."
-    if len(title) > MAX_TITLE:
-        return f"The title is {len(title)} characters; the forum takes at most {MAX_TITLE}."
-    return None
+def check_length(part: str, value: str, least: int, most: int) -> None:
+    """Refused (WrongLength) unless the forum takes ``value`` as an announcement's ``part``."""
+    if len(value) < least:
+        raise WrongLength(part, len(value), least, too_long=False)
+    if len(value) > most:
+        raise WrongLength(part, len(value), most, too_long=True)
 
 
-def check_body(body: str) -> str | None:
-    if len(body) < MIN_BODY:
-        return f"The text is {len(body)} characters; the forum needs at least {MIN_BODY}."
-    if len(body) > MAX_BODY:
-        return f"The text is {len(body):,} characters; keep an announcement under {MAX_BODY:,} and link to more."
-    return None
+@dataclass(frozen=True)
+class Draft:
+    ann: Announcement
+    dms: int  # how many mentees would get a DM copy
 
 
-def draft(work: Work, author: Person, audience: Audience, title: str, body: str) -> Announcement:
+async def draft(work: Work, author: Person, audience: Audience, title: str, body: str) -> Draft:
+    """Store a draft (nothing is sent); refused when the forum would not take the title or text."""
+    check_length("title", title, MIN_TITLE, MAX_TITLE)
+    check_length("text", body, MIN_BODY, MAX_BODY)
     ann = Announcement(author_id=author.id, audience=audience, title=title, body=body,
                        external_id=f"mentorbot-{uuid.uuid4().hex[:24]}", created_at=work.now)
     work.session.add(ann)
-    return ann
+    await work.session.flush()
+    return Draft(ann, len(await recipients(work.session, audience)))
 
 
 async def get(session: AsyncSession, announcement_id: int) -> Announcement | None:
     return await session.get(Announcement, announcement_id)
+
+
+async def find(work: Work, number: int) -> Announcement:
+    """Announcement ``number``; refused (NoSuchAnnouncement) if there is none."""
+    ann = await get(work.session, number)
+    if ann is None:
+        raise NoSuchAnnouncement(number)
+    return ann
 
 
 async def active_mentees(session: AsyncSession, mentor_id: int | None = None) -> list[Person]:
@@ -114,36 +255,32 @@ async def active_mentees(session: AsyncSession, mentor_id: int | None = None) ->
     return list((await session.exec(query)).all())
 
 
-async def reach(session: AsyncSession, audience: Audience) -> int:
-    """How many mentees get a DM copy."""
+async def recipients(session: AsyncSession, audience: Audience) -> list[Person]:
+    """The mentees who get a DM copy of an announcement for ``audience``: every active mentee,
+    unless it is for mentors only."""
     if audience is Audience.MENTORS:
-        return 0
-    return int((await session.exec(people.ACTIVE_MENTORSHIPS)).one())
-
-
-def topic_text(ann: Announcement, program: str) -> str:
-    """The topic's body: the council's Markdown as written, and a short footer."""
-    return f"{ann.body}\n\n---\n*Announcement from the council of {program}, for {AUDIENCE_WORDS[ann.audience]}.*"
-
-
-def as_message(ann: Announcement, url: str | None, *, held: bool = False, shared_by: Person | None = None,
-               relay_hint: Msg | None = None) -> Msg:
-    """A Matrix copy: title, the body (Markdown rendered, any HTML in it shown as text) and the link."""
-    if shared_by is not None:
-        head = Msg("Your mentor ", text.person(shared_by.matrix_id, people.name_of(shared_by)),
-                   f" passes on announcement #{ann.id} from the council: ", bold(ann.title))
-    else:
-        head = Msg(f"📣 Announcement #{ann.id} from the council, for {AUDIENCE_WORDS[ann.audience]}: ", bold(ann.title))
-    if url:
-        where = Msg("Read and discuss it on the forum: ", text.link(url))
-    elif held:
-        where = Msg("The forum copy is waiting for a moderator's approval.")
-    else:
-        where = None
-    return lines(head, text.markdown(ann.body), where, relay_hint)
+        return []
+    return await active_mentees(session)
 
 
 # ---------------------------------------------------------------- publishing
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    ann: Announcement
+    dms: int  # how many mentees get a DM copy
+    already: bool = False  # it was published before; nothing more was done
+
+
+async def confirm(work: Work, number: int, by: Person) -> Confirmation:
+    """Publish draft ``number``; refused if it was cancelled. Published already: nothing changes."""
+    ann = await find(work, number)
+    if ann.state is AnnouncementState.CONFIRMED:
+        return Confirmation(ann, 0, already=True)
+    if ann.state is AnnouncementState.CANCELLED:
+        raise AnnouncementCancelled(ann)
+    return Confirmation(ann, await publish(work, ann, by))
 
 
 async def publish(work: Work, ann: Announcement, by: Person) -> int:
@@ -156,7 +293,7 @@ async def publish(work: Work, ann: Announcement, by: Person) -> int:
     audit.record(work.session, at=work.now, actor=by, entity="announcement", entity_id=ann.id,
                  action="confirm", from_state="draft", to_state="confirmed")
     copies = [AnnouncementCopy(announcement_id=ann.id, channel=CopyChannel.MENTORS_ROOM)]
-    mentees = [] if ann.audience is Audience.MENTORS else await active_mentees(work.session)
+    mentees = await recipients(work.session, ann.audience)
     copies += [AnnouncementCopy(announcement_id=ann.id, channel=CopyChannel.DM, recipient_id=p.id) for p in mentees]
     if work.forum is not None:
         copies.append(AnnouncementCopy(announcement_id=ann.id, channel=CopyChannel.DISCOURSE, next_attempt_at=work.now))
@@ -168,10 +305,17 @@ async def publish(work: Work, ann: Announcement, by: Person) -> int:
     return len(mentees)
 
 
-def cancel(work: Work, ann: Announcement, by: Person) -> None:
+async def cancel(work: Work, number: int, by: Person) -> tuple[Announcement, bool]:
+    """Drop draft ``number``; refused if it was published. Returns it, and False if it was cancelled already."""
+    ann = await find(work, number)
+    if ann.state is AnnouncementState.CONFIRMED:
+        raise AlreadyPublished(ann)
+    if ann.state is AnnouncementState.CANCELLED:
+        return ann, False
     ann.state = AnnouncementState.CANCELLED
     audit.record(work.session, at=work.now, actor=by, entity="announcement", entity_id=ann.id,
                  action="cancel", from_state="draft", to_state="cancelled")
+    return ann, True
 
 
 async def claim_next(work: Work) -> Claim | None:
@@ -188,7 +332,7 @@ async def claim_next(work: Work) -> Claim | None:
     copy.attempts += 1
     # If the bot dies during the call, this is when it tries again (looking the topic up first).
     copy.next_attempt_at = work.now + _backoff(copy.attempts)
-    return Claim(copy.id, ann.id, ann.external_id, ann.title, topic_text(ann, work.policy.name),
+    return Claim(copy.id, ann.id, ann.external_id, ann.title, ann.body, ann.audience, work.policy.name,
                  maybe_posted=copy.attempts > 1)
 
 
@@ -202,116 +346,71 @@ async def record(work: Work, claim: Claim, outcome: TopicOutcome) -> None:
     ann = await work.session.get(Announcement, claim.announcement_id)
     if copy is None or copy.state is not CopyState.PENDING:
         return  # recorded already
+    # The outcome is addressed to the member who confirmed it.
     confirmer = await work.session.get(Person, ann.confirmed_by_id) if ann.confirmed_by_id else None
-    tell = Msg(text.mention(confirmer.matrix_id, people.name_of(confirmer)), ": ") if confirmer else Msg()
-    notify = confirmer is not None  # the outcome is addressed to the member who confirmed it
     if isinstance(outcome, Posted):
         copy.state, copy.sent_at, copy.error = CopyState.SENT, work.now, None
         copy.remote_id = str(outcome.topic_id) if outcome.topic_id is not None else None
         copy.url = outcome.url
         sent = await _release(work, ann, outcome.url)
-        if outcome.url:
-            where = Msg(f"announcement #{ann.id} is on the forum: ", text.link(outcome.url), ".")
-        else:
-            where = Msg(f"announcement #{ann.id} is out (its forum topic was only printed: no forum is configured).")
-        work.send(Target.council(), Msg(tell, where, f" Sent to the mentors room{_and_dms(sent)}."), notify=notify)
+        work.emit(AnnouncementPosted(ann, confirmer, outcome.url, sent))
     elif isinstance(outcome, Held):
         copy.state, copy.sent_at, copy.error = CopyState.ENQUEUED, work.now, None
         sent = await _release(work, ann, None, held=True)
-        work.send(Target.council(), Msg(
-            tell, f"Discourse is holding announcement #{ann.id} for a moderator's approval; once approved it "
-            f"appears in the forum category. Sent to the mentors room{_and_dms(sent)}, without a forum link."), notify=notify)
+        work.emit(AnnouncementHeld(ann, confirmer, sent))
     elif isinstance(outcome, Refused):
         copy.state, copy.error = CopyState.FAILED, outcome.message
-        await _hold_back(work, ann, "not sent: Discourse refused the topic")
-        work.send(Target.council(), Msg(
-            tell, f"Discourse refused announcement #{ann.id} (", bold(ann.title), "): ", outcome.message,
-            ". Nothing was sent to Matrix. Fix it and send ",
-            work.typed("announce <audience> <title> | <text>", _COUNCIL), " again.",
-            _refusal_hint(outcome)), notify=notify)
+        await _hold_back(work, ann, FORUM_REFUSED)
+        work.emit(AnnouncementRefused(ann, confirmer, outcome.message, outcome.status))
     else:
         copy.error = outcome.message
         waited = work.now - (ann.confirmed_at or work.now)
         if waited >= GIVE_UP_AFTER:
             copy.state = CopyState.FAILED
             sent = await _release(work, ann, None)
-            work.send(Target.council(), Msg(
-                tell, f"Discourse has been unavailable for {waited.days * 24 + waited.seconds // 3600} hours "
-                f"({outcome.message}), so announcement #{ann.id} went to the mentors room{_and_dms(sent)} without a "
-                "forum link. When the forum is back, look for the topic first (an earlier try may have got through "
-                f"before the answer was lost: its external id is {ann.external_id}); if it is not there, post it by "
-                "hand."), notify=notify)
+            work.emit(ForumGivenUp(ann, confirmer, outcome.message, waited.days * 24 + waited.seconds // 3600, sent))
         else:
             wait = _backoff(copy.attempts)
             if outcome.retry_after:
                 wait = max(wait, timedelta(seconds=outcome.retry_after))
             copy.next_attempt_at = work.now + wait
             if copy.attempts == 1:
-                work.send(Target.council(), Msg(
-                    tell, f"Discourse is not taking announcement #{ann.id} right now ({outcome.message}). I keep trying "
-                    "for up to a day; the Matrix copies go out with the forum link once the topic is up. ",
-                    work.typed("announcements", _COUNCIL), " shows where it stands."), notify=notify)
+                work.emit(ForumUnavailable(ann, confirmer, outcome.message))
 
 
-def _and_dms(sent: int) -> str:
-    return f" and to {sent} mentee{'s' if sent != 1 else ''} by DM" if sent else ""
-
-
-def _refusal_hint(outcome: Refused) -> str:
-    if outcome.status == 403:
-        return " (The API key or its user is not accepted: check [discourse] api_key and api_username.)"
-    if outcome.status == 400:
-        return " (Check [discourse] announcements_category: it should be the number of an existing category.)"
-    return ""
-
-
-async def _release(work: Work, ann: Announcement, url: str | None, *, held: bool = False) -> int:
-    """Queue every Matrix copy still waiting; returns how many DMs went out."""
-    copies = list((await work.session.exec(
+async def _waiting_copies(work: Work, ann: Announcement) -> list[AnnouncementCopy]:
+    """The Matrix copies of ``ann`` still waiting for the forum topic."""
+    return list((await work.session.exec(
         select(AnnouncementCopy).where(AnnouncementCopy.announcement_id == ann.id,
                                        AnnouncementCopy.channel != CopyChannel.DISCOURSE,
                                        AnnouncementCopy.state == CopyState.PENDING)
     )).all())
-    recipients = await _people(work.session, {c.recipient_id for c in copies if c.recipient_id})
-    hint = None
-    if ann.audience is Audience.MENTORS:
-        hint = Msg("Mentors: send ", work.typed(f"relay {ann.id}", RoomKind.MENTORS), " to pass it on to your mentees.")
+
+
+async def _release(work: Work, ann: Announcement, url: str | None, *, held: bool = False) -> int:
+    """Queue every Matrix copy still waiting; returns how many DMs went out."""
+    copies = await _waiting_copies(work, ann)
+    recipients_by_id = await people_by_id(work.session, {c.recipient_id for c in copies if c.recipient_id})
     dms = 0
     for c in copies:
         if c.channel is CopyChannel.MENTORS_ROOM:
-            target = Target.mentors()
-            msg = as_message(ann, url, held=held, relay_hint=hint)
+            _queue_copy(work, c, Target.mentors(), ann, url=url, held=held,
+                        relay_hint=ann.audience is Audience.MENTORS)
         else:
-            person = recipients[c.recipient_id]
-            target = Target.dm(person.matrix_id)
-            msg = as_message(ann, url, held=held)
+            _queue_copy(work, c, Target.dm(recipients_by_id[c.recipient_id].matrix_id), ann, url=url, held=held)
             dms += 1
-        _queue_copy(work, c, target, msg)
     return dms
 
 
-def _queue_copy(work: Work, c: AnnouncementCopy, target: Target, msg: Msg) -> None:
+def _queue_copy(work: Work, c: AnnouncementCopy, target: Target, ann: Announcement, **how) -> None:
     txn_id = uuid.uuid4().hex
-    # A copy in someone's DM is meant for them: it notifies; the mentors room's copy is ambient.
-    work.outbox.append(Outgoing(target, msg, txn_id=txn_id, notify=target.room is RoomKind.DM))
+    work.emit(AnnouncementCopyDue(ann, target, txn_id, **how))
     c.state, c.sent_at, c.remote_id = CopyState.SENT, work.now, txn_id  # handed to the outbox, which sends it once
 
 
 async def _hold_back(work: Work, ann: Announcement, why: str) -> None:
-    copies = (await work.session.exec(
-        select(AnnouncementCopy).where(AnnouncementCopy.announcement_id == ann.id,
-                                       AnnouncementCopy.channel != CopyChannel.DISCOURSE,
-                                       AnnouncementCopy.state == CopyState.PENDING)
-    )).all()
-    for c in copies:
+    for c in await _waiting_copies(work, ann):
         c.state, c.error = CopyState.FAILED, why
-
-
-async def _people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
-    if not ids:
-        return {}
-    rows = await session.exec(select(Person).where(Person.id.in_(ids)))
-    return {p.id: p for p in rows.all()}
 
 
 async def without_forum(work: Work) -> None:
@@ -322,11 +421,9 @@ async def without_forum(work: Work) -> None:
     )).all()
     for copy in waiting:
         ann = await work.session.get(Announcement, copy.announcement_id)
-        copy.state, copy.error = CopyState.FAILED, "no forum is configured any more"
+        copy.state, copy.error = CopyState.FAILED, NO_FORUM
         sent = await _release(work, ann, None)
-        work.send(Target.council(), Msg(
-            f"Announcement #{ann.id} was waiting for the forum, which is no longer configured: it went to the "
-            f"mentors room{_and_dms(sent)} without a forum link."))
+        work.emit(ForumRemoved(ann, sent))
 
 
 async def next_attempt_at(session: AsyncSession) -> datetime | None:
@@ -337,6 +434,22 @@ async def next_attempt_at(session: AsyncSession) -> datetime | None:
 
 
 # ---------------------------------------------------------------- a mentor passes it on
+
+
+@dataclass(frozen=True)
+class Relayed:
+    ann: Announcement
+    sent: int  # mentees who got it now
+    had: int  # mentees who had it already
+
+
+async def relay(work: Work, number: int, mentor: Person) -> Relayed:
+    """Pass announcement ``number`` on to the mentor's mentees; refused until it reached the mentors room."""
+    ann = await find(work, number)
+    if ann.state is not AnnouncementState.CONFIRMED or not await released(work.session, ann):
+        raise NotYetPublished(ann)
+    sent, had = await relay_to_mentees(work, ann, mentor)
+    return Relayed(ann, sent, had)
 
 
 async def relay_to_mentees(work: Work, ann: Announcement, mentor: Person) -> tuple[int, int]:
@@ -353,7 +466,7 @@ async def relay_to_mentees(work: Work, ann: Announcement, mentor: Person) -> tup
             continue
         c = AnnouncementCopy(announcement_id=ann.id, channel=CopyChannel.DM, recipient_id=p.id)
         work.session.add(c)
-        _queue_copy(work, c, Target.dm(p.matrix_id), as_message(ann, url, shared_by=mentor))
+        _queue_copy(work, c, Target.dm(p.matrix_id), ann, url=url, shared_by=mentor)
         sent += 1
     if sent:
         audit.record(work.session, at=work.now, actor=mentor, entity="announcement", entity_id=ann.id,
@@ -380,11 +493,26 @@ async def released(session: AsyncSession, ann: Announcement) -> bool:
 # ---------------------------------------------------------------- where each copy stands
 
 
+@dataclass(frozen=True)
+class CopyStanding:
+    """Where a Matrix copy stands: ``state`` is sent, waiting, failed or not sent (no copy).
+
+    ``for_topic``: it waits for the forum topic; ``error``: why it failed (None: the outbox
+    could not deliver it and does not say why)."""
+
+    state: str
+    for_topic: bool = False
+    error: str | None = None
+
+
+NOT_SENT = CopyStanding("not sent")
+
+
 @dataclass
 class Standing:
     ann: Announcement
     forum: AnnouncementCopy | None
-    room: str  # sent, waiting, failed: why
+    room: CopyStanding
     dms_sent: int
     dms_waiting: int
     dms_failed: int
@@ -402,7 +530,7 @@ async def recent(session: AsyncSession, limit: int = 10) -> list[Standing]:
             for r in (await session.exec(select(OutboxMessage).where(OutboxMessage.txn_id.in_(txns)))).all():
                 rows[r.txn_id] = r
         forum = next((c for c in copies if c.channel is CopyChannel.DISCOURSE), None)
-        room, counts = "not sent", {"sent": 0, "waiting": 0, "failed": 0}
+        room, counts = NOT_SENT, {"sent": 0, "waiting": 0, "failed": 0}
         for c in copies:
             if c.channel is CopyChannel.DISCOURSE:
                 continue
@@ -410,21 +538,21 @@ async def recent(session: AsyncSession, limit: int = 10) -> list[Standing]:
             if c.channel is CopyChannel.MENTORS_ROOM:
                 room = state
             else:
-                counts[state.split(":")[0]] += 1
+                counts[state.state] += 1
         out.append(Standing(ann, forum, room, counts["sent"], counts["waiting"], counts["failed"]))
     return out
 
 
-def _matrix_state(c: AnnouncementCopy, row: OutboxMessage | None) -> str:
+def _matrix_state(c: AnnouncementCopy, row: OutboxMessage | None) -> CopyStanding:
     if c.state is CopyState.FAILED:
-        return f"failed: {c.error}"
+        return CopyStanding("failed", error=c.error)
     if c.state is CopyState.PENDING:
-        return "waiting: for the forum topic"
+        return CopyStanding("waiting", for_topic=True)
     if row is None or row.sent_at is not None:
-        return "sent"
+        return CopyStanding("sent")
     if row.given_up:
-        return f"failed: {row.last_error or 'could not be delivered'}"
-    return "waiting"
+        return CopyStanding("failed", error=row.last_error or None)
+    return CopyStanding("waiting")
 
 
 # ---------------------------------------------------------------- the forum relay
@@ -466,21 +594,8 @@ async def relay_topics(work: Work, newest_post_id: int, topics: list[ForumTopic]
     new = [t for t in fresh if _topic_key(t) not in relayed]
     for t in new:
         work.session.add(ProgramNotice(key=_topic_key(t), sent_at=work.now))
-    if len(new) <= RELAY_ONE_BY_ONE:
-        for t in new:
-            work.send(Target.mentors(), lines(
-                Msg("💬 New on the forum: ", bold(t.title), f" by {t.author}"),
-                Msg(t.excerpt) if t.excerpt else None,
-                Msg(text.link(t.url)),
-            ))
-    else:  # a flood (after downtime, say) is listed, not posted topic by topic
-        chunks = [new[i:i + RELAY_LISTED] for i in range(0, len(new), RELAY_LISTED)]
-        for number, chunk in enumerate(chunks, start=1):
-            part = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
-            work.send(Target.mentors(), lines(
-                Msg(f"💬 {len(new)} new topics on the forum{part}:"),
-                *(Msg("• ", bold(t.title), f" by {t.author}: ", text.link(t.url)) for t in chunk),
-            ))
+    if new:
+        work.emit(NewForumTopics(tuple(new)))
     row.value = str(max(int(row.value), newest_post_id))
     return len(new)
 

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from commands.kinds import RoomKind
 from commands.messages import Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
-from commands.text import Msg, as_typed
+from commands.text import Msg
 
 
 class Event:
@@ -66,7 +66,3 @@ class Work:
         if notify is None:
             notify = target.room is RoomKind.DM and target.user_id is not None
         self.outbox.append(Outgoing(target, msg if isinstance(msg, Msg) else Msg(msg), reply_to, notify=notify))
-
-    def typed(self, text: str, room: RoomKind) -> Msg:
-        """How to type a command in ``room``: with the prefix in a shared room."""
-        return as_typed(text, room, self.prefix)
