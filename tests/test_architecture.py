@@ -148,9 +148,6 @@ PROJECT = {"bot", "commands", "storage", "tests", "bench"}
 # Underscored only so as not to clash with field names, and documented as public: a row's
 # mapping and named-tuple methods (SQLAlchemy's Row, collections.namedtuple).
 PUBLIC_UNDERSCORED = {"_mapping", "_asdict", "_fields", "_replace", "_make", "_t", "_tuple"}
-# Known uses of another package's private names, allowed for now only; each is to go, and so
-# is its line here. Nothing may be added.
-ALLOWED_PRIVATE: set[tuple[str, str]] = set()
 
 
 def _private(name: str) -> bool:
@@ -267,4 +264,4 @@ def test_no_private_name_of_another_package_is_used():
         for path in sorted((ROOT / package).rglob("*.py"))
         for use in private_uses(path.read_text(encoding="utf-8"))
     }
-    assert found - ALLOWED_PRIVATE == set()
+    assert found == set()
