@@ -11,6 +11,7 @@ import sys
 from bot import __version__, config
 from bot.app import DatabaseUnavailable, open_database
 from bot.config import ConfigError, Settings
+from commands.words import t, tn
 
 log = logging.getLogger("mentorbot")
 
@@ -113,7 +114,8 @@ def load_settings(path: str | None, *, allow_missing: bool = True) -> Settings:
 
 def print_problems(exc: ConfigError) -> None:
     count = len(exc.problems)
-    print(f"mentorbot: the configuration has {count} problem{'s' if count != 1 else ''}:", file=sys.stderr)
+    print(tn("mentorbot: the configuration has {n} problem:", "mentorbot: the configuration has {n} problems:",
+             count).plain(), file=sys.stderr)
     for problem in exc.problems:
         print(f"  - {problem}", file=sys.stderr)
 
@@ -126,7 +128,8 @@ def check_config(path: str | None, *, online: bool = False) -> int:
     for warning in warnings:
         print(f"warning: {warning}")
     count = len(warnings)
-    print("The configuration is valid" + (f", with {count} warning{'s' if count != 1 else ''}." if count else "."))
+    print(tn("The configuration is valid, with {n} warning.", "The configuration is valid, with {n} warnings.",
+             count).plain() if count else t("The configuration is valid.").plain())
     if not online:
         return EXIT_OK
     from bot import online as live
@@ -137,7 +140,8 @@ def check_config(path: str | None, *, online: bool = False) -> int:
         print(f"  {item.line()}")
     failed = sum(not item.ok for item in checks)
     print("Everything the bot relies on is in place." if not failed else
-          f"{failed} check{'s' if failed != 1 else ''} failed: see the lines marked ✘.")
+          tn("{n} check failed: see the lines marked ✘.", "{n} checks failed: see the lines marked ✘.",
+             failed).plain())
     return EXIT_OK if not failed else EXIT_CONFIG
 
 
