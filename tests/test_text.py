@@ -25,3 +25,30 @@ def test_lines_links_and_bullets():
     assert msg.plain() == "Title\n• one\n• two\ntopic (https://x.example/?a=\"1\")"
     assert '<a href="https://x.example/?a=&quot;1&quot;">topic</a>' in msg.html()
     assert "<br>" in msg.html()
+
+
+def test_every_event_and_refusal_of_every_service_is_worded():
+    """Whatever a service emits or refuses reaches people in words: none is left without."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import commands.services
+    from commands import words
+    from commands.services.errors import DomainError
+    from commands.services.work import Event
+
+    rendered, explained = words.known()
+    missing = []
+    for info in pkgutil.iter_modules(commands.services.__path__):
+        module = importlib.import_module(f"commands.services.{info.name}")
+        for _, kind in inspect.getmembers(module, inspect.isclass):
+            if kind.__module__ != module.__name__:
+                continue
+            if issubclass(kind, Event) and kind is not Event and kind not in rendered:
+                missing.append(kind.__qualname__)
+            if issubclass(kind, DomainError) and kind is not DomainError and not any(
+                    k in explained for k in kind.__mro__):
+                missing.append(kind.__qualname__)
+    assert missing == []
+    assert len(rendered) >= 20 and len(explained) >= 40  # the check sees the layer's registrations
