@@ -158,7 +158,7 @@ def test_run_needs_a_matrix_section(tmp_path):
 @pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
 def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tmp_path):
     import signal
-    import time
+    import threading
 
     from tests.synapse import free_port
 
@@ -168,9 +168,23 @@ def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tm
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     process = subprocess.Popen([MENTORBOT, "run"], cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(2.5)
+    # Stopped once it is waiting for the homeserver (however long starting takes on a busy machine).
+    lines: list[str] = []
+    waiting = threading.Event()
+
+    def read() -> None:
+        for line in process.stderr:
+            lines.append(line)
+            if "trying again in" in line:
+                waiting.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert waiting.wait(timeout=60), "".join(lines)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    reader.join(timeout=10)
+    stderr = "".join(lines)
     assert process.returncode == 0, stderr
     assert "cannot reach the homeserver http://127.0.0.1:" in stderr and "trying again in" in stderr
     assert "pw-canary-1" not in stderr and "Traceback" not in stderr
