@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gettext
 import string
+from functools import lru_cache
 from typing import Callable, TypeVar
 
 from commands.kinds import RoomKind
@@ -46,9 +47,15 @@ def tn(singular: str, plural: str, n: int, /, **parts: Part) -> Msg:
     return fill(catalog.ngettext(singular, plural, n), {"n": f"{n:,}", **parts})
 
 
+@lru_cache(maxsize=4096)
+def _pieces(template: str) -> tuple[tuple[str, str | None, str], ...]:
+    """A template cut at its placeholders, once per template: (literal, name, format spec)."""
+    return tuple((literal, name, spec) for literal, name, spec, _ in _FIELDS.parse(template))
+
+
 def fill(template: str, parts: dict[str, Part]) -> Msg:
     out: list[Part] = []
-    for literal, name, spec, _conversion in _FIELDS.parse(template):
+    for literal, name, spec in _pieces(template):
         if literal:
             out.append(literal)
         if name is not None:
