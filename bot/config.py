@@ -327,7 +327,7 @@ def _problems(error: ValidationError, raw: dict[str, Any], path: str, from_env: 
 
 
 def _message(e: dict, section: str, key: str, raw: dict[str, Any]) -> str:
-    """What is wrong, in the words the hand-written checks of earlier versions used."""
+    """What is wrong, in plain words."""
     cls = SECTIONS[section]
     if e["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"unknown key (known keys: {', '.join(sorted(f.name for f in fields(cls)))})"

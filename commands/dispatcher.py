@@ -200,6 +200,7 @@ class Dispatcher:
         command, _, rest = self.registry.find(text) if text else (None, "", "")
         if command is None or len(incoming.text) > MAX_MESSAGE:
             return await self._answer(incoming, now, self._early_answer(incoming, text))
+        ctx: Context | None = None
         try:
             async with self.db.session() as session:
                 # A replayed event is caught by the handled_event primary key at commit.
@@ -235,7 +236,13 @@ class Dispatcher:
         except CommandError as exc:
             return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
         except DomainError as exc:
-            return await self._answer(incoming, now, (exc.outcome, words.explain(exc, ctx)), command.name)
+            try:
+                explained = words.explain(exc, ctx) if ctx is not None else None
+            except Exception:  # noqa: BLE001 - a refusal without words is a failure, answered with an apology
+                explained = None
+            if explained is None:
+                return await self._failed(incoming, now, command)
+            return await self._answer(incoming, now, (exc.outcome, explained), command.name)
         except IntegrityError:
             # Another worker handled this very event a moment ago.
             if incoming.event_id and await self._was_handled(incoming.event_id):

@@ -10,9 +10,14 @@ from commands.framework import Arg, CommandError, Registry, RoomKind, Router, Te
 from commands.messages import Incoming
 from commands.policy import ProgramPolicy
 from commands.services import people
+from commands.services.errors import DomainError
 from tests.conftest import START
 
 ANA = "@ana:example.org"
+
+
+class Unworded(DomainError):
+    """A refusal the message layer has no words for."""
 
 
 def writing_then_failing_registry() -> Registry:
@@ -29,13 +34,15 @@ def writing_then_failing_registry() -> Registry:
             raise CommandError("refused after writing")
         if name == "crash":
             raise RuntimeError("crashed after writing")
+        if name == "unworded":
+            raise Unworded()
 
     registry = Registry()
     registry.include(router)
     return registry
 
 
-@pytest.mark.parametrize("how,outcome", [("refuse", "refused"), ("crash", "failed")])
+@pytest.mark.parametrize("how,outcome", [("refuse", "refused"), ("crash", "failed"), ("unworded", "failed")])
 async def test_a_command_that_fails_after_writing_leaves_no_trace(bot, how, outcome):
     dispatcher = Dispatcher(writing_then_failing_registry(), bot.db, ProgramPolicy(), ManualClock(START))
     assert (await dispatcher.handle(Incoming(ANA, RoomKind.DM, "rename Ana"))).outcome == "ok"
