@@ -59,7 +59,7 @@ async def list_checkins(ctx: Context) -> None:
         ctx.reply(said.none_planned(ctx, me.is_mentor))
         return
     other_of = {m.id: checkins.partner_id(m, me.id) for m in rows}
-    others = await mentorships.people_by_id(ctx.session, (other_of[c.mentorship_id] for c in planned))
+    others = await people.by_ids(ctx.session, (other_of[c.mentorship_id] for c in planned))
     items = [(c, others[other_of[c.mentorship_id]]) for c in planned]
     ctx.reply(said.planned_list(ctx, items, ctx.zone))
 

@@ -30,10 +30,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.messages import Target
-from commands.services import audit, rules
+from commands.services import audit, people, rules
 from commands.services.errors import DomainError
 from commands.services.forum import ForumTopic, Held, Posted, Refused, TopicOutcome
-from commands.services.mentorships import people_by_id
 from commands.services.work import Event, Work
 from storage.models import (
     Announcement,
@@ -390,7 +389,7 @@ async def _waiting_copies(work: Work, ann: Announcement) -> list[AnnouncementCop
 async def _release(work: Work, ann: Announcement, url: str | None, *, held: bool = False) -> int:
     """Queue every Matrix copy still waiting; returns how many DMs went out."""
     copies = await _waiting_copies(work, ann)
-    recipients_by_id = await people_by_id(work.session, {c.recipient_id for c in copies if c.recipient_id})
+    recipients_by_id = await people.by_ids(work.session, {c.recipient_id for c in copies if c.recipient_id})
     dms = 0
     for c in copies:
         if c.channel is CopyChannel.MENTORS_ROOM:

@@ -301,9 +301,9 @@ async def recent_nominations(work: Work, room: RoomKind) -> list[NominationShown
     rows = (await work.session.exec(
         select(Nomination).order_by(Nomination.id.desc()).limit(NOMINATIONS_SHOWN))).all()
     shown = visibility.may_read("nomination.reason", COUNCIL, room)
-    return [NominationShown(n, await mentorships.person_by_id(work.session, n.nominee_id),
-                            await mentorships.person_by_id(work.session, n.nominator_id),
-                            n.reason if shown and n.reason else None) for n in rows]
+    named = await people.by_ids(work.session, {i for n in rows for i in (n.nominee_id, n.nominator_id)})
+    return [NominationShown(n, named[n.nominee_id], named[n.nominator_id], n.reason if shown and n.reason else None)
+            for n in rows]
 
 
 @dataclass(frozen=True)

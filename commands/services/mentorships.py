@@ -342,13 +342,6 @@ async def person_by_id(session: AsyncSession, person_id: int) -> Person:
     return person
 
 
-async def people_by_id(session: AsyncSession, person_ids) -> dict[int, Person]:
-    """Several people at once, by id: one statement, not one per person."""
-    ids = set(person_ids)
-    if not ids:
-        return {}
-    return {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_(ids)))).all()}
-
 
 async def known_person(work: Work, matrix_id: str, role: Role) -> Person:
     """The person with this Matrix ID; refused (UnknownPerson) if the program does not know them."""

@@ -15,7 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from commands.kinds import Role, RoomKind
-from commands.services import audit, checkins, mentorships, rules, visibility
+from commands.services import audit, checkins, mentorships, people, rules, visibility
 from commands.services.commitment import commitment_end, extension_opens
 from commands.services.visibility import Reader
 from commands.services.errors import DomainError
@@ -242,7 +242,7 @@ async def history(work: Work, me: Person, mentee: str | None, *, council: bool, 
                                  *([] if council or subject.id == me.id else [DiaryEntry.mentorship_id.in_(ids)]))
         .order_by(DiaryEntry.created_at.desc()).limit(HISTORY_ITEMS)
     )).all()
-    mentors = await mentorships.people_by_id(session, (m.mentor_id for m in ships))
+    mentors = await people.by_ids(session, (m.mentor_id for m in ships))
     return History(subject=subject, readers=readers, room=room,
                    mentorships=[(m, mentors[m.mentor_id]) for m in ships],
                    sessions=list(records), planned=planned, goals=await goals_of(session, subject.id),

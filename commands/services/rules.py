@@ -291,14 +291,6 @@ async def seen_keys(session: AsyncSession, keys: list[str]) -> set[str]:
     return seen
 
 
-async def people_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
-    found: dict[int, Person] = {}
-    listed = sorted(ids)
-    for start in range(0, len(listed), 500):
-        rows = (await session.exec(select(Person).where(Person.id.in_(listed[start:start + 500])))).all()
-        found.update((p.id, p) for p in rows)
-    return found
-
 
 async def meetings_overdue(work: Work) -> None:
     """No meeting for longer than the program asks: tell the mentor, then the council."""
@@ -313,7 +305,7 @@ async def meetings_overdue(work: Work) -> None:
             or (work.now >= c.due + council_after and f"overdue:council:{stamps[c.mentorship.id]}" not in seen)]
     if not todo:
         return
-    who_is = await people_by_id(work.session, {i for c in todo for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
+    who_is = await people.by_ids(work.session, {i for c in todo for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
     for c in todo:
         m, stamp = c.mentorship, stamps[c.mentorship.id]
         mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
@@ -335,7 +327,7 @@ async def _checkins_due(work: Work, *, arranged: bool, due_by: datetime) -> list
                Mentorship.state == MentorshipState.ACTIVE)
         .order_by(CheckIn.due_at, CheckIn.id)
     )).all()
-    who_is = await people_by_id(work.session, {i for _, m in due for i in (m.mentee_id, m.mentor_id)})
+    who_is = await people.by_ids(work.session, {i for _, m in due for i in (m.mentee_id, m.mentor_id)})
     return [(c, who_is[m.mentee_id], who_is[m.mentor_id]) for c, m in due]
 
 
@@ -453,7 +445,7 @@ async def feedback_round(work: Work, since: datetime) -> None:
     if slot < since or not await once(work.session, f"feedback:{slot.year}", work.now):
         return
     rows = (await work.session.exec(select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE))).all()
-    who_is = await people_by_id(work.session, {i for m in rows for i in (m.mentee_id, m.mentor_id)})
+    who_is = await people.by_ids(work.session, {i for m in rows for i in (m.mentee_id, m.mentor_id)})
     for m in rows:
         work.emit(FeedbackAsked(slot.year, who_is[m.mentee_id], who_is[m.mentor_id]))
 
@@ -468,7 +460,7 @@ async def weekly_digest(work: Work, since: datetime) -> None:
                           .where(Mentorship.state == MentorshipState.ACTIVE))
     waiting = await mentorships.count_open_requests(work.session)
     listed = overdue[:DIGEST_LISTS]
-    who_is = await people_by_id(work.session, {i for c in listed
+    who_is = await people.by_ids(work.session, {i for c in listed
                                                for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
     # Mentees are not named in the mentors room: each mentor knows who they mean.
     named = visibility.may_read("identity.mentee", {Reader.MENTORS}, RoomKind.MENTORS)
