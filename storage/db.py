@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import AsyncIterator
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.session import InPlaceSessions, Session
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +89,32 @@ class Database:
         # hide_parameters: errors and logs never carry what people typed.
         # pool_reset_on_return: every session already ends its own transaction, so the
         # pool's extra rollback on each return would be one more round trip per command.
-        # SQLite goes through SQLAlchemy's own aiosqlite dialect, unchanged, with its default
-        # pool for a file (connections are kept, so the settings below are made once each).
+        # The async engine serves whole-database work (copying, checks from outside); on
+        # SQLite it is SQLAlchemy's own aiosqlite dialect, unchanged.
         self.engine: AsyncEngine = create_async_engine(
             url, echo=echo, hide_parameters=True, pool_reset_on_return=None
         )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # Units of work on SQLite run in place, on the standard pysqlite driver (see
+            # storage.session): the same file, the same settings, no thread in between.
+            self.sync_engine: Engine | None = create_engine(
+                parsed.set(drivername="sqlite"), echo=echo, hide_parameters=True, pool_reset_on_return=None
+            )
+            event.listen(self.sync_engine, "connect", _sqlite_pragmas)
+            self._in_place: InPlaceSessions | None = InPlaceSessions(self.sync_engine)
+        else:
+            self.sync_engine = None
+            self._in_place = None
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self) -> AsyncIterator[Session]:
+        """One unit of work: committed by its code, rolled back if it ends otherwise."""
+        if self._in_place is not None:
+            async with self._in_place.session() as session:
+                yield session
+            return
         async with self._sessions() as session:
             yield session
 
@@ -108,16 +125,23 @@ class Database:
         current = await self.revision()
         if current == HEAD_REVISION:
             return current
+        if self.sync_engine is not None:
+            with self.sync_engine.begin() as conn:
+                return _upgrade_sync(conn)
         async with self.engine.begin() as conn:
             return await conn.run_sync(_upgrade_sync)
 
     async def revision(self) -> str | None:
         """The schema's migration revision; None for an empty database."""
-        async with self.engine.connect() as conn:
-            try:
-                return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
-            except (OperationalError, ProgrammingError):  # no such table yet
-                return None
+        query = text("SELECT version_num FROM alembic_version")
+        try:
+            if self.sync_engine is not None:
+                with self.sync_engine.connect() as conn:
+                    return conn.execute(query).scalar_one_or_none()
+            async with self.engine.connect() as conn:
+                return (await conn.execute(query)).scalar_one_or_none()
+        except (OperationalError, ProgrammingError):  # no such table yet
+            return None
 
     @property
     def sqlite_file(self) -> Path | None:
@@ -127,22 +151,25 @@ class Database:
     async def check_writable(self) -> None:
         """Write once, at start: a database that cannot be written (read-only, full) is found
         now, with a clear message, not at the first command."""
-        async with self.engine.begin() as conn:
-            await conn.execute(text("DELETE FROM bot_state WHERE key = 'start.write_check'"))
-            await conn.execute(text("INSERT INTO bot_state (key, value) VALUES ('start.write_check', 'ok')"))
+        async with self.session() as session:
+            await session.execute(text("DELETE FROM bot_state WHERE key = 'start.write_check'"))
+            await session.execute(text("INSERT INTO bot_state (key, value) VALUES ('start.write_check', 'ok')"))
+            await session.commit()
 
     async def checkpoint(self) -> None:
         """After erasing: move the write-ahead log into the database and empty it, so that
         erased text is no longer in the log file (SQLite; PostgreSQL keeps no such file here)."""
         if not self.is_sqlite:
             return
-        async with self.engine.connect() as conn:
-            busy, _, _ = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        async with self.session() as session:
+            busy, _, _ = (await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
         if busy:
             log.warning("the database's log could not be emptied now (another connection reads it); "
                         "erased text leaves it at the next checkpoint")
 
     async def close(self) -> None:
+        if self.sync_engine is not None:
+            self.sync_engine.dispose()
         await self.engine.dispose()
 
 

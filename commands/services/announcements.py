@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.messages import Target
 from commands.services import audit, people, rules
@@ -234,7 +234,7 @@ async def draft(work: Work, author: Person, audience: Audience, title: str, body
     return Draft(ann, len(await recipients(work.session, audience)))
 
 
-async def get(session: AsyncSession, announcement_id: int) -> Announcement | None:
+async def get(session: Session, announcement_id: int) -> Announcement | None:
     return await session.get(Announcement, announcement_id)
 
 
@@ -246,7 +246,7 @@ async def find(work: Work, number: int) -> Announcement:
     return ann
 
 
-async def active_mentees(session: AsyncSession, mentor_id: int | None = None) -> list[Person]:
+async def active_mentees(session: Session, mentor_id: int | None = None) -> list[Person]:
     query = (select(Person).join(Mentorship, Mentorship.mentee_id == Person.id)
              .where(Mentorship.state == MentorshipState.ACTIVE).order_by(Person.id))
     if mentor_id is not None:
@@ -254,7 +254,7 @@ async def active_mentees(session: AsyncSession, mentor_id: int | None = None) ->
     return list((await session.exec(query)).all())
 
 
-async def recipients(session: AsyncSession, audience: Audience) -> list[Person]:
+async def recipients(session: Session, audience: Audience) -> list[Person]:
     """The mentees who get a DM copy of an announcement for ``audience``: every active mentee,
     unless it is for mentors only."""
     if audience is Audience.MENTORS:
@@ -425,7 +425,7 @@ async def without_forum(work: Work) -> None:
         work.emit(ForumRemoved(ann, sent))
 
 
-async def next_attempt_at(session: AsyncSession) -> datetime | None:
+async def next_attempt_at(session: Session) -> datetime | None:
     result = await session.exec(
         select(func.min(AnnouncementCopy.next_attempt_at))
         .where(AnnouncementCopy.channel == CopyChannel.DISCOURSE, AnnouncementCopy.state == CopyState.PENDING))
@@ -473,14 +473,14 @@ async def relay_to_mentees(work: Work, ann: Announcement, mentor: Person) -> tup
     return sent, len(mentees) - sent
 
 
-async def topic_url(session: AsyncSession, announcement_id: int) -> str | None:
+async def topic_url(session: Session, announcement_id: int) -> str | None:
     return (await session.exec(
         select(AnnouncementCopy.url).where(AnnouncementCopy.announcement_id == announcement_id,
                                            AnnouncementCopy.channel == CopyChannel.DISCOURSE)
     )).first()
 
 
-async def released(session: AsyncSession, ann: Announcement) -> bool:
+async def released(session: Session, ann: Announcement) -> bool:
     """Whether the announcement's Matrix copies have gone out (so mentors may pass it on)."""
     state = (await session.exec(
         select(AnnouncementCopy.state).where(AnnouncementCopy.announcement_id == ann.id,
@@ -517,7 +517,7 @@ class Standing:
     dms_failed: int
 
 
-async def recent(session: AsyncSession, limit: int = 10) -> list[Standing]:
+async def recent(session: Session, limit: int = 10) -> list[Standing]:
     anns = list((await session.exec(select(Announcement).order_by(Announcement.id.desc()).limit(limit))).all())
     out = []
     for ann in anns:
@@ -557,7 +557,7 @@ def _matrix_state(c: AnnouncementCopy, row: OutboxMessage | None) -> CopyStandin
 # ---------------------------------------------------------------- the forum relay
 
 
-async def relay_window(session: AsyncSession) -> int | None:
+async def relay_window(session: Session) -> int | None:
     """The post id from which the relay reads again (None before its first look).
 
     Post ids are given out when a post is written but a post shows when it is

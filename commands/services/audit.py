@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from storage.models import AuditEvent, Person
 
 
 def record(
-    session: AsyncSession,
+    session: Session,
     *,
     at: datetime,
     actor: Person | None,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.clock import add_months
 from commands.services import audit
@@ -123,7 +123,7 @@ async def checkin_of(work: Work, me: Person, number: int, *, mentor_only: bool =
     return c, m
 
 
-async def active_mentorships_of(session: AsyncSession, person_id: int, *, as_mentee: bool = False) -> list[Mentorship]:
+async def active_mentorships_of(session: Session, person_id: int, *, as_mentee: bool = False) -> list[Mentorship]:
     """The active mentorships ``person_id`` is in, as a mentor or as a mentee (only as a mentee: ``as_mentee``)."""
     sides = (Mentorship.mentee_id,) if as_mentee else (Mentorship.mentor_id, Mentorship.mentee_id)
     # Two lookups, each along its own index (one query with OR would read every mentorship).
@@ -132,7 +132,7 @@ async def active_mentorships_of(session: AsyncSession, person_id: int, *, as_men
     )).all()]
 
 
-async def upcoming(session: AsyncSession, mentorship_ids: list[int], limit: int = 30) -> list[CheckIn]:
+async def upcoming(session: Session, mentorship_ids: list[int], limit: int = 30) -> list[CheckIn]:
     if not mentorship_ids:
         return []
     result = await session.exec(
@@ -144,7 +144,7 @@ async def upcoming(session: AsyncSession, mentorship_ids: list[int], limit: int 
     return list(result.all())
 
 
-async def open_deadline(session: AsyncSession, mentorship_id: int) -> CheckIn | None:
+async def open_deadline(session: Session, mentorship_id: int) -> CheckIn | None:
     """The program's earliest deadline (orientation, follow-up) with no time agreed yet."""
     result = await session.exec(
         select(CheckIn)
@@ -186,7 +186,7 @@ async def hand_over(work: Work, c: CheckIn, m: Mentorship, old_mentor_id: int) -
         work.session.add(Reminder(checkin_id=c.id, person_id=m.mentor_id, before_minutes=minutes, due_at=due))
 
 
-async def cancel_reminders(session: AsyncSession, checkin_id: int) -> None:
+async def cancel_reminders(session: Session, checkin_id: int) -> None:
     await session.exec(
         update(Reminder)
         .where(Reminder.checkin_id == checkin_id, Reminder.state == ReminderState.PENDING)
@@ -395,7 +395,7 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
     return len(rows)
 
 
-async def next_reminder_at(session: AsyncSession) -> datetime | None:
+async def next_reminder_at(session: Session) -> datetime | None:
     result = await session.exec(
         select(Reminder.due_at).where(Reminder.state == ReminderState.PENDING).order_by(Reminder.due_at).limit(1)
     )

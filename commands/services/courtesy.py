@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from storage.models import CourtesyNotice
 
@@ -25,7 +25,7 @@ QUIET_FOR = {
 }
 
 
-async def due(session: AsyncSession, user_id: str, kind: str, now: datetime) -> bool:
+async def due(session: Session, user_id: str, kind: str, now: datetime) -> bool:
     """Whether ``user_id`` may be told ``kind`` now; if so, it is noted as told (in the caller's
     transaction, so a notice that is not stored is not noted either)."""
     row = await session.get(CourtesyNotice, (user_id, kind))
@@ -38,6 +38,6 @@ async def due(session: AsyncSession, user_id: str, kind: str, now: datetime) -> 
     return True
 
 
-async def forget(session: AsyncSession, user_id: str) -> None:
+async def forget(session: Session, user_id: str) -> None:
     """Erase what was noted about a person (they asked to be forgotten)."""
     await session.exec(delete(CourtesyNotice).where(CourtesyNotice.user_id == user_id))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, and_, case, cast, func, or_
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.policy import ProgramPolicy
 from commands.services import people
@@ -123,7 +123,7 @@ def rank(wishes: Wishes, candidates: list[Candidate], now: datetime) -> list[Mat
     return sorted(matches, key=lambda m: (-m.score, m.load, m.mentor.matrix_id))
 
 
-async def wishes_of(session: AsyncSession, mentee: Person, policy: ProgramPolicy) -> Wishes:
+async def wishes_of(session: Session, mentee: Person, policy: ProgramPolicy) -> Wishes:
     tags = await people.tags(session, mentee.id)
     return Wishes(
         interests=tuple(tags[TagKind.INTEREST]),
@@ -133,7 +133,7 @@ async def wishes_of(session: AsyncSession, mentee: Person, policy: ProgramPolicy
 
 
 async def suggest(
-    session: AsyncSession, request: MentorRequest, mentee: Person, now: datetime, policy: ProgramPolicy,
+    session: Session, request: MentorRequest, mentee: Person, now: datetime, policy: ProgramPolicy,
     limit: int = 3,
 ) -> list[Match]:
     """The ``limit`` mentors who best suit the request, best first, with their full records.
@@ -227,12 +227,12 @@ async def _mentor_zones(conn, zone_of, available) -> tuple[str, ...]:
     return zones
 
 
-async def _skills(session: AsyncSession, person_id: int) -> list[str]:
+async def _skills(session: Session, person_id: int) -> list[str]:
     return list((await session.exec(
         select(PersonTag.value).where(PersonTag.person_id == person_id, PersonTag.kind == TagKind.SKILL))).all())
 
 
-async def _languages(session: AsyncSession, ids: list[int]) -> dict[int, list[str]]:
+async def _languages(session: Session, ids: list[int]) -> dict[int, list[str]]:
     spoken: dict[int, list[str]] = {i: [] for i in ids}
     for start in range(0, len(ids), 500):
         for person_id, value in (await (await session.connection()).execute(
@@ -243,7 +243,7 @@ async def _languages(session: AsyncSession, ids: list[int]) -> dict[int, list[st
     return spoken
 
 
-async def coach_pool(session: AsyncSession, now: datetime, wanted: str = "") -> dict[str, list[Person]]:
+async def coach_pool(session: Session, now: datetime, wanted: str = "") -> dict[str, list[Person]]:
     """The coach pool: available mentors by the skills they list (those like ``wanted``, if given),
     skills in order, mentors by Matrix ID."""
     rows = (await session.exec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.kinds import RoomKind
 from commands.policy import ProgramPolicy
@@ -13,7 +13,7 @@ from commands.services import audit, people
 from storage.models import Person
 
 
-async def joined(session: AsyncSession, room: RoomKind, user_id: str, now: datetime, policy: ProgramPolicy) -> None:
+async def joined(session: Session, room: RoomKind, user_id: str, now: datetime, policy: ProgramPolicy) -> None:
     """Someone joined the mentors or the council room."""
     person = await people.ensure(session, user_id, now)
     if room is RoomKind.MENTORS:
@@ -32,7 +32,7 @@ async def joined(session: AsyncSession, room: RoomKind, user_id: str, now: datet
     person.updated_at = now
 
 
-async def left(session: AsyncSession, room: RoomKind, user_id: str, now: datetime) -> None:
+async def left(session: Session, room: RoomKind, user_id: str, now: datetime) -> None:
     """Someone left (or was removed from) the mentors or the council room.
 
     A mentor who leaves with mentees still in their care stays on the roster as
@@ -58,7 +58,7 @@ async def left(session: AsyncSession, room: RoomKind, user_id: str, now: datetim
 
 
 async def reconcile(
-    session: AsyncSession,
+    session: Session,
     room: RoomKind,
     members: set[str],
     departed: set[str],

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.kinds import Role
 from commands.services import audit, checkins, matching, people
@@ -289,21 +289,21 @@ class SelfNomination(DomainError):
 # ---------------------------------------------------------------- lookups
 
 
-async def active_of(session: AsyncSession, mentee_id: int) -> Mentorship | None:
+async def active_of(session: Session, mentee_id: int) -> Mentorship | None:
     result = await session.exec(
         select(Mentorship).where(Mentorship.mentee_id == mentee_id, Mentorship.state == MentorshipState.ACTIVE)
     )
     return result.one_or_none()
 
 
-async def open_request_of(session: AsyncSession, mentee_id: int) -> MentorRequest | None:
+async def open_request_of(session: Session, mentee_id: int) -> MentorRequest | None:
     result = await session.exec(
         select(MentorRequest).where(MentorRequest.mentee_id == mentee_id, MentorRequest.state.in_(OPEN_REQUEST_STATES))
     )
     return result.one_or_none()
 
 
-async def pending_change_of(session: AsyncSession, mentorship_id: int) -> ChangeRequest | None:
+async def pending_change_of(session: Session, mentorship_id: int) -> ChangeRequest | None:
     result = await session.exec(
         select(ChangeRequest).where(
             ChangeRequest.mentorship_id == mentorship_id, ChangeRequest.state == ChangeState.PENDING
@@ -312,21 +312,21 @@ async def pending_change_of(session: AsyncSession, mentorship_id: int) -> Change
     return result.one_or_none()
 
 
-async def open_requests(session: AsyncSession, limit: int = 20) -> list[MentorRequest]:
+async def open_requests(session: Session, limit: int = 20) -> list[MentorRequest]:
     result = await session.exec(
         select(MentorRequest).where(MentorRequest.state.in_(OPEN_REQUEST_STATES)).order_by(MentorRequest.id).limit(limit)
     )
     return list(result.all())
 
 
-async def count_open_requests(session: AsyncSession) -> int:
+async def count_open_requests(session: Session) -> int:
     result = await session.exec(
         select(func.count()).select_from(MentorRequest).where(MentorRequest.state.in_(OPEN_REQUEST_STATES))
     )
     return int(result.one())
 
 
-async def next_checkin(session: AsyncSession, mentorship_id: int) -> CheckIn | None:
+async def next_checkin(session: Session, mentorship_id: int) -> CheckIn | None:
     result = await session.exec(
         select(CheckIn)
         .where(CheckIn.mentorship_id == mentorship_id, CheckIn.state == CheckInState.SCHEDULED)
@@ -336,7 +336,7 @@ async def next_checkin(session: AsyncSession, mentorship_id: int) -> CheckIn | N
     return result.first()
 
 
-async def person_by_id(session: AsyncSession, person_id: int) -> Person:
+async def person_by_id(session: Session, person_id: int) -> Person:
     person = await session.get(Person, person_id)
     assert person is not None
     return person
@@ -360,7 +360,7 @@ async def mentee_of(work: Work, mentor: Person, matrix_id: str) -> tuple[Person,
     return person, current
 
 
-async def mentees_of(session: AsyncSession, mentor_id: int) -> list[tuple[Mentorship, Person]]:
+async def mentees_of(session: Session, mentor_id: int) -> list[tuple[Mentorship, Person]]:
     """A mentor's active mentorships with their mentees, oldest first."""
     return list((await session.exec(
         select(Mentorship, Person)
@@ -384,7 +384,7 @@ async def open_request(work: Work, number: int) -> MentorRequest:
 MATCHING_PROFILE = ("interests", "languages", "timezone")
 
 
-async def missing_for_matching(session: AsyncSession, person: Person) -> list[str]:
+async def missing_for_matching(session: Session, person: Person) -> list[str]:
     """The profile fields (``MATCHING_PROFILE``) this person has not filled in."""
     tags = await people.tags(session, person.id)
     present = {"interests": tags[TagKind.INTEREST], "languages": tags[TagKind.LANGUAGE], "timezone": person.timezone}
@@ -400,7 +400,7 @@ async def missing_for_matching(session: AsyncSession, person: Person) -> list[st
 REQUESTS_NOTIFIED_A_DAY = 3
 
 
-async def may_notify_mentors(session: AsyncSession, mentee: Person, now: datetime) -> bool:
+async def may_notify_mentors(session: Session, mentee: Person, now: datetime) -> bool:
     """Whether a new request of this mentee is offered to mentors at once (see above)."""
     made = (await session.exec(select(func.count()).select_from(MentorRequest).where(
         MentorRequest.mentee_id == mentee.id, MentorRequest.created_at > now - timedelta(days=1)))).one()
@@ -515,7 +515,7 @@ async def decline(work: Work, request: MentorRequest, mentor: Person, reason: st
 # ---------------------------------------------------------------- mentorships
 
 
-async def check_can_take(session: AsyncSession, mentor: Person, mentee: Person, now: datetime) -> None:
+async def check_can_take(session: Session, mentor: Person, mentee: Person, now: datetime) -> None:
     """Refuse a mentor who may not take this mentee now."""
     if mentor.id == mentee.id:
         raise MentorsThemself()

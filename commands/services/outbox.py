@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.kinds import RoomKind
 from commands.messages import File, Incoming, Outgoing, Rendered, Target
 from storage.models import HandledEvent, OutboxMessage
 
-async def already_handled(session: AsyncSession, event_id: str | None) -> bool:
+async def already_handled(session: Session, event_id: str | None) -> bool:
     return event_id is not None and await session.get(HandledEvent, event_id) is not None
 
 
@@ -34,7 +34,7 @@ class Queued:
     message: Rendered
 
 
-async def store(session: AsyncSession, messages: list[Outgoing], now: datetime,
+async def store(session: Session, messages: list[Outgoing], now: datetime,
                  handled: Incoming | None = None) -> list[Queued]:
     """Store messages to send, in the caller's transaction, and (when ``handled`` is given)
     that this incoming event is answered: a replayed event breaks the key at once.
@@ -61,7 +61,7 @@ async def store(session: AsyncSession, messages: list[Outgoing], now: datetime,
     return [Queued(i, txn_id, r) for i, txn_id, r in zip(ids, txn_ids, rendered)]
 
 
-async def not_handled(session: AsyncSession, events: list[Incoming]) -> list[Incoming]:
+async def not_handled(session: Session, events: list[Incoming]) -> list[Incoming]:
     """Those of ``events`` not recorded as handled yet, in their order."""
     ids = [e.event_id for e in events if e.event_id]
     known = set((await session.exec(
@@ -69,7 +69,7 @@ async def not_handled(session: AsyncSession, events: list[Incoming]) -> list[Inc
     return [e for e in events if e.event_id not in known]
 
 
-async def mark_handled(session: AsyncSession, events: list[Incoming], now: datetime) -> None:
+async def mark_handled(session: Session, events: list[Incoming], now: datetime) -> None:
     """Record events as handled, with no answer (in one statement)."""
     rows = [{"event_id": e.event_id, "room_id": e.room_id, "handled_at": now} for e in events if e.event_id]
     if rows:
@@ -94,7 +94,7 @@ _QUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 PAGE = 100
 
 
-async def pending(session: AsyncSession, now: datetime, limit: int = PAGE) -> list[OutboxMessage]:
+async def pending(session: Session, now: datetime, limit: int = PAGE) -> list[OutboxMessage]:
     """The next messages to send, oldest first; those held back for later are left out."""
     result = await session.exec(
         select(OutboxMessage)
@@ -118,7 +118,7 @@ def target_key(target: Target) -> tuple[str, str | None, str | None]:
     return target.room.value, target.user_id, target.room_id
 
 
-async def held(session: AsyncSession, now: datetime) -> dict[tuple[str, str | None, str | None], datetime]:
+async def held(session: Session, now: datetime) -> dict[tuple[str, str | None, str | None], datetime]:
     """Where messages are held back, and until when: later messages there must wait too."""
     result = await session.exec(
         select(OutboxMessage.room_kind, OutboxMessage.user_id, OutboxMessage.room_id,
@@ -134,7 +134,7 @@ HOLD_FIRST = timedelta(minutes=1)
 HOLD_LONGEST = timedelta(hours=1)
 
 
-async def hold(session: AsyncSession, row_id: int, reason: str, now: datetime,
+async def hold(session: Session, row_id: int, reason: str, now: datetime,
                until: datetime | None = None) -> datetime:
     """Keep a message for later: its room cannot be reached now. Tried again after a minute,
     then less and less often, up to once an hour; never dropped. Returns when."""
@@ -148,7 +148,7 @@ async def hold(session: AsyncSession, row_id: int, reason: str, now: datetime,
     return until
 
 
-async def release(session: AsyncSession, room_kind: RoomKind) -> int:
+async def release(session: Session, room_kind: RoomKind) -> int:
     """Try the messages held for a room again now (the bot can reach it again)."""
     result = await session.exec(
         update(_OUTBOX)
@@ -161,7 +161,7 @@ async def release(session: AsyncSession, room_kind: RoomKind) -> int:
 
 
 
-async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
+async def mark_sent(session: Session, row_id: int, now: datetime) -> None:
     # Once sent, the text, the files and the address have no reason to stay: DMs may carry
     # confidential records and exports, and a person who is forgotten leaves no trace here.
     await session.exec(_MARK_SENT, params={"row_id": row_id, "now": now})
@@ -177,7 +177,7 @@ _MARK_SENT = (
 )
 
 
-async def mark_failed(session: AsyncSession, row_id: int, reason: str, *, give_up: bool) -> None:
+async def mark_failed(session: Session, row_id: int, reason: str, *, give_up: bool) -> None:
     row = await session.get(OutboxMessage, row_id)
     row.attempts += 1
     row.last_error = reason[:1000]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.kinds import Role
 from commands.policy import ProgramPolicy
@@ -22,7 +22,7 @@ from commands.services.work import Work
 from storage.models import BotState, Person, PersonTag, TagKind
 
 
-async def by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Person]:
+async def by_ids(session: Session, ids: Iterable[int]) -> dict[int, Person]:
     """Several people at once, by id: one statement for up to 500 (not one per person)."""
     found: dict[int, Person] = {}
     listed = sorted(set(ids))
@@ -32,12 +32,12 @@ async def by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Person]
     return found
 
 
-async def find(session: AsyncSession, matrix_id: str) -> Person | None:
+async def find(session: Session, matrix_id: str) -> Person | None:
     result = await session.exec(select(Person).where(Person.matrix_id == matrix_id))
     return result.one_or_none()
 
 
-async def ensure(session: AsyncSession, matrix_id: str, now: datetime) -> Person:
+async def ensure(session: Session, matrix_id: str, now: datetime) -> Person:
     """The person with this Matrix ID, created on first contact."""
     person = await find(session, matrix_id)
     if person is None:
@@ -57,18 +57,18 @@ def removal_key(matrix_id: str) -> str:
     return "council.removed." + hashlib.sha256(matrix_id.encode()).hexdigest()[:40]
 
 
-async def removal_kept(session: AsyncSession, matrix_id: str) -> bool:
+async def removal_kept(session: Session, matrix_id: str) -> bool:
     """Whether a council removal was kept for this Matrix ID past the person's erasure."""
     return await session.get(BotState, removal_key(matrix_id)) is not None
 
 
-async def keep_council_removal(session: AsyncSession, person: Person) -> None:
+async def keep_council_removal(session: Session, person: Person) -> None:
     """Before a person removed from the council is erased: their removal must stay."""
     if person.council_removed_at is not None and await session.get(BotState, removal_key(person.matrix_id)) is None:
         session.add(BotState(key=removal_key(person.matrix_id), value=person.council_removed_at.isoformat()))
 
 
-async def end_council_removal(session: AsyncSession, person: Person) -> None:
+async def end_council_removal(session: Session, person: Person) -> None:
     """``council add``: the removal ends, kept one included."""
     person.council_removed_at = None
     await session.exec(delete(BotState).where(BotState.key == removal_key(person.matrix_id)))
@@ -93,7 +93,7 @@ def is_council(matrix_id: str, person: Person | None, policy: ProgramPolicy) -> 
     return matrix_id in policy.council or (person is not None and person.is_council)
 
 
-async def council_members(session: AsyncSession, policy: ProgramPolicy) -> list[str]:
+async def council_members(session: Session, policy: ProgramPolicy) -> list[str]:
     """Everyone on the council now, by Matrix ID, sorted."""
     joined = (await session.exec(select(Person.matrix_id).where(Person.is_council.is_(True)))).all()
     removed = set((await session.exec(
@@ -151,7 +151,7 @@ def zone_of(person: Person | None, policy: ProgramPolicy) -> ZoneInfo:
     return ZoneInfo(person.timezone if person is not None and person.timezone else policy.timezone)
 
 
-async def tags(session: AsyncSession, person_id: int) -> dict[TagKind, list[str]]:
+async def tags(session: Session, person_id: int) -> dict[TagKind, list[str]]:
     result = await session.exec(
         select(PersonTag.kind, PersonTag.value).where(PersonTag.person_id == person_id).order_by(PersonTag.id)
     )
@@ -161,13 +161,13 @@ async def tags(session: AsyncSession, person_id: int) -> dict[TagKind, list[str]
     return out
 
 
-async def set_tags(session: AsyncSession, person: Person, kind: TagKind, values: list[str]) -> None:
+async def set_tags(session: Session, person: Person, kind: TagKind, values: list[str]) -> None:
     await session.exec(delete(PersonTag).where(PersonTag.person_id == person.id, PersonTag.kind == kind))
     for value in values:
         session.add(PersonTag(person_id=person.id, kind=kind, value=value))
 
 
-async def active_mentee_count(session: AsyncSession, mentor_id: int) -> int:
+async def active_mentee_count(session: Session, mentor_id: int) -> int:
     """How many active mentees a mentor has, as the database keeps it on their row."""
     result = await session.exec(select(Person.active_mentees).where(Person.id == mentor_id))
     return int(result.one_or_none() or 0)
@@ -187,7 +187,7 @@ MENTORS_WITH_LOAD = (
 )
 
 
-async def mentors_with_load(session: AsyncSession) -> list[tuple[Any, int]]:
+async def mentors_with_load(session: Session) -> list[tuple[Any, int]]:
     """Every mentor (the fields a roster shows, as a row) with how many active mentees they have."""
     result = await session.exec(MENTORS_WITH_LOAD)
     return [(row, int(row.active_mentees)) for row in result.all()]
@@ -247,7 +247,7 @@ class StillMentoring(DomainError):
     mentees: int
 
 
-async def mentor_named(session: AsyncSession, matrix_id: str) -> Person:
+async def mentor_named(session: Session, matrix_id: str) -> Person:
     """The mentor with this Matrix ID; NotAMentor if nobody on the roster has it."""
     mentor = await find(session, matrix_id)
     if mentor is None or not mentor.is_mentor:

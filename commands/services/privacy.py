@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.clock import add_months
 from commands.kinds import RoomKind
@@ -75,7 +75,7 @@ def _pick(table: str, row: Any, readers: set[Reader], columns: Iterable[str]) ->
 # ---------------------------------------------------------------- mydata
 
 
-async def collect(session: AsyncSession, person: Person, now: datetime, program: str) -> dict[str, Any]:
+async def collect(session: Session, person: Person, now: datetime, program: str) -> dict[str, Any]:
     """Everything stored about ``person``, and what they wrote that is not about someone else.
 
     Other people appear only as the Matrix ID of the other side of a mentorship; their
@@ -434,13 +434,13 @@ class RetentionApplied(Event):
     erased: tuple[tuple[str, int], ...]
 
 
-async def last_retention_run(session: AsyncSession) -> datetime | None:
+async def last_retention_run(session: Session) -> datetime | None:
     """When the retention policy was last applied, if ever."""
     row = await session.get(BotState, RETENTION_RUN)
     return None if row is None else datetime.fromisoformat(row.value)
 
 
-async def expiring(session: AsyncSession, policy: RetentionPolicy, now: datetime) -> dict[str, int]:
+async def expiring(session: Session, policy: RetentionPolicy, now: datetime) -> dict[str, int]:
     """What :func:`expire` would erase at ``now``, counted without erasing."""
     counts: dict[str, int] = {}
     for e in expiries(policy, now):
@@ -512,7 +512,7 @@ async def export_program(work: Work, actor: Callable[[], Awaitable[Person]], kin
     return files
 
 
-async def export(session: AsyncSession, kinds: Iterable[str], *, confidential: bool, stamp: str) -> list[File]:
+async def export(session: Session, kinds: Iterable[str], *, confidential: bool, stamp: str) -> list[File]:
     files = []
     for kind in kinds:
         model, _ = EXPORTS[kind]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.kinds import Role, RoomKind
 from commands.services import audit, checkins, mentorships, people, rules, visibility
@@ -163,7 +163,7 @@ async def write_diary(work: Work, me: Person, entry: str) -> None:
                                 created_at=work.now))
 
 
-async def diary_of(session: AsyncSession, person_id: int, limit: int = HISTORY_ITEMS) -> list[DiaryEntry]:
+async def diary_of(session: Session, person_id: int, limit: int = HISTORY_ITEMS) -> list[DiaryEntry]:
     """The latest diary entries of ``person_id``, newest first."""
     return list((await session.exec(
         select(DiaryEntry).where(DiaryEntry.person_id == person_id)
@@ -171,7 +171,7 @@ async def diary_of(session: AsyncSession, person_id: int, limit: int = HISTORY_I
     )).all())
 
 
-async def goals_of(session: AsyncSession, person_id: int) -> list[Goal]:
+async def goals_of(session: Session, person_id: int) -> list[Goal]:
     return list((await session.exec(select(Goal).where(Goal.person_id == person_id).order_by(Goal.id))).all())
 
 
@@ -277,6 +277,6 @@ async def give_feedback(work: Work, me: Person, m: Mentorship, well: str, better
     return year
 
 
-async def feedback_answers(session: AsyncSession, year: str) -> list[tuple[Feedback, Person]]:
+async def feedback_answers(session: Session, year: str) -> list[tuple[Feedback, Person]]:
     return list((await session.exec(select(Feedback, Person).join(Person, Person.id == Feedback.author_id)
                                     .where(Feedback.round == year).order_by(Feedback.id))).all())

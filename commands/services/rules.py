@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, func, or_, type_coerce
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.clock import add_months
 from commands.kinds import RoomKind
@@ -44,7 +44,7 @@ DIGEST_AT = time(9, 0)  # Monday morning, the program's zone
 REPORT_AT = time(9, 0)  # the 1st of each month
 
 
-async def once(session: AsyncSession, key: str, now: datetime) -> bool:
+async def once(session: Session, key: str, now: datetime) -> bool:
     """True the first time ``key`` is seen (and records it); False ever after."""
     if await session.get(ProgramNotice, key) is not None:
         return False
@@ -127,7 +127,7 @@ def meetings_due(started: datetime, last_met: datetime | None, now: datetime, po
     return Cadence(last, meeting_every_months(first_year, policy), first_year, mentorship)
 
 
-async def cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
+async def cadences(session: Session, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
     """For each active mentorship: when they last met and how often they must meet now."""
     rows = (await session.exec(
         select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE).order_by(Mentorship.id)
@@ -135,12 +135,12 @@ async def cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) 
     return [meetings_due(m.started_at, m.last_met_at, now, policy, m) for m in rows]
 
 
-async def overdue_cadences(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
+async def overdue_cadences(session: Session, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
     """The active mentorships that have not met as often as the cadence asks."""
     return [c for c in await cadences(session, now, policy) if c.overdue(now)]
 
 
-async def count_overdue(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
+async def count_overdue(session: Session, now: datetime, policy: ProgramPolicy) -> int:
     """How many active mentorships are overdue (as :func:`overdue_cadences`), counted in the database."""
     counts = _overdue_counts(now, policy)
     row = (await session.exec(select(*counts))).one()
@@ -197,7 +197,7 @@ def _overdue_counts(now: datetime, policy: ProgramPolicy) -> list:
     return counts
 
 
-async def _overdue_at_the_edges(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> int:
+async def _overdue_at_the_edges(session: Session, now: datetime, policy: ProgramPolicy) -> int:
     """The few mentorships the range counts leave out, judged by :func:`meetings_due`: those whose
     first year ends about now, and those that last met just after a cut (only on the days when
     adding months can clamp near the cut)."""
@@ -282,7 +282,7 @@ class CommitmentComplete(Event):
     months: int
 
 
-async def seen_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+async def seen_keys(session: Session, keys: list[str]) -> set[str]:
     """Which of these notice keys have fired already (one query per 500 keys)."""
     seen: set[str] = set()
     for start in range(0, len(keys), 500):
@@ -480,7 +480,7 @@ async def monthly_report(work: Work, since: datetime) -> None:
     work.emit(ReportDue(start, await program_figures(work.session, work.now, work.policy, start, slot)))
 
 
-async def program_figures(session: AsyncSession, now: datetime, policy: ProgramPolicy, start: datetime,
+async def program_figures(session: Session, now: datetime, policy: ProgramPolicy, start: datetime,
                           end: datetime) -> ProgramFigures:
     """The program in numbers, for what happened between ``start`` and ``end``; counts only, no names."""
     def count(model, *where):
@@ -506,14 +506,14 @@ async def program_figures(session: AsyncSession, now: datetime, policy: ProgramP
     return ProgramFigures(*row[:12], overdue=overdue)
 
 
-async def _count(session: AsyncSession, query) -> int:
+async def _count(session: Session, query) -> int:
     return int((await session.exec(query)).one())
 
 
 # ---------------------------------------------------------------- when to wake up
 
 
-async def next_due(session: AsyncSession, now: datetime, policy: ProgramPolicy) -> datetime | None:
+async def next_due(session: Session, now: datetime, policy: ProgramPolicy) -> datetime | None:
     """The earliest time after ``now`` at which some rule comes due (reminders: ``checkins.next_reminder_at``)."""
     zone = ZoneInfo(policy.timezone)
     times: list[datetime | None] = [

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.session import Session
 
 from commands.kinds import RoomKind
 from commands.messages import Outgoing, Target
@@ -40,7 +40,7 @@ class Work:
     (escalations, reminders) gets a plain ``Work``.
     """
 
-    session: AsyncSession
+    session: Session
     now: datetime
     policy: ProgramPolicy
     prefix: str
