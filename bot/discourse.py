@@ -59,11 +59,14 @@ class RateLimited(Exception):
 class Discourse:
     """A Discourse site, for announcements and the relay (a :class:`~commands.services.forum.Forum`)."""
 
-    def __init__(self, settings: DiscourseSettings, *, timeout: tuple[float, float] = TIMEOUT) -> None:
+    def __init__(self, settings: DiscourseSettings, *, timeout: tuple[float, float] = TIMEOUT,
+                 interval: float | None = None) -> None:
+        """``interval``: seconds between calls; by default the configured ``requests_per_minute``
+        (a site of one's own, like a test server, may take calls faster)."""
         self.settings = settings
         self.base = settings.url.rstrip("/")
         self.connect_timeout, self.read_timeout = timeout
-        self.interval = 60.0 / settings.requests_per_minute
+        self.interval = 60.0 / settings.requests_per_minute if interval is None else interval
         self.deadline = CALL_DEADLINE
         self._http: aiohttp.ClientSession | None = None
         self._pace = asyncio.Lock()

@@ -164,11 +164,11 @@ class BotHarness:
         with every answer, refusals included, so they are left out.
         """
         out: dict[str, list[tuple]] = {}
-        async with self.db.engine.connect() as conn:
+        async with self.db.session() as session:
             for table in metadata.sorted_tables:
                 if table.name in DELIVERY_TABLES:
                     continue
-                rows = (await conn.execute(select(table).order_by(*table.primary_key.columns))).all()
+                rows = (await session.execute(select(table).order_by(*table.primary_key.columns))).all()
                 out[table.name] = [tuple(r) for r in rows]
         return out
 

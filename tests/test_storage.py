@@ -269,3 +269,54 @@ async def test_upgrading_to_0006_fills_when_each_mentorship_last_met(db):
         met = {m.id: m.last_met_at for m in (await s.exec(select(Mentorship))).all()}
     assert met[1].date().isoformat() == "2026-03-01"  # a session
     assert met[2].date().isoformat() == "2026-09-02"  # a check-in done after the last session
+
+
+async def test_a_unit_of_work_that_waits_for_its_turn_leaves_the_bot_running(db):
+    """Two units of work at once (one of them paused mid-way) both land, and the event loop
+    keeps serving everything else meanwhile: on SQLite, where sessions run in place, the
+    second waits for its turn on the loop, never inside the database's lock."""
+    import asyncio
+
+    await db.upgrade()
+    paused, resume = asyncio.Event(), asyncio.Event()
+    ticks = 0
+
+    async def first() -> None:
+        async with db.session() as s:
+            s.add(Person(matrix_id="@first:example.org", display_name="First"))
+            await s.flush()
+            paused.set()
+            await resume.wait()  # holds its session (and its write) across an await
+            await s.commit()
+
+    async def second() -> None:
+        await paused.wait()
+        async with db.session() as s:
+            s.add(Person(matrix_id="@second:example.org", display_name="Second"))
+            await s.commit()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not resume.is_set():
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    tasks = [asyncio.create_task(f()) for f in (first, second, ticker)]
+    await paused.wait()
+    await asyncio.sleep(0.3)
+    assert ticks >= 10, "the event loop stopped while a unit of work waited"
+    resume.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
+    async with db.session() as s:
+        names = sorted((await s.exec(select(Person.matrix_id))).all())
+    assert names == ["@first:example.org", "@second:example.org"]
+
+
+async def test_a_unit_of_work_may_read_in_a_second_session_inside_its_first(db):
+    await db.upgrade()
+    async with db.session() as outer:
+        outer.add(Person(matrix_id="@ana:example.org", display_name="Ana"))
+        await outer.commit()
+        async with db.session() as inner:  # at once, not waiting for itself
+            found = (await inner.exec(select(Person).where(Person.matrix_id == "@ana:example.org"))).one()
+    assert found.display_name == "Ana"
