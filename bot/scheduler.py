@@ -42,6 +42,7 @@ class Scheduler:
         self.aps = AsyncIOScheduler(timezone=timezone.utc)
         self._lock = asyncio.Lock()
         self._armed: datetime | None = None
+        self._due_after_run: dict[str, datetime] = {}  # what was already due again after a job's last run
         self._poked: asyncio.Task | None = None
         self._pending_reminders: asyncio.Task | None = None
         self._pending_rules: asyncio.Task | None = None
@@ -93,10 +94,11 @@ class Scheduler:
         try:
             while self._announce_again:
                 self._announce_again = False
-                await self.runtime.run_announcements()
+                results = await self.runtime.run_announcements()
                 if not self._announce_again:  # nothing confirmed meanwhile: wake up for the next try
                     soonest = await self.runtime.next_announcement()
-                    self._arm(ANNOUNCE_JOB, self._wake_announcements, self._not_before(soonest))
+                    failed = any(r.outcome != "ok" for r in results)
+                    self._arm(ANNOUNCE_JOB, self._wake_announcements, self._again_at(ANNOUNCE_JOB, soonest, failed))
         except Exception:  # noqa: BLE001 - the sweep tries again
             log.exception("posting announcements failed")
 
@@ -128,28 +130,39 @@ class Scheduler:
     async def _reminders(self) -> None:
         async with self._lock:
             try:
-                await self.runtime.run_reminders()
-                self._arm(REMINDER_JOB, self._wake_reminders, self._not_before(await self.runtime.next_reminder()))
+                results = await self.runtime.run_reminders()
+                failed = any(r.outcome != "ok" for r in results)
+                self._arm(REMINDER_JOB, self._wake_reminders,
+                          self._again_at(REMINDER_JOB, await self.runtime.next_reminder(), failed))
             except Exception:  # noqa: BLE001 - the schedule goes on; the sweep tries again
                 log.exception("sending reminders failed")
 
     async def _rules(self) -> None:
         async with self._lock:
             try:
-                await self.runtime.run_rules()
-                self._arm(RULES_JOB, self._wake_rules, self._not_before(await self.runtime.next_rule()))
+                result = await self.runtime.run_rules()
+                self._arm(RULES_JOB, self._wake_rules,
+                          self._again_at(RULES_JOB, await self.runtime.next_rule(), result.outcome != "ok"))
                 # Rules may plan check-ins (a repeating series): their reminders need a wake-up too.
-                self._arm(REMINDER_JOB, self._wake_reminders, self._not_before(await self.runtime.next_reminder()))
+                await self._rearm_reminders()
             except Exception:  # noqa: BLE001
                 log.exception("program rules failed")
 
-    def _not_before(self, when: datetime | None) -> datetime | None:
-        """Something still due right after a run means that run failed: try again a little later,
-        not in a tight loop."""
+    def _again_at(self, job_id: str, when: datetime | None, failed: bool) -> datetime | None:
+        """When to run a job again, after a run, given the next due time ``when``.
+
+        Something already due again is usually what came due while the run went on (many
+        reminders in one minute): it goes at once. Only a run that failed, or one after
+        which the very same thing is still the first due (no progress), waits
+        ``RETRY_AFTER`` before the next try, not in a tight loop."""
         now = self.runtime.clock.now()
-        if when is not None and when <= now:
+        if when is None or when > now:
+            self._due_after_run.pop(job_id, None)
+            return when
+        if failed or self._due_after_run.get(job_id) == when:
             return now + RETRY_AFTER
-        return when
+        self._due_after_run[job_id] = when
+        return now
 
     async def _rearm_reminders(self) -> None:
         soonest = await self.runtime.next_reminder()

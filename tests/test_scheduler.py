@@ -43,3 +43,48 @@ async def test_reminders_are_sent_when_they_come_due_and_only_once(tmp_path):
         stopping.set()
         await worker
         await runtime.close()
+
+
+class TimedOutbox(RecordingOutbox):
+    """Records when each message went out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[datetime] = []
+
+    async def send(self, message, txn_id: str) -> None:
+        await super().send(message, txn_id)
+        self.times.append(datetime.now(timezone.utc))
+
+
+async def test_reminders_that_fall_due_while_others_go_out_are_not_held_back(tmp_path):
+    """Many reminders in a short span: those that fall due while a run sends the others go
+    out right after it, not after the pause that follows a failed run."""
+    settings = Settings(storage=StorageSettings(url=database_url(tmp_path)),
+                        program=ProgramPolicy(timezone="Europe/Berlin", reminders=["1h"]))
+    outbox = TimedOutbox()
+    runtime = Runtime(settings, SystemClock(), outbox, deliver_inline=False)
+    await runtime.start()
+    first = datetime.now(timezone.utc) + timedelta(hours=1, seconds=2)
+    times = [first + timedelta(milliseconds=3 * i) for i in range(200)]  # 400 reminders over 0.6 s
+    await checkins_with_reminders(runtime.db, "@ana:example.org", "@bob:example.org", times)
+    stopping = asyncio.Event()
+    worker = asyncio.create_task(runtime.delivery_worker(stopping))
+    scheduler = Scheduler(runtime)
+    try:
+        await scheduler.start()
+        for _ in range(200):
+            if len(outbox.sent) >= 400:
+                break
+            await asyncio.sleep(0.1)
+        assert len(outbox.sent) == 400, f"{len(outbox.sent)} of 400 reminders sent in 20 s"
+        last_due = times[-1] - timedelta(hours=1)
+        late = (max(outbox.times) - last_due).total_seconds()
+        assert late < 10, f"the last reminder went out {late:.1f} s after it was due"
+        await asyncio.sleep(1)  # room for a duplicate to show itself
+        assert len(outbox.sent) == 400
+    finally:
+        scheduler.stop()
+        stopping.set()
+        await worker
+        await runtime.close()
