@@ -83,6 +83,10 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if parsed.get_backend_name() == "postgresql":
+            from storage.models import use_postgresql
+
+            use_postgresql()
         # The file to create private (not an in-memory database, nor one named by an SQLite URI).
         self._sqlite_file = parsed.database if (self.is_sqlite and parsed.database not in (None, "", ":memory:")
                                                 and not parsed.query.get("uri")) else None

@@ -45,9 +45,24 @@ def _enum(enum_cls: type[enum.Enum]) -> SAEnum:
     )
 
 
+_PARTIAL: list[tuple[Index, str]] = []
+
+
 def _partial(name: str, *columns: str, where: str, unique: bool = False) -> Index:
-    """An index of only the rows that match ``where``: the same condition on SQLite and PostgreSQL."""
-    return Index(name, *columns, unique=unique, sqlite_where=sql_text(where), postgresql_where=sql_text(where))
+    """An index of only the rows that match ``where``: the same condition on SQLite and PostgreSQL.
+
+    The PostgreSQL form is added by :func:`use_postgresql` (naming a dialect's option loads
+    that dialect: a bot on SQLite does not need PostgreSQL's in memory)."""
+    index = Index(name, *columns, unique=unique, sqlite_where=sql_text(where))
+    _PARTIAL.append((index, where))
+    return index
+
+
+def use_postgresql() -> None:
+    """Give the partial indexes their PostgreSQL condition (once; for a PostgreSQL database)."""
+    while _PARTIAL:
+        index, where = _PARTIAL.pop()
+        index.dialect_kwargs["postgresql_where"] = sql_text(where)
 
 
 def _when(nullable: bool = False, **kwargs):

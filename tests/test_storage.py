@@ -320,3 +320,22 @@ async def test_a_unit_of_work_may_read_in_a_second_session_inside_its_first(db):
         async with db.session() as inner:  # at once, not waiting for itself
             found = (await inner.exec(select(Person).where(Person.matrix_id == "@ana:example.org"))).one()
     assert found.display_name == "Ana"
+
+
+async def test_a_bot_on_sqlite_does_not_load_postgresqls_driver_code(tmp_path):
+    """Memory: the models name PostgreSQL's options only when a PostgreSQL database is opened."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "m.db"
+    migrated = Database(f"sqlite+aiosqlite:///{path}")
+    await migrated.upgrade()  # the first start migrates; this is a later one
+    await migrated.close()
+    code = ("import sys, asyncio\nfrom bot import app, runtime, scheduler\nfrom storage.db import Database\n"
+            "db = Database('sqlite+aiosqlite:///' + sys.argv[1])\nasyncio.run(db.upgrade())\n"
+            "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')))")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
