@@ -57,8 +57,10 @@ async def store(session: Session, messages: list[Outgoing], now: datetime,
          "notify": r.notify, "next_attempt_at": None}
         for r, txn_id in zip(rendered, txn_ids)
     ]
-    ids = (await session.exec(_QUEUE, params=rows)).scalars().all()
-    return [Queued(i, txn_id, r) for i, txn_id, r in zip(ids, txn_ids, rendered)]
+    # All the messages in one statement; each id is found by its transaction id (unique), so
+    # the rows may come back in any order.
+    ids = dict((txn, i) for i, txn in (await session.exec(_QUEUE, params=rows)).all())
+    return [Queued(ids[txn_id], txn_id, r) for txn_id, r in zip(txn_ids, rendered)]
 
 
 async def not_handled(session: Session, events: list[Incoming]) -> list[Incoming]:
@@ -88,7 +90,7 @@ def _txn_id(answered: str | None, index: int) -> str:
 _OUTBOX = OutboxMessage.__table__
 _HANDLE = insert(HandledEvent.__table__).values(
     event_id=bindparam("event_id"), room_id=bindparam("room_id"), handled_at=bindparam("handled_at"))
-_QUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_QUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.txn_id)
 
 
 PAGE = 100

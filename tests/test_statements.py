@@ -1,0 +1,64 @@
+"""What the commands people use most cost the database: statements and commits, counted.
+
+Each hot command, answered and its replies delivered, runs at most the number of
+statements stated here, on SQLite and on PostgreSQL. A change that adds a statement to
+one of them fails here, and says which statements ran; lower the number when a change
+saves one. (On SQLite every statement runs in place, so a statement is also the whole
+cost of reaching the database: there is no trip to a worker thread.)
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from commands.kinds import RoomKind
+from commands.messages import Incoming
+ANA, BOB = "@ana:example.org", "@bob:example.org"
+
+NEWCOMER = "@new:example.org"
+
+# (who, what they send, at most this many statements, of which at most this many commits)
+HOT = {
+    "help": (ANA, "help", 6, 2),  # a reply delivered: read the person; store; mark sent
+    "status": (ANA, "status", 11, 2),
+    "request": (NEWCOMER, "request help with community building", 31, 4),
+    "accept": (BOB, "accept 1", 23, 5),  # one reply, and three messages to others, each marked sent
+    "checkin": (BOB, "checkin @ana:example.org tomorrow 16:00", 17, 3),
+}
+
+
+def _engine(db):
+    return db.sync_engine if db.sync_engine is not None else db.engine.sync_engine
+
+
+@pytest.mark.parametrize("name", list(HOT))
+async def test_a_hot_command_runs_no_more_statements_than_stated(demo_bot, name):
+    who, text, most, commits = HOT[name]
+    if name == "accept":  # an open request to accept: the demo's first
+        assert "#1" in await demo_bot.reply(BOB, "requests")
+    else:  # the first delivery after a start reads what an earlier process left; counted apart
+        await demo_bot.send(BOB, "help")
+    ran: list[str] = []
+    engine = _engine(demo_bot.db)
+
+    def statement(conn, cursor, sql, params, context, executemany) -> None:
+        ran.append(" ".join(sql.split()[:6]))
+
+    def commit(conn) -> None:
+        ran.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        # As from Matrix: an event with its id, which is recorded as handled with the answer.
+        result = await demo_bot.runtime.handle(Incoming(sender=who, room=RoomKind.DM, text=text,
+                                                        room_id="!dm:test", event_id=f"$hot-{name}"))
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert result.outcome == "ok", result.messages[0].msg.plain() if result.messages else result.outcome
+    assert demo_bot.outbox.sent, "the reply was delivered"
+    shown = "\n".join(ran)
+    assert len(ran) <= most, f"{name}: {len(ran)} statements, at most {most} expected:\n{shown}"
+    assert ran.count("COMMIT") <= commits, f"{name}: {ran.count('COMMIT')} commits, at most {commits}:\n{shown}"
