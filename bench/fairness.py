@@ -101,7 +101,8 @@ class FloodWatcher(Watcher):
             self.notices[answered] = True
 
 
-async def main(flood: int, probes: int) -> int:
+async def main(flood: int, probes: int) -> tuple[int, dict]:
+    """Runs both floods; returns the exit code (targets included) and each run's results."""
     workdir = Path(tempfile.mkdtemp(prefix="mentorbot-fairness-"))
     server = Synapse(workdir / "synapse")
     print("starting a throwaway Synapse...", flush=True)
@@ -153,7 +154,7 @@ async def main(flood: int, probes: int) -> int:
                   f"{r['answered']:>10}/{flood:<4} {r['twice']:>6} {r['notices']:>8}  {'ok' if ok else 'MISSED'}")
         print(f"target (default budget): the flood adds at most {TARGET_SECONDS * 1000:.0f} ms to another person's "
               "answer; in every run nothing is answered twice")
-        return 1 if failed else 0
+        return (1 if failed else 0), results
     finally:
         if "watcher" in locals() and watcher.task is not None:
             watcher.task.cancel()
@@ -170,7 +171,7 @@ def cli(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.flood, args.probes = 60, 4
-    return asyncio.run(main(args.flood, args.probes))
+    return asyncio.run(main(args.flood, args.probes))[0]
 
 
 if __name__ == "__main__":

@@ -172,17 +172,20 @@ async def burst(server: Synapse, senders: list[AsyncClient], watcher: Watcher, r
     return len(answered), duplicates, last - started
 
 
-async def main(rounds: int, burst_users: int, burst_each: int) -> None:
+async def main(rounds: int, burst_users: int, burst_each: int) -> dict:
+    """Runs the comparison and prints it; returns what mentorbot got right or wrong."""
     workdir = Path(tempfile.mkdtemp(prefix="mentorbot-bench-"))
     server = Synapse(workdir / "synapse")
     print("starting a throwaway Synapse...", flush=True)
     server.start()
     processes: list[asyncio.subprocess.Process] = []
+    clients: list[AsyncClient] = []
     try:
         echo_account = server.register("echo")
         bot_account = server.register("mentorbot")
         runner_account = server.register("runner")
         runner = await client_for(server, runner_account)
+        clients.append(runner)
         echo_room = (await runner.room_create(name="echo", invite=[echo_account.user_id])).room_id
         mentors_room = (await runner.room_create(name="mentors", invite=[bot_account.user_id])).room_id
         council_room = (await runner.room_create(name="council", invite=[bot_account.user_id])).room_id
@@ -194,6 +197,7 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> None:
                 await runner.room_invite(room, account.user_id)
                 await client.join(room)
             senders.append(client)
+            clients.append(client)
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
         echo = await asyncio.create_subprocess_exec(
@@ -278,7 +282,12 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> None:
         ]
         for name, ok in checks:
             print(f"{'PASS' if ok else 'MISS'}  {name}")
+        return {"rounds": len(ours), "burst": total, "answered": our_burst[0], "twice": our_burst[1]}
     finally:
+        if "watcher" in locals() and watcher.task is not None:
+            watcher.task.cancel()
+        for client in clients:
+            await client.close()
         for process in processes:
             await stop(process)
         server.stop()

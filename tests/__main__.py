@@ -1,9 +1,13 @@
-"""The whole test suite, twice at once: on SQLite and on a throwaway PostgreSQL.
+"""The whole test suite, twice at once: on SQLite and on a throwaway PostgreSQL; then
+every benchmark at small sizes.
 
     python -m tests [pytest options]
 
 Both passes run side by side, each printing its lines with its name in front; the
-command fails if either pass fails, or collects no tests.
+command fails if either pass fails, or collects no tests. When both pass and no pytest
+option was given (the whole suite), ``python -m bench --quick`` follows: every benchmark
+at small sizes, failing on a wrong result (a command unanswered or answered twice, a
+reminder held back), never on a time.
 """
 
 from __future__ import annotations
@@ -40,7 +44,13 @@ def main(argv: list[str]) -> int:
     for name, code in codes.items():
         verdict = "passed" if code == 0 else ("collected no tests" if code == 5 else f"failed (exit {code})")
         print(f"{name} pass: {verdict}")
-    return 0 if all(code == 0 for code in codes.values()) else 1
+    if not all(code == 0 for code in codes.values()):
+        return 1
+    if argv:  # a chosen part of the suite: the benchmarks are not part of it
+        return 0
+    bench = subprocess.run([sys.executable, "-m", "bench", "--quick"], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    print(f"benchmarks, quick run: {'passed' if bench.returncode == 0 else f'failed (exit {bench.returncode})'}")
+    return bench.returncode
 
 
 if __name__ == "__main__":
