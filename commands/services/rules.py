@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, func, or_, type_coerce
@@ -109,7 +110,8 @@ class Cadence:
     last_met: datetime
     every_months: int
     first_year: bool
-    mentorship: Mentorship | None = None
+    # The mentorship, or (from :func:`cadences`) a row of its id, people and dates.
+    mentorship: Mentorship | Any | None = None
 
     @property
     def due(self) -> datetime:
@@ -128,11 +130,19 @@ def meetings_due(started: datetime, last_met: datetime | None, now: datetime, po
 
 
 async def cadences(session: Session, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
-    """For each active mentorship: when they last met and how often they must meet now."""
+    """For each active mentorship: when they last met and how often they must meet now.
+
+    Each cadence's ``mentorship`` is a row of the columns the rules read (``id``,
+    ``mentee_id``, ``mentor_id``, ``started_at``, ``last_met_at``), not a whole object: a
+    large program has tens of thousands of them, read at every run of the rules."""
     rows = (await session.exec(
-        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE).order_by(Mentorship.id)
+        select(*_CADENCE_COLUMNS).where(Mentorship.state == MentorshipState.ACTIVE).order_by(Mentorship.id)
     )).all()
     return [meetings_due(m.started_at, m.last_met_at, now, policy, m) for m in rows]
+
+
+_CADENCE_COLUMNS = (Mentorship.id, Mentorship.mentee_id, Mentorship.mentor_id, Mentorship.started_at,
+                    Mentorship.last_met_at)
 
 
 async def overdue_cadences(session: Session, now: datetime, policy: ProgramPolicy) -> list[Cadence]:
