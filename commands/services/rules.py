@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, func, or_, type_coerce
+from sqlalchemy import String, and_, func, insert, or_, type_coerce
 from sqlmodel import select
 from storage.session import Session
 
@@ -316,16 +316,18 @@ async def meetings_overdue(work: Work) -> None:
     if not todo:
         return
     who_is = await people.by_ids(work.session, {i for c in todo for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
+    fired: list[dict] = []
     for c in todo:
         m, stamp = c.mentorship, stamps[c.mentorship.id]
         mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
         if f"overdue:mentor:{stamp}" not in seen:
-            work.session.add(ProgramNotice(key=f"overdue:mentor:{stamp}", sent_at=work.now))
+            fired.append({"key": f"overdue:mentor:{stamp}", "sent_at": work.now})
             work.emit(MeetingOverdue(mentor, mentee, c))
         if work.now >= c.due + council_after and f"overdue:council:{stamp}" not in seen:
-            work.session.add(ProgramNotice(key=f"overdue:council:{stamp}", sent_at=work.now))
+            fired.append({"key": f"overdue:council:{stamp}", "sent_at": work.now})
             work.emit(OverdueEscalated(mentor, mentee, c, work.policy.overdue_council_days))
-    await work.session.flush()
+    if fired:  # a first start of a large program may fire thousands: one statement, not an object each
+        await work.session.exec(insert(ProgramNotice.__table__), params=fired)
 
 
 async def _checkins_due(work: Work, *, arranged: bool, due_by: datetime) -> list[tuple[CheckIn, Person, Person]]:
