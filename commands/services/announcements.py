@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
-from storage.session import Session
 
 from commands.messages import Target
 from commands.services import audit, people, rules
@@ -48,6 +47,7 @@ from storage.models import (
     Person,
     ProgramNotice,
 )
+from storage.session import Session
 
 MIN_TITLE, MAX_TITLE = 15, 255  # Discourse's default limits for a topic title
 MIN_BODY, MAX_BODY = 20, 1800  # Discourse's least post length; the most a chat message carries well

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.session import Session
-
 from storage.models import AuditEvent, Person
+from storage.session import Session
 
 
 def record(

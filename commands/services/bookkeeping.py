@@ -7,10 +7,9 @@ one transaction with the rest of the program's data.
 
 from __future__ import annotations
 
-from storage.session import Session
-
 from commands.services import people
 from storage.models import BotState
+from storage.session import Session
 
 
 async def kept(session: Session, key: str) -> str | None:

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
-from storage.session import Session
 
 from commands.clock import add_months
 from commands.services import audit
@@ -33,6 +32,7 @@ from storage.models import (
     Reminder,
     ReminderState,
 )
+from storage.session import Session
 
 BATCH = 500  # reminders handled in one transaction
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from storage.session import Session
 
 from storage.models import CourtesyNotice
+from storage.session import Session
 
 # The kinds, and how long each stays quiet after it was said.
 OTHER_ROOM = "other_room"

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, and_, case, cast, func, or_
 from sqlmodel import select
-from storage.session import Session
 
 from commands.policy import ProgramPolicy
 from commands.services import people
 from storage.models import MentorRequest, Person, PersonTag, RequestDecline, TagKind
+from storage.session import Session
 
 # Weights of the score. Shared interests matter most; a common language is close
 # behind (without one there is no mentoring); distance and load break the rest.

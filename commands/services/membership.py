@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import select
-from storage.session import Session
 
 from commands.kinds import RoomKind
 from commands.policy import ProgramPolicy
 from commands.services import audit, people
 from storage.models import Person
+from storage.session import Session
 
 
 async def joined(session: Session, room: RoomKind, user_id: str, now: datetime, policy: ProgramPolicy) -> None:

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
-from storage.session import Session
 
 from commands.kinds import Role
 from commands.services import audit, checkins, matching, people
@@ -40,6 +39,7 @@ from storage.models import (
     RequestState,
     TagKind,
 )
+from storage.session import Session
 
 SUGGESTIONS = 3  # matches shown with a request
 

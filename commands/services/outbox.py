@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import select
-from storage.session import Session
 
 from commands.kinds import RoomKind
 from commands.messages import File, Incoming, Outgoing, Rendered, Target
 from storage.models import HandledEvent, OutboxMessage
+from storage.session import Session
 
 async def already_handled(session: Session, event_id: str | None) -> bool:
     return event_id is not None and await session.get(HandledEvent, event_id) is not None

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func
 from sqlmodel import select
-from storage.session import Session
 
 from commands.kinds import Role
 from commands.policy import ProgramPolicy
@@ -20,6 +19,7 @@ from commands.services import audit
 from commands.services.errors import DomainError
 from commands.services.work import Work
 from storage.models import BotState, Person, PersonTag, TagKind
+from storage.session import Session
 
 
 async def by_ids(session: Session, ids: Iterable[int]) -> dict[int, Person]:

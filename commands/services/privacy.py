@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import select
-from storage.session import Session
 
 from commands.clock import add_months
 from commands.kinds import RoomKind
@@ -47,6 +46,7 @@ from storage.models import (
     SessionRecord,
     TagKind,
 )
+from storage.session import Session
 
 RETENTION_RUN = "retention.last_run"  # bot_state: when the daily run last happened
 FORGOTTEN = "forgotten:{}"  # what replaces the Matrix ID of a person who asked to be forgotten

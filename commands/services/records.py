@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
-from storage.session import Session
 
 from commands.kinds import Role, RoomKind
 from commands.services import audit, checkins, mentorships, people, rules, visibility
@@ -34,6 +33,7 @@ from storage.models import (
     SessionKind,
     SessionRecord,
 )
+from storage.session import Session
 
 HISTORY_ITEMS = 10
 

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, func, insert, or_, type_coerce
 from sqlmodel import select
-from storage.session import Session
 
 from commands.clock import add_months
 from commands.kinds import RoomKind
@@ -38,6 +37,7 @@ from storage.models import (
     RequestState,
     SessionRecord,
 )
+from storage.session import Session
 
 STARTED = "rules:started"
 ASK_DONE_AFTER = timedelta(days=1)  # an agreed check-in not marked done this long after its time

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from storage.session import Session
-
 from commands.kinds import RoomKind
 from commands.messages import Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
 from commands.text import Msg
+from storage.session import Session
 
 
 class Event:
