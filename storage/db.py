@@ -156,8 +156,8 @@ class Database:
         """Write once, at start: a database that cannot be written (read-only, full) is found
         now, with a clear message, not at the first command."""
         async with self.session() as session:
-            await session.execute(text("DELETE FROM bot_state WHERE key = 'start.write_check'"))
-            await session.execute(text("INSERT INTO bot_state (key, value) VALUES ('start.write_check', 'ok')"))
+            await session.exec(text("DELETE FROM bot_state WHERE key = 'start.write_check'"))
+            await session.exec(text("INSERT INTO bot_state (key, value) VALUES ('start.write_check', 'ok')"))
             await session.commit()
 
     async def checkpoint(self) -> None:
@@ -166,7 +166,7 @@ class Database:
         if not self.is_sqlite:
             return
         async with self.session() as session:
-            busy, _, _ = (await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+            busy, _, _ = (await session.exec(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
         if busy:
             log.warning("the database's log could not be emptied now (another connection reads it); "
                         "erased text leaves it at the next checkpoint")

@@ -168,7 +168,7 @@ class BotHarness:
             for table in metadata.sorted_tables:
                 if table.name in DELIVERY_TABLES:
                     continue
-                rows = (await session.execute(select(table).order_by(*table.primary_key.columns))).all()
+                rows = (await session.exec(select(table).order_by(*table.primary_key.columns))).all()
                 out[table.name] = [tuple(r) for r in rows]
         return out
 
