@@ -273,12 +273,16 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> dict:
         print(f"mentorbot start-up to joined and syncing: {warm:.2f} s (first start, new device: {cold:.2f} s)")
         print(f"mentorbot peak RSS: {rss:.0f} MB")
         print()
+        throughput = (our_burst[0] / our_burst[2]) / (raw_burst[0] / raw_burst[2])
         checks = [
-            ("p50 <= 1.10x raw", ratios[50] <= 1.10),
+            ("p50 <= 1.05x raw", ratios[50] <= 1.05),
             ("p99 <= 1.15x raw", ratios[99] <= 1.15),
             ("burst answered 100%, exactly once", our_burst[0] == total and our_burst[1] == 0),
-            ("peak RSS <= 90 MB", rss <= 90),
-            ("start-up <= 1.5 s", warm <= 1.5),
+            ("burst throughput >= 0.95x raw", throughput >= 0.95),
+            ("CPU per command <= 1.5x raw, sequential and in the burst",
+             per["ours"] <= 1.5 * per["raw"] and per["ours burst"] <= 1.5 * per["raw burst"]),
+            ("peak RSS <= 80 MB", rss <= 80),
+            ("start-up <= 1.0 s", warm <= 1.0),
         ]
         for name, ok in checks:
             print(f"{'PASS' if ok else 'MISS'}  {name}")
