@@ -24,7 +24,7 @@ HOT = {
     "status": (ANA, "status", 11, 2),
     "request": (NEWCOMER, "request help with community building", 31, 4),
     "accept": (BOB, "accept 1", 23, 5),  # one reply, and three messages to others, each marked sent
-    "checkin": (BOB, "checkin @ana:example.org tomorrow 16:00", 17, 3),
+    "checkin": (BOB, "checkin @ana:example.org tomorrow 16:00", 14, 3),
 }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
@@ -170,9 +170,10 @@ def reminder_times(work: Work, c: CheckIn) -> list[tuple[int, datetime]]:
 
 async def plan_reminders(work: Work, c: CheckIn, m: Mentorship) -> None:
     """Reminders for both people, at each configured time before the check-in still ahead."""
-    for minutes, due in reminder_times(work, c):
-        for person_id in (m.mentee_id, m.mentor_id):
-            work.session.add(Reminder(checkin_id=c.id, person_id=person_id, before_minutes=minutes, due_at=due))
+    rows = [{"checkin_id": c.id, "person_id": person_id, "before_minutes": minutes, "due_at": due}
+            for minutes, due in reminder_times(work, c) for person_id in (m.mentee_id, m.mentor_id)]
+    if rows:  # one statement for all of them
+        await work.session.exec(insert(Reminder.__table__), params=rows)
 
 
 async def hand_over(work: Work, c: CheckIn, m: Mentorship, old_mentor_id: int) -> None:
