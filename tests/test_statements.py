@@ -22,7 +22,7 @@ NEWCOMER = "@new:example.org"
 HOT = {
     "help": (ANA, "help", 6, 2),  # a reply delivered: read the person; store; mark sent
     "status": (ANA, "status", 11, 2),
-    "request": (NEWCOMER, "request help with community building", 31, 4),
+    "request": (NEWCOMER, "request help with community building", 29, 4),
     "accept": (BOB, "accept 1", 23, 5),  # one reply, and three messages to others, each marked sent
     "checkin": (BOB, "checkin @ana:example.org tomorrow 16:00", 14, 3),
 }

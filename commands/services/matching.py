@@ -197,8 +197,9 @@ async def suggest(
             break  # nobody unread can do as well as the ones found
         batch *= 4
     best = []
+    skills = await _skills(session, [pid for _, pid, _, _ in found[:limit]])
     for (_, load_n, matrix_id), pid, capacity, zone in found[:limit]:
-        offered = set(await _skills(session, pid))
+        offered = set(skills.get(pid, ()))
         mine = tuple(i for i in wishes.interests if i in offered)
         best.append(score(wishes, Candidate(MentorRef(pid, matrix_id, capacity), load_n, mine, tuple(spoken[pid]), zone),
                           now, apart(zone)))
@@ -227,9 +228,15 @@ async def _mentor_zones(conn, zone_of, available) -> tuple[str, ...]:
     return zones
 
 
-async def _skills(session: Session, person_id: int) -> list[str]:
-    return list((await session.exec(
-        select(PersonTag.value).where(PersonTag.person_id == person_id, PersonTag.kind == TagKind.SKILL))).all())
+async def _skills(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    """The skills each of these (few) people offers, in one statement."""
+    found: dict[int, list[str]] = {}
+    if ids:
+        for person_id, value in (await session.exec(
+                select(PersonTag.person_id, PersonTag.value)
+                .where(PersonTag.person_id.in_(ids), PersonTag.kind == TagKind.SKILL))).all():
+            found.setdefault(person_id, []).append(value)
+    return found
 
 
 async def _languages(session: Session, ids: list[int]) -> dict[int, list[str]]:
