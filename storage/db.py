@@ -137,13 +137,9 @@ class Database:
 
     async def revision(self) -> str | None:
         """The schema's migration revision; None for an empty database."""
-        query = text("SELECT version_num FROM alembic_version")
         try:
-            if self.sync_engine is not None:
-                with self.sync_engine.connect() as conn:
-                    return conn.execute(query).scalar_one_or_none()
-            async with self.engine.connect() as conn:
-                return (await conn.execute(query)).scalar_one_or_none()
+            async with self.session() as session:
+                return (await session.exec(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
         except (OperationalError, ProgrammingError):  # no such table yet
             return None
 
