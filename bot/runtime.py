@@ -35,10 +35,14 @@ class Pending:
     id: int
     txn_id: str
     message: Rendered
+    lane: int = stored.NOW
 
 
 MAX_STEPS = 200  # stops on the way when a settable clock jumps forward
 MAX_BACKLOG = 20  # replies decided but not sent, before handling more commands
+BULK_STEP = 10  # bulk notices sent between two looks for a reply or reminder that came meanwhile
+MARK_EVERY = 20  # messages sent before they are noted as sent (one statement for them all)
+REMEMBER_SENT = 10_000
 TRANSIENT = PASSING_FAULTS  # the database locked or gone, the network: the same work is tried again
 
 
@@ -66,16 +70,23 @@ class Runtime:
         self._relaying = asyncio.Lock()
         self.on_announce: Callable[[], None] | None = None
         self._delivering = asyncio.Lock()
-        # Rows just stored by this process, handed over without reading them back;
-        # the table is scanned at start and after a failed send, for anything else.
+        # Rows just stored by this process, handed over without reading them back, in two
+        # lanes (replies and reminders; bulk notices, oldest first); the table is scanned at
+        # start and after a failed send, for anything else.
         self._fresh: list[Pending] = []
+        self._fresh_bulk: deque[Pending] = deque()
 
         # Commands and what else people cause, in a queue per person, served in turn.
         self.queue = FairQueue()
         self.budget = Budget(settings.limits)
 
         self._scan = True
-        self._sent: deque[int] = deque(maxlen=10_000)
+        # Messages sent lately (a row read from the table may also be among the fresh ones),
+        # and those of them not noted as sent in the table yet.
+        self._sent: dict[int, None] = {}
+        self._unnoted: set[int] = set()
+        # The table may hold more to send than its last page read (of the first lane too).
+        self._more = self._more_now = False
         # Rooms that cannot be reached now (by target), and until when their messages wait.
         self._held: dict[tuple[str, str | None, str | None], datetime] = {}
         self.on_change: Callable[[], None] | None = None
@@ -285,7 +296,13 @@ class Runtime:
     async def _after(self, result: Result) -> None:
         if not result.messages:
             return
-        self._fresh.extend(Pending(q.id, q.txn_id, q.message) for q in result.stored)
+        for q in sorted(result.stored, key=lambda q: q.id):
+            # While the table holds older rows of a lane not read yet, its new rows are read
+            # from there too, in order, after them.
+            if q.lane == stored.BULK and not self._more:
+                self._fresh_bulk.append(Pending(q.id, q.txn_id, q.message, q.lane))
+            elif q.lane != stored.BULK and not self._more_now:
+                self._fresh.append(Pending(q.id, q.txn_id, q.message, q.lane))
         if self.deliver_inline:
             await self.deliver()
         else:
@@ -336,37 +353,55 @@ class Runtime:
                 rows = await self._next_rows()
                 if not rows:
                     return True
-                for row in rows:
-                    if row.id in self._sent:  # sent, but the database did not take the note: note it now
-                        async with self.db.session() as session:
-                            await stored.mark_sent(session, row.id, self.clock.now())
-                        continue
-                    key = stored.target_key(row.message.target)
-                    if key in self._held:  # an earlier message there waits: this one waits behind it
-                        async with self.db.session() as session:
-                            await stored.hold(session, row.id, "waits behind an earlier message", self.clock.now(),
-                                              until=self._held[key])
-                        continue
-                    try:
-                        await self.outbox.send(row.message, row.txn_id)
-                    except RoomUnreachable as exc:
-                        async with self.db.session() as session:
-                            self._held[key] = await stored.hold(session, row.id, str(exc), self.clock.now())
-                        log.warning("a message to a %s room is held until %s: %s", row.message.target.room.value,
-                                    f"{self._held[key]:%H:%M:%S}", exc)
-                        continue
-                    except SendFailed as exc:
-                        async with self.db.session() as session:
-                            await stored.mark_failed(session, row.id, str(exc), give_up=not exc.retry)
-                        if exc.retry:
-                            self._scan = True
-                            log.warning("delivery paused: %s", exc)
-                            return False
-                        log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
-                        continue
-                    self._sent.append(row.id)
-                    async with self.db.session() as session:
-                        await stored.mark_sent(session, row.id, self.clock.now())
+                try:
+                    if not await self._send_rows(rows):
+                        return False
+                finally:
+                    await self._note_sent()
+
+    async def _send_rows(self, rows: list[Pending]) -> bool:
+        """Send ``rows`` in order; False when sending must wait (the transport is unreachable)."""
+        for row in rows:
+            if row.id in self._sent:  # sent already (and noted, or about to be)
+                continue
+            key = stored.target_key(row.message.target)
+            if key in self._held:  # an earlier message there waits: this one waits behind it
+                async with self.db.session() as session:
+                    await stored.hold(session, row.id, "waits behind an earlier message", self.clock.now(),
+                                      until=self._held[key])
+                continue
+            try:
+                await self.outbox.send(row.message, row.txn_id)
+            except RoomUnreachable as exc:
+                async with self.db.session() as session:
+                    self._held[key] = await stored.hold(session, row.id, str(exc), self.clock.now())
+                log.warning("a message to a %s room is held until %s: %s", row.message.target.room.value,
+                            f"{self._held[key]:%H:%M:%S}", exc)
+                continue
+            except SendFailed as exc:
+                async with self.db.session() as session:
+                    await stored.mark_failed(session, row.id, str(exc), give_up=not exc.retry)
+                if exc.retry:
+                    self._scan = True
+                    log.warning("delivery paused: %s", exc)
+                    return False
+                log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
+                continue
+            self._sent[row.id] = None
+            if len(self._sent) > REMEMBER_SENT:
+                del self._sent[next(iter(self._sent))]
+            self._unnoted.add(row.id)
+            if len(self._unnoted) >= MARK_EVERY:
+                await self._note_sent()
+        return True
+
+    async def _note_sent(self) -> None:
+        """Note what was sent as sent, in one statement. Until then a crash sends it again, with
+        the same transaction id, which the homeserver recognises: nothing is doubled."""
+        if self._unnoted:
+            async with self.db.session() as session:
+                await stored.mark_sent(session, sorted(self._unnoted), self.clock.now())
+            self._unnoted.clear()
 
     async def release(self, room: RoomKind) -> None:
         """The bot can reach a room again (it joined it): what was held for it goes now."""
@@ -380,21 +415,40 @@ class Runtime:
         self._wake.set()
 
     async def _next_rows(self) -> list[Pending]:
-        if self._scan:
-            self._fresh.clear()  # everything they hold is in the table too
-            now = self.clock.now()
-            async with self.db.session() as session:
-                rows = [Pending(r.id, r.txn_id, stored.rendered(r)) for r in await stored.pending(session, now)]
-                # The table knows what waits for later (kept by an earlier process too).
-                self._held = await stored.held(session, now)
-            self._scan = len(rows) == stored.PAGE
-            return rows
-        rows = sorted(self._fresh, key=lambda r: r.id)
-        self._fresh.clear()
-        return rows
+        """The next messages to send: every reply and reminder waiting, or else a few bulk
+        notices, so that what someone waits for never queues behind thousands of them."""
+        for _ in range(2):
+            if self._scan:
+                await self._read_table()
+            if self._fresh:
+                rows = sorted(self._fresh, key=lambda r: r.id)
+                self._fresh.clear()
+                return rows
+            if self._fresh_bulk:
+                return [self._fresh_bulk.popleft() for _ in range(min(BULK_STEP, len(self._fresh_bulk)))]
+            if not self._more:
+                return []
+            self._scan = True  # the last page read is done: read the next one
+        return []
+
+    async def _read_table(self) -> None:
+        """Read a page of what waits to be sent, in lane order, into the fresh lists."""
+        self._fresh.clear()  # everything they hold is in the table too
+        self._fresh_bulk.clear()
+        now = self.clock.now()
+        async with self.db.session() as session:
+            rows = [Pending(r.id, r.txn_id, stored.rendered(r), r.lane) for r in await stored.pending(session, now)]
+            # The table knows what waits for later (kept by an earlier process too).
+            self._held = await stored.held(session, now)
+        for row in rows:
+            (self._fresh_bulk if row.lane == stored.BULK else self._fresh).append(row)
+        self._more = len(rows) == stored.PAGE
+        self._more_now = self._more and rows[-1].lane != stored.BULK
+        self._scan = False
 
     def backlog(self) -> int:
-        """Messages decided in this process and not handed to the transport yet."""
+        """Replies and reminders decided in this process and not handed to the transport yet
+        (bulk notices wait behind what people send, and do not hold it back)."""
         return len(self._fresh)
 
     async def close(self) -> None:

@@ -72,6 +72,9 @@ class Outgoing:
     # Someone must notice it (a reminder, an offer, a decision, an escalation): it is sent so
     # that clients notify, mentioning the person of a DM. A reply nobody waits for does not.
     notify: bool = False
+    # One of the program's bulk notices (an overdue warning, a digest): nobody waits for it this
+    # minute, so replies and reminders are delivered before it (see ``bot.runtime``).
+    bulk: bool = False
 
     def render(self) -> Rendered:
         mentions = self.msg.mentions()

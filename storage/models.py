@@ -13,7 +13,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, Text, UniqueConstraint, false, true, text as sql_text
+from sqlalchemy import CheckConstraint, Enum as SAEnum, Index, MetaData, SmallInteger, Text, UniqueConstraint, false, true, text as sql_text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -535,10 +535,13 @@ class OutboxMessage(SQLModel, table=True):
     notify: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Held back until then: its room cannot be reached now (the bot is not in it, or was refused).
     next_attempt_at: Optional[datetime] = _when(nullable=True, default=None)
+    # 0: someone waits for it (a reply, a reminder); 1: the program's bulk notices, sent after.
+    lane: int = Field(default=0, sa_type=SmallInteger, sa_column_kwargs={"server_default": "0"})
 
     __table_args__ = (
         _partial(
             "ix_outbox_message_pending",
+            "lane",
             "id",
             where="sent_at IS NULL AND NOT given_up",
         ),

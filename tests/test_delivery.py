@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from commands.framework import RoomKind
 from commands.messages import Incoming, Rendered, RoomUnreachable, SendFailed
-from tests.conftest import COUNCIL
+from tests.conftest import COUNCIL, START
 
 ANA = "@ana:example.org"
 
@@ -164,3 +164,90 @@ async def test_an_answer_handled_again_is_sent_with_the_same_transaction_id(demo
     other = Incoming(sender=ANA, room=RoomKind.DM, text="profile", event_id="$other")
     await demo_bot.runtime.handle(other)
     assert demo_bot.outbox.txn_ids[-1] != first  # another event, another id
+
+
+# ---------------------------------------------------------------- lanes: what someone waits for first
+
+
+async def _overdue_program(bot, count: int) -> None:
+    """``count`` mentorships whose mentees never met their mentor in over a year: the program's
+    rules owe each mentor a warning and the council an escalation (bulk notices)."""
+    from storage.models import Mentorship, MentorshipState, Person
+
+    long_ago = START - timedelta(days=400)
+    async with bot.db.session() as s:
+        mentor = Person(matrix_id="@mo:example.org", display_name="Mo", is_mentor=True, capacity=count)
+        s.add(mentor)
+        await s.flush()
+        for i in range(count):
+            mentee = Person(matrix_id=f"@mentee{i}:example.org", display_name=f"Mentee {i}", is_mentee=True)
+            s.add(mentee)
+            await s.flush()
+            s.add(Mentorship(mentee_id=mentee.id, mentor_id=mentor.id, state=MentorshipState.ACTIVE,
+                             started_at=long_ago, commitment_ends_at=START + timedelta(days=200)))
+        await s.commit()
+
+
+class Transport(FlakyOutbox):
+    """Records what is sent; the first time a bulk notice goes, someone sends a command."""
+
+    def __init__(self, on_first_notice=None) -> None:
+        super().__init__()
+        self.on_first_notice = on_first_notice
+
+    async def send(self, message: Rendered, txn_id: str) -> None:
+        await super().send(message, txn_id)
+        if self.on_first_notice is not None and "overdue" in message.body.lower():
+            hook, self.on_first_notice = self.on_first_notice, None
+            await hook()
+
+
+async def test_a_reply_does_not_wait_behind_the_programs_bulk_notices(bot):
+    from bot.runtime import Runtime
+
+    await _overdue_program(bot, 40)
+    runtime = Runtime(bot.runtime.settings, bot.clock, None, deliver_inline=False, db=bot.db)
+
+    async def someone_asks() -> None:
+        await runtime.handle(Incoming(sender=ANA, room=RoomKind.DM, text="help", event_id="$help"))
+
+    transport = Transport(someone_asks)
+    runtime.outbox = transport
+    rules = await runtime.run_rules()
+    assert len(rules.messages) == 80  # a warning to the mentor and one to the council, for each
+    assert await runtime.deliver() is True
+    bodies = [b for b, _ in transport.sent]
+    assert len(bodies) == 81
+    # The help came while the first notices went out: it is sent next but a few, not 80th.
+    answered = next(i for i, b in enumerate(bodies) if "help" in b.lower() and "overdue" not in b.lower())
+    assert answered <= 11, answered
+    assert await runtime.deliver() is True and len(transport.sent) == 81  # nothing twice
+
+
+async def test_after_a_restart_replies_go_before_the_bulk_notices_left_unsent(bot):
+    from bot.runtime import Runtime
+
+    await _overdue_program(bot, 60)
+    down = FlakyOutbox()
+    down.down = True
+    bot.runtime.outbox = down
+    await bot.runtime.run_rules()  # 120 notices decided, none sent
+    await bot.send(ANA, "profile name Ana Waiting")
+    await bot.runtime.close()
+    after = FlakyOutbox()
+    runtime = Runtime(bot.runtime.settings, bot.clock, after)
+    await runtime.start()
+    assert await runtime.deliver() is True
+    bodies = [b for b, _ in after.sent]
+    assert bodies[0] == "Done: I'll call you Ana Waiting."
+    assert len(bodies) == 121 and len({t for _, t in after.sent}) == 121
+    # Every one is noted as sent, with its text gone: nothing goes again, nothing stays.
+    from sqlmodel import select
+
+    from storage.models import OutboxMessage
+
+    async with runtime.db.session() as s:
+        rows = (await s.exec(select(OutboxMessage))).all()
+    assert rows and all(r.sent_at is not None and r.body == "" for r in rows)
+    assert await runtime.deliver() is True and len(after.sent) == 121
+    await runtime.close()

@@ -25,6 +25,11 @@ async def already_handled(session: Session, event_id: str | None) -> bool:
     return event_id is not None and await session.get(HandledEvent, event_id) is not None
 
 
+# Delivery lanes: what someone waits for (a reply, a reminder) goes before the program's bulk
+# notices (overdue warnings, digests), which may be thousands at once.
+NOW, BULK = 0, 1
+
+
 @dataclass(frozen=True)
 class Queued:
     """A message just stored, with what delivery needs (no reading it back)."""
@@ -32,6 +37,7 @@ class Queued:
     id: int
     txn_id: str
     message: Rendered
+    lane: int = NOW
 
 
 async def store(session: Session, messages: list[Outgoing], now: datetime,
@@ -47,6 +53,7 @@ async def store(session: Session, messages: list[Outgoing], now: datetime,
     if not messages:
         return []
     rendered = [m.render() for m in messages]
+    lanes = [BULK if m.bulk else NOW for m in messages]
     answered = handled.event_id if handled is not None else None
     txn_ids = [m.txn_id or _txn_id(answered, index) for index, m in enumerate(messages)]
     rows = [
@@ -54,13 +61,13 @@ async def store(session: Session, messages: list[Outgoing], now: datetime,
          "room_id": r.target.room_id, "body": r.body, "html": r.html, "mentions": "\n".join(r.mentions),
          "reply_to": r.reply_to, "sent_at": None, "attempts": 0, "last_error": None, "given_up": False,
          "files": json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else "",
-         "notify": r.notify, "next_attempt_at": None}
-        for r, txn_id in zip(rendered, txn_ids)
+         "notify": r.notify, "next_attempt_at": None, "lane": lane}
+        for r, txn_id, lane in zip(rendered, txn_ids, lanes)
     ]
     # All the messages in one statement; each id is found by its transaction id (unique), so
     # the rows may come back in any order.
     ids = dict((txn, i) for i, txn in (await session.exec(_QUEUE, params=rows)).all())
-    return [Queued(ids[txn_id], txn_id, r) for txn_id, r in zip(txn_ids, rendered)]
+    return [Queued(ids[txn_id], txn_id, r, lane) for txn_id, r, lane in zip(txn_ids, rendered, lanes)]
 
 
 async def not_handled(session: Session, events: list[Incoming]) -> list[Incoming]:
@@ -97,12 +104,13 @@ PAGE = 100
 
 
 async def pending(session: Session, now: datetime, limit: int = PAGE) -> list[OutboxMessage]:
-    """The next messages to send, oldest first; those held back for later are left out."""
+    """The next messages to send: the first lane before the bulk one, each oldest first; those
+    held back for later are left out."""
     result = await session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False),
                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.lane, OutboxMessage.id)
         .limit(limit)
     )
     return list(result.all())
@@ -163,17 +171,19 @@ async def release(session: Session, room_kind: RoomKind) -> int:
 
 
 
-async def mark_sent(session: Session, row_id: int, now: datetime) -> None:
-    # Once sent, the text, the files and the address have no reason to stay: DMs may carry
-    # confidential records and exports, and a person who is forgotten leaves no trace here.
-    await session.exec(_MARK_SENT, params={"row_id": row_id, "now": now})
+async def mark_sent(session: Session, row_ids: list[int], now: datetime) -> None:
+    """Note messages as sent, in one statement.
+
+    Once sent, the text, the files and the address have no reason to stay: DMs may carry
+    confidential records and exports, and a person who is forgotten leaves no trace here."""
+    await session.exec(_MARK_SENT, params={"row_ids": row_ids, "now": now})
     await session.commit()
 
 
-# A plain table statement, built once: it runs after every message the bot sends.
+# A plain table statement, built once: it runs after the messages the bot sends.
 _MARK_SENT = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row_id"))
+    .where(_OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)))
     .values(sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1, body="", html="", mentions="", files="",
             user_id=None)
 )

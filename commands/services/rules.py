@@ -69,13 +69,16 @@ async def run(work: Work) -> None:
     since = await started_at(work)
     await checkins.roll_series(work)
     await mentorships.escalate_due(work)
-    await deadlines(work)
-    await ask_done(work)
-    await meetings_overdue(work)
-    await commitment_ends(work)
-    await feedback_round(work, since)
-    await weekly_digest(work, since)
-    await monthly_report(work, since)
+    # Notices about many mentorships at once (thousands after a long downtime): nobody waits
+    # for them this minute, so they go after replies and reminders.
+    with work.in_bulk():
+        await deadlines(work)
+        await ask_done(work)
+        await meetings_overdue(work)
+        await commitment_ends(work)
+        await feedback_round(work, since)
+        await weekly_digest(work, since)
+        await monthly_report(work, since)
 
 
 # ---------------------------------------------------------------- cadence

@@ -9,6 +9,8 @@ nothing from the command layer.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -52,6 +54,7 @@ class Work:
     announced: bool = False  # set when a topic waits to be posted, so the forum worker wakes up
     erased: bool = False  # set when texts were erased: the database's log is emptied after the commit
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    bulk: bool = False  # what is sent now is one of the program's bulk notices (see ``in_bulk``)
 
     def emit(self, event: Event) -> None:
         """Record that ``event`` happened; the people concerned hear of it with this work's messages."""
@@ -64,4 +67,15 @@ class Work:
         only what someone must act on (an escalation, a request to decide) notifies."""
         if notify is None:
             notify = target.room is RoomKind.DM and target.user_id is not None
-        self.outbox.append(Outgoing(target, msg if isinstance(msg, Msg) else Msg(msg), reply_to, notify=notify))
+        self.outbox.append(Outgoing(target, msg if isinstance(msg, Msg) else Msg(msg), reply_to, notify=notify,
+                                    bulk=self.bulk))
+
+    @contextmanager
+    def in_bulk(self) -> Iterator[None]:
+        """What is sent inside is notices nobody waits for this minute (overdue warnings, digests),
+        which may be thousands after a long downtime: they are delivered after replies and reminders."""
+        before, self.bulk = self.bulk, True
+        try:
+            yield
+        finally:
+            self.bulk = before
