@@ -414,3 +414,33 @@ async def test_the_overdue_count_agrees_with_the_rule_on_every_day_of_two_years(
                 by_rule = [c for c in await rules.cadences(s, now, rules_of) if c.due <= now]
                 assert await rules.count_overdue(s, now, rules_of) == len(by_rule), (now, rules_of)
         day += timedelta(days=1)
+
+
+async def test_many_relationships_overdue_at_once_reach_the_council_in_one_message(bot):
+    """A first start (or a long downtime) of a large program: the council room gets one list,
+    not a message per relationship; every mentor still hears of their own."""
+    from storage.models import MentorshipState, Person
+
+    long_ago = START - timedelta(days=400)
+    async with bot.db.session() as s:
+        for i in range(40):
+            mentor = Person(matrix_id=f"@mentor{i}:example.org", display_name=f"Mentor {i}", is_mentor=True, capacity=1)
+            mentee = Person(matrix_id=f"@mentee{i}:example.org", display_name=f"Mentee {i}", is_mentee=True)
+            s.add_all([mentor, mentee])
+            await s.flush()
+            s.add(Mentorship(mentee_id=mentee.id, mentor_id=mentor.id, state=MentorshipState.ACTIVE,
+                             started_at=long_ago, commitment_ends_at=START + timedelta(days=200)))
+        await s.commit()
+    await bot.runtime.run_rules()
+    council = room(bot, RoomKind.COUNCIL)
+    assert len(council) == 1
+    listed = council[0].split("\n")
+    assert listed[0].startswith("Overdue relationships: 40 mentorships have not met as the program asks")
+    assert listed[1] == "• Mentor 0 and Mentee 0, last met 2025-11-30 (at least every 12 months)"
+    assert len([line for line in listed if line.startswith("• ")]) == 30
+    assert listed[-1] == "...and 10 more."
+    assert all(len([m for m in dms(bot, f"@mentor{i}:example.org") if "A meeting is overdue" in m]) == 1
+               for i in range(40))
+    # Told once: the next wake-up adds nothing.
+    await bot.runtime.run_rules()
+    assert len(room(bot, RoomKind.COUNCIL)) == 1

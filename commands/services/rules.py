@@ -269,6 +269,19 @@ class OverdueEscalated(Event):
 
 
 @dataclass(frozen=True)
+class OverduesEscalated(Event):
+    """Many mentorships became overdue for the council at once (a first start, a long downtime):
+    the council is told in one message, not one each. ``more`` are counted, not listed."""
+
+    escalated: tuple[OverdueEscalated, ...]
+    more: int
+
+
+ESCALATIONS_ONE_BY_ONE = 5  # more at once than this, and the council gets one message listing them
+ESCALATIONS_LISTED = 30  # at most this many are listed in it
+
+
+@dataclass(frozen=True)
 class DeadlinePassed(Event):
     """An orientation or follow-up whose deadline passed without a time agreed."""
 
@@ -304,7 +317,6 @@ async def seen_keys(session: Session, keys: list[str]) -> set[str]:
     return seen
 
 
-
 async def meetings_overdue(work: Work) -> None:
     """No meeting for longer than the program asks: tell the mentor, then the council."""
     overdue = await overdue_cadences(work.session, work.now, work.policy)
@@ -320,6 +332,7 @@ async def meetings_overdue(work: Work) -> None:
         return
     who_is = await people.by_ids(work.session, {i for c in todo for i in (c.mentorship.mentee_id, c.mentorship.mentor_id)})
     fired: list[dict] = []
+    escalated: list[OverdueEscalated] = []
     for c in todo:
         m, stamp = c.mentorship, stamps[c.mentorship.id]
         mentee, mentor = who_is[m.mentee_id], who_is[m.mentor_id]
@@ -328,7 +341,13 @@ async def meetings_overdue(work: Work) -> None:
             work.emit(MeetingOverdue(mentor, mentee, c))
         if work.now >= c.due + council_after and f"overdue:council:{stamp}" not in seen:
             fired.append({"key": f"overdue:council:{stamp}", "sent_at": work.now})
-            work.emit(OverdueEscalated(mentor, mentee, c, work.policy.overdue_council_days))
+            escalated.append(OverdueEscalated(mentor, mentee, c, work.policy.overdue_council_days))
+    if len(escalated) > ESCALATIONS_ONE_BY_ONE:
+        work.emit(OverduesEscalated(tuple(escalated[:ESCALATIONS_LISTED]),
+                                    max(0, len(escalated) - ESCALATIONS_LISTED)))
+    else:
+        for e in escalated:
+            work.emit(e)
     if fired:  # a first start of a large program may fire thousands: one statement, not an object each
         await work.session.exec(insert(ProgramNotice.__table__), params=fired)
 

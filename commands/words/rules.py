@@ -18,6 +18,7 @@ from commands.services.rules import (
     FeedbackAsked,
     MeetingOverdue,
     OverdueEscalated,
+    OverduesEscalated,
     ProgramFigures,
     ReportDue,
 )
@@ -64,6 +65,26 @@ def overdue_escalated(e: OverdueEscalated, work: Work) -> Msg:
 @renders(OverdueEscalated)
 def _overdue_escalated(e: OverdueEscalated, work: Work) -> None:
     work.send(Target.council(), overdue_escalated(e, work), notify=True)
+
+
+def overdues_escalated(e: OverduesEscalated, work: Work) -> Msg:
+    zone = ZoneInfo(work.policy.timezone)
+    first = e.escalated[0]
+    rows: list[Msg | None] = [t(
+        "{title}{n} mentorships have not met as the program asks, and their mentors were told "
+        "{days} days ago or more:",
+        title=bold(t("Overdue relationships: ")), n=str(len(e.escalated) + e.more), days=str(first.days_since_told))]
+    for o in e.escalated:
+        rows.append(t("• {mentor} and {mentee}, last met {day} ({rule})", mentor=who(o.mentor), mentee=who(o.mentee),
+                      day=_day(o.cadence.last_met, zone), rule=meeting_rule(o.cadence)))
+    if e.more:
+        rows.append(t("...and {n} more.", n=str(e.more)))
+    return lines(*rows)
+
+
+@renders(OverduesEscalated)
+def _overdues_escalated(e: OverduesEscalated, work: Work) -> None:
+    work.send(Target.council(), overdues_escalated(e, work), notify=True)
 
 
 def deadline_passed(e: DeadlinePassed, work: Work) -> Msg:
