@@ -267,10 +267,11 @@ class Runtime:
         results.append(await self.run_due())
         return results
 
-    async def run(self, name: str, job) -> Result:
+    async def run(self, name: str, job, *, durable: bool = True) -> Result:
         """Run work the transport noticed (someone joined a room, a room changed) like any other:
-        in its turn, in one transaction, with what it sends stored and delivered."""
-        result = await self.dispatcher.run_job(name, job, raise_passing=True)
+        in its turn, in one transaction, with what it sends stored and delivered. ``durable``:
+        as for ``Database.session``."""
+        result = await self.dispatcher.run_job(name, job, raise_passing=True, durable=durable)
         await self._after(result)
         return result
 
@@ -399,7 +400,7 @@ class Runtime:
         """Note what was sent as sent, in one statement. Until then a crash sends it again, with
         the same transaction id, which the homeserver recognises: nothing is doubled."""
         if self._unnoted:
-            async with self.db.session() as session:
+            async with self.db.session(durable=False) as session:  # lost in a power cut: sent again, once
                 await stored.mark_sent(session, sorted(self._unnoted), self.clock.now())
             self._unnoted.clear()
 

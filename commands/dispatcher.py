@@ -263,7 +263,7 @@ class Dispatcher:
         return await self._answer(incoming, now, ("outside", msg), once_per=courtesy.OTHER_ROOM)
 
     async def run_job(self, name: str, job: Callable[[Work], Awaitable[object]], *,
-                      raise_passing: bool = False) -> Result:
+                      raise_passing: bool = False, durable: bool = True) -> Result:
         """Run program work that no message asked for (escalations, reminders) in one transaction.
 
         Like a command, it either happens with everything it sends, or not at all. A failure is
@@ -271,13 +271,13 @@ class Dispatcher:
         or gone) is raised instead, for the caller to try the same work again.
         """
         async with self._turn:
-            return await self._run_job(name, job, raise_passing)
+            return await self._run_job(name, job, raise_passing, durable)
 
     async def _run_job(self, name: str, job: Callable[[Work], Awaitable[object]],
-                       raise_passing: bool = False) -> Result:
+                       raise_passing: bool = False, durable: bool = True) -> Result:
         now = self.clock.now()
         try:
-            async with self.db.session() as session:
+            async with self.db.session(durable=durable) as session:
                 work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix, forum=self.forum,
                             retention=self.retention, render=words.render)
                 await job(work)

@@ -39,6 +39,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_light(dbapi_connection, _record) -> None:
+    """A connection for notes whose loss in a power cut costs nothing (see ``Database.session``):
+    its commits are safe against a crash of the bot, but do not wait for the disk."""
+    _sqlite_pragmas(dbapi_connection, _record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 PRIVATE = 0o600  # the database and what goes with it: for the bot's user only
 SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
@@ -106,17 +115,28 @@ class Database:
                 parsed.set(drivername="sqlite"), echo=echo, hide_parameters=True, pool_reset_on_return=None
             )
             event.listen(self.sync_engine, "connect", _sqlite_pragmas)
-            self._in_place: InPlaceSessions | None = InPlaceSessions(self.sync_engine)
+            self._light_engine: Engine | None = create_engine(
+                parsed.set(drivername="sqlite"), echo=echo, hide_parameters=True, pool_reset_on_return=None
+            )
+            event.listen(self._light_engine, "connect", _sqlite_light)
+            self._in_place: InPlaceSessions | None = InPlaceSessions(self.sync_engine, self._light_engine)
         else:
-            self.sync_engine = None
+            self.sync_engine = self._light_engine = None
             self._in_place = None
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[Session]:
-        """One unit of work: committed by its code, rolled back if it ends otherwise."""
+    async def session(self, *, durable: bool = True) -> AsyncIterator[Session]:
+        """One unit of work: committed by its code, rolled back if it ends otherwise.
+
+        A commit is on the disk before it returns. ``durable=False`` is for the bot's notes
+        to itself that a power cut may take back at no cost (that a message was sent: it is
+        sent again under the same transaction id, which the homeserver recognises; where
+        syncing had got to: the events are read again and known as handled). On SQLite
+        they are committed without waiting for the disk (still safe if the bot crashes);
+        on PostgreSQL every commit waits for the server's own ``synchronous_commit``."""
         if self._in_place is not None:
-            async with self._in_place.session() as session:
+            async with self._in_place.session(durable=durable) as session:
                 yield session
             return
         async with self._sessions() as session:
@@ -168,8 +188,9 @@ class Database:
                         "erased text leaves it at the next checkpoint")
 
     async def close(self) -> None:
-        if self.sync_engine is not None:
-            self.sync_engine.dispose()
+        for engine in (self.sync_engine, self._light_engine):
+            if engine is not None:
+                engine.dispose()
         await self.engine.dispose()
 
 

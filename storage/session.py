@@ -102,22 +102,24 @@ class InPlaceSessions:
     A task that opens a second session inside its own first gets it at once, on a
     connection of its own (as with any database): reading beside its first is fine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, light: Engine | None = None) -> None:
         self._engine = engine
+        self._light = light or engine  # for units of work that need not wait for the disk
         self._turn = asyncio.Lock()
         self._holder: asyncio.Task | None = None
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[InPlaceSession]:
+    async def session(self, *, durable: bool = True) -> AsyncIterator[InPlaceSession]:
+        engine = self._engine if durable else self._light
         task = asyncio.current_task()
         if task is not None and task is self._holder:
-            with SyncSession(self._engine, expire_on_commit=False) as session:
+            with SyncSession(engine, expire_on_commit=False) as session:
                 yield InPlaceSession(session)
             return
         async with self._turn:
             self._holder = task
             try:
-                with SyncSession(self._engine, expire_on_commit=False) as session:
+                with SyncSession(engine, expire_on_commit=False) as session:
                     yield InPlaceSession(session)
             finally:
                 self._holder = None

@@ -339,3 +339,25 @@ async def test_a_bot_on_sqlite_does_not_load_postgresqls_driver_code(tmp_path):
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+async def test_a_decision_waits_for_the_disk_and_a_note_to_itself_need_not(tmp_path):
+    """On SQLite a unit of work is on the disk when its commit returns (a power cut cannot take
+    back a decision already sent); the bot's notes that a power cut may take back at no cost
+    (a message sent, where syncing got to) are committed without waiting for the disk."""
+    from sqlalchemy import text
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'sync.db'}")
+    await db.upgrade()
+    try:
+        async with db.session() as s:
+            assert (await s.exec(text("PRAGMA synchronous"))).scalar() == 2  # FULL
+        async with db.session(durable=False) as s:
+            assert (await s.exec(text("PRAGMA synchronous"))).scalar() == 1  # NORMAL
+            await s.exec(text("INSERT INTO bot_state (key, value) VALUES ('k', 'v')"))
+            await s.commit()
+        async with db.session() as s:  # the same file, seen by the others at once
+            assert (await s.exec(text("SELECT value FROM bot_state WHERE key = 'k'"))).scalar() == "v"
+            assert (await s.exec(text("PRAGMA synchronous"))).scalar() == 2
+    finally:
+        await db.close()
