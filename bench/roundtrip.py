@@ -1,11 +1,13 @@
 """Round trips and bursts on a real Synapse: mentorbot against a raw matrix-nio echo bot.
 
-    python -m bench.roundtrip [--rounds 250] [--burst-users 20] [--burst-each 50]
+    python -m bench.roundtrip [--rounds 250] [--burst-users 20] [--burst-each 50] [--peer PATH]
 
 Both bots run as their own processes on one throwaway Synapse. Sequential round
 trips are measured in alternating blocks (echo, mentorbot, echo, ...) so both
 see the same machine load; then each bot gets the same burst. Prints latency
 percentiles, the ratios mentorbot/raw, burst delivery, start-up time and peak RSS.
+With ``--peer PATH`` (a ``matrix-reminder-bot`` executable, installed on its own), that
+bot runs beside them and answers ``!list``, measured the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 from nio import AsyncClient, MessageDirection, RoomMessageNotice, SyncResponse
@@ -45,6 +47,9 @@ class Watcher:
         self.waiters: dict[str, asyncio.Future] = {}
         self.task: asyncio.Task | None = None
         self.seen_ids: set[str] = set()
+        # Rooms of a bot whose answers do not say which message they answer (by room: the
+        # bot's user id, and the commands sent there not answered yet, oldest first).
+        self.in_turn: dict[str, tuple[str, deque[str]]] = {}
 
     async def start(self) -> None:
         first = await self.client.sync(timeout=0, sync_filter=FILTER)
@@ -65,6 +70,10 @@ class Watcher:
                     if not isinstance(event, RoomMessageNotice):
                         continue
                     answered = event.source["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+                    if not answered and room_id in self.in_turn and event.event_id not in self.seen_ids:
+                        bot, unanswered = self.in_turn[room_id]
+                        if event.sender == bot and unanswered:
+                            answered = unanswered.popleft()
                     if not answered or event.event_id in self.seen_ids:
                         continue
                     self.seen_ids.add(event.event_id)
@@ -78,6 +87,10 @@ class Watcher:
 
     def noted(self, answered: str, body: str) -> None:
         """Called with each reply's text (for benchmarks that tell replies apart)."""
+
+    def sent_to(self, room: str, event_id: str) -> None:
+        if room in self.in_turn:
+            self.in_turn[room][1].append(event_id)
 
     async def _gap(self, room_id: str, token: str) -> list:
         events: list = []
@@ -93,6 +106,7 @@ class Watcher:
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         sent = await self.client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": text})
+        self.sent_to(room, sent.event_id)
         if sent.event_id in self.arrived:
             return self.arrived[sent.event_id] - started
         waiter = loop.create_future()
@@ -159,12 +173,19 @@ async def burst(server: Synapse, senders: list[AsyncClient], watcher: Watcher, r
     async def send_all(client: AsyncClient) -> None:
         for _ in range(each):
             response = await client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": text})
+            watcher.sent_to(room, response.event_id)
             sent.append(response.event_id)
 
     await asyncio.gather(*(send_all(c) for c in senders))
     deadline = time.perf_counter() + 300
-    while time.perf_counter() < deadline and not all(watcher.replies[e] for e in sent):
+    answered, progress = 0, time.perf_counter()
+    while time.perf_counter() < deadline and answered < len(sent):
         await asyncio.sleep(0.05)
+        now_answered = sum(1 for e in sent if watcher.replies[e])
+        if now_answered > answered:
+            answered, progress = now_answered, time.perf_counter()
+        elif time.perf_counter() - progress > 20:  # nothing more for 20 s: the rest is not coming
+            break
     await asyncio.sleep(2)  # let any duplicate show itself
     answered = [e for e in sent if watcher.replies[e]]
     last = max((watcher.arrived[e] for e in answered), default=time.perf_counter())
@@ -172,7 +193,55 @@ async def burst(server: Synapse, senders: list[AsyncClient], watcher: Watcher, r
     return len(answered), duplicates, last - started
 
 
-async def main(rounds: int, burst_users: int, burst_each: int) -> dict:
+PEER_CONFIG = """command_prefix: "!"
+matrix:
+  user_id: "{user_id}"
+  user_password: "{password}"
+  homeserver_url: "{url}"
+  device_id: BENCHPEER
+  device_name: bench
+storage:
+  database: "sqlite://{dir}/peer.db"
+  store_path: "{dir}/store"
+reminders:
+  timezone: "Etc/UTC"
+allowlist:
+  enabled: false
+  regexes: []
+blocklist:
+  enabled: false
+  regexes: []
+logging:
+  level: INFO
+  console_logging:
+    enabled: true
+  file_logging:
+    enabled: false
+"""
+
+
+async def start_peer(exe: str, workdir: Path, server: Synapse, account, room: str) -> asyncio.subprocess.Process:
+    """matrix-reminder-bot, configured for this Synapse, once it has joined ``room``."""
+    workdir.mkdir()
+    (workdir / "store").mkdir()
+    (workdir / "config.yaml").write_text(PEER_CONFIG.format(
+        user_id=account.user_id, password=account.password, url=server.url, dir=workdir))
+    process = await asyncio.create_subprocess_exec(
+        exe, str(workdir / "config.yaml"), cwd=workdir, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    said: deque[str] = deque(maxlen=10)
+    while True:
+        line = await asyncio.wait_for(process.stdout.readline(), 120)
+        if not line:
+            raise RuntimeError("matrix-reminder-bot exited during start-up:\n" + "".join(said))
+        said.append(line.decode(errors="replace"))
+        if f"Joined {room}".encode() in line:
+            break
+    asyncio.create_task(_drain(process.stdout))
+    return process
+
+
+async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None = None) -> dict:
     """Runs the comparison and prints it; returns what mentorbot got right or wrong."""
     workdir = Path(tempfile.mkdtemp(prefix="mentorbot-bench-"))
     server = Synapse(workdir / "synapse")
@@ -189,11 +258,16 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> dict:
         echo_room = (await runner.room_create(name="echo", invite=[echo_account.user_id])).room_id
         mentors_room = (await runner.room_create(name="mentors", invite=[bot_account.user_id])).room_id
         council_room = (await runner.room_create(name="council", invite=[bot_account.user_id])).room_id
+        rooms = [echo_room, mentors_room]
+        if peer:
+            peer_account = server.register("reminders")
+            peer_room = (await runner.room_create(name="reminders", invite=[peer_account.user_id])).room_id
+            rooms.append(peer_room)
         senders = []
         for i in range(burst_users):
             account = server.register(f"user{i}")
             client = await client_for(server, account)
-            for room in (echo_room, mentors_room):
+            for room in rooms:
                 await runner.room_invite(room, account.user_id)
                 await client.join(room)
             senders.append(client)
@@ -223,64 +297,79 @@ async def main(rounds: int, burst_users: int, burst_each: int) -> dict:
         processes.append(bot)
 
         watcher = Watcher(runner)
+        # (name, process, room, command): the floor first, then each bot measured against it.
+        contenders = [("raw echo", echo, echo_room, "!ping"), ("mentorbot", bot, mentors_room, "!mentors")]
+        if peer:
+            started = time.perf_counter()
+            peer_process = await start_peer(peer, workdir / "peer", server, peer_account, peer_room)
+            peer_ready = time.perf_counter() - started
+            processes.append(peer_process)
+            watcher.in_turn[peer_room] = (peer_account.user_id, deque())
+            contenders.append(("reminder-bot", peer_process, peer_room, "!list"))
         await watcher.start()
-        for room, text in ((echo_room, "!ping"), (mentors_room, "!mentors")):
-            for _ in range(5):  # warm up both paths
+        for _, _, room, text in contenders:
+            for _ in range(5):  # warm up every path
                 await watcher.round_trip(room, text)
 
-        raw, ours = [], []
-        cpu = {"raw": 0.0, "ours": 0.0, "raw burst": 0.0, "ours burst": 0.0}
-        while len(ours) < rounds:
-            before = cpu_seconds(echo.pid)
-            for _ in range(BLOCK):
-                raw.append(await watcher.round_trip(echo_room, "!ping"))
-            cpu["raw"] += cpu_seconds(echo.pid) - before
-            before = cpu_seconds(bot.pid)
-            for _ in range(BLOCK):
-                ours.append(await watcher.round_trip(mentors_room, "!mentors"))
-            cpu["ours"] += cpu_seconds(bot.pid) - before
-
-        before = cpu_seconds(echo.pid)
-        raw_burst = await burst(server, senders, watcher, echo_room, "!ping", burst_each)
-        cpu["raw burst"] = cpu_seconds(echo.pid) - before
-        before = cpu_seconds(bot.pid)
-        our_burst = await burst(server, senders, watcher, mentors_room, "!mentors", burst_each)
-        cpu["ours burst"] = cpu_seconds(bot.pid) - before
+        times: dict[str, list[float]] = {name: [] for name, *_ in contenders}
+        cpu: dict[str, float] = {name: 0.0 for name, *_ in contenders}
+        while len(times["mentorbot"]) < rounds:
+            for name, process, room, text in contenders:
+                before = cpu_seconds(process.pid)
+                for _ in range(BLOCK):
+                    times[name].append(await watcher.round_trip(room, text))
+                cpu[name] += cpu_seconds(process.pid) - before
+        bursts: dict[str, tuple[int, int, float]] = {}
+        burst_cpu: dict[str, float] = {}
+        for name, process, room, text in contenders:
+            before = cpu_seconds(process.pid)
+            bursts[name] = await burst(server, senders, watcher, room, text, burst_each)
+            burst_cpu[name] = cpu_seconds(process.pid) - before
         rss = peak_rss_mb(bot.pid)
 
+        raw, ours = times["raw echo"], times["mentorbot"]
         ms = lambda v: f"{v * 1000:6.1f} ms"  # noqa: E731
         print()
         print(f"Sequential round trips ({len(ours)} each, alternating blocks of {BLOCK})")
-        print(f"{'':12}{'p50':>10}{'p95':>10}{'p99':>10}{'mean':>10}")
-        for name, values in (("raw echo", raw), ("mentorbot", ours)):
-            print(f"{name:12}" + "".join(f"{ms(percentile(values, p)):>10}" for p in (50, 95, 99))
+        print(f"{'':14}{'p50':>10}{'p95':>10}{'p99':>10}{'mean':>10}")
+        for name, values in times.items():
+            print(f"{name:14}" + "".join(f"{ms(percentile(values, p)):>10}" for p in (50, 95, 99))
                   + f"{ms(statistics.mean(values)):>10}")
-        ratios = {p: percentile(ours, p) / percentile(raw, p) for p in (50, 95, 99)}
-        print(f"{'ratio':12}" + "".join(f"{ratios[p]:>9.2f}x" for p in (50, 95, 99)))
+        all_ratios = {name: {p: percentile(values, p) / percentile(raw, p) for p in (50, 95, 99)}
+                      for name, values in times.items() if name != "raw echo"}
+        for name, r in all_ratios.items():
+            print(f"{'ratio ' + name[:8]:14}" + "".join(f"{r[p]:>9.2f}x" for p in (50, 95, 99)))
+        ratios = all_ratios["mentorbot"]
         total = burst_users * burst_each
         print()
         print(f"Burst: {burst_users} users x {burst_each} commands sent at once ({total})")
-        for name, (answered, dupes, seconds) in (("raw echo", raw_burst), ("mentorbot", our_burst)):
-            print(f"{name:12}answered {answered}/{total}, duplicates {dupes}, {seconds:.1f} s, "
+        for name, (answered, dupes, seconds) in bursts.items():
+            print(f"{name:14}answered {answered}/{total}, duplicates {dupes}, {seconds:.1f} s, "
                   f"{answered / seconds:.1f} commands/s")
-        print(f"{'ratio':12}throughput mentorbot/raw {(our_burst[0] / our_burst[2]) / (raw_burst[0] / raw_burst[2]):.2f}x")
+        raw_burst, our_burst = bursts["raw echo"], bursts["mentorbot"]
+        throughput = (our_burst[0] / our_burst[2]) / (raw_burst[0] / raw_burst[2])
+        print(f"{'ratio':14}throughput mentorbot/raw {throughput:.2f}x")
         print()
-        total_burst = burst_users * burst_each
-        per = {k: v * 1000 / (len(ours) if k in ("raw", "ours") else total_burst) for k, v in cpu.items()}
-        print(f"CPU per command (from /proc/<pid>/stat): sequential raw {per['raw']:.1f} ms, mentorbot "
-              f"{per['ours']:.1f} ms ({per['ours'] / max(per['raw'], 1e-9):.2f}x); burst raw {per['raw burst']:.1f} ms, "
-              f"mentorbot {per['ours burst']:.1f} ms ({per['ours burst'] / max(per['raw burst'], 1e-9):.2f}x)")
+        per = {name: cpu[name] * 1000 / len(times[name]) for name in cpu}
+        per_burst = {name: burst_cpu[name] * 1000 / max(bursts[name][0], 1) for name in burst_cpu}
+        print("CPU per command answered (from /proc/<pid>/stat): "
+              + "; ".join(f"{name} {per[name]:.1f} ms sequential, {per_burst[name]:.1f} ms in the burst"
+                          for name in per))
+        print(f"  mentorbot/raw: {per['mentorbot'] / max(per['raw echo'], 1e-9):.2f}x sequential, "
+              f"{per_burst['mentorbot'] / max(per_burst['raw echo'], 1e-9):.2f}x in the burst")
         print(f"mentorbot start-up to joined and syncing: {warm:.2f} s (first start, new device: {cold:.2f} s)")
         print(f"mentorbot peak RSS: {rss:.0f} MB")
+        if peer:
+            print(f"reminder-bot start-up to joined (first start): {peer_ready:.2f} s; "
+                  f"peak RSS {peak_rss_mb(peer_process.pid):.0f} MB")
         print()
-        throughput = (our_burst[0] / our_burst[2]) / (raw_burst[0] / raw_burst[2])
         checks = [
             ("p50 <= 1.05x raw", ratios[50] <= 1.05),
             ("p99 <= 1.15x raw", ratios[99] <= 1.15),
             ("burst answered 100%, exactly once", our_burst[0] == total and our_burst[1] == 0),
             ("burst throughput >= 0.95x raw", throughput >= 0.95),
             ("CPU per command <= 1.5x raw, sequential and in the burst",
-             per["ours"] <= 1.5 * per["raw"] and per["ours burst"] <= 1.5 * per["raw burst"]),
+             per["mentorbot"] <= 1.5 * per["raw echo"] and per_burst["mentorbot"] <= 1.5 * per_burst["raw echo"]),
             ("peak RSS <= 80 MB", rss <= 80),
             ("start-up <= 1.0 s", warm <= 1.0),
         ]
@@ -303,5 +392,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=250, help="round trips per bot (default 250)")
     parser.add_argument("--burst-users", type=int, default=20)
     parser.add_argument("--burst-each", type=int, default=50)
+    parser.add_argument("--peer", metavar="PATH", help="a matrix-reminder-bot executable, to measure beside them")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.burst_users, args.burst_each))
+    asyncio.run(main(args.rounds, args.burst_users, args.burst_each, args.peer))

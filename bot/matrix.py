@@ -69,7 +69,7 @@ from commands.words import rooms as rooms_said
 log = logging.getLogger("mentorbot.matrix")
 
 SYNC_TIMEOUT_MS = 30_000
-# Up to 50 new events per room in one sync (smaller responses, less memory at a time);
+# Up to 20 new events per room in one sync (smaller responses, less memory at a time);
 # more than that is fetched with /messages.
 SYNC_FILTER = {
     "room": {"timeline": {"limit": 20}, "state": {"lazy_load_members": False}},
