@@ -252,7 +252,7 @@ class MatrixBot:
         client_config = AsyncClientConfig(
             encryption_enabled=cfg.encryption,
             store_sync_tokens=False,  # the sync token lives in our database
-            store=QuietStore,
+            store=DefaultStore,
             max_timeout_retry_wait_time=15,
             request_timeout=60,
         )
@@ -995,15 +995,6 @@ class MatrixBot:
         # again and are known as handled.
         await self._set_state(TOKEN_KEY, token, durable=False)
         self._token_saved_at = time.monotonic()
-
-
-class QuietStore(DefaultStore):
-    """matrix-nio's store, minus a committed (and fsynced) transaction after every sync:
-    nio saves the set of newly encrypted rooms even when it is empty."""
-
-    def save_encrypted_rooms(self, rooms):
-        if rooms:
-            super().save_encrypted_rooms(rooms)
 
 
 def _store_fault(exc: Exception) -> bool:

@@ -130,6 +130,24 @@ async def test_both_people_are_reminded_before_each_checkin_and_the_mentee_can_c
     assert sorted(states) == [ReminderState.SENT] * 4
 
 
+async def test_a_checkin_at_short_notice_promises_only_the_reminders_that_will_come(program):
+    # Now: Mon 2027-01-04 10:00 in Madrid. In four hours: the 24-hour reminder's time is past.
+    soon = (await program.send(BOB, "checkin @ana:example.org today 14:00")).messages[0].msg.plain()
+    assert "You both get a reminder 1h before. (Too soon for the one 24h before.)" in soon
+    assert "24h and 1h" not in soon
+    start = await advance(program, timedelta(hours=5))
+    assert len([m for m in dms(program, ANA, start) if m.startswith("Reminder")]) == 1
+    assert len([m for m in dms(program, BOB, start) if m.startswith("Reminder")]) == 1
+    # In twenty minutes: no reminder can come, and the bot says so.
+    now = (await program.send(BOB, "checkin @ana:example.org today 15:20")).messages[0].msg.plain()
+    assert "It is too soon for a reminder: none will come." in now and "You both get" not in now
+    start = await advance(program, timedelta(hours=1))
+    assert not any(m.startswith("Reminder") for m in dms(program, ANA, start) + dms(program, BOB, start))
+    # Well ahead: both, as the program promises.
+    later = (await program.send(BOB, "checkin @ana:example.org 2027-01-20 16:00")).messages[0].msg.plain()
+    assert "You both get a reminder 24h and 1h before." in later and "Too soon" not in later
+
+
 async def test_moving_a_checkin_moves_its_reminders_and_tells_the_other(program):
     await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")
     moved = await program.send(ANA, "checkin move 1 2027-01-08 10:00")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from commands.clock import read_duration
 from commands.kinds import RoomKind
 from commands.messages import Target
 from commands.services import people
@@ -97,12 +98,24 @@ def _confirm_cmd(work: Work, c: CheckIn) -> Msg:
 
 def planned(work: Work, c: CheckIn, mentee: Person, zone: ZoneInfo, mentee_zone: ZoneInfo) -> Msg:
     """To the mentor who planned a check-in."""
-    offsets = join(work.policy.reminders, catalog.gettext(" and "))
     their_time = "" if mentee_zone.key == zone.key else t(" For {name} that is {when}.", name=people.name_of(mentee),
                                                           when=shown(c.due_at, mentee_zone))
-    return t("Done: {kind} #{number} with {who} on {when}{every}. You both get a reminder {offsets} before.{their_time}",
+    return t("Done: {kind} #{number} with {who} on {when}{every}. {reminders}{their_time}",
              kind=kind_name(c.kind), number=str(c.id), who=who(mentee), when=shown(c.due_at, zone), every=_every(c),
-             offsets=offsets, their_time=their_time)
+             reminders=reminders_ahead(work, c), their_time=their_time)
+
+
+def reminders_ahead(work: Work, c: CheckIn) -> Msg:
+    """Which of the program's reminders will come for a check-in: those whose time is still
+    ahead (a check-in planned at short notice misses the earlier ones, and is told so)."""
+    ahead = [r for r in work.policy.reminders if c.due_at - (read_duration(r) or timedelta(0)) > work.now]
+    missed = [r for r in work.policy.reminders if r not in ahead]
+    if not ahead:
+        return t("It is too soon for a reminder: none will come.")
+    said = t("You both get a reminder {offsets} before.", offsets=join(ahead, catalog.gettext(" and ")))
+    if missed:
+        said += t(" (Too soon for the one {offsets} before.)", offsets=join(missed, catalog.gettext(" and ")))
+    return said
 
 
 def planned_for_mentee(work: Work, c: CheckIn, mentor: Person, zone: ZoneInfo) -> Msg:
