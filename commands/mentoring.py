@@ -66,7 +66,7 @@ async def status(ctx: Context) -> None:
         current = await mentorships.active_of(ctx.session, me.id)
         if current is not None:
             mentor = await mentorships.person_by_id(ctx.session, current.mentor_id)
-            checkin = await mentorships.next_checkin(ctx.session, current.id)
+            checkin = await mentorships.next_checkin(ctx.session, current.id, ctx.now)
             change = await mentorships.pending_change_of(ctx.session, current.id)
         waiting = await mentorships.open_request_of(ctx.session, me.id)
         if me.is_mentor:
@@ -180,7 +180,7 @@ async def mentees(ctx: Context) -> None:
     if not rows:
         ctx.reply(said.no_mentees(ctx, me))
         return
-    ctx.reply(said.mentees(ctx, me, [(m, mentee, await mentorships.next_checkin(ctx.session, m.id))
+    ctx.reply(said.mentees(ctx, me, [(m, mentee, await mentorships.next_checkin(ctx.session, m.id, ctx.now))
                                      for m, mentee in rows]))
 
 

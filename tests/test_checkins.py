@@ -148,6 +148,19 @@ async def test_a_checkin_at_short_notice_promises_only_the_reminders_that_will_c
     assert "You both get a reminder 24h and 1h before." in later and "Too soon" not in later
 
 
+async def test_a_past_checkin_not_marked_is_not_shown_as_the_next_one(program):
+    await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")  # #1, Tue 2027-01-05
+    await program.send(BOB, "checkin @ana:example.org 2027-01-19 16:00")  # #2
+    await advance(program, timedelta(days=3))  # #1's time has passed; nobody marked it held
+    status = await program.reply(ANA, "status")
+    assert "Next check-in: follow-up, due 2027-01-19 (1 past, not marked as held yet by your mentor: #1)" in status
+    mentees = await program.reply(BOB, "mentees")
+    assert "next: follow-up, due 2027-01-19 (1 past, not marked as held: #1; mark with `checkin done 1`)" in mentees
+    await program.send(BOB, "checkin done 1")
+    assert "Next check-in: follow-up, due 2027-01-19" in await program.reply(ANA, "status")
+    assert "past" not in await program.reply(ANA, "status")
+
+
 async def test_moving_a_checkin_moves_its_reminders_and_tells_the_other(program):
     await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")
     moved = await program.send(ANA, "checkin move 1 2027-01-08 10:00")

@@ -326,14 +326,23 @@ async def count_open_requests(session: Session) -> int:
     return int(result.one())
 
 
-async def next_checkin(session: Session, mentorship_id: int) -> CheckIn | None:
-    result = await session.exec(
+@dataclass(frozen=True)
+class Upcoming:
+    """A mentorship's next check-in still ahead, and those whose time has passed without being
+    marked (held or cancelled): a past one is not the next."""
+
+    next: CheckIn | None
+    unmarked: tuple[CheckIn, ...] = ()
+
+
+async def next_checkin(session: Session, mentorship_id: int, now: datetime) -> Upcoming:
+    planned = (await session.exec(
         select(CheckIn)
         .where(CheckIn.mentorship_id == mentorship_id, CheckIn.state == CheckInState.SCHEDULED)
         .order_by(CheckIn.due_at, CheckIn.id)
-        .limit(1)
-    )
-    return result.first()
+    )).all()
+    return Upcoming(next((c for c in planned if c.due_at > now), None),
+                    tuple(c for c in planned if c.due_at <= now))
 
 
 async def person_by_id(session: Session, person_id: int) -> Person:

@@ -44,12 +44,13 @@ from commands.services.mentorships import (
     RequestWithdrawn,
     SelfNomination,
     UnknownPerson,
+    Upcoming,
     orientation_due,
 )
 from commands.services.work import Work
 from commands.text import Msg, Node, bold, code, join, lines, mention, person
 from commands.words import explains, renders, t, tn, typed
-from storage.models import CheckIn, MentorRequest, Mentorship, Person, RequestState
+from storage.models import MentorRequest, Mentorship, Person, RequestState
 
 ASK = "request <what you want help with>"  # the command to ask for a mentor, as people type it
 
@@ -117,12 +118,25 @@ def _matches(matches) -> Msg:
     return join((t("{mentor} ({reason})", mentor=who(m.mentor), reason=match_reason(m)) for m in matches), "; ")
 
 
-def checkin_line(checkin: CheckIn | None, zone: ZoneInfo) -> Msg:
+def checkin_line(upcoming: Upcoming, zone: ZoneInfo, work: Work, *, mentor: bool) -> Msg:
+    """The next check-in still ahead; a past one not marked yet is said apart (the mentor is
+    told how to mark it)."""
+    checkin = upcoming.next
     if checkin is None:
-        return t("none planned")
-    names = {"orientation": t("orientation session"), "followup": t("follow-up"), "regular": t("check-in"),
-             "midterm": t("mid-term review"), "final": t("final session")}
-    return t("{kind}, due {due}", kind=names.get(checkin.kind.value, t("check-in")), due=day(checkin.due_at, zone))
+        line = t("none planned")
+    else:
+        names = {"orientation": t("orientation session"), "followup": t("follow-up"), "regular": t("check-in"),
+                 "midterm": t("mid-term review"), "final": t("final session")}
+        line = t("{kind}, due {due}", kind=names.get(checkin.kind.value, t("check-in")), due=day(checkin.due_at, zone))
+    if upcoming.unmarked:
+        numbers = join([f"#{c.id}" for c in upcoming.unmarked], ", ")
+        if mentor:
+            line += t(" ({n} past, not marked as held: {numbers}; mark with {done})", n=str(len(upcoming.unmarked)),
+                      numbers=numbers, done=_cmd(work, f"checkin done {upcoming.unmarked[0].id}"))
+        else:
+            line += t(" ({n} past, not marked as held yet by your mentor: {numbers})",
+                      n=str(len(upcoming.unmarked)), numbers=numbers)
+    return line
 
 
 # ---------------------------------------------------------------- asking for a mentor
@@ -250,7 +264,7 @@ def _request_escalated(e: RequestEscalated, work: Work) -> None:
 
 
 def status(work: Work, me: Person | None, *, mentorship: Mentorship | None, mentor: Person | None,
-           next_checkin: CheckIn | None, change_pending, request: MentorRequest | None, load: int | None) -> Msg:
+           next_checkin: Upcoming | None, change_pending, request: MentorRequest | None, load: int | None) -> Msg:
     """A mentee's (and a mentor's) standing: mentor, commitment, next check-in, open requests, load."""
     zone = _zone(work)
     rows: list[Msg | None] = []
@@ -259,7 +273,8 @@ def status(work: Work, me: Person | None, *, mentorship: Mentorship | None, ment
             t("{label}{mentor}, since {since}", label=bold(t("Your mentor: ")), mentor=who(mentor),
               since=day(mentorship.started_at, zone)),
             t("Commitment until {until}", until=day(mentorship.commitment_ends_at, zone)),
-            t("Next check-in: {checkin}", checkin=checkin_line(next_checkin, zone)),
+            t("Next check-in: {checkin}", checkin=checkin_line(next_checkin or Upcoming(None), zone, work,
+                                                                mentor=False)),
         ]
         if change_pending is not None:
             rows.append(t("Your request to change mentor (#{number}) is with the council, since {since}.",
@@ -551,7 +566,8 @@ def mentees(work: Work, me: Person, rows) -> Msg:
     """The mentor's mentees (``rows``: mentorship, mentee, next check-in)."""
     zone = _zone(work)
     items = [t("\u2022 {mentee}: since {since}, committed until {until}; next: {next}", mentee=who(mentee),
-               since=day(m.started_at, zone), until=day(m.commitment_ends_at, zone), next=checkin_line(nxt, zone))
+               since=day(m.started_at, zone), until=day(m.commitment_ends_at, zone),
+               next=checkin_line(nxt, zone, work, mentor=True))
              for m, mentee, nxt in rows]
     return lines(bold(_counted("Your mentees ({count} of {n})", me.capacity, count=len(rows))), *items)
 
