@@ -39,6 +39,7 @@ from nio import (
     RoomCreateError,
     RoomGetStateError,
     RoomHistoryVisibilityEvent,
+    RoomInviteError,
     RoomJoinRulesEvent,
     RoomMemberEvent,
     RoomMessagesError,
@@ -65,6 +66,7 @@ from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFai
 from commands.services import bookkeeping, courtesy, membership
 from commands.text import Msg
 from commands.words import rooms as rooms_said
+from commands.words import roster as roster_said
 
 log = logging.getLogger("mentorbot.matrix")
 
@@ -857,6 +859,8 @@ class MatrixBot:
         }
         if message.reply_to and message.target.room_id == room_id:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
+        if message.invite and message.target.room is not RoomKind.DM:
+            await self._invite(room_id, message.invite, message.target.room)
         await self._room_send(room_id, content, txn_id)
         # A room not known yet is taken as encrypted when the bot can encrypt: a file (an
         # export of someone's data) is never uploaded in the clear by mistake.
@@ -897,6 +901,27 @@ class MatrixBot:
                 raise RoomUnreachable(f"{response.status_code}: {response.message}")
             permanent = response.status_code in PERMANENT_ERRORS
             raise SendFailed(f"{response.status_code}: {response.message}", retry=not permanent)
+
+    async def _invite(self, room_id: str, user_id: str, kind: RoomKind) -> None:
+        """Invite someone into one of the program's rooms (a new mentor into the mentors room).
+        Someone in it already, or invited, is left as they are. When the bot may not invite
+        there, the council is told who to invite, and the message is posted all the same."""
+        room = self.client.rooms.get(room_id)
+        if room is not None and (user_id in room.users or user_id in room.invited_users):
+            return
+        try:
+            response = await self.client.room_invite(room_id, user_id)
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            raise SendFailed(f"invite failed: {type(exc).__name__}", retry=True) from None
+        if not isinstance(response, RoomInviteError):
+            return
+        if "already in the room" in (response.message or ""):
+            return
+        if response.status_code != "M_FORBIDDEN":  # the server is busy or limits requests: try again
+            raise SendFailed(f"invite failed: {response.status_code}: {response.message}", retry=True)
+        log.warning("could not invite someone to the %s room: %s", kind.value, response.message)
+        await self.runtime.tell("invite failed", Target.council(),
+                                roster_said.invite_failed(user_id, kind.value, response.message or "refused"))
 
     async def _room_for(self, target: Target) -> str:
         if target.room in (RoomKind.MENTORS, RoomKind.COUNCIL):

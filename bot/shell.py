@@ -102,7 +102,8 @@ def render(message: Rendered) -> str:
         label = f"room {target.room_id or 'other'}"
     else:
         label = target.room.value
-    return f"[{label}] {message.body}"
+    invited = f"(invites {message.invite} to the {label} room)\n" if message.invite else ""
+    return f"{invited}[{label}] {message.body}"
 
 
 class ShellOutbox:

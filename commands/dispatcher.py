@@ -84,15 +84,16 @@ class Context(Work):
         self.outbox.append(Outgoing(Target.reply_to(self.incoming), _msg(msg), self.incoming.event_id,
                                     files=tuple(files)))
 
-    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None) -> None:
+    def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None,
+             invite: str | None = None) -> None:
         """Send to ``target``; a message for the very room the command came from is a reply."""
         here = self.incoming.room
-        if (target.room is here and here is RoomKind.DM and target.user_id == self.sender) or (
+        if invite is None and ((target.room is here and here is RoomKind.DM and target.user_id == self.sender) or (
             target.room is here and here in (RoomKind.MENTORS, RoomKind.COUNCIL) and target.room_id is None
-        ) or target == Target.reply_to(self.incoming):
+        ) or target == Target.reply_to(self.incoming)):
             self.reply(msg)
         else:
-            super().send(target, msg, reply_to, notify=notify)
+            super().send(target, msg, reply_to, notify=notify, invite=invite)
 
     def cmd(self, text: str) -> Msg:
         """How to type a command here: with the prefix in a shared room."""

@@ -75,13 +75,15 @@ class Outgoing:
     # One of the program's bulk notices (an overdue warning, a digest): nobody waits for it this
     # minute, so replies and reminders are delivered before it (see ``bot.runtime``).
     bulk: bool = False
+    # Someone to invite into the target room (a shared one) before the message is posted.
+    invite: str | None = None
 
     def render(self) -> Rendered:
         mentions = self.msg.mentions()
         if self.notify and self.target.user_id and self.target.user_id not in mentions:
             mentions.append(self.target.user_id)
         return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(mentions), self.reply_to,
-                        self.files, self.notify)
+                        self.files, self.notify, self.invite)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Rendered:
     reply_to: str | None = None
     files: tuple[File, ...] = ()
     notify: bool = False  # sent so that it notifies (Matrix: m.text, not m.notice)
+    invite: str | None = None  # invited into the room before the message is posted
 
 
 class SendFailed(Exception):

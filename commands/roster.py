@@ -24,11 +24,13 @@ async def add(ctx: Context, person: str, capacity: int | None) -> None:
     """Add someone to the mentors (optionally with how many mentees they take).
 
     Without a capacity the program's default is used; the mentor can change it
-    with `profile capacity`. The new mentor is welcomed in a direct message.
+    with `profile capacity`. The new mentor is welcomed in a direct message, and
+    invited to the mentors room, where the others are told.
     """
     mentor = await people.add_mentor(ctx, ctx.sender, person, capacity)
     ctx.reply(words.mentor_added(mentor))
     ctx.send(Target.dm(mentor.matrix_id), words.welcome_mentor(ctx.policy.name, mentor.capacity))
+    ctx.send(Target.mentors(), words.new_mentor(mentor), invite=mentor.matrix_id)
 
 
 @router.command(

@@ -537,6 +537,8 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: Optional[datetime] = _when(nullable=True, default=None)
     # 0: someone waits for it (a reply, a reminder); 1: the program's bulk notices, sent after.
     lane: int = Field(default=0, sa_type=SmallInteger, sa_column_kwargs={"server_default": "0"})
+    # Someone the transport invites into the room before posting (a new mentor, to the mentors room).
+    invite: Optional[str] = Field(default=None, max_length=255)
 
     __table_args__ = (
         _partial(

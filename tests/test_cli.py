@@ -68,11 +68,13 @@ def test_a_script_runs_end_to_end_through_the_cli(tmp_path):
     # "good morning" has no prefix: chat, not a command, so no answer.
     assert out[4] == "[council] Done: @zoe:example.org is now a mentor, taking up to 2 mentees."
     assert out[5].startswith("[dm @zoe:example.org] Welcome, you are now a mentor")
-    assert out[6] == "[clock] 2027-03-08 09:00 Europe/Berlin (Mon)"
-    assert out[7].startswith("[dm @ana:example.org] I don't know the command `helpp`. Did you mean `help`?")
+    assert out[6] == ("(invites @zoe:example.org to the mentors room)\n"
+                      "[mentors] Please welcome @zoe:example.org, who joins the mentors!")
+    assert out[7] == "[clock] 2027-03-08 09:00 Europe/Berlin (Mon)"
+    assert out[8].startswith("[dm @ana:example.org] I don't know the command `helpp`. Did you mean `help`?")
     # A room that is neither the program's nor a private DM runs no command: a pointer to a DM.
-    assert out[8].startswith("[room !other:shell] I don't answer in this room.")
-    assert len(out) == 9
+    assert out[9].startswith("[room !other:shell] I don't answer in this room.")
+    assert len(out) == 10
     assert "error: line 8: start the line with who is speaking" in result.stderr
     # The embedded default database was created where the shell ran.
     assert (tmp_path / "mentorbot.db").exists()

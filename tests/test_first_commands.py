@@ -84,11 +84,14 @@ async def test_a_mentor_sets_skills_and_capacity(demo_bot):
 
 async def test_the_council_adds_and_removes_mentors(demo_bot):
     result = await demo_bot.send(COUNCIL, "!mentor add @zoe:example.org 2", RoomKind.COUNCIL)
-    council, welcome = result.messages
+    council, welcome, mentors = result.messages
     assert council.target.room is RoomKind.COUNCIL
     assert council.msg.plain() == "Done: @zoe:example.org is now a mentor, taking up to 2 mentees."
     assert welcome.target.user_id == "@zoe:example.org"
     assert "Welcome, you are now a mentor in Test program" in welcome.msg.plain()
+    # The new mentor is invited into the mentors room, where the others are told.
+    assert mentors.target.room is RoomKind.MENTORS and mentors.invite == "@zoe:example.org"
+    assert mentors.msg.plain() == "Please welcome @zoe:example.org, who joins the mentors!"
     assert "already a mentor" in await demo_bot.reply(COUNCIL, "!mentor add @zoe:example.org", RoomKind.COUNCIL)
     roster = await demo_bot.reply(BOB, "!mentors", RoomKind.MENTORS)
     assert "Mentors (4)" in roster and "• @zoe:example.org: 0 of 2" in roster and "• Bob: 1 of 3" in roster

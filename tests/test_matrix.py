@@ -254,6 +254,34 @@ async def test_the_bot_opens_a_dm_to_notify_someone_first_and_reuses_it(world, t
         await zoe.stop()
 
 
+async def test_a_new_mentor_is_invited_to_the_mentors_room_or_the_council_is_told_who_to_invite(world, tmp_path):
+    zoe = await person(world.synapse, "zoe", tmp_path, encrypted=True)
+    eve = await person(world.synapse, "eve", tmp_path, encrypted=True)
+    try:
+        await world.cy.say(world.council_room, f"!mentor add {zoe.user_id}")
+        await zoe.until_joined(world.mentors_room, zoe.user_id, timeout=30)  # the bot invited her
+        await world.bob.wait_for(lambda _: any(
+            s.body == f"Please welcome {zoe.user_id}, who joins the mentors!"
+            for s in world.bob.from_user(world.bot_id, world.mentors_room)), timeout=30)
+        # In a room where only moderators may invite, the bot cannot: the council is told who to
+        # invite, and the mentors are told all the same.
+        levels = await world.cy.client.room_get_state_event(world.mentors_room, "m.room.power_levels")
+        await world.cy.client.room_put_state(world.mentors_room, "m.room.power_levels",
+                                             {**levels.content, "invite": 50})
+        await asyncio.sleep(1)
+        await world.cy.say(world.council_room, f"!mentor add {eve.user_id}")
+        await world.cy.wait_for(lambda _: any(
+            s.body.startswith(f"I could not invite {eve.user_id} to the mentors room")
+            for s in world.cy.from_user(world.bot_id, world.council_room)), timeout=30)
+        await world.bob.wait_for(lambda _: any(
+            s.body == f"Please welcome {eve.user_id}, who joins the mentors!"
+            for s in world.bob.from_user(world.bot_id, world.mentors_room)), timeout=30)
+        assert world.mentors_room not in eve.client.rooms
+    finally:
+        await zoe.stop()
+        await eve.stop()
+
+
 async def test_a_message_the_bot_cannot_decrypt_gets_an_explanation(world):
     room = await open_dm(world.bob, world.bot_id)
     # An encrypted event whose session the bot never received.

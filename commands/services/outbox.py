@@ -61,7 +61,7 @@ async def store(session: Session, messages: list[Outgoing], now: datetime,
          "room_id": r.target.room_id, "body": r.body, "html": r.html, "mentions": "\n".join(r.mentions),
          "reply_to": r.reply_to, "sent_at": None, "attempts": 0, "last_error": None, "given_up": False,
          "files": json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else "",
-         "notify": r.notify, "next_attempt_at": None, "lane": lane}
+         "notify": r.notify, "next_attempt_at": None, "lane": lane, "invite": r.invite}
         for r, txn_id, lane in zip(rendered, txn_ids, lanes)
     ]
     # All the messages in one statement; each id is found by its transaction id (unique), so
@@ -120,7 +120,7 @@ def rendered(row: OutboxMessage) -> Rendered:
     target = Target(RoomKind(row.room_kind), user_id=row.user_id, room_id=row.room_id)
     mentions = tuple(m for m in row.mentions.split("\n") if m)
     files = tuple(File(**f) for f in json.loads(row.files)) if row.files else ()
-    return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify)
+    return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify, row.invite)
 
 
 def target_key(target: Target) -> tuple[str, str | None, str | None]:
@@ -185,7 +185,7 @@ _MARK_SENT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)))
     .values(sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1, body="", html="", mentions="", files="",
-            user_id=None)
+            user_id=None, invite=None)
 )
 
 
@@ -196,4 +196,5 @@ async def mark_failed(session: Session, row_id: int, reason: str, *, give_up: bo
     row.given_up = give_up
     if give_up:  # never to be sent: nothing of it is kept
         row.body = row.html = row.mentions = row.files = ""
+        row.invite = None
     await session.commit()

@@ -324,6 +324,11 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
               .values(given_up=True, body="", html="", mentions="", files="",
                       last_error="the person asked to be forgotten"))
     await run(update(OutboxMessage).where(OutboxMessage.user_id == person.matrix_id).values(user_id=None))
+    # Nor are they invited anywhere, nor welcomed in a room.
+    await run(update(OutboxMessage).where(OutboxMessage.invite == person.matrix_id, OutboxMessage.sent_at.is_(None))
+              .values(given_up=True, body="", html="", mentions="", files="",
+                      last_error="the person asked to be forgotten"))
+    await run(update(OutboxMessage).where(OutboxMessage.invite == person.matrix_id).values(invite=None))
     await run(update(OutboxMessage).where(OutboxMessage.mentions.contains(person.matrix_id),
                                           OutboxMessage.sent_at.is_not(None)).values(mentions=""))
     await courtesy.forget(session, person.matrix_id)

@@ -61,14 +61,16 @@ class Work:
         self.events.append(event)
         self.render(event, self)
 
-    def send(self, target: Target, msg, reply_to: str | None = None, *, notify: bool | None = None) -> None:
+    def send(self, target: Target, msg, reply_to: str | None = None, *, notify: bool | None = None,
+             invite: str | None = None) -> None:
         """Send ``msg`` (a ``commands.text.Msg``) to ``target``. What goes to one person's DM is
         meant for them: it notifies them (``notify``), unless told otherwise. In a shared room,
-        only what someone must act on (an escalation, a request to decide) notifies."""
+        only what someone must act on (an escalation, a request to decide) notifies. ``invite``: a
+        person the transport invites into the target room before posting (a new mentor)."""
         if notify is None:
             notify = target.room is RoomKind.DM and target.user_id is not None
         self.outbox.append(Outgoing(target, msg if isinstance(msg, Msg) else Msg(msg), reply_to, notify=notify,
-                                    bulk=self.bulk))
+                                    bulk=self.bulk, invite=invite))
 
     @contextmanager
     def in_bulk(self) -> Iterator[None]:

@@ -63,6 +63,17 @@ def welcome_mentor(program: str, capacity: int) -> Msg:
               timezone=code("profile timezone"), languages=code("profile languages"))
 
 
+def new_mentor(mentor) -> Msg:
+    """To the mentors room, as the new mentor is invited into it."""
+    return t("Please welcome {mentor}, who joins the mentors!", mentor=who(mentor))
+
+
+def invite_failed(user_id: str, room: str, reason: str) -> Msg:
+    """To the council: the bot could not invite a new mentor into the mentors room."""
+    return t("I could not invite {person} to the {room} room ({reason}). Someone who may invite there should "
+             "do it, or give me the power to invite.", person=person(user_id), room=room, reason=reason)
+
+
 def mentor_removed(mentor) -> Msg:
     return t("Done: {mentor} is no longer a mentor.", mentor=who(mentor))
 
