@@ -200,7 +200,7 @@ async def feedback(ctx: Context, answer: str) -> None:
     if not well.strip():
         raise CommandError(said.feedback_needs_answer(ctx))
     year = await records.give_feedback(ctx, me, m, well.strip(), better.strip() or None)
-    ctx.reply(said.feedback_recorded(year))
+    ctx.reply(said.feedback_recorded(year, ctx))
 
 
 @router.command("feedbacks", roles=[Role.COUNCIL], rooms=DM_ONLY, examples=("feedbacks",))

@@ -161,6 +161,16 @@ async def test_a_past_checkin_not_marked_is_not_shown_as_the_next_one(program):
     assert "past" not in await program.reply(ANA, "status")
 
 
+async def test_feedback_given_before_this_years_round_opens_says_which_round_it_is_filed_under(program):
+    program.clock.set(utc(2027, 3, 10, 9))  # the program's rounds open in June
+    march = await program.reply(ANA, "feedback we meet often | more practice")
+    assert ("Your feedback is recorded in the 2026 feedback round (open since 2026-06-01; the next opens on "
+            "2027-06-01); only the council reads it.") in march
+    program.clock.set(utc(2027, 6, 2, 9))
+    june = await program.reply(ANA, "feedback still good | nothing")
+    assert "recorded in the 2027 feedback round (open since 2027-06-01; the next opens on 2028-06-01)" in june
+
+
 async def test_moving_a_checkin_moves_its_reminders_and_tells_the_other(program):
     await program.send(BOB, "checkin @ana:example.org tomorrow 16:00")
     moved = await program.send(ANA, "checkin move 1 2027-01-08 10:00")

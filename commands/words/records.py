@@ -17,6 +17,7 @@ from commands.services.records import (
     NotYourMenteesHistory,
     TooEarlyToExtend,
 )
+from commands.services.rules import feedback_slot
 from commands.services.work import Work
 from commands.text import Msg, bold, code, lines, person
 from commands.words import explains, t, tn, typed
@@ -187,8 +188,14 @@ def feedback_needs_answer(work: Work) -> Msg:
              cmd=_dm(work, "feedback we meet regularly | more practice sessions"))
 
 
-def feedback_recorded(year: str) -> Msg:
-    return t("Thank you! Your feedback for {year} is recorded; only the council reads it.", year=year)
+def feedback_recorded(year: str, work: Work) -> Msg:
+    """Which round an answer is filed under: a round opens in the program's feedback month and
+    runs a year, so an answer given before this year's opens belongs to last year's."""
+    zone = reader_zone(work)
+    opened = feedback_slot(work.now, ZoneInfo(work.policy.timezone), work.policy.feedback_month)
+    return t("Thank you! Your feedback is recorded in the {year} feedback round (open since {opened}; the next "
+             "opens on {next}); only the council reads it.", year=year, opened=day(opened, zone),
+             next=day(opened.replace(year=opened.year + 1), zone))
 
 
 def feedback_confidential(work: Work) -> Msg:
