@@ -29,6 +29,7 @@ import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    ContentRepositoryConfigResponse,
     InviteMemberEvent,
     JoinError,
     KeysUploadError,
@@ -66,6 +67,7 @@ from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFai
 from commands.services import bookkeeping, courtesy, membership
 from commands.text import Msg
 from commands.words import rooms as rooms_said
+from commands.words import privacy as privacy_said
 from commands.words import roster as roster_said
 
 log = logging.getLogger("mentorbot.matrix")
@@ -164,6 +166,7 @@ class MatrixBot:
         self._rooms_known = asyncio.Event()
         self._joined: set[str] = set()  # rooms the bot was in at the last sync
         self._present: set[str] = set()  # rooms the bot is in, as the newest sync says
+        self._max_upload: int | None | bool = False  # the homeserver's upload limit, once asked (False: not yet)
         self._creators: dict[str, set[str]] = {}  # who made each room considered for a DM (it never changes)
         # Events go to the runtime's queue per person. A sync's token is stored once all the
         # work its events caused is done: ``_marks`` pairs the last work of each sync with its token.
@@ -870,8 +873,13 @@ class MatrixBot:
             await self._send_file(room_id, encrypted, f, f"{txn_id}.{index}")
 
     async def _send_file(self, room_id: str, encrypted: bool, f: File, txn_id: str) -> None:
-        """Upload a file (encrypted for an encrypted room, as Element does) and post it."""
-        data = f.data.encode("utf-8")
+        """Upload a file (encrypted for an encrypted room, as Element does) and post it. A file
+        larger than the homeserver takes is not sent: the room is told, with what to do."""
+        data = f.content()
+        limit = await self._upload_limit()
+        if limit is not None and len(data) > limit:
+            await self._too_large(room_id, f, len(data), limit, txn_id)
+            return
         try:
             uploaded, keys = await self.client.upload(
                 lambda *_: data, content_type=f.mimetype, filename=f.name, encrypt=encrypted, filesize=len(data)
@@ -879,6 +887,9 @@ class MatrixBot:
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise SendFailed(f"upload failed: {type(exc).__name__}", retry=True) from None
         if not isinstance(uploaded, UploadResponse):
+            if getattr(uploaded, "status_code", None) == "M_TOO_LARGE":
+                await self._too_large(room_id, f, len(data), limit, txn_id)
+                return
             permanent = getattr(uploaded, "status_code", None) in PERMANENT_ERRORS
             raise SendFailed(f"upload failed: {getattr(uploaded, 'message', uploaded)}", retry=not permanent)
         info = {"mimetype": f.mimetype, "size": len(data)}
@@ -888,6 +899,19 @@ class MatrixBot:
         else:
             content["url"] = uploaded.content_uri
         await self._room_send(room_id, content, txn_id)
+
+    async def _upload_limit(self) -> int | None:
+        """The largest file the homeserver takes, asked once; None when it does not say."""
+        if self._max_upload is False:
+            response = await self.client.content_repository_config()
+            self._max_upload = response.upload_size if isinstance(response, ContentRepositoryConfigResponse) else None
+        return self._max_upload
+
+    async def _too_large(self, room_id: str, f: File, length: int, limit: int | None, txn_id: str) -> None:
+        log.warning("a file of %d bytes was not sent: the homeserver takes at most %s", length, limit)
+        said = privacy_said.file_too_large(f.name, length, limit)
+        await self._room_send(room_id, {"msgtype": "m.notice", "body": said.plain(), "format": "org.matrix.custom.html",
+                                        "formatted_body": said.html()}, f"{txn_id}.too-large")
 
     async def _room_send(self, room_id: str, content: dict[str, Any], txn_id: str) -> None:
         try:

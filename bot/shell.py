@@ -118,7 +118,7 @@ class ShellOutbox:
         text = render(message)
         for f in message.files:
             path = self._save(f)
-            text += f"\n  (file {f.name}, {len(f.data.encode())} bytes, saved as {path})"
+            text += f"\n  (file {f.name}, {len(f.content())} bytes, saved as {path})"
         self.out.write(text + "\n\n")
         self.out.flush()
 
@@ -130,8 +130,8 @@ class ShellOutbox:
             n += 1
             path = self.files_dir / f"{stem}-{n}{dot}{ext}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(f.data)
+        with os.fdopen(fd, "wb") as out:
+            out.write(f.content())
         return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,14 +53,24 @@ class Target:
 
 @dataclass(frozen=True)
 class File:
-    """A file sent with a message (an export): its name, type and text content."""
+    """A file sent with a message (an export): its name, type and content, as text, or for a
+    binary file (a ZIP archive) as base64 (``encoding``)."""
 
     name: str
     mimetype: str
     data: str
+    encoding: str = "text"  # or "base64"
+
+    @classmethod
+    def binary(cls, name: str, mimetype: str, content: bytes) -> File:
+        return cls(name, mimetype, base64.b64encode(content).decode("ascii"), "base64")
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.data) if self.encoding == "base64" else self.data.encode("utf-8")
 
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "mimetype": self.mimetype, "data": self.data}
+        kept = {"name": self.name, "mimetype": self.mimetype, "data": self.data}
+        return kept if self.encoding == "text" else {**kept, "encoding": self.encoding}
 
 
 @dataclass(frozen=True)

@@ -64,17 +64,19 @@ async def forget_me_confirm(ctx: Context) -> None:
     examples=("export", "export mentorships sessions", "export all confidential"),
 )
 async def export(ctx: Context, what: list[str] | None) -> None:
-    """The program's data as CSV files, one per kind: people, requests, mentorships, changes,
-    checkins, sessions, feedback, declines, nominations, tags, diary, goals (default: all).
+    """The program's data as CSV files in one ZIP archive, one per kind: people, requests,
+    mentorships, changes, checkins, sessions, feedback, declines, nominations, tags, diary,
+    goals (default: all).
 
     Confidential texts (session notes, diary, goals, feedback, reasons) are left out unless
-    you add the word `confidential`; such an export is recorded in the audit trail.
+    you add the word `confidential`; such an export is recorded in the audit trail. The
+    reply says the archive's size.
     """
     given = list(what or [])
     confidential = "confidential" in given
     kinds = [w for w in given if w not in ("confidential", "all")] or list(privacy.EXPORTS)
-    files = await privacy.export_program(ctx, ctx.me, kinds, confidential=confidential, zone=ctx.zone)
-    ctx.reply(words.exported(files, kinds, confidential, ctx, ctx.room), files=files)
+    exported = await privacy.export_program(ctx, ctx.me, kinds, confidential=confidential, zone=ctx.zone)
+    ctx.reply(words.exported(exported, kinds, confidential, ctx, ctx.room), files=(exported.archive,))
 
 
 @router.command("retention", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("retention",))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 
 import pytest
@@ -572,15 +574,19 @@ async def test_mydata_arrives_as_files_encrypted_in_an_encrypted_dm(world):
     assert json_file.content["info"] == {"mimetype": "application/json", "size": len(plain)}
 
 
-async def test_the_council_export_arrives_as_encrypted_csv_files(world):
+async def test_the_council_export_arrives_as_an_encrypted_zip_of_csv_files(world):
     room = await open_dm(world.cy, world.bot_id)
     await world.cy.say(room, "export people mentorships")
-    replies = await world.cy.replies(world.bot_id, room, 3, timeout=30)
-    assert replies[0].body.startswith("The export: 2 CSV files (people, mentorships).")
-    assert [r.body.split("-")[0] for r in replies[1:]] == ["people", "mentorships"]
-    assert all(r.msgtype == "m.file" and r.body.endswith(".csv") for r in replies[1:])
+    replies = await world.cy.replies(world.bot_id, room, 2, timeout=30)
+    assert replies[0].body.startswith("The export: one ZIP archive of 2 CSV files (people, mentorships; ")
+    assert replies[1].msgtype == "m.file" and replies[1].body.startswith("mentorbot-export-")
+    assert replies[1].body.endswith(".zip")
     file = replies[1].content["file"]
+    assert replies[1].content["info"]["size"] == int(replies[1].content["info"]["size"]) > 0
     downloaded = await world.cy.client.download(mxc=file["url"])
     plain = decrypt_attachment(downloaded.body, file["key"]["k"], file["hashes"]["sha256"], file["iv"])
-    header = plain.decode().splitlines()[0]
+    with zipfile.ZipFile(io.BytesIO(plain)) as archive:
+        names = archive.namelist()
+        assert [n.split("-")[0] for n in names] == ["people", "mentorships"]
+        header = archive.read(names[0]).decode().splitlines()[0]
     assert header.startswith("id,matrix_id,display_name")

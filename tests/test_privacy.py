@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from commands.framework import RoomKind
 from commands.policy import RetentionPolicy
 from commands.services import privacy, visibility
 from commands.services.visibility import Reader
+from commands.words import privacy as privacy_words
 from storage.models import (
     DiaryEntry,
     Feedback,
@@ -89,8 +91,17 @@ async def year_of_ana(bot) -> None:
     await run(bot, BOB, f"session {GIA} regular {GIA_OUTCOME}")
 
 
+def opened(f) -> dict[str, str]:
+    """A file's text by name; a ZIP archive (the council's export), each file in it."""
+    if f.mimetype != "application/zip":
+        return {f.name: f.data}
+    with zipfile.ZipFile(io.BytesIO(f.content())) as archive:
+        return {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+
+
 def files_to(bot, user: str, since: int = 0) -> dict[str, str]:
-    return {f.name: f.data for m in bot.outbox.sent[since:] if m.target.user_id == user for f in m.files}
+    return {name: text for m in bot.outbox.sent[since:] if m.target.user_id == user for f in m.files
+            for name, text in opened(f).items()}
 
 
 async def mydata(bot, user: str) -> tuple[dict, str]:
@@ -458,7 +469,7 @@ async def surfaces(bot) -> dict[str, str]:
     await bot.runtime.advance_to(bot.clock.now() + timedelta(days=8), bot.clock)  # a weekly digest, a report
     seen = {**out, "mentors room": "", "council room": ""}
     for m in bot.outbox.sent:
-        shown = "\n".join([m.body, m.html, *(f.data for f in m.files)])
+        shown = "\n".join([m.body, m.html, *(text for f in m.files for text in opened(f).values())])
         if m.target.room is RoomKind.DM:
             if m.target.user_id in out:
                 seen[m.target.user_id] += "\n" + shown
@@ -511,3 +522,33 @@ async def test_each_field_is_seen_by_exactly_whom_the_rules_allow(bot, field):
     if rule.confidential:
         plain = await export(bot, "export")
         assert marker not in "\n".join(plain.values()), f"{field} is confidential: not in the plain export"
+
+
+async def test_a_large_export_is_read_a_page_at_a_time_and_its_compressed_size_is_said(bot):
+    """More people than one page of the export holds: each exported once, in order, and the
+    reply says how large the archive is (the homeserver has a limit on uploads)."""
+    from sqlalchemy import insert
+
+    from storage.models import Person
+
+    now = bot.clock.now()
+    async with bot.db.session() as s:
+        await s.exec(insert(Person.__table__), params=[
+            {"matrix_id": f"@p{i}:example.org", "display_name": f"Person {i}", "created_at": now, "updated_at": now}
+            for i in range(2 * privacy.EXPORT_PAGE + 7)])
+        await s.commit()
+    async with bot.db.session() as s:
+        count = len((await s.exec(select(Person.id))).all())
+    start = len(bot.outbox.sent)
+    await run(bot, COUNCIL, "export people")
+    reply = [m.body for m in bot.outbox.sent[start:] if m.target.user_id == COUNCIL][0]
+    files = files_to(bot, COUNCIL, start)
+    rows = read_csv(files["people-2027-01-04.csv"])
+    ids = [int(r["id"]) for r in rows]
+    assert len(ids) == len(set(ids)) == count > 2 * privacy.EXPORT_PAGE
+    assert ids == sorted(ids)
+    archive = next(f for m in bot.outbox.sent[start:] for f in m.files)
+    assert archive.name == "mentorbot-export-2027-01-04.zip" and archive.mimetype == "application/zip"
+    shown = privacy_words.size(len(archive.content()))
+    assert reply.startswith(f"The export: one ZIP archive of 1 CSV file (people; {count} rows), {shown} (")
+    assert len(archive.content()) < len(files["people-2027-01-04.csv"]) / 3  # compressed

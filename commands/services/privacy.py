@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable
@@ -501,33 +502,67 @@ class UnknownExport(DomainError):
     kind: str
 
 
+@dataclass(frozen=True)
+class Exported:
+    """The council's export: one ZIP archive of CSV files, and what is in it."""
+
+    archive: File
+    files: int  # CSV files in it
+    rows: int
+    size: int  # bytes, compressed
+    uncompressed: int  # bytes of CSV
+
+
 async def export_program(work: Work, actor: Callable[[], Awaitable[Person]], kinds: list[str], *,
-                         confidential: bool, zone: ZoneInfo) -> list[File]:
+                         confidential: bool, zone: ZoneInfo) -> Exported:
     """The council's export of ``kinds`` (see :data:`EXPORTS`), confidential texts only when asked for.
     Who took it (``actor``, looked up once the files are made) and whether with the confidential
     texts goes in their own audit trail."""
     unknown = [k for k in kinds if k not in EXPORTS]
     if unknown:
         raise UnknownExport(unknown[0])
-    files = await export(work.session, kinds, confidential=confidential, stamp=f"{work.now.astimezone(zone):%Y-%m-%d}")
+    exported = await export(work.session, kinds, confidential=confidential,
+                            stamp=f"{work.now.astimezone(zone):%Y-%m-%d}")
     actor = await actor()
     audit.record(work.session, at=work.now, actor=actor, entity="person", entity_id=actor.id,
                  action="exported_confidential" if confidential else "exported",
                  to_state="all" if len(kinds) == len(EXPORTS) else ",".join(kinds)[:40])
-    return files
+    return exported
 
 
-async def export(session: Session, kinds: Iterable[str], *, confidential: bool, stamp: str) -> list[File]:
-    files = []
-    for kind in kinds:
-        model, _ = EXPORTS[kind]
-        columns = export_columns(kind, confidential)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        rows = (await session.exec(select(*(getattr(model, c) for c in columns)).order_by(model.id))).all()
-        for row in rows:
-            writer.writerow([_cell(v, c) for v, c in zip(row, columns)])
-        suffix = "-confidential" if confidential else ""
-        files.append(File(f"{kind}-{stamp}{suffix}.csv", "text/csv", buffer.getvalue()))
-    return files
+EXPORT_PAGE = 5000  # rows read at a time: a large program's tables are never all in memory
+
+
+async def export(session: Session, kinds: Iterable[str], *, confidential: bool, stamp: str) -> Exported:
+    """The CSV file of each kind, written row by row (a page at a time) into one compressed
+    ZIP archive, so that neither a whole table nor a whole CSV file is ever held in memory."""
+    suffix = "-confidential" if confidential else ""
+    archive = io.BytesIO()
+    count = rows = uncompressed = 0
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for kind in kinds:
+            model, _ = EXPORTS[kind]
+            columns = export_columns(kind, confidential)
+            with zipped.open(f"{kind}-{stamp}{suffix}.csv", "w") as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                writer = csv.writer(text)
+                writer.writerow(columns)
+                last = None
+                while True:
+                    query = select(model.id, *(getattr(model, c) for c in columns)).order_by(model.id)
+                    if last is not None:
+                        query = query.where(model.id > last)
+                    page = (await session.exec(query.limit(EXPORT_PAGE))).all()
+                    for row in page:
+                        writer.writerow([_cell(v, c) for v, c in zip(row[1:], columns)])
+                    rows += len(page)
+                    if len(page) < EXPORT_PAGE:
+                        break
+                    last = page[-1][0]
+                text.flush()
+                text.detach()
+            count += 1
+        uncompressed = sum(info.file_size for info in zipped.infolist())
+    content = archive.getvalue()
+    return Exported(File.binary(f"mentorbot-export-{stamp}{suffix}.zip", "application/zip", content),
+                    count, rows, len(content), uncompressed)

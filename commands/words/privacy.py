@@ -12,7 +12,14 @@ from commands.messages import File, Target
 from commands.policy import RetentionPolicy
 from commands.services import privacy
 from commands.words.mentoring import who
-from commands.services.privacy import ForgetNotAsked, ForgetPreview, OfferWithdrawn, RetentionApplied, UnknownExport
+from commands.services.privacy import (
+    Exported,
+    ForgetNotAsked,
+    ForgetPreview,
+    OfferWithdrawn,
+    RetentionApplied,
+    UnknownExport,
+)
 from commands.services.visibility import RETENTION_SETTINGS
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines
@@ -169,15 +176,38 @@ def unknown_export(e: UnknownExport, work: Work) -> Msg:
              "confidential texts.", kind=repr(e.kind), kinds=", ".join(privacy.EXPORTS), confidential=code("confidential"))
 
 
-def exported(files: list[File], kinds: list[str], confidential: bool, work: Work, room: RoomKind) -> Msg:
+def size(n: int) -> str:
+    """A number of bytes as people read it: ``850 bytes``, ``12.4 kB``, ``3.2 MB``."""
+    if n < 1000:
+        return f"{n} bytes"
+    for unit in ("kB", "MB", "GB"):
+        n /= 1000
+        if n < 1000 or unit == "GB":
+            return f"{n:.1f} {unit}"
+    return f"{n:.1f} GB"
+
+
+def exported(e: Exported, kinds: list[str], confidential: bool, work: Work, room: RoomKind) -> Msg:
     if confidential:
         note = t("{warning} Keep them where only the council can read them, and delete them when you are done.",
                  warning=bold(t("These files hold confidential texts.")))
     else:
         note = t("Confidential texts are left out; add {confidential} to include them, like {example}.",
                  confidential=code("confidential"), example=typed(work, "export sessions confidential", room))
-    return tn("The export: {n} CSV file ({kinds}). {note}", "The export: {n} CSV files ({kinds}). {note}",
-              len(files), kinds=", ".join(kinds), note=note)
+    return tn("The export: one ZIP archive of {n} CSV file ({kinds}; {rows} rows), {size} ({csv} uncompressed). "
+              "{note}",
+              "The export: one ZIP archive of {n} CSV files ({kinds}; {rows} rows), {size} ({csv} uncompressed). "
+              "{note}",
+              e.files, kinds=", ".join(kinds), rows=str(e.rows), size=size(e.size), csv=size(e.uncompressed),
+              note=note)
+
+
+def file_too_large(name: str, length: int, limit: int | None) -> Msg:
+    """In the room a file was for: the homeserver takes no file that large."""
+    takes = t(" ({limit})", limit=size(limit)) if limit else ""
+    return t("The file {name} ({size}) is larger than this homeserver takes{takes}: it was not sent. Export "
+             "fewer kinds at a time, like {example}.", name=code(name), size=size(length), takes=takes,
+             example=code("export sessions"))
 
 
 # ---------------------------------------------------------------- retention
