@@ -363,7 +363,7 @@ class Runtime:
     async def _send_rows(self, rows: list[Pending]) -> bool:
         """Send ``rows`` in order; False when sending must wait (the transport is unreachable)."""
         for row in rows:
-            if row.id in self._sent:  # sent already (and noted, or about to be)
+            if row.id in self._sent or row.id in self._unnoted:  # sent already (and noted, or about to be)
                 continue
             key = stored.target_key(row.message.target)
             if key in self._held:  # an earlier message there waits: this one waits behind it
