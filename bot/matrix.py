@@ -167,6 +167,7 @@ class MatrixBot:
         self._joined: set[str] = set()  # rooms the bot was in at the last sync
         self._present: set[str] = set()  # rooms the bot is in, as the newest sync says
         self._max_upload: int | None | bool = False  # the homeserver's upload limit, once asked (False: not yet)
+        self._invites_refused: set[tuple[str, str]] = set()  # (room, person) the council was told to invite
         self._creators: dict[str, set[str]] = {}  # who made each room considered for a DM (it never changes)
         # Events go to the runtime's queue per person. A sync's token is stored once all the
         # work its events caused is done: ``_marks`` pairs the last work of each sync with its token.
@@ -903,8 +904,13 @@ class MatrixBot:
     async def _upload_limit(self) -> int | None:
         """The largest file the homeserver takes, asked once; None when it does not say."""
         if self._max_upload is False:
-            response = await self.client.content_repository_config()
-            self._max_upload = response.upload_size if isinstance(response, ContentRepositoryConfigResponse) else None
+            try:
+                response = await self.client.content_repository_config()
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                return None  # asked again with the next file
+            if not isinstance(response, ContentRepositoryConfigResponse):
+                return None
+            self._max_upload = response.upload_size
         return self._max_upload
 
     async def _too_large(self, room_id: str, f: File, length: int, limit: int | None, txn_id: str) -> None:
@@ -942,10 +948,12 @@ class MatrixBot:
         if "already in the room" in (response.message or ""):
             return
         if response.status_code != "M_FORBIDDEN":  # the server is busy or limits requests: try again
-            raise SendFailed(f"invite failed: {response.status_code}: {response.message}", retry=True)
-        log.warning("could not invite someone to the %s room: %s", kind.value, response.message)
-        await self.runtime.tell("invite failed", Target.council(),
-                                roster_said.invite_failed(user_id, kind.value, response.message or "refused"))
+            raise SendFailed(f"invite failed: {response.status_code}", retry=True)
+        log.warning("could not invite someone to the %s room (%s)", kind.value, response.status_code)
+        if (room_id, user_id) not in self._invites_refused:  # told once, however often the message is tried
+            self._invites_refused.add((room_id, user_id))
+            await self.runtime.tell("invite failed", Target.council(),
+                                    roster_said.invite_failed(user_id, kind.value, response.message or "refused"))
 
     async def _room_for(self, target: Target) -> str:
         if target.room in (RoomKind.MENTORS, RoomKind.COUNCIL):

@@ -87,6 +87,7 @@ class Runtime:
         self._unnoted: set[int] = set()
         # The table may hold more to send than its last page read (of the first lane too).
         self._more = self._more_now = False
+        self._reading: list[Pending] | None = None  # rows handed over while the table is read
         # Rooms that cannot be reached now (by target), and until when their messages wait.
         self._held: dict[tuple[str, str | None, str | None], datetime] = {}
         self.on_change: Callable[[], None] | None = None
@@ -298,16 +299,21 @@ class Runtime:
         if not result.messages:
             return
         for q in sorted(result.stored, key=lambda q: q.id):
-            # While the table holds older rows of a lane not read yet, its new rows are read
-            # from there too, in order, after them.
-            if q.lane == stored.BULK and not self._more:
-                self._fresh_bulk.append(Pending(q.id, q.txn_id, q.message, q.lane))
-            elif q.lane != stored.BULK and not self._more_now:
-                self._fresh.append(Pending(q.id, q.txn_id, q.message, q.lane))
+            self._hand_over(Pending(q.id, q.txn_id, q.message, q.lane))
         if self.deliver_inline:
             await self.deliver()
         else:
             self._wake.set()
+
+    def _hand_over(self, row: Pending) -> None:
+        """A row just stored, for delivery. While the table holds older rows of its lane not
+        read yet, it is read from there too, in order, after them."""
+        if self._reading is not None:  # the table is being read: sorted out once it is
+            self._reading.append(row)
+        elif row.lane == stored.BULK and not self._more:
+            self._fresh_bulk.append(row)
+        elif row.lane != stored.BULK and not self._more_now:
+            self._fresh.append(row)
 
     async def delivery_worker(self, stopping: asyncio.Event) -> None:
         """Send stored messages as they come; while the transport is down, retry with backoff."""
@@ -437,15 +443,25 @@ class Runtime:
         self._fresh.clear()  # everything they hold is in the table too
         self._fresh_bulk.clear()
         now = self.clock.now()
-        async with self.db.session() as session:
-            rows = [Pending(r.id, r.txn_id, stored.rendered(r), r.lane) for r in await stored.pending(session, now)]
-            # The table knows what waits for later (kept by an earlier process too).
-            self._held = await stored.held(session, now)
+        self._reading = []
+        try:
+            async with self.db.session() as session:
+                rows = [Pending(r.id, r.txn_id, stored.rendered(r), r.lane)
+                        for r in await stored.pending(session, now)]
+                # The table knows what waits for later (kept by an earlier process too).
+                self._held = await stored.held(session, now)
+        finally:
+            came, self._reading = self._reading, None
         for row in rows:
             (self._fresh_bulk if row.lane == stored.BULK else self._fresh).append(row)
         self._more = len(rows) == stored.PAGE
         self._more_now = self._more and rows[-1].lane != stored.BULK
         self._scan = False
+        read = {row.id for row in rows}
+        for row in came:  # stored while the page was read: those it missed
+            if row.id not in read:
+                self._hand_over(row)
+        self._fresh.sort(key=lambda r: r.id)
 
     def backlog(self) -> int:
         """Replies and reminders decided in this process and not handed to the transport yet

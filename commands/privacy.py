@@ -74,7 +74,7 @@ async def export(ctx: Context, what: list[str] | None) -> None:
     """
     given = list(what or [])
     confidential = "confidential" in given
-    kinds = [w for w in given if w not in ("confidential", "all")] or list(privacy.EXPORTS)
+    kinds = list(dict.fromkeys(w for w in given if w not in ("confidential", "all"))) or list(privacy.EXPORTS)
     exported = await privacy.export_program(ctx, ctx.me, kinds, confidential=confidential, zone=ctx.zone)
     ctx.reply(words.exported(exported, kinds, confidential, ctx, ctx.room), files=(exported.archive,))
 

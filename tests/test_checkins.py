@@ -146,6 +146,11 @@ async def test_a_checkin_at_short_notice_promises_only_the_reminders_that_will_c
     # Well ahead: both, as the program promises.
     later = (await program.send(BOB, "checkin @ana:example.org 2027-01-20 16:00")).messages[0].msg.plain()
     assert "You both get a reminder 24h and 1h before." in later and "Too soon" not in later
+    # A program that sends no reminders promises none.
+    program.runtime.settings.program.reminders = []
+    quiet = (await program.send(BOB, "checkin @ana:example.org 2027-02-20 16:00")).messages[0].msg.plain()
+    assert "reminder" not in quiet.lower() and quiet.endswith("(Europe/Madrid). For Ana that is Sat 2027-02-20 10:00 "
+                                                              "(America/Lima).")
 
 
 async def test_a_past_checkin_not_marked_is_not_shown_as_the_next_one(program):
@@ -159,6 +164,14 @@ async def test_a_past_checkin_not_marked_is_not_shown_as_the_next_one(program):
     await program.send(BOB, "checkin done 1")
     assert "Next check-in: follow-up, due 2027-01-19" in await program.reply(ANA, "status")
     assert "past" not in await program.reply(ANA, "status")
+
+
+async def test_a_deadline_passed_with_no_time_agreed_is_not_a_meeting_to_mark(program):
+    # Nothing planned: the orientation's deadline passes; it was no meeting, so nothing to mark.
+    await advance(program, timedelta(days=20))
+    status = await program.reply(ANA, "status")
+    assert "Next check-in: follow-up, due" in status and "past" not in status, status
+    assert "past" not in await program.reply(BOB, "mentees")
 
 
 async def test_feedback_given_before_this_years_round_opens_says_which_round_it_is_filed_under(program):

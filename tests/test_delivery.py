@@ -252,3 +252,39 @@ async def test_after_a_restart_replies_go_before_the_bulk_notices_left_unsent(bo
     assert rows and all(r.sent_at is not None and r.body == "" for r in rows)
     assert await runtime.deliver() is True and len(after.sent) == 62
     await runtime.close()
+
+
+async def test_a_notice_stored_while_the_table_is_read_is_not_left_behind(bot, monkeypatch):
+    """The table is read a page at a time; what is stored while a page is read (another task's
+    work, on a database that lets it commit meanwhile) is sent too, not left for a restart."""
+    from bot.runtime import Runtime
+    from commands.messages import Target
+    from commands.services import outbox as stored
+    from commands.text import Msg
+
+    await _overdue_program(bot, 120)
+    down = FlakyOutbox()
+    down.down = True
+    bot.runtime.outbox = down
+    await bot.runtime.run_rules()  # 121 bulk notices, more than a page of the table
+    await bot.runtime.close()
+    after = FlakyOutbox()
+    runtime = Runtime(bot.runtime.settings, bot.clock, after, deliver_inline=False)
+    await runtime.start()
+    real, reads = stored.held, []
+
+    async def meanwhile(session, now):
+        reads.append(now)
+        if len(reads) == 2:  # while the second page is read, more program work is done
+            async def job(work) -> None:
+                with work.in_bulk():
+                    work.send(Target.council(), Msg("A notice decided while the table was read."))
+            await runtime.run("more work", job)
+        return await real(session, now)
+
+    monkeypatch.setattr(stored, "held", meanwhile)
+    assert await runtime.deliver() is True
+    bodies = [b for b, _ in after.sent]
+    assert len(reads) >= 2 and "A notice decided while the table was read." in bodies
+    assert len(bodies) == 122 == len(set(t for _, t in after.sent))
+    await runtime.close()

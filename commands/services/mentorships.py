@@ -341,8 +341,10 @@ async def next_checkin(session: Session, mentorship_id: int, now: datetime) -> U
         .where(CheckIn.mentorship_id == mentorship_id, CheckIn.state == CheckInState.SCHEDULED)
         .order_by(CheckIn.due_at, CheckIn.id)
     )).all()
+    # A past deadline with no time agreed (an orientation, a follow-up) was no meeting: the
+    # program's rules tell the mentor of it; it is neither next nor waiting to be marked.
     return Upcoming(next((c for c in planned if c.due_at > now), None),
-                    tuple(c for c in planned if c.due_at <= now))
+                    tuple(c for c in planned if c.due_at <= now and c.arranged))
 
 
 async def person_by_id(session: Session, person_id: int) -> Person:

@@ -531,6 +531,7 @@ async def export_program(work: Work, actor: Callable[[], Awaitable[Person]], kin
 
 
 EXPORT_PAGE = 5000  # rows read at a time: a large program's tables are never all in memory
+EXPORT_NAME = "mentorbot-export-"  # the archive's name, before its date
 
 
 async def export(session: Session, kinds: Iterable[str], *, confidential: bool, stamp: str) -> Exported:
@@ -564,5 +565,5 @@ async def export(session: Session, kinds: Iterable[str], *, confidential: bool, 
             count += 1
         uncompressed = sum(info.file_size for info in zipped.infolist())
     content = archive.getvalue()
-    return Exported(File.binary(f"mentorbot-export-{stamp}{suffix}.zip", "application/zip", content),
+    return Exported(File.binary(f"{EXPORT_NAME}{stamp}{suffix}.zip", "application/zip", content),
                     count, rows, len(content), uncompressed)

@@ -100,7 +100,7 @@ def planned(work: Work, c: CheckIn, mentee: Person, zone: ZoneInfo, mentee_zone:
     """To the mentor who planned a check-in."""
     their_time = "" if mentee_zone.key == zone.key else t(" For {name} that is {when}.", name=people.name_of(mentee),
                                                           when=shown(c.due_at, mentee_zone))
-    return t("Done: {kind} #{number} with {who} on {when}{every}. {reminders}{their_time}",
+    return t("Done: {kind} #{number} with {who} on {when}{every}.{reminders}{their_time}",
              kind=kind_name(c.kind), number=str(c.id), who=who(mentee), when=shown(c.due_at, zone), every=_every(c),
              reminders=reminders_ahead(work, c), their_time=their_time)
 
@@ -108,11 +108,13 @@ def planned(work: Work, c: CheckIn, mentee: Person, zone: ZoneInfo, mentee_zone:
 def reminders_ahead(work: Work, c: CheckIn) -> Msg:
     """Which of the program's reminders will come for a check-in: those whose time is still
     ahead (a check-in planned at short notice misses the earlier ones, and is told so)."""
+    if not work.policy.reminders:  # the program sends none
+        return Msg()
     ahead = [r for r in work.policy.reminders if c.due_at - (read_duration(r) or timedelta(0)) > work.now]
     missed = [r for r in work.policy.reminders if r not in ahead]
     if not ahead:
-        return t("It is too soon for a reminder: none will come.")
-    said = t("You both get a reminder {offsets} before.", offsets=join(ahead, catalog.gettext(" and ")))
+        return t(" It is too soon for a reminder: none will come.")
+    said = t(" You both get a reminder {offsets} before.", offsets=join(ahead, catalog.gettext(" and ")))
     if missed:
         said += t(" (Too soon for the one {offsets} before.)", offsets=join(missed, catalog.gettext(" and ")))
     return said

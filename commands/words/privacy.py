@@ -13,6 +13,7 @@ from commands.policy import RetentionPolicy
 from commands.services import privacy
 from commands.words.mentoring import who
 from commands.services.privacy import (
+    EXPORT_NAME,
     Exported,
     ForgetNotAsked,
     ForgetPreview,
@@ -205,9 +206,12 @@ def exported(e: Exported, kinds: list[str], confidential: bool, work: Work, room
 def file_too_large(name: str, length: int, limit: int | None) -> Msg:
     """In the room a file was for: the homeserver takes no file that large."""
     takes = t(" ({limit})", limit=size(limit)) if limit else ""
-    return t("The file {name} ({size}) is larger than this homeserver takes{takes}: it was not sent. Export "
-             "fewer kinds at a time, like {example}.", name=code(name), size=size(length), takes=takes,
-             example=code("export sessions"))
+    if name.startswith(EXPORT_NAME):
+        return t("The file {name} ({size}) is larger than this homeserver takes{takes}: it was not sent. Export "
+                 "fewer kinds at a time, like {example}.", name=code(name), size=size(length), takes=takes,
+                 example=code("export sessions"))
+    return t("The file {name} ({size}) is larger than this homeserver takes{takes}: it was not sent. Ask the "
+             "homeserver's admin to raise the limit.", name=code(name), size=size(length), takes=takes)
 
 
 # ---------------------------------------------------------------- retention
