@@ -853,14 +853,7 @@ class MatrixBot:
         room = self.client.rooms.get(room_id)
         if room is not None and room.encrypted and self.client.olm is None:
             raise RoomUnreachable("the room is encrypted but encryption is off")
-        content: dict[str, Any] = {
-            # What someone must notice is m.text: default push rules never notify an m.notice.
-            "msgtype": "m.text" if message.notify else "m.notice",
-            "body": message.body,
-            "format": "org.matrix.custom.html",
-            "formatted_body": message.html,
-            "m.mentions": {"user_ids": list(message.mentions)},
-        }
+        content = _text(message.body, message.html, notify=message.notify, mentions=message.mentions)
         if message.reply_to and message.target.room_id == room_id:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
         if message.invite and message.target.room is not RoomKind.DM:
@@ -916,8 +909,7 @@ class MatrixBot:
     async def _too_large(self, room_id: str, f: File, length: int, limit: int | None, txn_id: str) -> None:
         log.warning("a file of %d bytes was not sent: the homeserver takes at most %s", length, limit)
         said = privacy_said.file_too_large(f.name, length, limit)
-        await self._room_send(room_id, {"msgtype": "m.notice", "body": said.plain(), "format": "org.matrix.custom.html",
-                                        "formatted_body": said.html()}, f"{txn_id}.too-large")
+        await self._room_send(room_id, _text(said.plain(), said.html()), f"{txn_id}.too-large")
 
     async def _room_send(self, room_id: str, content: dict[str, Any], txn_id: str) -> None:
         try:
@@ -1052,6 +1044,13 @@ class MatrixBot:
         # again and are known as handled.
         await self._set_state(TOKEN_KEY, token, durable=False)
         self._token_saved_at = time.monotonic()
+
+
+def _text(body: str, html: str, *, notify: bool = False, mentions: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A text message's content. What someone must notice is m.text: default push rules never
+    notify an m.notice."""
+    return {"msgtype": "m.text" if notify else "m.notice", "body": body, "format": "org.matrix.custom.html",
+            "formatted_body": html, "m.mentions": {"user_ids": list(mentions)}}
 
 
 def _store_fault(exc: Exception) -> bool:

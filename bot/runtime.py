@@ -461,7 +461,6 @@ class Runtime:
         for row in came:  # stored while the page was read: those it missed
             if row.id not in read:
                 self._hand_over(row)
-        self._fresh.sort(key=lambda r: r.id)
 
     def backlog(self) -> int:
         """Replies and reminders decided in this process and not handed to the transport yet

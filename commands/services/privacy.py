@@ -325,11 +325,10 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
               .values(given_up=True, body="", html="", mentions="", files="",
                       last_error="the person asked to be forgotten"))
     await run(update(OutboxMessage).where(OutboxMessage.user_id == person.matrix_id).values(user_id=None))
-    # Nor are they invited anywhere, nor welcomed in a room.
+    # Nor are they invited anywhere, nor welcomed in a room (a message sent keeps no invite).
     await run(update(OutboxMessage).where(OutboxMessage.invite == person.matrix_id, OutboxMessage.sent_at.is_(None))
-              .values(given_up=True, body="", html="", mentions="", files="",
+              .values(given_up=True, body="", html="", mentions="", files="", invite=None,
                       last_error="the person asked to be forgotten"))
-    await run(update(OutboxMessage).where(OutboxMessage.invite == person.matrix_id).values(invite=None))
     await run(update(OutboxMessage).where(OutboxMessage.mentions.contains(person.matrix_id),
                                           OutboxMessage.sent_at.is_not(None)).values(mentions=""))
     await courtesy.forget(session, person.matrix_id)
@@ -539,7 +538,7 @@ async def export(session: Session, kinds: Iterable[str], *, confidential: bool, 
     ZIP archive, so that neither a whole table nor a whole CSV file is ever held in memory."""
     suffix = "-confidential" if confidential else ""
     archive = io.BytesIO()
-    count = rows = uncompressed = 0
+    count = rows = 0
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         for kind in kinds:
             model, _ = EXPORTS[kind]
