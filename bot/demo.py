@@ -10,9 +10,12 @@ from sqlmodel import select
 
 from commands.policy import ProgramPolicy
 from commands.services import people
-from commands.services.commitment import commitment_end
+from commands.services.commitment import commitment_end, midterm
 from storage.db import Database
 from storage.models import (
+    Agreement,
+    AgreementCheck,
+    AgreementState,
     Announcement,
     AnnouncementCopy,
     AnnouncementState,
@@ -69,7 +72,8 @@ DEMO_PEOPLE = (
 SITUATION = (
     "Ana is mentored by Bob (check-in #1 two hours ago, #2 in 20 days), Gia by Dana for",
     "nearly a year; Finn's request #1 is offered to Bob; Gia's change of mentor (#1)",
-    "waits for the council; Hana has no mentor yet. Announcement #1 went to the mentors",
+    "waits for the council; Hana has no mentor yet. Ana and Bob have an agreement, and Ana",
+    "proposed a change to it that Bob has to confirm. Announcement #1 went to the mentors",
     "yesterday; #2 is a draft of the council.",
 )
 
@@ -109,9 +113,11 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
     ana_since, gia_since = now - timedelta(days=60), now - timedelta(days=350)
     ana_bob = Mentorship(mentee_id=ana.id, mentor_id=bob.id, started_at=ana_since,
                          commitment_ends_at=commitment_end(ana_since, policy),
+                         midterm_at=midterm(ana_since, policy),
                          last_met_at=now - timedelta(days=50))
     gia_dana = Mentorship(mentee_id=gia.id, mentor_id=dana.id, started_at=gia_since,
                           commitment_ends_at=commitment_end(gia_since, policy),
+                          midterm_at=midterm(gia_since, policy),
                           last_met_at=now - timedelta(days=30))
     session.add_all([ana_bob, gia_dana])
     await session.flush()
@@ -130,7 +136,21 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
     session.add(SessionRecord(mentorship_id=ana_bob.id, author_id=bob.id, kind=SessionKind.ORIENTATION,
                               held_at=now - timedelta(days=50), outcome="agreed goals and a call every month",
                               next_steps="Ana drafts her first event plan", progress_start=3, progress_now=3))
-    session.add(Goal(person_id=ana.id, text="organise a local community event", created_at=ana_since))
+    session.add(Goal(person_id=ana.id, mentorship_id=ana_bob.id, text="organise a local community event",
+                     created_at=ana_since))
+    agreed = dict(goals="organise a local community event", mentor_part="a call a month, feedback on event plans",
+                  mentee_part="come to each call with an agenda", contact="a video call on the first Monday of "
+                  "the month; chat in between", cancelling="a day ahead, in a direct message",
+                  urgent="a direct message that starts with URGENT")
+    session.add(Agreement(mentorship_id=ana_bob.id, state=AgreementState.CONFIRMED, drafted_by_id=ana.id,
+                          created_at=now - timedelta(days=50), updated_at=now - timedelta(days=50),
+                          confirmed_by_id=bob.id, confirmed_at=now - timedelta(days=49), **agreed))
+    await session.flush()
+    session.add(Agreement(mentorship_id=ana_bob.id, state=AgreementState.DRAFT, drafted_by_id=ana.id,
+                          created_at=now - timedelta(days=1), updated_at=now - timedelta(days=1),
+                          **{**agreed, "contact": "a video call every two weeks; chat in between"}))
+    for person in (ana, bob):  # asked a month in; neither has answered yet
+        session.add(AgreementCheck(mentorship_id=ana_bob.id, person_id=person.id, asked_at=now - timedelta(days=30)))
     session.add(DiaryEntry(person_id=ana.id, mentorship_id=ana_bob.id, text="first call with Bob: helpful",
                            created_at=now - timedelta(days=50)))
     # Gia: nearly a year with Dana (commitment ends in two weeks), last met a month ago.

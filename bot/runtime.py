@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.config import Settings
 from bot.flood import Budget, FairQueue, Item
 from commands import build_registry, jobs
-from commands.services import announcements, rules
+from commands.services import announcements
 from commands.services.checkins import BATCH, next_reminder_at
 from commands.services.forum import Forum
 from commands.clock import Clock
@@ -236,7 +236,7 @@ class Runtime:
     async def next_rule(self) -> datetime | None:
         """When some program rule comes due next (after now)."""
         async with self.db.session() as session:
-            return await rules.next_due(session, self.clock.now(), self.settings.program)
+            return await jobs.next_due(session, self.clock.now(), self.settings.program)
 
     async def next_reminder(self) -> datetime | None:
         """When the next reminder is due (possibly already)."""

@@ -13,13 +13,16 @@ it decided to send handed to the outbox), and returns each :class:`Result`.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Awaitable, Callable
 
 from commands.dispatcher import Result
-from commands.services import announcements, checkins, privacy, rules
+from commands.services import agreements, announcements, checkins, privacy, reviews, rules
 from commands.services.announcements import Claim
 from commands.services.forum import Forum, TopicOutcome, new_topics, posts_since
+from commands.policy import ProgramPolicy
 from commands.services.work import Work
+from storage.session import Session
 from commands.words import announcements as said
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,22 @@ async def reminders(work: Work) -> int:
 
 async def program_rules(work: Work) -> None:
     """Escalations, overdue meetings, deadlines, the end of commitments, feedback rounds,
-    the weekly digest, the monthly report, and once a day the retention policy."""
+    the weekly digest, the monthly report, the agreement's follow-up, the reviews, and once
+    a day the retention policy."""
     await rules.run(work)
+    with work.in_bulk():
+        await agreements.ask_followups(work)
+        await reviews.propose(work)
     await privacy.expire_daily(work)
+
+
+async def next_due(session: Session, now: datetime, policy: ProgramPolicy) -> datetime | None:
+    """The earliest time after ``now`` at which some program rule comes due."""
+    times = [await rules.next_due(session, now, policy),
+             await agreements.next_followup(session, now, policy.followup_days),
+             await reviews.next_proposal(session, now, policy.final_review_days)]
+    ahead = [t for t in times if t is not None and t > now]
+    return min(ahead) if ahead else None
 
 
 async def publish_announcements(forum: Forum, run: RunJob) -> list[Result]:

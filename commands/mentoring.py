@@ -16,8 +16,9 @@ from commands.framework import (
     Text,
     When,
 )
-from commands.services import matching, mentorships, people, visibility
+from commands.services import agreements, matching, mentorships, people, visibility
 from commands.services.visibility import Reader
+from commands.words import agreements as agreements_said
 from commands.words import mentoring as said
 
 mentee_router = Router("mentee", "Your mentor")
@@ -61,18 +62,20 @@ async def withdraw(ctx: Context) -> None:
 async def status(ctx: Context) -> None:
     """Your mentor, since when, until when the commitment runs, your open request and next check-in."""
     me = ctx.person
-    current = mentor = checkin = change = waiting = load = None
+    current = mentor = checkin = change = waiting = load = agreement = None
     if me is not None:
         current = await mentorships.active_of(ctx.session, me.id)
         if current is not None:
             mentor = await mentorships.person_by_id(ctx.session, current.mentor_id)
             checkin = await mentorships.next_checkin(ctx.session, current.id, ctx.now)
             change = await mentorships.pending_change_of(ctx.session, current.id)
+            agreement = agreements_said.status_line(ctx, *await agreements.versions(ctx.session, current.id),
+                                                    ctx.zone, "agreement")
         waiting = await mentorships.open_request_of(ctx.session, me.id)
         if me.is_mentor:
             load = await people.active_mentee_count(ctx.session, me.id)
     ctx.reply(said.status(ctx, me, mentorship=current, mentor=mentor, next_checkin=checkin, change_pending=change,
-                          request=waiting, load=load))
+                          request=waiting, load=load, agreement=agreement))
 
 
 @mentee_router.command(
@@ -181,7 +184,8 @@ async def mentees(ctx: Context) -> None:
         ctx.reply(said.no_mentees(ctx, me))
         return
     ctx.reply(said.mentees(ctx, me, [(m, mentee, await mentorships.next_checkin(ctx.session, m.id, ctx.now))
-                                     for m, mentee in rows]))
+                                     for m, mentee in rows],
+                           await agreements.standing(ctx.session, [m.id for m, _ in rows])))
 
 
 @mentor_router.command(

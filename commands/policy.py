@@ -33,6 +33,8 @@ class ProgramPolicy:
     reminders: list[str] = _rule(["24h", "1h"], "durations")
     overdue_council_days: int = _rule(14, "positive")
     feedback_month: int = _rule(6, "month")
+    # How long before the end of a commitment its final review is proposed.
+    final_review_days: int = _rule(30, "positive")
 
     def reminder_offsets(self) -> list[int]:
         """Minutes before a check-in when both people are reminded, largest first."""

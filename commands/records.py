@@ -12,17 +12,25 @@ import re
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, Choice, CommandError, Integer, MatrixId, Role, Router, Text, is_matrix_id
 from commands.messages import Target
-from commands.services import checkins, mentorships, people, records, visibility
+from commands.services import checkins, mentorships, people, records, reviews, visibility
 from commands.services.records import NotYourMentee
+from commands.services.reviews import Decision
 from commands.services.visibility import Reader
+from commands.text import lines
+from commands.words import agreements as reviews_said
 from commands.words import records as said
-from storage.models import SessionKind
+from storage.models import GoalState, SessionKind
 
 router = Router("records", "Sessions, diary and goals")
 
 SESSION_EXAMPLE = "session @ana:example.org regular planned the event | next: book a venue | progress: 3-6"
 LABELS = {"next": "next_steps", "next steps": "next_steps", "progress": "progress", "remarks": "remarks",
-          "remark": "remarks"}
+          "remark": "remarks", "goals": "goals", "goal": "goals", "then": "then"}
+GOAL_STATES = {"reached": GoalState.DONE, "done": GoalState.DONE, "in progress": GoalState.OPEN,
+               "progress": GoalState.OPEN, "open": GoalState.OPEN, "dropped": GoalState.DROPPED,
+               "drop": GoalState.DROPPED}
+GOAL_REVIEWED = re.compile(r"^#?(\d{1,9})\s+(.+)$")
+DECISIONS = {"end": Decision.END, "close": Decision.END, "extend": Decision.EXTEND}
 PROGRESS = re.compile(r"^\s*(\d{1,2})\s*(?:(?:-|–|→|->|to)\s*(\d{1,2}))?\s*(?:/\s*10)?\s*$", re.I)
 
 
@@ -30,7 +38,7 @@ def parse_outcome(text_: str) -> dict:
     """``outcome | next: ... | progress: 3-6 | remarks: ...`` into its parts."""
     parts = [p.strip() for p in text_.split("|")]
     out: dict = {"outcome": parts[0], "next_steps": None, "progress_start": None, "progress_now": None,
-                 "remarks": None}
+                 "remarks": None, "goals": [], "then": None}
     if not out["outcome"]:
         raise CommandError(said.no_outcome(SESSION_EXAMPLE))
     for part in parts[1:]:
@@ -38,7 +46,14 @@ def parse_outcome(text_: str) -> dict:
         key = LABELS.get(label.strip().lower())
         if not sep or key is None or not value.strip():
             raise CommandError(said.unreadable_part(part, SESSION_EXAMPLE))
-        if key == "progress":
+        if key == "goals":
+            out["goals"] = parse_goals(value)
+        elif key == "then":
+            decision = DECISIONS.get(value.strip().lower())
+            if decision is None:
+                raise CommandError(reviews_said.then_usage())
+            out["then"] = decision
+        elif key == "progress":
             match = PROGRESS.match(value)
             numbers = [int(n) for n in match.groups() if n] if match else []
             if not numbers or not all(1 <= n <= 10 for n in numbers):
@@ -47,6 +62,18 @@ def parse_outcome(text_: str) -> dict:
         else:
             out[key] = value.strip()
     return out
+
+
+def parse_goals(value: str) -> list[tuple[int, GoalState]]:
+    """``3 reached, 4 in progress, 5 dropped`` into (goal number, where it stands)."""
+    out: dict[int, GoalState] = {}
+    for item in re.split(r"[,;]", value):
+        match = GOAL_REVIEWED.match(item.strip())
+        state = GOAL_STATES.get(" ".join(match.group(2).lower().split())) if match else None
+        if state is None:
+            raise CommandError(reviews_said.goals_part_usage())
+        out[int(match.group(1))] = state
+    return list(out.items())
 
 
 @router.command(
@@ -61,14 +88,22 @@ async def session(ctx: Context, mentee: str, kind: str, outcome: str) -> None:
     """Record a session with your mentee, privately: its kind, how it went, and optionally
     `| next: ...`, `| progress: 3-6` (1-10, start and now) and `| remarks: ...`.
 
-    Only you, your mentee and the council can read it. The check-in it belongs to is
-    marked as held.
+    A mid-term or final review revisits the goals of your agreement with
+    `| goals: 3 reached, 4 in progress, 5 dropped` (the numbers are in `history`); a final
+    review ends with `| then: end` to close the mentorship or `| then: extend` to go on
+    together, and your mentee is shown what was reached. Only you, your mentee and the
+    council can read it. The check-in it belongs to is marked as held.
     """
     me = await ctx.me()
     current, person = await records.mentee_of(ctx, me, mentee)
     parts = parse_outcome(outcome)
-    _, held = await records.record_session(ctx, current, SessionKind(kind), parts, by=me)
-    ctx.reply(said.session_recorded(ctx, kind, person, parts, held, ctx.zone))
+    goals, decision = parts.pop("goals"), parts.pop("then")
+    await reviews.check(ctx, current, person, SessionKind(kind), goals, decision)
+    record, held = await records.record_session(ctx, current, SessionKind(kind), parts, by=me)
+    if SessionKind(kind) in reviews.REVIEWS:
+        await reviews.revisit(ctx, current, record, person, me, goals, decision)
+    ctx.reply(lines(said.session_recorded(ctx, kind, person, parts, held, ctx.zone),
+                    reviews_said.review_summary(goals, decision)))
 
 
 @router.command(

@@ -128,8 +128,15 @@ class SessionKind(str, enum.Enum):
 
 
 class GoalState(str, enum.Enum):
-    OPEN = "open"
-    DONE = "done"
+    OPEN = "open"  # in progress
+    DONE = "done"  # reached
+    DROPPED = "dropped"  # given up, in a review or a new agreement
+
+
+class AgreementState(str, enum.Enum):
+    DRAFT = "draft"  # written by one side, waiting for the other to confirm
+    CONFIRMED = "confirmed"  # agreed by both: the one in force
+    REPLACED = "replaced"  # a later version was confirmed, or the draft was discarded
 
 
 class Audience(str, enum.Enum):
@@ -261,6 +268,8 @@ class Mentorship(SQLModel, table=True):
     # The latest meeting (a session held, a check-in done); None until they first meet.
     # Kept with every record, so overdue relationships are found without reading them all.
     last_met_at: Optional[datetime] = _when(nullable=True, default=None)
+    # Halfway through the first commitment period: when a mid-term review is proposed.
+    midterm_at: Optional[datetime] = _when(nullable=True, default=None)
     ended_at: Optional[datetime] = _when(nullable=True, default=None, index=True)
     ended_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
     end_reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
@@ -397,10 +406,65 @@ class Goal(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
+    # Set for a goal written into the agreement of this mentorship (reviews revisit those).
+    mentorship_id: Optional[int] = Field(default=None, foreign_key="mentorship.id")
     text: str = Field(sa_type=Text)  # confidential
     state: GoalState = Field(sa_type=_enum(GoalState), default=GoalState.OPEN)
     created_at: datetime = _when(default_factory=utcnow)
     done_at: Optional[datetime] = _when(nullable=True, default=None)
+
+
+class Agreement(SQLModel, table=True):
+    """What a mentor and a mentee agree on in their first session: a draft written by one
+    side, confirmed by the other. A change is a new draft, confirmed again. Confidential."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorship.id", index=True)
+    state: AgreementState = Field(sa_type=_enum(AgreementState), default=AgreementState.DRAFT)
+    goals: Optional[str] = Field(default=None, sa_type=Text)  # confidential; one goal per "; "
+    mentor_part: Optional[str] = Field(default=None, sa_type=Text)  # confidential: what the mentor commits to
+    mentee_part: Optional[str] = Field(default=None, sa_type=Text)  # confidential: what the mentee commits to
+    contact: Optional[str] = Field(default=None, sa_type=Text)  # confidential: how and how often they talk
+    cancelling: Optional[str] = Field(default=None, sa_type=Text)  # confidential: how a meeting is cancelled
+    urgent: Optional[str] = Field(default=None, sa_type=Text)  # confidential: how urgent help is asked for
+    drafted_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+    confirmed_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    confirmed_at: Optional[datetime] = _when(nullable=True, default=None)
+
+    __table_args__ = (
+        # One draft and one agreement in force per mentorship, whatever races the code has.
+        _partial("uq_agreement_one_draft", "mentorship_id", unique=True, where="state = 'draft'"),
+        _partial("uq_agreement_one_confirmed", "mentorship_id", unique=True, where="state = 'confirmed'"),
+    )
+
+
+class AgreementCheck(SQLModel, table=True):
+    """The follow-up about a month after the start: does the agreement work? One per side."""
+
+    __tablename__ = "agreement_check"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorship.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    asked_at: datetime = _when()
+    answered_at: Optional[datetime] = _when(nullable=True, default=None)
+    works: Optional[bool] = None
+    note: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+
+    __table_args__ = (UniqueConstraint("mentorship_id", "person_id"),)
+
+
+class ReviewGoal(SQLModel, table=True):
+    """Where one goal of the agreement stood at a mid-term or final review."""
+
+    __tablename__ = "review_goal"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_record_id: int = Field(foreign_key="session_record.id", index=True, ondelete="CASCADE")
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE")
+    state: GoalState = Field(sa_type=_enum(GoalState))
 
 
 class Feedback(SQLModel, table=True):

@@ -41,6 +41,10 @@ ANA_OUTCOME, ANA_NEXT, ANA_REMARKS = f"{Z}-ana-outcome", f"{Z}-ana-next", f"{Z}-
 ANA_WELL, ANA_BETTER = f"{Z}-ana-fb-well", f"{Z}-ana-fb-better"
 ANA_END, ANA_CHANGE = f"{Z}-ana-end", f"{Z}-ana-change"
 DAN_DECLINE = f"{Z}-dan-declines-ana"
+# Ana's agreement with Bob, one marker per part, and her answer to its follow-up.
+AGREED = {"goals": f"{Z}-agreed-goal", "mentor": f"{Z}-bob-commits", "mentee": f"{Z}-ana-commits",
+          "contact": f"{Z}-agreed-contact", "cancel": f"{Z}-agreed-cancel", "urgent": f"{Z}-agreed-urgent"}
+ANA_FOLLOWUP = f"{Z}-ana-followup"
 BOB_NOMINATES = f"{Z}-bob-nominates-ana"
 # Other people's data.
 BOB_NAME, DAN_NAME, GIA_NAME = f"Bob {Z}-bob-name", f"Dan {Z}-dan-name", f"Gia {Z}-gia-name"
@@ -48,7 +52,7 @@ BOB_WELL, BOB_BETTER = f"{Z}-bob-fb-well", f"{Z}-bob-fb-better"
 GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME = f"{Z}-gia-topic", f"{Z}-gia-diary", f"{Z}-gia-goal", f"{Z}-gia-outcome"
 
 ANAS = [ANA_NAME, ANA_TAG, ANA_TOPIC, ANA_DIARY, ANA_GOAL, ANA_OUTCOME, ANA_NEXT, ANA_REMARKS, ANA_WELL, ANA_BETTER,
-        ANA_END, ANA_CHANGE, BOB_NOMINATES]
+        ANA_END, ANA_CHANGE, BOB_NOMINATES, *AGREED.values(), ANA_FOLLOWUP]
 OTHERS = [BOB_NAME, DAN_NAME, GIA_NAME, BOB_WELL, BOB_BETTER, GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME,
           DAN_DECLINE]
 
@@ -84,11 +88,16 @@ async def year_of_ana(bot) -> None:
     await run(bot, BOB, f"feedback {ANA} {BOB_WELL} | {BOB_BETTER}")
     await run(bot, ANA, f"change {ANA_CHANGE}")
     await run(bot, BOB, f"nominate {ANA} {BOB_NOMINATES}")
+    await run(bot, ANA, "agreement draft " + " | ".join(f"{label}: {marker}" for label, marker in AGREED.items()))
+    await run(bot, BOB, f"agreement confirm {ANA}")
     await run(bot, GIA, f"request {GIA_TOPIC}")
     await run(bot, COUNCIL, f"assign {GIA} {BOB}")
     await run(bot, GIA, f"diary {GIA_DIARY}")
     await run(bot, GIA, f"goals add {GIA_GOAL}")
     await run(bot, BOB, f"session {GIA} regular {GIA_OUTCOME}")
+    # A month after she began with Bob, both are asked whether the agreement works.
+    await bot.runtime.advance_to(bot.clock.now() + timedelta(days=31), bot.clock)
+    await run(bot, ANA, f"agreement works no {ANA_FOLLOWUP}")
 
 
 def opened(f) -> dict[str, str]:
@@ -127,7 +136,7 @@ async def test_mydata_holds_everything_about_the_person_and_nothing_about_anyone
     # The two files go to her direct message, and nowhere else.
     [message] = bot.outbox.sent[start:]
     assert message.target.room is RoomKind.DM and message.target.user_id == ANA
-    assert [f.name for f in message.files] == ["mydata-2027-01-24.json", "mydata-2027-01-24.md"]
+    assert [f.name for f in message.files] == ["mydata-2027-02-24.json", "mydata-2027-02-24.md"]
     assert "Here is everything I store about you" in message.body
     # What the program holds about her, counted: two requests, both mentorships, two
     # diary entries, the session about her, her feedback, the change, the nomination.
@@ -198,7 +207,7 @@ async def test_forget_me_leaves_no_trace_of_her_and_keeps_the_counts_and_everyon
 
     explained = await bot.reply(ANA, "forget me")
     assert "end your mentorship with Bob" in explained and "forget me confirm" in explained
-    assert "2 diary entries, 1 goal, 1 session record about you, 1 feedback answer" in explained
+    assert "2 diary entries, 2 goals, 1 session record about you, 1 feedback answer" in explained
     start = len(bot.outbox.sent)
     await run(bot, ANA, "forget me confirm")
     sent = bot.outbox.sent[start:]
@@ -213,7 +222,7 @@ async def test_forget_me_leaves_no_trace_of_her_and_keeps_the_counts_and_everyon
     # Only what the program must keep: the rows behind its counts, under a pseudonym.
     after = await counts(bot)
     deleted = {t: before[t] - after[t] for t in before if after[t] < before[t]}
-    assert deleted == {"person_tag": 2, "diary_entry": 2, "goal": 1}  # her interests and texts; Gia's stay
+    assert deleted == {"person_tag": 2, "diary_entry": 2, "goal": 2}  # her interests and texts; Gia's stay
     # Every other row stays (the bot's own records grow: this very exchange, the audit entry).
     assert {t for t in before if after[t] > before[t]} <= {"audit_event", "handled_event", "outbox_message"}
     assert [m for m in OTHERS if m not in everything] == []  # everyone else's data is untouched
@@ -374,19 +383,19 @@ async def export(bot, line: str) -> dict[str, str]:
 async def test_the_csv_export_has_no_confidential_columns_unless_asked(bot):
     await year_of_ana(bot)
     files = await export(bot, "export")
-    assert sorted(files) == sorted(f"{kind}-2027-01-24.csv" for kind in privacy.EXPORTS)
+    assert sorted(files) == sorted(f"{kind}-2027-02-24.csv" for kind in privacy.EXPORTS)
     everything = "\n".join(files.values())
     confidential = [r.field for r in visibility.RULES.values() if r.confidential]
     for name, data in files.items():
         header = next(csv.reader(io.StringIO(data)))
         table = privacy.EXPORTS[name.split("-")[0]][0].__tablename__
         assert not [c for c in header if f"{table}.{c}" in confidential], name
-    secrets = [ANA_DIARY, ANA_GOAL, ANA_OUTCOME, ANA_NEXT, ANA_REMARKS, ANA_WELL, ANA_BETTER, ANA_END, ANA_CHANGE,
+    secrets = [*AGREED.values(), ANA_FOLLOWUP, ANA_DIARY, ANA_GOAL, ANA_OUTCOME, ANA_NEXT, ANA_REMARKS, ANA_WELL, ANA_BETTER, ANA_END, ANA_CHANGE,
                DAN_DECLINE, GIA_DIARY, GIA_OUTCOME, BOB_WELL]
     assert [m for m in secrets if m in everything] == []
     # The program's data is all there: every mentorship, every session (dated, without its notes).
-    assert len(read_csv(files["mentorships-2027-01-24.csv"])) == 3
-    assert len(read_csv(files["sessions-2027-01-24.csv"])) == 2
+    assert len(read_csv(files["mentorships-2027-02-24.csv"])) == 3
+    assert len(read_csv(files["sessions-2027-02-24.csv"])) == 2
     assert ANA_NAME in everything and ANA_TOPIC in everything and BOB_NOMINATES in everything
 
     full = await export(bot, "export all confidential")
@@ -443,6 +452,10 @@ CASES = {
     "mentorship.end_reason": (ANA_END, SHE_GAVE, (ANA, COUNCIL)),
     "change_request.reason": (ANA_CHANGE, SHE_GAVE, (ANA, COUNCIL)),
     "request_decline.reason": (DAN_DECLINE, {DAN: {A}, ANA: {S}, BOB: {MS}, COUNCIL: {C}}, (DAN, COUNCIL)),
+    **{f"agreement.{part}": (AGREED[label], ABOUT_ANA, (ANA, BOB, COUNCIL)) for part, label in (
+        ("goals", "goals"), ("mentor_part", "mentor"), ("mentee_part", "mentee"), ("contact", "contact"),
+        ("cancelling", "cancel"), ("urgent", "urgent"))},
+    "agreement_check.note": (ANA_FOLLOWUP, SHE_GAVE, (ANA, BOB, COUNCIL)),
     "nomination.reason": (BOB_NOMINATES, {BOB: {A, M}, ANA: {S}, DAN: {MS}, COUNCIL: {C}},
                           (ANA, COUNCIL, "council room")),
 }
@@ -452,10 +465,10 @@ async def surfaces(bot) -> dict[str, str]:
     """Everything each person was sent or can ask for, and everything said in each shared room."""
     out = {who: "" for who in (ANA, BOB, DAN, COUNCIL)}
     asks = {
-        ANA: ["mydata", "history", "status", "diary", "goals"],
-        BOB: ["mydata", f"history {ANA}", "mentees", "requests", "checkins"],
-        DAN: ["mydata", f"history {ANA}", "requests", "pool", "mentors"],
-        COUNCIL: ["export all confidential", f"history {ANA}", f"audit {ANA}", f"audit {DAN}", "feedbacks", "queue",
+        ANA: ["mydata", "history", "status", "diary", "goals", "agreement"],
+        BOB: ["mydata", f"history {ANA}", "mentees", "requests", "checkins", f"agreement {ANA}"],
+        DAN: ["mydata", f"history {ANA}", "requests", "pool", "mentors", f"agreement {ANA}"],
+        COUNCIL: ["export all confidential", f"history {ANA}", f"agreement {ANA}", f"audit {ANA}", f"audit {DAN}", "feedbacks", "queue",
                   "nominations"],
     }
     for who, lines in asks.items():

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from commands.kinds import Role
 from commands.services import audit, checkins, matching, people
-from commands.services.commitment import commitment_end
+from commands.services.commitment import commitment_end, midterm
 from commands.services.errors import DomainError
 from commands.services.matching import Match, Wishes
 from commands.services.work import Event, Work
@@ -592,6 +592,7 @@ async def start(
         request_id=request.id if request else None,
         started_at=work.now,
         commitment_ends_at=commitment_end(work.now, work.policy),
+        midterm_at=midterm(work.now, work.policy),
     )
     work.session.add(mentorship)
     try:

@@ -21,10 +21,13 @@ from commands.kinds import RoomKind
 from commands.messages import File
 from commands.policy import RetentionPolicy
 from commands.services import audit, courtesy, mentorships, people, rules
+from commands.services.agreements import PARTS as AGREEMENT_PARTS
 from commands.services.errors import DomainError
 from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, may_read
 from commands.services.work import Event, Work
 from storage.models import (
+    Agreement,
+    AgreementCheck,
     Announcement,
     AuditEvent,
     BotState,
@@ -44,6 +47,7 @@ from storage.models import (
     ReminderState,
     RequestDecline,
     RequestState,
+    ReviewGoal,
     SessionRecord,
     TagKind,
 )
@@ -136,7 +140,18 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
                                 .order_by(DiaryEntry.created_at, DiaryEntry.id))).all()
     data["diary"] = [_pick("diary_entry", e, SUBJECT, ("created_at", "text")) for e in diary]
     goals = (await session.exec(select(Goal).where(Goal.person_id == pid).order_by(Goal.id))).all()
-    data["goals"] = [_pick("goal", g, SUBJECT, ("id", "text", "state", "created_at", "done_at")) for g in goals]
+    data["goals"] = [_pick("goal", g, SUBJECT, ("id", "mentorship_id", "text", "state", "created_at", "done_at"))
+                     for g in goals]
+    agreed = (await session.exec(select(Agreement).where(Agreement.mentorship_id.in_(ship_ids))
+                                 .order_by(Agreement.id))).all() if ship_ids else []
+    data["agreements"] = [
+        {**_pick("agreement", a, SUBJECT if a.mentorship_id in mentee_ships else {Reader.MENTOR}, (
+            "id", "mentorship_id", "state", *AGREEMENT_PARTS, "created_at", "confirmed_at")),
+         "written_by": "you" if a.drafted_by_id == pid else "the other side"} for a in agreed]
+    answered = (await session.exec(select(AgreementCheck).where(AgreementCheck.person_id == pid)
+                                   .order_by(AgreementCheck.id))).all()
+    data["agreement_follow_ups"] = [_pick("agreement_check", c, AUTHOR, (
+        "mentorship_id", "asked_at", "answered_at", "works", "note")) for c in answered]
     given = (await session.exec(select(Feedback).where(Feedback.author_id == pid).order_by(Feedback.id))).all()
     data["feedback_you_gave"] = [_pick("feedback", f, AUTHOR, ("round", "mentorship_id", "strengths", "improve",
                                                                   "created_at")) for f in given]
@@ -163,7 +178,7 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
 # The sections of a person's data besides their profile, in the order they are shown.
 SECTIONS = (
     "requests", "mentorships", "changes_of_mentor", "checkins", "sessions_about_you", "diary", "goals",
-    "feedback_you_gave", "requests_you_declined", "nominations_of_you", "nominations_you_made",
+    "agreements", "agreement_follow_ups", "feedback_you_gave", "requests_you_declined", "nominations_of_you", "nominations_you_made",
     "announcements_you_wrote", "your_actions",
 )
 
@@ -316,6 +331,13 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
     if as_mentee:
         erased.append(update(SessionRecord).where(SessionRecord.mentorship_id.in_(as_mentee)).values(
             outcome="", next_steps=None, remarks=None, progress_start=None, progress_now=None))
+        # Their agreements, and what either side said at its follow-up, are about them.
+        erased.append(update(Agreement).where(Agreement.mentorship_id.in_(as_mentee))
+                      .values(**dict.fromkeys(AGREEMENT_PARTS)))
+        erased.append(update(AgreementCheck).where(AgreementCheck.mentorship_id.in_(as_mentee),
+                                                   AgreementCheck.note.is_not(None)).values(note=None))
+    erased.append(update(AgreementCheck).where(AgreementCheck.person_id == pid, AgreementCheck.note.is_not(None))
+                  .values(note=None))
     for statement in erased:
         done["texts_erased"] += await run(statement)
     await run(update(Reminder).where(Reminder.person_id == pid, Reminder.state == ReminderState.PENDING)
@@ -370,6 +392,12 @@ def expiries(policy: RetentionPolicy, now: datetime) -> list[Expiry]:
             or_(SessionRecord.outcome != "", SessionRecord.next_steps.is_not(None), SessionRecord.remarks.is_not(None),
                 SessionRecord.progress_start.is_not(None), SessionRecord.progress_now.is_not(None)),
         ), {"outcome": "", "next_steps": None, "remarks": None, "progress_start": None, "progress_now": None}))
+        ended = _ended_before(add_months(now, -policy.session_notes_months))
+        out.append(Expiry("agreements", Agreement, (
+            Agreement.mentorship_id.in_(ended), or_(*(getattr(Agreement, p).is_not(None) for p in AGREEMENT_PARTS)),
+        ), dict.fromkeys(AGREEMENT_PARTS)))
+        out.append(Expiry("follow-up answers", AgreementCheck, (
+            AgreementCheck.mentorship_id.in_(ended), AgreementCheck.note.is_not(None)), {"note": None}))
     if policy.diary_months:
         before = add_months(now, -policy.diary_months)
         out.append(Expiry("diary entries", DiaryEntry, (DiaryEntry.mentorship_id.in_(_ended_before(before)),)))
@@ -472,7 +500,12 @@ EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
     "nominations": (Nomination, ("id", "nominator_id", "nominee_id", "reason", "created_at")),
     "tags": (PersonTag, ("id", "person_id", "kind", "value")),
     "diary": (DiaryEntry, ("id", "person_id", "mentorship_id", "text", "created_at")),
-    "goals": (Goal, ("id", "person_id", "text", "state", "created_at", "done_at")),
+    "goals": (Goal, ("id", "person_id", "mentorship_id", "text", "state", "created_at", "done_at")),
+    "agreements": (Agreement, ("id", "mentorship_id", "state", *AGREEMENT_PARTS, "drafted_by_id", "created_at",
+                               "confirmed_by_id", "confirmed_at")),
+    "agreement_follow_ups": (AgreementCheck, ("id", "mentorship_id", "person_id", "asked_at", "answered_at", "works",
+                                              "note")),
+    "reviewed_goals": (ReviewGoal, ("id", "session_record_id", "goal_id", "state")),
 }
 
 

@@ -20,6 +20,8 @@ from commands.services.visibility import Reader
 from commands.services.errors import DomainError
 from commands.services.work import Work
 from storage.models import (
+    Agreement,
+    AgreementState,
     CheckIn,
     CheckInKind,
     CheckInState,
@@ -31,6 +33,7 @@ from storage.models import (
     MentorshipState,
     Person,
     SessionKind,
+    ReviewGoal,
     SessionRecord,
 )
 from storage.session import Session
@@ -208,6 +211,8 @@ class History:
     planned: list[CheckIn]
     goals: list[Goal]
     diary: list[DiaryEntry]
+    agreements: dict[int, Agreement]  # the agreement in force of each mentorship shown, by mentorship
+    reviewed: dict[int, list[tuple[Goal, GoalState]]]  # goals revisited by each review, by session record
 
     def may(self, field: str) -> bool:
         return visibility.may_read(field, self.readers, self.room)
@@ -243,10 +248,28 @@ async def history(work: Work, me: Person, mentee: str | None, *, council: bool, 
         .order_by(DiaryEntry.created_at.desc()).limit(HISTORY_ITEMS)
     )).all()
     mentors = await people.by_ids(session, (m.mentor_id for m in ships))
+    agreed = (await session.exec(select(Agreement).where(
+        Agreement.mentorship_id.in_(ids), Agreement.state == AgreementState.CONFIRMED))).all() if ids else []
     return History(subject=subject, readers=readers, room=room,
                    mentorships=[(m, mentors[m.mentor_id]) for m in ships],
                    sessions=list(records), planned=planned, goals=await goals_of(session, subject.id),
-                   diary=list(entries))
+                   diary=list(entries), agreements={a.mentorship_id: a for a in agreed},
+                   reviewed=await revisited(session, [r.id for r in records if r.kind in REVIEWS]))
+
+
+REVIEWS = (SessionKind.MIDTERM, SessionKind.FINAL)
+
+
+async def revisited(session: Session, record_ids: list[int]) -> dict[int, list[tuple[Goal, GoalState]]]:
+    """For each review record, the goals it revisited and where they stood then."""
+    if not record_ids:
+        return {}
+    rows = (await session.exec(select(ReviewGoal, Goal).join(Goal, Goal.id == ReviewGoal.goal_id)
+                               .where(ReviewGoal.session_record_id.in_(record_ids)).order_by(ReviewGoal.id))).all()
+    out: dict[int, list[tuple[Goal, GoalState]]] = {}
+    for review, goal in rows:
+        out.setdefault(review.session_record_id, []).append((goal, review.state))
+    return out
 
 
 # ---------------------------------------------------------------- feedback

@@ -83,6 +83,17 @@ RULES: dict[str, Rule] = {r.field: r for r in (
     _rule("diary_entry.text", {A, S, M, C}, confidential=True, retention="diary_months",
           about="the mentee's diary"),
     _rule("goal.text", {A, S, M, C}, confidential=True, retention="diary_months", about="the mentee's goals"),
+    # The agreement of a mentorship: for its two people and the council.
+    *(_rule(f"agreement.{part}", {A, S, M, C}, confidential=True, retention="session_notes_months", about=about)
+      for part, about in (
+          ("goals", "the agreement: the mentee's goals"),
+          ("mentor_part", "the agreement: what the mentor commits to"),
+          ("mentee_part", "the agreement: what the mentee commits to"),
+          ("contact", "the agreement: how and how often they talk"),
+          ("cancelling", "the agreement: how a meeting is cancelled"),
+          ("urgent", "the agreement: how urgent help is asked for"))),
+    _rule("agreement_check.note", {A, S, M, C}, confidential=True, retention="session_notes_months",
+          about="what should change in the agreement, said at its follow-up"),
     # For the council alone (and whoever wrote it).
     _rule("feedback.strengths", {A, C}, confidential=True, retention="feedback_months",
           about="yearly feedback: what goes well"),
@@ -124,7 +135,8 @@ def expiring(setting: str) -> list[Rule]:
 
 # The `[retention]` settings, and what each lets expire.
 RETENTION_SETTINGS = {
-    "session_notes_months": "session notes (outcome, next steps, remarks, progress) of mentorships that ended",
+    "session_notes_months": "session notes (outcome, next steps, remarks, progress), agreements and follow-up answers "
+                            "of mentorships that ended",
     "diary_months": "diary entries of mentorships that ended, and goals of mentees with none running",
     "feedback_months": "yearly feedback answers, counted from when they were given",
     "reasons_months": "reasons for ending a mentorship, changing mentor or declining a request",

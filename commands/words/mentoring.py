@@ -264,7 +264,8 @@ def _request_escalated(e: RequestEscalated, work: Work) -> None:
 
 
 def status(work: Work, me: Person | None, *, mentorship: Mentorship | None, mentor: Person | None,
-           next_checkin: Upcoming | None, change_pending, request: MentorRequest | None, load: int | None) -> Msg:
+           next_checkin: Upcoming | None, change_pending, request: MentorRequest | None, load: int | None,
+           agreement: Msg | None = None) -> Msg:
     """A mentee's (and a mentor's) standing: mentor, commitment, next check-in, open requests, load."""
     zone = _zone(work)
     rows: list[Msg | None] = []
@@ -275,6 +276,7 @@ def status(work: Work, me: Person | None, *, mentorship: Mentorship | None, ment
             t("Commitment until {until}", until=day(mentorship.commitment_ends_at, zone)),
             t("Next check-in: {checkin}", checkin=checkin_line(next_checkin or Upcoming(None), zone, work,
                                                                 mentor=False)),
+            agreement,
         ]
         if change_pending is not None:
             rows.append(t("Your request to change mentor (#{number}) is with the council, since {since}.",
@@ -517,7 +519,7 @@ def _mentorship_started(e: MentorshipStarted, work: Work) -> None:
     else:
         to_mentee = t("Welcome! {mentor} is your mentor now. You are committed to each other until {until}.{plan} "
                       "Send {status} any time to see where things stand.", **parts)
-    work.send(Target.dm(mentee.matrix_id), to_mentee)
+    work.send(Target.dm(mentee.matrix_id), lines(to_mentee, agreement_guide(work, None)))
     first = (t("Please arrange the orientation session by {by}.", by=day(orientation, mentor_zone))
              if not e.checkins_moved else t("They are changing mentor, so their planned check-ins are yours now."))
     parts = dict(mentee=mention(mentee.matrix_id, people.name_of(mentee)),
@@ -528,7 +530,7 @@ def _mentorship_started(e: MentorshipStarted, work: Work) -> None:
     else:
         to_mentor = t("Welcome your new mentee {mentee}! The commitment runs until {until}. {first} "
                       "Send {mentees} to see everyone you mentor.", **parts)
-    work.send(Target.dm(mentor.matrix_id), to_mentor)
+    work.send(Target.dm(mentor.matrix_id), lines(to_mentor, agreement_guide(work, mentee)))
     if e.previous is not None:
         work.send(Target.dm(e.previous.matrix_id), t(
             "{mentee} has moved to a new mentor, so your mentorship with them has ended. "
@@ -562,12 +564,27 @@ def no_mentees(work: Work, me: Person) -> Msg:
              places=_counted("{n} places", me.capacity), requests=_cmd(work, "requests"))
 
 
-def mentees(work: Work, me: Person, rows) -> Msg:
-    """The mentor's mentees (``rows``: mentorship, mentee, next check-in)."""
+def agreement_guide(work: Work, mentee: Person | None) -> Msg:
+    """After a match: what the first session agrees on, and how to write it down (``mentee``: to the mentor)."""
+    draft = "agreement draft ..." if mentee is None else f"agreement draft {mentee.matrix_id} ..."
+    return t("In your first session, agree on the mentee's goals, what each of you commits to, how and how often "
+             "you talk, how a meeting is cancelled and how to ask for urgent help. Either of you writes it down "
+             "with {draft}; the other confirms it. Send {help} for an example.",
+             draft=typed(work, draft, RoomKind.DM), help=typed(work, "help agreement draft", RoomKind.DM))
+
+
+def agreement_standing(standing: str) -> Msg:
+    return {"confirmed": t("agreement confirmed"), "draft": t("agreement draft to confirm"),
+            "none": t("no agreement yet")}[standing]
+
+
+def mentees(work: Work, me: Person, rows, agreements: dict[int, str]) -> Msg:
+    """The mentor's mentees (``rows``: mentorship, mentee, next check-in; ``agreements``: where each
+    mentorship's agreement stands)."""
     zone = _zone(work)
-    items = [t("\u2022 {mentee}: since {since}, committed until {until}; next: {next}", mentee=who(mentee),
-               since=day(m.started_at, zone), until=day(m.commitment_ends_at, zone),
-               next=checkin_line(nxt, zone, work, mentor=True))
+    items = [t("\u2022 {mentee}: since {since}, committed until {until}; {agreement}; next: {next}",
+               mentee=who(mentee), since=day(m.started_at, zone), until=day(m.commitment_ends_at, zone),
+               agreement=agreement_standing(agreements[m.id]), next=checkin_line(nxt, zone, work, mentor=True))
              for m, mentee, nxt in rows]
     return lines(bold(_counted("Your mentees ({count} of {n})", me.capacity, count=len(rows))), *items)
 

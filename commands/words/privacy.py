@@ -49,6 +49,8 @@ SECTION_TITLES = {
     "sessions_about_you": "Session records about you",
     "diary": "Your diary",
     "goals": "Your goals",
+    "agreements": "Agreements of your mentorships",
+    "agreement_follow_ups": "Your answers: does the agreement work?",
     "feedback_you_gave": "Feedback you gave",
     "requests_you_declined": "Requests you declined",
     "nominations_of_you": "Nominations of you",

@@ -21,6 +21,7 @@ from commands.services.rules import feedback_slot
 from commands.services.work import Work
 from commands.text import Msg, bold, code, lines, person
 from commands.words import explains, t, tn, typed
+from commands.words.agreements import agreement_text, goal_state
 from commands.words.checkins import describe, kind_name, reader_zone
 from commands.words.mentoring import day, who
 from storage.models import CheckIn, DiaryEntry, Feedback, Goal, GoalState, MentorshipState, Person
@@ -86,6 +87,8 @@ def no_goals(work: Work) -> Msg:
 
 
 def _reached(g: Goal) -> Msg | str:
+    if g.state is GoalState.DROPPED:
+        return t("(dropped) ")
     return t("\u2713 ") if g.state is GoalState.DONE else ""
 
 
@@ -133,12 +136,21 @@ def history(h: History, zone: ZoneInfo) -> Msg:
         remarks = t("; remarks: {text}", text=r.remarks) if r.remarks and h.may("session_record.remarks") else ""
         rows.append(t("• {day} {kind}: {outcome}{next}{progress}{remarks}", day=day(r.held_at, zone),
                       kind=r.kind.value, outcome=outcome, next=next_steps, progress=progress, remarks=remarks))
+        if r.id in h.reviewed and h.may("goal.text"):
+            rows.extend(t("  — goal #{number} {text}: {state}", number=str(g.id), text=g.text,
+                          state=goal_state(state)) for g, state in h.reviewed[r.id])
+    for m, _ in h.mentorships:
+        agreed = h.agreements.get(m.id)
+        if agreed is not None and h.may("agreement.goals"):
+            rows.append(bold(t("Agreement, confirmed {day}", day=day(agreed.confirmed_at, zone))))
+            rows.append(agreement_text(agreed))
     if h.planned:
         rows.append(bold(t("Planned")))
         rows.extend(t("• #{number} {what}", number=str(c.id), what=describe(c, zone)) for c in h.planned)
     if h.goals and h.may("goal.text"):
         rows.append(bold(t("Goals")))
-        rows.extend(t("• {reached}{text}", reached=_reached(g), text=g.text) for g in h.goals)
+        rows.extend(t("• #{number} {reached}{text}", number=str(g.id), reached=_reached(g), text=g.text)
+                    for g in h.goals)
     if h.diary and h.may("diary_entry.text"):
         rows.append(bold(t("Diary (latest first)")))
         rows.extend(_entry(e, zone) for e in h.diary)
