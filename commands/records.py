@@ -82,7 +82,8 @@ def parse_goals(value: str) -> list[tuple[int, GoalState]]:
           Arg("outcome", Text("outcome", max_length=2000))],
     roles=[Role.MENTOR],
     rooms=DM_ONLY,
-    examples=(SESSION_EXAMPLE, "session @ana:example.org orientation agreed goals and a monthly call"),
+    examples=(SESSION_EXAMPLE, "session @ana:example.org orientation agreed goals and a monthly call",
+              "session @ana:example.org midterm halfway there | goals: 1 reached | progress: 3-6"),
 )
 async def session(ctx: Context, mentee: str, kind: str, outcome: str) -> None:
     """Record a session with your mentee, privately: its kind, how it went, and optionally

@@ -271,6 +271,36 @@ async def test_upgrading_to_0006_fills_when_each_mentorship_last_met(db):
     assert met[2].date().isoformat() == "2026-09-02"  # a check-in done after the last session
 
 
+async def test_upgrading_to_0012_sets_when_each_running_mentorship_is_halfway(db):
+    """Mentorships running before reviews were proposed get their mid-term: halfway through
+    their commitment; one that ended gets none."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+
+    def to_0011(connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0011")
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(to_0011)
+        for sql in (
+            "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
+            "updated_at) VALUES (1, '@ana:x.org', true, false, false, 0, false, '2027-01-01', '2027-01-01'), "
+            "(2, '@bob:x.org', false, true, false, 3, false, '2027-01-01', '2027-01-01')",
+            "INSERT INTO mentorship (id, mentee_id, mentor_id, state, started_at, commitment_ends_at) VALUES "
+            "(1, 1, 2, 'ended', '2026-01-01', '2027-01-01'), (2, 1, 2, 'active', '2027-01-01', '2027-12-31')",
+        ):
+            await conn.execute(text(sql))
+    await db.upgrade()
+    async with db.session() as s:
+        halfway = {m.id: m.midterm_at for m in (await s.exec(select(Mentorship))).all()}
+    assert halfway[1] is None
+    assert halfway[2].isoformat() == "2027-07-02T00:00:00+00:00"
+
+
 async def test_a_unit_of_work_that_waits_for_its_turn_leaves_the_bot_running(db):
     """Two units of work at once (one of them paused mid-way) both land, and the event loop
     keeps serving everything else meanwhile: on SQLite, where sessions run in place, the

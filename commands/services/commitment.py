@@ -3,7 +3,7 @@ in its last month it can be extended by another period. Its dates are decided he
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from commands.clock import add_months
 from commands.policy import ProgramPolicy
@@ -24,7 +24,3 @@ def midterm(start: datetime, policy: ProgramPolicy) -> datetime:
     """Halfway through the first commitment period begun at ``start``: time for a mid-term review."""
     return start + (commitment_end(start, policy) - start) / 2
 
-
-def final_review_opens(m: Mentorship, policy: ProgramPolicy) -> datetime:
-    """From when the final review of the commitment of ``m`` is proposed: ``final_review_days`` before its end."""
-    return m.commitment_ends_at - timedelta(days=policy.final_review_days)

@@ -14,7 +14,7 @@ from sqlalchemy import exists, func
 from sqlmodel import select
 
 from commands.services import mentorships, records, rules
-from commands.services.commitment import extension_opens, final_review_opens
+from commands.services.commitment import extension_opens
 from commands.services.errors import DomainError
 from commands.services.records import REVIEWS, TooEarlyToExtend
 from commands.services.work import Event, Work
@@ -24,6 +24,7 @@ from storage.models import (
     Mentorship,
     MentorshipState,
     Person,
+    ReviewGoal,
     SessionKind,
     SessionRecord,
 )
@@ -129,10 +130,6 @@ async def next_proposal(session: Session, now: datetime, days: int) -> datetime 
         Mentorship.state == MentorshipState.ACTIVE, Mentorship.commitment_ends_at > now + timedelta(days=days)))).one()
     times = [t for t in (midterm, ends - timedelta(days=days) if ends else None) if t is not None]
     return min(times) if times else None
-
-
-def final_window_opens(m: Mentorship, work: Work) -> datetime:
-    return final_review_opens(m, work.policy)
 
 
 # ---------------------------------------------------------------- recording
