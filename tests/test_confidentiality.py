@@ -1,8 +1,8 @@
 """Confidential mentoring data never leaves the people it belongs to.
 
 Unique markers go into every confidential field: session notes (outcome, next
-steps, remarks), diary, goals, feedback, what a mentee wrote in a request, and the
-reasons for a decline, a change of mentor and an end. Then a whole program year runs on the
+steps, remarks), reviews, the agreement and its follow-up, diary, goals, feedback, what
+a mentee wrote in a request, and the reasons for a decline, a change of mentor and an end. Then a whole program year runs on the
 shell's clock, with the program's rules, digests and reports, council
 announcements on the forum and the forum relay. No marker may appear in a message
 to the mentors room or the council room, in anything posted to Discourse, or in
@@ -49,6 +49,9 @@ async def test_no_confidential_text_reaches_a_shared_room_the_forum_or_the_logs_
         await advance(2)
         await step(BOB, f"session @ana:example.org orientation {MARK}-outcome | next: {MARK}-next | "
                         f"remarks: {MARK}-remarks")
+        await step(ANA, f"agreement draft goals: {MARK}-agreed-goal | mentor: {MARK}-mentor | mentee: {MARK}-mentee "
+                        f"| contact: {MARK}-contact | cancel: {MARK}-cancel | urgent: {MARK}-urgent")
+        await step(BOB, "agreement confirm @ana:example.org")
         # A nomination is written for the council room, where its reason is read: not a marker.
         await step(BOB, "nominate @ana:example.org she ran her first event")
         await step(ANA, f"change {MARK}-change")
@@ -57,7 +60,10 @@ async def test_no_confidential_text_reaches_a_shared_room_the_forum_or_the_logs_
         await step(COUNCIL, "!confirm 1", RoomKind.COUNCIL)
         fake.add_topic("A question from a mentor here", "How do you keep notes private?", username="dana")
         await bot.runtime.poll_relay()
-        await advance(160)
+        await advance(30)  # a month in: does the agreement work?
+        await step(ANA, f"agreement works no {MARK}-followup")
+        await advance(130)  # the mid-term review
+        await step(BOB, f"session @ana:example.org midterm {MARK}-review | goals: 1 reached, 2 in progress")
         await step(ANA, f"feedback {MARK}-well | {MARK}-better")
         await advance(200)
         await step(ANA, f"end {MARK}-end")
