@@ -111,6 +111,12 @@ LENGTHS = {  # (part, too long): the forum's limit, said in singular and plural
                       "The text is {n} characters; the forum needs at least {limit}."),
     ("text", True): ("The text is {n:,} character; keep an announcement under {limit:,} and link to more.",
                      "The text is {n:,} characters; keep an announcement under {limit:,} and link to more."),
+    ("citation", False): ("The citation is {n} character; the forum needs at least {limit}: say what the "
+                          "mentee did, in a sentence or two.",
+                          "The citation is {n} characters; the forum needs at least {limit}: say what the "
+                          "mentee did, in a sentence or two."),
+    ("citation", True): ("The citation is {n:,} character; keep it under {limit:,}.",
+                         "The citation is {n:,} characters; keep it under {limit:,}."),
 }
 
 
