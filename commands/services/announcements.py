@@ -112,8 +112,9 @@ class NotYetPublished(DomainError):
 
 @dataclass
 class WrongLength(DomainError):
-    """The forum would not take the announcement's ``part`` ("title", "text", or a celebration's "citation"): it is ``length``
-    characters, and the forum needs at least, or (``too_long``) takes at most, ``limit``."""
+    """The forum would not take the announcement's ``part`` ("title", "text", or a celebration's
+    "citation"): it is ``length`` characters, and the forum needs at least, or (``too_long``)
+    takes at most, ``limit``."""
 
     outcome = "usage"
     part: str

@@ -21,7 +21,8 @@ from commands.words import catalog, explains, renders, t, tn, typed
 from commands.words.checkins import shown
 from storage.models import Opportunity, OpportunityKind
 
-MENTOR_EXAMPLE = "opportunity @ana:example.org training 2027-03-10 | https://example.org/workshop | Facilitation workshop"
+MENTOR_EXAMPLE = ("opportunity @ana:example.org training 2027-03-10 | https://example.org/workshop | "
+                  "Facilitation workshop")
 COUNCIL_EXAMPLE = "opportunity interest localisation event 12 March | https://example.org/sprint | Translation sprint"
 KIND_NAMES = {OpportunityKind.TRAINING: "training", OpportunityKind.EVENT: "event",
               OpportunityKind.INTRODUCTION: "introduction"}
@@ -144,7 +145,8 @@ def none_open(work: Work) -> Msg:
 
 
 def open_list(items: list[Received], zone: ZoneInfo) -> Msg:
-    rows = [t("• #{number} {what}, from {by}: {link}", number=r.opportunity.id, what=_opportunity(r.opportunity, zone),
-              by=person(r.by.matrix_id, people.name_of(r.by)), link=link(r.opportunity.url)) for r in items]
+    rows = [t("• #{number} {what}, from {by}: {link}", number=r.opportunity.id,
+              what=_opportunity(r.opportunity, zone), by=person(r.by.matrix_id, people.name_of(r.by)),
+              link=link(r.opportunity.url)) for r in items]
     return lines(bold(tn("{n} open opportunity (soonest first)", "{n} open opportunities (soonest first)",
                          len(items))), *rows)
