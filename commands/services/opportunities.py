@@ -151,7 +151,8 @@ async def share_by_interest(work: Work, member: Person, interest: str, kind: Opp
         .order_by(Person.id))).all())
     if not mentees:
         raise NobodyWithInterest(wanted, await _interests_like(work.session, wanted))
-    return await _send(work, member, kind, what, url, when, mentees, as_council=True)
+    with work.in_bulk():  # possibly many: sent after the replies and reminders waiting now
+        return await _send(work, member, kind, what, url, when, mentees, as_council=True)
 
 
 async def _interests_like(session: Session, wanted: str) -> tuple[str, ...]:
