@@ -120,6 +120,11 @@ async def test_accepted_with_consent_the_celebration_reaches_the_mentors_room_an
     [celebration] = room(bot, RoomKind.MENTORS, start)
     assert TITLE in celebration.body and CITATION in celebration.body and "<strong>three</strong>" in celebration.html
     assert link in celebration.body
+    # She agreed to the mentors room and the forum: mentors are not offered to pass it on to mentees.
+    assert "relay" not in celebration.body
+    relayed = await bot.send(BOB, "!relay 1", RoomKind.MENTORS)
+    assert relayed.outcome == "refused" and "it is not passed on to mentees" in relayed.messages[0].msg.plain()
+    assert [m for m in dms(bot, GIA) if TITLE in m.body] == []
     [told] = dms(bot, BOB, start)
     assert told.notify and told.body.startswith(
         "🎉 Your nomination of Ana (#1) was accepted by the council, and Ana agreed to be celebrated")

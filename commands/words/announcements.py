@@ -26,6 +26,7 @@ from commands.services.announcements import (
     ForumUnavailable,
     NewForumTopics,
     NoSuchAnnouncement,
+    NotForMentees,
     NotYetPublished,
     Relayed,
     Standing,
@@ -327,6 +328,12 @@ def _standing(work: Work, s: Standing, zone: ZoneInfo) -> Msg:
 
 
 # ---------------------------------------------------------------- a mentor passes it on
+
+
+@explains(NotForMentees)
+def _not_for_mentees(e: NotForMentees, work: Work) -> Msg:
+    return t("Announcement #{number} celebrates a mentee, who agreed to its publication in the mentors room and on "
+             "the forum only: it is not passed on to mentees.", number=e.ann.id)
 
 
 @explains(NotYetPublished)
