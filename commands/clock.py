@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -47,6 +48,23 @@ def add_months(when: datetime, months: int) -> datetime:
     year, month = when.year + month_index // 12, month_index % 12 + 1
     day = min(when.day, calendar.monthrange(year, month)[1])
     return when.replace(year=year, month=month, day=day)
+
+
+def end_of_day(when: datetime, zone: ZoneInfo) -> datetime:
+    """The first moment of the day after ``when``'s day in ``zone`` (in UTC), whatever the clocks do that night."""
+    local = when.astimezone(zone)
+    following = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return following.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A day, or a time on a day, that something happens; over at the end of that day."""
+
+    at: datetime  # UTC: the time given, or the day's first moment
+    all_day: bool  # no time of day was given
+    zone: str  # the zone it was read in, where its day is a day
+    until: datetime  # UTC: when the day is over
 
 
 DURATION = re.compile(r"(\d{1,6})\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)(?![a-z])", re.I)

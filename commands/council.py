@@ -134,13 +134,6 @@ async def audit_trail(ctx: Context, person: str) -> None:
     ctx.reply(words.history(history, ctx, ctx.zone, council.HISTORY_LIMIT))
 
 
-@router.command("nominations", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("nominations",))
-async def nominations(ctx: Context) -> None:
-    """Recent nominations of mentees for recognition."""
-    shown = await council.recent_nominations(ctx, ctx.room)
-    ctx.reply(words.nominations(shown, ctx.zone) if shown else words.no_nominations())
-
-
 @router.command(
     "report",
     roles=[Role.COUNCIL],

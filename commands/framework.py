@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from commands.clock import read_duration
+from commands.clock import Dated, end_of_day, read_duration
 from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
 from commands.text import Msg
 from commands.words import arguments as said
@@ -255,8 +255,10 @@ class When(ArgType):
 
     greedy = True
 
-    def __init__(self, label: str = "when", needs_time: bool = False, max_years: int = 10) -> None:
+    def __init__(self, label: str = "when", needs_time: bool = False, max_years: int = 10,
+                 whole_days: bool = False) -> None:
         self.label, self.needs_time, self.max_years = label, needs_time, max_years
+        self.whole_days = whole_days  # a bare date lasts all day: today is not in the past
 
     def convert_in(self, token: str, env: ParseEnv) -> datetime:
         import dateparser  # loaded on first use: it is slow to import
@@ -284,17 +286,40 @@ class When(ArgType):
         if when is None:
             raise ArgError(said.unreadable_date(text))
         # "in 2 weeks" keeps the time of day of now; a bare date has no time of its own.
+        over = when
         if not TIME_OF_DAY.search(text) and not RELATIVE.search(text):
             if self.needs_time:
                 raise ArgError(said.no_time_of_day(text))
             when = when.replace(hour=0, minute=0, second=0, microsecond=0)
+            over = end_of_day(when, env.zone) if self.whole_days else when
         when = when.astimezone(timezone.utc)
-        if when < env.now - timedelta(minutes=1):
+        if over < env.now - timedelta(minutes=1):
             shown = when.astimezone(env.zone)
             raise ArgError(said.in_the_past(f"{shown:%Y-%m-%d %H:%M}", env.zone.key))
         if when > env.now + timedelta(days=366 * self.max_years):
             raise ArgError(said.too_far_ahead(self.max_years))
         return when
+
+
+class OnDate(ArgType):
+    """A date, with or without a time of day, read in the speaker's time zone: today or later.
+
+    ``2027-03-10``, ``10 March``, ``next friday``, ``2027-03-10 16:00``."""
+
+    greedy = True
+
+    def __init__(self, label: str = "date", max_years: int = 2) -> None:
+        self.label = label
+        self.when = When(label, max_years=max_years, whole_days=True)
+
+    def convert_in(self, token: str, env: ParseEnv) -> Dated:
+        text = unquote_rest(token)
+        at = self.when.convert_in(text, env)
+        all_day = not TIME_OF_DAY.search(text)
+        if all_day:  # "in 2 weeks" names a day too
+            local = at.astimezone(env.zone)
+            at = datetime.combine(local.date(), datetime.min.time(), tzinfo=env.zone).astimezone(timezone.utc)
+        return Dated(at, all_day, env.zone.key, end_of_day(at, env.zone))
 
 
 REPEAT = re.compile(
@@ -483,12 +508,16 @@ class Command:
                     token, rest = next_token(rest)
                 values[arg.name] = arg.type.convert_in(token, env)
             except ArgError as exc:
-                raise UsageError(self._usage_message(said.problem_with(arg.name, str(exc)))) from None
+                raise self.usage_error(arg.name, str(exc)) from None
         if rest.strip():
             extra = rest.strip()
             shown = extra if len(extra) <= 40 else extra[:40] + "…"
             raise UsageError(self._usage_message(said.unexpected(shown)))
         return values
+
+    def usage_error(self, arg: str, problem: str) -> UsageError:
+        """The refusal of a value of argument ``arg`` that a handler found wrong, said like the parser's."""
+        return UsageError(self._usage_message(said.problem_with(arg, problem)))
 
     def _usage_message(self, problem: str) -> Msg:
         return said.usage(problem, self.usage(), self.examples[0] if self.examples else None, self.name)

@@ -65,8 +65,8 @@ async def forget_me_confirm(ctx: Context) -> None:
 )
 async def export(ctx: Context, what: list[str] | None) -> None:
     """The program's data as CSV files in one ZIP archive, one per kind: people, requests,
-    mentorships, changes, checkins, sessions, feedback, declines, nominations, tags, diary,
-    goals (default: all).
+    mentorships, changes, checkins, sessions, feedback, declines, nominations, opportunities,
+    opportunity_recipients, tags, diary, goals (default: all).
 
     Confidential texts (session notes, diary, goals, feedback, reasons) are left out unless
     you add the word `confidential`; such an export is recorded in the audit trail. The

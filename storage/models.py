@@ -139,6 +139,21 @@ class AgreementState(str, enum.Enum):
     REPLACED = "replaced"  # a later version was confirmed, or the draft was discarded
 
 
+class NominationState(str, enum.Enum):
+    PENDING = "pending"  # with the council
+    DECLINED = "declined"  # by the council
+    ACCEPTED = "accepted"  # by the council; the mentee is asked whether it may be celebrated publicly
+    CELEBRATED = "celebrated"  # the mentee said yes: published
+    PRIVATE = "private"  # the mentee said no: nothing is published
+    WITHDRAWN = "withdrawn"  # the mentee asked to be forgotten before it was celebrated
+
+
+class OpportunityKind(str, enum.Enum):
+    TRAINING = "training"
+    EVENT = "event"
+    INTRODUCTION = "introduction"
+
+
 class Audience(str, enum.Enum):
     MENTORS = "mentors"
     MENTEES = "mentees"
@@ -480,13 +495,57 @@ class Feedback(SQLModel, table=True):
 
 
 class Nomination(SQLModel, table=True):
-    """A mentor nominating a mentee for recognition; seen by the council."""
+    """A mentor nominating a mentee for recognition; seen by the council, which decides it.
+
+    The reason is for the council; what may be published is the council's own ``citation``,
+    and only once the mentee said yes (``state`` celebrated)."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     nominator_id: int = Field(foreign_key="person.id")
     nominee_id: int = Field(foreign_key="person.id", index=True)
     reason: str = Field(sa_type=Text)
     created_at: datetime = _when(default_factory=utcnow)
+    state: NominationState = Field(sa_type=_enum(NominationState), default=NominationState.PENDING,
+                                   sa_column_kwargs={"server_default": NominationState.PENDING.value})
+    citation: Optional[str] = Field(default=None, sa_type=Text)  # written by the council to be published
+    decided_at: Optional[datetime] = _when(nullable=True, default=None)
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    answered_at: Optional[datetime] = _when(nullable=True, default=None)  # the mentee's yes or no
+    announcement_id: Optional[int] = Field(default=None, foreign_key="announcement.id")  # the celebration
+
+
+class Opportunity(SQLModel, table=True):
+    """A training, event or introduction shared with mentees. The same link on the same day is
+    the same opportunity, whoever shares it: each mentee gets it once (``OpportunityRecipient``)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="person.id", index=True)
+    kind: OpportunityKind = Field(sa_type=_enum(OpportunityKind))
+    what: str = Field(sa_type=Text)
+    url: str = Field(max_length=1000)
+    happens_at: datetime = _when()  # the time given, or the first moment of its day
+    all_day: bool = True
+    timezone: str = Field(max_length=64)  # the zone its date was read in
+    expires_at: datetime = _when(index=True)  # the end of its day: no longer listed nor sent
+    created_at: datetime = _when(default_factory=utcnow)
+
+    __table_args__ = (UniqueConstraint("url", "happens_at", name="uq_opportunity_url_happens_at"),)
+
+
+class OpportunityRecipient(SQLModel, table=True):
+    """One mentee who was sent an opportunity: at most one row (and one message) per mentee."""
+
+    __tablename__ = "opportunity_recipient"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key="opportunity.id", ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    shared_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _when(default_factory=utcnow, index=True)
+
+    __table_args__ = (
+        UniqueConstraint("opportunity_id", "person_id", name="uq_opportunity_recipient_opportunity_person"),
+    )
 
 
 class Announcement(SQLModel, table=True):

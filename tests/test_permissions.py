@@ -71,6 +71,11 @@ EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.or
                    "agreement works": "@ana:example.org"}
 # Examples that follow another command, as their help says.
 EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org"}
+# Examples about a nomination: Bob nominates Ana (#1); answering needs the council to accept it first.
+NOMINATED = [("@bob:example.org", "nominate @ana:example.org ran three workshops this month")]
+ACCEPTED = NOMINATED + [(COUNCIL, "nomination accept 1 Ana ran three workshops for new Reps this month.")]
+EXAMPLE_SETUP = {"nomination accept": NOMINATED, "nomination decline": NOMINATED, "recognition yes": ACCEPTED,
+                 "recognition no": ACCEPTED}
 # Examples about a second council member: Ina, in the council room for them.
 WITH_A_SECOND_COUNCIL_MEMBER = {"council remove", "council add"}
 
@@ -92,6 +97,8 @@ async def test_every_example_in_help_works(demo_bot, command, example):
             await session.commit()
     if command.name in EXAMPLE_AFTER:
         await demo_bot.send(sender, typed(EXAMPLE_AFTER[command.name], room), room)
+    for who, line in EXAMPLE_SETUP.get(command.name, ()):
+        assert (await demo_bot.send(who, line)).outcome == "ok", line
     result = await demo_bot.send(sender, typed(example, room), room)
     assert result.outcome == "ok", (example, [m.msg.plain() for m in result.messages])
 

@@ -46,13 +46,15 @@ AGREED = {"goals": f"{Z}-agreed-goal", "mentor": f"{Z}-bob-commits", "mentee": f
           "contact": f"{Z}-agreed-contact", "cancel": f"{Z}-agreed-cancel", "urgent": f"{Z}-agreed-urgent"}
 ANA_FOLLOWUP = f"{Z}-ana-followup"
 BOB_NOMINATES = f"{Z}-bob-nominates-ana"
+ANA_CITATION = f"{Z}-council-cites-ana"  # the council's citation: hers to publish or not
+BOB_OPPORTUNITY = f"{Z}-bob-shares-a-training"
 # Other people's data.
 BOB_NAME, DAN_NAME, GIA_NAME = f"Bob {Z}-bob-name", f"Dan {Z}-dan-name", f"Gia {Z}-gia-name"
 BOB_WELL, BOB_BETTER = f"{Z}-bob-fb-well", f"{Z}-bob-fb-better"
 GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME = f"{Z}-gia-topic", f"{Z}-gia-diary", f"{Z}-gia-goal", f"{Z}-gia-outcome"
 
 ANAS = [ANA_NAME, ANA_TAG, ANA_TOPIC, ANA_DIARY, ANA_GOAL, ANA_OUTCOME, ANA_NEXT, ANA_REMARKS, ANA_WELL, ANA_BETTER,
-        ANA_END, ANA_CHANGE, BOB_NOMINATES, *AGREED.values(), ANA_FOLLOWUP]
+        ANA_END, ANA_CHANGE, BOB_NOMINATES, *AGREED.values(), ANA_FOLLOWUP, ANA_CITATION]
 OTHERS = [BOB_NAME, DAN_NAME, GIA_NAME, BOB_WELL, BOB_BETTER, GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME,
           DAN_DECLINE]
 
@@ -65,7 +67,8 @@ async def run(bot, sender: str, line: str, room: RoomKind = RoomKind.DM):
 
 async def year_of_ana(bot) -> None:
     """Ana's year: a first mentor (Dan) she leaves with a reason, then Bob; her diary, goals,
-    sessions, feedback, a change request, a nomination. Gia, another mentee of Bob's, too."""
+    sessions, feedback, a change request, an opportunity Bob shares with her, a nomination the
+    council accepts and she keeps private. Gia, another mentee of Bob's, too."""
     for line in ("mentor add @bob:example.org 3", "mentor add @dan:example.org 2"):
         await run(bot, COUNCIL, line)
     for who, name in ((BOB, BOB_NAME), (DAN, DAN_NAME), (ANA, ANA_NAME), (GIA, GIA_NAME)):
@@ -90,6 +93,9 @@ async def year_of_ana(bot) -> None:
     await run(bot, BOB, f"nominate {ANA} {BOB_NOMINATES}")
     await run(bot, ANA, "agreement draft " + " | ".join(f"{label}: {marker}" for label, marker in AGREED.items()))
     await run(bot, BOB, f"agreement confirm {ANA}")
+    await run(bot, BOB, f"opportunity {ANA} training 2027-06-01 | https://example.org/training | {BOB_OPPORTUNITY}")
+    await run(bot, COUNCIL, f"nomination accept 1 {ANA_CITATION} for the events she ran this year")
+    await run(bot, ANA, "recognition no")
     await run(bot, GIA, f"request {GIA_TOPIC}")
     await run(bot, COUNCIL, f"assign {GIA} {BOB}")
     await run(bot, GIA, f"diary {GIA_DIARY}")
@@ -458,6 +464,9 @@ CASES = {
     "agreement_check.note": (ANA_FOLLOWUP, SHE_GAVE, (ANA, BOB, COUNCIL)),
     "nomination.reason": (BOB_NOMINATES, {BOB: {A, M}, ANA: {S}, DAN: {MS}, COUNCIL: {C}},
                           (ANA, COUNCIL, "council room")),
+    "nomination.citation": (ANA_CITATION, {BOB: {M, MS}, ANA: {S}, DAN: {MS}, COUNCIL: {C}},
+                            (ANA, COUNCIL, "council room")),
+    "opportunity.what": (BOB_OPPORTUNITY, {BOB: {A, M}, ANA: {S}, DAN: {MS}, COUNCIL: {C}}, (ANA, BOB, COUNCIL)),
 }
 
 

@@ -43,6 +43,7 @@ from storage.models import (
     CopyState,
     Mentorship,
     MentorshipState,
+    Nomination,
     OutboxMessage,
     Person,
     ProgramNotice,
@@ -111,9 +112,17 @@ class NotYetPublished(DomainError):
 
 
 @dataclass
+class NotForMentees(DomainError):
+    """A celebration of a mentee is published where they agreed to (the mentors room, the forum): not passed on."""
+
+    ann: Announcement
+
+
+@dataclass
 class WrongLength(DomainError):
-    """The forum would not take the announcement's ``part`` ("title" or "text"): it is ``length``
-    characters, and the forum needs at least, or (``too_long``) takes at most, ``limit``."""
+    """The forum would not take the announcement's ``part`` ("title", "text", or a celebration's
+    "citation"): it is ``length`` characters, and the forum needs at least, or (``too_long``)
+    takes at most, ``limit``."""
 
     outcome = "usage"
     part: str
@@ -394,7 +403,7 @@ async def _release(work: Work, ann: Announcement, url: str | None, *, held: bool
     for c in copies:
         if c.channel is CopyChannel.MENTORS_ROOM:
             _queue_copy(work, c, Target.mentors(), ann, url=url, held=held,
-                        relay_hint=ann.audience is Audience.MENTORS)
+                        relay_hint=ann.audience is Audience.MENTORS and not await celebrates(work.session, ann))
         else:
             _queue_copy(work, c, Target.dm(recipients_by_id[c.recipient_id].matrix_id), ann, url=url, held=held)
             dms += 1
@@ -447,6 +456,8 @@ async def relay(work: Work, number: int, mentor: Person) -> Relayed:
     ann = await find(work, number)
     if ann.state is not AnnouncementState.CONFIRMED or not await released(work.session, ann):
         raise NotYetPublished(ann)
+    if await celebrates(work.session, ann):
+        raise NotForMentees(ann)
     sent, had = await relay_to_mentees(work, ann, mentor)
     return Relayed(ann, sent, had)
 
@@ -471,6 +482,12 @@ async def relay_to_mentees(work: Work, ann: Announcement, mentor: Person) -> tup
         audit.record(work.session, at=work.now, actor=mentor, entity="announcement", entity_id=ann.id,
                      action="relay", to_state=str(sent))
     return sent, len(mentees) - sent
+
+
+async def celebrates(session: Session, ann: Announcement) -> bool:
+    """Whether ``ann`` celebrates a mentee (see ``commands.services.recognition``)."""
+    found = await session.exec(select(Nomination.id).where(Nomination.announcement_id == ann.id))
+    return found.first() is not None
 
 
 async def topic_url(session: Session, announcement_id: int) -> str | None:

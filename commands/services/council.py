@@ -1,5 +1,5 @@
 """The council's work on mentorships: assign and reassign mentors, decide changes of mentor,
-keep the council's membership, and read the queue, the nominations and a person's history.
+keep the council's membership, and read the queue and a person's history (nominations: ``recognition``).
 
 What the council may read of the reasons people gave comes from the visibility rules."""
 
@@ -23,14 +23,12 @@ from storage.models import (
     ChangeState,
     MentorRequest,
     Mentorship,
-    Nomination,
     Person,
     RequestDecline,
     RequestState,
 )
 
 HISTORY_LIMIT = 40  # events of a person's history shown at once
-NOMINATIONS_SHOWN = 20
 COUNCIL = frozenset({Reader.COUNCIL})
 
 
@@ -286,24 +284,6 @@ async def queue(work: Work, room: RoomKind) -> Queue:
                                     await mentorships.person_by_id(work.session, m.mentor_id),
                                     c.reason if shown else None))
     return Queue(requests, decide, shown, waiting)
-
-
-@dataclass(frozen=True)
-class NominationShown:
-    nomination: Nomination
-    nominee: Person
-    nominator: Person
-    reason: str | None  # None when it may not be read where it is asked for
-
-
-async def recent_nominations(work: Work, room: RoomKind) -> list[NominationShown]:
-    """The latest nominations of mentees for recognition, newest first."""
-    rows = (await work.session.exec(
-        select(Nomination).order_by(Nomination.id.desc()).limit(NOMINATIONS_SHOWN))).all()
-    shown = visibility.may_read("nomination.reason", COUNCIL, room)
-    named = await people.by_ids(work.session, {i for n in rows for i in (n.nominee_id, n.nominator_id)})
-    return [NominationShown(n, named[n.nominee_id], named[n.nominator_id], n.reason if shown and n.reason else None)
-            for n in rows]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ from storage.models import (
     Mentorship,
     MentorshipState,
     Nomination,
+    NominationState,
+    Opportunity,
+    OpportunityRecipient,
     OutboxMessage,
     Person,
     PersonTag,
@@ -53,6 +56,7 @@ from storage.models import (
 )
 from storage.session import Session
 
+OPPORTUNITY_COLUMNS = ("id", "kind", "what", "url", "happens_at", "expires_at")
 RETENTION_RUN = "retention.last_run"  # bot_state: when the daily run last happened
 FORGOTTEN = "forgotten:{}"  # what replaces the Matrix ID of a person who asked to be forgotten
 AUTHOR, SUBJECT = {Reader.AUTHOR}, {Reader.SUBJECT}  # how the person relates to a row of theirs
@@ -161,9 +165,18 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
                                      for d in declines]
     nominated = (await session.exec(select(Nomination).where(Nomination.nominee_id == pid)
                                     .order_by(Nomination.id))).all()
-    data["nominations_of_you"] = [_pick("nomination", n, SUBJECT, ("id", "reason", "created_at")) for n in nominated]
+    data["nominations_of_you"] = [_pick("nomination", n, SUBJECT, ("id", "reason", "created_at", "state", "citation",
+                                                                   "answered_at")) for n in nominated]
     made = (await session.exec(select(Nomination).where(Nomination.nominator_id == pid).order_by(Nomination.id))).all()
-    data["nominations_you_made"] = [_pick("nomination", n, set(), ("id", "created_at")) for n in made]
+    data["nominations_you_made"] = [_pick("nomination", n, set(), ("id", "created_at", "state")) for n in made]
+    received = (await session.exec(select(Opportunity, OpportunityRecipient.created_at).join(
+        OpportunityRecipient, OpportunityRecipient.opportunity_id == Opportunity.id)
+        .where(OpportunityRecipient.person_id == pid).order_by(OpportunityRecipient.id))).all()
+    data["opportunities_for_you"] = [{**_pick("opportunity", o, SUBJECT, OPPORTUNITY_COLUMNS), "sent_at": _when(at)}
+                                     for o, at in received]
+    shared = (await session.exec(select(Opportunity).where(Opportunity.author_id == pid)
+                                 .order_by(Opportunity.id))).all()
+    data["opportunities_you_shared"] = [_pick("opportunity", o, AUTHOR, OPPORTUNITY_COLUMNS) for o in shared]
     written = (await session.exec(select(Announcement).where(Announcement.author_id == pid)
                                   .order_by(Announcement.id))).all()
     data["announcements_you_wrote"] = [_pick("announcement", a, set(), ("id", "title", "state", "created_at"))
@@ -178,8 +191,9 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
 # The sections of a person's data besides their profile, in the order they are shown.
 SECTIONS = (
     "requests", "mentorships", "changes_of_mentor", "checkins", "sessions_about_you", "diary", "goals",
-    "agreements", "agreement_follow_ups", "feedback_you_gave", "requests_you_declined", "nominations_of_you", "nominations_you_made",
-    "announcements_you_wrote", "your_actions",
+    "agreements", "agreement_follow_ups", "feedback_you_gave", "requests_you_declined", "nominations_of_you",
+    "nominations_you_made", "opportunities_for_you", "opportunities_you_shared", "announcements_you_wrote",
+    "your_actions",
 )
 
 
@@ -319,8 +333,15 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
         update(RequestDecline).where(RequestDecline.mentor_id == pid, RequestDecline.reason.is_not(None))
         .values(reason=None),
         update(Feedback).where(Feedback.author_id == pid).values(strengths=None, improve=None),
-        update(Nomination).where(Nomination.nominee_id == pid).values(reason=""),
+        update(Nomination).where(Nomination.nominee_id == pid).values(reason="", citation=None),
+        # Their celebration, if there was one: the bot's copy of it (what was posted stays posted).
+        update(Announcement).where(Announcement.id.in_(
+            select(Nomination.announcement_id).where(Nomination.nominee_id == pid))).values(title="", body=""),
     ]
+    # A forgotten person cannot be celebrated: what was not decided or answered yet is withdrawn.
+    await run(update(Nomination).where(
+        Nomination.nominee_id == pid, Nomination.state.in_((NominationState.PENDING, NominationState.ACCEPTED)))
+        .values(state=NominationState.WITHDRAWN))
     if ship_ids:  # reasons given on either side of their mentorships are about them
         erased += [
             update(Mentorship).where(Mentorship.id.in_(ship_ids), Mentorship.end_reason.is_not(None))
@@ -497,7 +518,12 @@ EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
                                  "progress_start", "progress_now", "remarks")),
     "feedback": (Feedback, ("id", "author_id", "mentorship_id", "round", "strengths", "improve", "created_at")),
     "declines": (RequestDecline, ("id", "request_id", "mentor_id", "reason", "created_at")),
-    "nominations": (Nomination, ("id", "nominator_id", "nominee_id", "reason", "created_at")),
+    "nominations": (Nomination, ("id", "nominator_id", "nominee_id", "reason", "created_at", "state", "citation",
+                                 "decided_at", "decided_by_id", "answered_at", "announcement_id")),
+    "opportunities": (Opportunity, ("id", "author_id", "kind", "what", "url", "happens_at", "all_day", "timezone",
+                                    "expires_at", "created_at")),
+    "opportunity_recipients": (OpportunityRecipient, ("id", "opportunity_id", "person_id", "shared_by_id",
+                                                      "created_at")),
     "tags": (PersonTag, ("id", "person_id", "kind", "value")),
     "diary": (DiaryEntry, ("id", "person_id", "mentorship_id", "text", "created_at")),
     "goals": (Goal, ("id", "person_id", "mentorship_id", "text", "state", "created_at", "done_at")),

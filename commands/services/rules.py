@@ -19,7 +19,7 @@ from sqlmodel import select
 from commands.clock import add_months
 from commands.kinds import RoomKind
 from commands.policy import ProgramPolicy
-from commands.services import checkins, mentorships, people, visibility
+from commands.services import checkins, mentorships, opportunities, people, visibility
 from commands.services.visibility import Reader
 from commands.services.work import Event, Work
 from storage.models import (
@@ -462,6 +462,7 @@ class ProgramFigures:
     feedback: int
     nominations: int
     mentors: int
+    opportunities: int  # opportunities sent to mentees (each mentee counted once per opportunity)
     overdue: int
 
 
@@ -533,11 +534,12 @@ async def program_figures(session: Session, now: datetime, policy: ProgramPolicy
         count(Feedback, Feedback.created_at >= start, Feedback.created_at < end),
         count(Nomination, Nomination.created_at >= start, Nomination.created_at < end),
         count(Person, Person.is_mentor.is_(True)),
+        opportunities.shared_count(start, end).scalar_subquery(),
         *_overdue_counts(now, policy),
     ]
     row = (await session.exec(select(*figures))).one()  # every figure in one round trip
-    overdue = sum(row[12:]) + await _overdue_at_the_edges(session, now, policy)
-    return ProgramFigures(*row[:12], overdue=overdue)
+    overdue = sum(row[13:]) + await _overdue_at_the_edges(session, now, policy)
+    return ProgramFigures(*row[:13], overdue=overdue)
 
 
 async def _count(session: Session, query) -> int:

@@ -107,6 +107,13 @@ RULES: dict[str, Rule] = {r.field: r for r in (
           about="why a mentor declined a request"),
     # Written for the council room: recognition, not mentoring.
     _rule("nomination.reason", {S, C}, rooms=COUNCIL_ROOM, about="why a mentor nominated a mentee for recognition"),
+    # Written by the council to be published: only once the mentee said yes (``recognition.consent``),
+    # as a celebration in the mentors room and on the forum; until then, theirs and the council's.
+    _rule("nomination.citation", {S, C}, rooms=COUNCIL_ROOM,
+          about="the council's citation of a recognised mentee, published only with their consent"),
+    # What a mentor or the council shares with mentees: an event's description, not about anyone.
+    _rule("opportunity.what", {A, S, M, C}, personal=False,
+          about="what an opportunity shared with mentees is (a training, an event, an introduction)"),
 )}
 
 

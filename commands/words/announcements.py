@@ -26,6 +26,7 @@ from commands.services.announcements import (
     ForumUnavailable,
     NewForumTopics,
     NoSuchAnnouncement,
+    NotForMentees,
     NotYetPublished,
     Relayed,
     Standing,
@@ -111,6 +112,12 @@ LENGTHS = {  # (part, too long): the forum's limit, said in singular and plural
                       "The text is {n} characters; the forum needs at least {limit}."),
     ("text", True): ("The text is {n:,} character; keep an announcement under {limit:,} and link to more.",
                      "The text is {n:,} characters; keep an announcement under {limit:,} and link to more."),
+    ("citation", False): ("The citation is {n} character; the forum needs at least {limit}: say what the "
+                          "mentee did, in a sentence or two.",
+                          "The citation is {n} characters; the forum needs at least {limit}: say what the "
+                          "mentee did, in a sentence or two."),
+    ("citation", True): ("The citation is {n:,} character; keep it under {limit:,}.",
+                         "The citation is {n:,} characters; keep it under {limit:,}."),
 }
 
 
@@ -321,6 +328,12 @@ def _standing(work: Work, s: Standing, zone: ZoneInfo) -> Msg:
 
 
 # ---------------------------------------------------------------- a mentor passes it on
+
+
+@explains(NotForMentees)
+def _not_for_mentees(e: NotForMentees, work: Work) -> Msg:
+    return t("Announcement #{number} celebrates a mentee, who agreed to its publication in the mentors room and on "
+             "the forum only: it is not passed on to mentees.", number=e.ann.id)
 
 
 @explains(NotYetPublished)

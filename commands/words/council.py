@@ -1,5 +1,5 @@
 """What the bot says about the council's work: assignments, changes of mentor, the council's
-members, its queue, nominations and a person's history."""
+members, its queue and a person's history."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from commands.services.council import (
     CouncilChange,
     CouncilRightsFromRoom,
     History,
-    NominationShown,
     NoMentorToMoveFrom,
     NoSuchChange,
     NotOnCouncil,
@@ -29,7 +28,7 @@ from commands.services.council import (
     UnknownPerson,
 )
 from commands.services.work import Work
-from commands.text import Msg, bold, code, lines, person
+from commands.text import Msg, bold, lines, person
 from commands.words import explains, renders, t, typed
 from commands.words.roster import here, who
 
@@ -206,20 +205,6 @@ def queue(q: Queue, work: Work, room: RoomKind, zone: ZoneInfo) -> Msg:
     rows.append(t("Open requests in matching: {count} ({requests}).", count=str(q.open_requests),
                   requests=cmd("requests")))
     return lines(*rows)
-
-
-def no_nominations() -> Msg:
-    return t("No nominations yet. Mentors nominate with {nominate}.", nominate=code("nominate <mentee> <reason>"))
-
-
-def nominations(shown: list[NominationShown], zone: ZoneInfo) -> Msg:
-    rows = []
-    for s in shown:
-        reason = t(": \u201c{reason}\u201d", reason=s.reason) if s.reason else ""
-        rows.append(t("• #{number} {date}: {nominee} by {nominator}{reason}", number=str(s.nomination.id),
-                      date=day(s.nomination.created_at, zone), nominee=who(s.nominee), nominator=who(s.nominator),
-                      reason=reason))
-    return lines(bold(t("Nominations (latest {count})", count=str(len(shown)))), *rows)
 
 
 def _reason(r: Reason) -> Msg:

@@ -55,6 +55,8 @@ SECTION_TITLES = {
     "requests_you_declined": "Requests you declined",
     "nominations_of_you": "Nominations of you",
     "nominations_you_made": "Nominations you made",
+    "opportunities_for_you": "Opportunities shared with you",
+    "opportunities_you_shared": "Opportunities you shared",
     "announcements_you_wrote": "Announcements you wrote",
     "your_actions": "What you did (the audit trail)",
 }

@@ -208,6 +208,7 @@ def program_report(figures: ProgramFigures, title: Msg | str) -> Msg:
           overdue=str(f.overdue)),
         t("• Feedback answers: {feedback}; nominations: {nominations}", feedback=str(f.feedback),
           nominations=str(f.nominations)),
+        t("• Opportunities shared with mentees: {opportunities}", opportunities=str(f.opportunities)),
     )
 
 
