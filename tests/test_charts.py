@@ -142,6 +142,7 @@ async def test_report_chart_gives_the_year_as_text_and_as_an_image(year, drawing
     image = chart_of(message)
     assert image.size == (1000, 560)
     assert len(image.convert("RGB").getcolors(1_000_000)) > 20  # lines drawn, not a blank page
+    assert "matplotlib" not in sys.modules  # drawn in a child process: the bot never loads it
 
 
 async def test_this_months_overdue_figure_is_the_reports(year):
