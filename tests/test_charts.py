@@ -211,3 +211,34 @@ def test_every_series_has_a_label():
 
     assert [s.key for s in rules.SERIES] == list(SERIES_LABELS) == list(LABELS.values())
 
+
+
+def test_the_overdue_figure_judges_every_mentorship_as_the_rule_does():
+    """The chart compares many mentorships with a month's cuts at once; near a cut, where adding
+    months clamps a day (month ends, 29 February), it must still say what the rule says."""
+    import random
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from commands.policy import ProgramPolicy
+
+    rng = random.Random(7)
+    policy = ProgramPolicy(timezone="Europe/Berlin")
+    ends = [m.end for m in rules.months_to(utc(2028, 12, 15), utc(2029, 1, 1), ZoneInfo("Europe/Berlin"), 24)]
+    checked = 0
+    for end in ends:
+        judge = rules._overdue_judge(end, policy)
+        for _ in range(400):
+            started = end - timedelta(days=rng.uniform(0, 900))
+            last_met = None if rng.random() < 0.2 else started + timedelta(days=rng.uniform(0, (end - started).days))
+            assert judge(started, last_met) == rules.meetings_due(started, last_met, end, policy).overdue(end)
+            checked += 1
+        for days in range(-6, 7):  # around each cut, to the hour
+            for hours in (0, 1, 23):
+                around = timedelta(days=days, hours=hours)
+                for started, last_met in ((rules.add_months(end, -12) + around, None),
+                                          (end - timedelta(days=500), rules.add_months(end, -12) + around),
+                                          (end - timedelta(days=200), rules.add_months(end, -3) + around)):
+                    assert judge(started, last_met) == rules.meetings_due(started, last_met, end, policy).overdue(end)
+                    checked += 1
+    assert checked > 10_000

@@ -8,6 +8,7 @@ wake up next.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Awaitable, Callable
@@ -637,20 +638,42 @@ async def _overdue_at_ends(session: Session, months: tuple[Month, ...], policy: 
         for query in (before, during):
             for mid, at in (await session.exec(query)).all():
                 met.setdefault(mid, []).append(at)
+    for times in met.values():
+        times.sort()
     figures = []
     for month in months:
         end, overdue = month.end, 0
+        judge = _overdue_judge(end, policy)
         for mid, started, ended, last_met_at in alive:
             if not (started < end and (ended is None or ended >= end)):
                 continue
-            before_end = [t for t in met.get(mid, ()) if t < end]
-            # The latest meeting ever, when it came before the end, even if its record is gone.
-            if last_met_at is not None and last_met_at < end:
-                before_end.append(last_met_at)
-            last_met = max(before_end, default=None)
-            overdue += meetings_due(started, last_met, end, policy).overdue(end)
+            times = met.get(mid, ())
+            held = bisect_left(times, end)  # meetings before the end
+            last_met = times[held - 1] if held else None
+            # The latest meeting ever, when it came before the end, counts even if its record is gone.
+            if last_met_at is not None and last_met_at < end and (last_met is None or last_met_at > last_met):
+                last_met = last_met_at
+            overdue += judge(started, last_met)
         figures.append(overdue)
     return figures
+
+
+def _overdue_judge(now: datetime, policy: ProgramPolicy) -> Callable[[datetime, datetime | None], bool]:
+    """Whether a mentorship is overdue at ``now`` (as :func:`meetings_due` says), for many at one
+    time: compared with the cuts of :func:`_cuts`, and by the rule itself near a cut (``EDGE``),
+    where adding months may clamp a day (thousands of mentorships, twelve times)."""
+    year_ago, ((_, first_cut, _), (_, later_cut, _)) = _cuts(now, policy)
+
+    def overdue(started: datetime, last_met: datetime | None) -> bool:
+        last = started if last_met is None or last_met < started else last_met
+        if abs(started - year_ago) > EDGE:
+            cut = first_cut if started > year_ago else later_cut
+            if last <= cut - EDGE:
+                return True
+            if last > cut + EDGE:
+                return False
+        return meetings_due(started, last_met, now, policy).overdue(now)
+    return overdue
 
 
 # The chart's series, in the order drawn: one entry each (and its label in the message layer).
