@@ -51,7 +51,8 @@ class ChildProcessCharts:
         self._one_at_a_time = asyncio.Lock()
 
     def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
+        # The bot's own settings (its password, its token) are no business of the child's.
+        env = {name: value for name, value in os.environ.items() if not name.startswith("MENTORBOT_")}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         env["MPLBACKEND"] = "Agg"
         # The library keeps its font list in a cache folder; under systemd (CacheDirectory=) the

@@ -242,3 +242,19 @@ def test_the_overdue_figure_judges_every_mentorship_as_the_rule_does():
                     assert judge(started, last_met) == rules.meetings_due(started, last_met, end, policy).overdue(end)
                     checked += 1
     assert checked > 10_000
+
+
+async def test_the_drawing_process_gets_none_of_the_bots_secrets(monkeypatch):
+    monkeypatch.setenv("MENTORBOT_MATRIX_PASSWORD", "SECRET-CHART-7Q")
+    told = ChildProcessCharts(command=(sys.executable, "-c", "import os, sys; sys.stdout.buffer.write("
+                                       "b'\\x89PNG\\r\\n\\x1a\\n' + repr(sorted(os.environ.items())).encode())"))
+    seen = await told.draw({"months": [], "series": []})
+    assert b"SECRET-CHART-7Q" not in seen and b"MENTORBOT_MATRIX_PASSWORD" not in seen
+    assert b"MPLBACKEND" in seen  # the child's environment was read
+
+
+async def test_a_chart_the_child_cannot_read_is_refused_with_the_reason():
+    from bot.charts import ChartFailed
+
+    with pytest.raises(ChartFailed, match="one number for each month"):
+        await ChildProcessCharts().draw({"months": ["Jan 2027"], "series": [{"label": "x", "values": [1, 2]}]})
