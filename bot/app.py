@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from bot.charts import ChildProcessCharts
 from bot.config import Settings, mask_db_url
 from bot.runtime import Runtime
 from commands.clock import Clock, SystemClock
@@ -68,7 +69,8 @@ def matrix_bot(settings: Settings, clock: Clock | None = None):
     from bot.matrix import MatrixBot
     from bot.scheduler import Scheduler
 
-    runtime = Runtime(settings, clock or SystemClock(), None, deliver_inline=False, forum=forum_for(settings))
+    runtime = Runtime(settings, clock or SystemClock(), None, deliver_inline=False, forum=forum_for(settings),
+                      charts=ChildProcessCharts())
     bot = MatrixBot(settings, runtime, Scheduler(runtime))
     runtime.outbox = bot
     return bot
@@ -80,4 +82,4 @@ def shell_runtime(settings: Settings, clock: Clock, out: TextIO) -> Runtime:
     from bot.shell import ShellForum, ShellOutbox
 
     forum = forum_for(settings) or ShellForum(out)
-    return Runtime(settings, clock, ShellOutbox(out), forum=forum)
+    return Runtime(settings, clock, ShellOutbox(out), forum=forum, charts=ChildProcessCharts())

@@ -58,6 +58,7 @@ from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 from nio.store import DefaultStore
 
 from bot import rooms as trust
+from bot.charts import png_size
 from bot.config import Settings
 from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
@@ -886,8 +887,12 @@ class MatrixBot:
                 return
             permanent = getattr(uploaded, "status_code", None) in PERMANENT_ERRORS
             raise SendFailed(f"upload failed: {getattr(uploaded, 'message', uploaded)}", retry=not permanent)
-        info = {"mimetype": f.mimetype, "size": len(data)}
+        info: dict[str, Any] = {"mimetype": f.mimetype, "size": len(data)}
         content: dict[str, Any] = {"msgtype": "m.file", "body": f.name, "filename": f.name, "info": info}
+        size = png_size(data) if f.mimetype == "image/png" else None
+        if size is not None:  # an image (a chart): shown in the room, described in words for who cannot see it
+            info["w"], info["h"] = size
+            content.update(msgtype="m.image", body=f.alt or f.name)
         if encrypted:
             content["file"] = {**keys, "url": uploaded.content_uri, "mimetype": f.mimetype}
         else:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 from datetime import datetime
 
+from bot.charts import Charts, drawn
 from bot.config import Settings
 from bot.flood import Budget, FairQueue, Item
 from commands import build_registry, jobs
@@ -43,6 +44,7 @@ MAX_BACKLOG = 20  # replies decided but not sent, before handling more commands
 BULK_STEP = 10  # bulk notices sent between two looks for a reply or reminder that came meanwhile
 MARK_EVERY = 20  # messages sent before they are noted as sent (one statement for them all)
 REMEMBER_SENT = 10_000
+KEEP_DRAWN = 8  # messages whose charts are drawn, kept while sending them waits
 TRANSIENT = PASSING_FAULTS  # the database locked or gone, the network: the same work is tried again
 
 
@@ -51,7 +53,7 @@ class Runtime:
 
     def __init__(
         self, settings: Settings, clock: Clock, outbox: Outbox | None, *, deliver_inline: bool = True,
-        forum: Forum | None = None, db: Database | None = None,
+        forum: Forum | None = None, db: Database | None = None, charts: Charts | None = None,
     ) -> None:
         self.settings = settings
         # Inline: each message's answers are sent before the next message is read
@@ -64,6 +66,9 @@ class Runtime:
         self.registry = build_registry()
         prefix = settings.matrix.command_prefix if settings.matrix else "!"
         self.forum = forum  # None: no forum (see ``bot.app.forum_for``)
+        # Draws the charts messages carry, when they are sent (None: they go as text only).
+        self.charts = charts
+        self._drawn: dict[int, Rendered] = {}  # charts drawn for a message not sent yet (a retry draws none again)
         self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix,
                                      forum=forum.label if forum else None, retention=settings.retention)
         self._announcing = asyncio.Lock()
@@ -378,7 +383,7 @@ class Runtime:
                                       until=self._held[key])
                 continue
             try:
-                await self.outbox.send(row.message, row.txn_id)
+                await self.outbox.send(await self._with_charts(row), row.txn_id)
             except RoomUnreachable as exc:
                 async with self.db.session() as session:
                     self._held[key] = await stored.hold(session, row.id, str(exc), self.clock.now())
@@ -394,6 +399,7 @@ class Runtime:
                     return False
                 log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
                 continue
+            self._drawn.pop(row.id, None)
             self._sent[row.id] = None
             if len(self._sent) > REMEMBER_SENT:
                 del self._sent[next(iter(self._sent))]
@@ -401,6 +407,17 @@ class Runtime:
             if len(self._unnoted) >= MARK_EVERY:
                 await self._note_sent()
         return True
+
+    async def _with_charts(self, row: Pending) -> Rendered:
+        """The row's message with its charts drawn (once, even if sending it is tried again)."""
+        if row.id not in self._drawn:
+            message = await drawn(row.message, self.charts)
+            if message is row.message:
+                return message
+            if len(self._drawn) >= KEEP_DRAWN:
+                del self._drawn[next(iter(self._drawn))]
+            self._drawn[row.id] = message
+        return self._drawn[row.id]
 
     async def _note_sent(self) -> None:
         """Note what was sent as sent, in one statement. Until then a crash sends it again, with

@@ -147,3 +147,20 @@ async def report(ctx: Context) -> None:
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     figures = await rules.program_figures(ctx.session, ctx.now, ctx.policy, start, ctx.now)
     ctx.reply(rules_said.program_report(figures, rules_said.report_so_far_title(local, zone)))
+
+
+@router.command(
+    "report chart",
+    roles=[Role.COUNCIL],
+    rooms=COUNCIL_ROOMS,
+    examples=("report chart",),
+)
+async def report_chart(ctx: Context) -> None:
+    """The last twelve months in a chart: requests opened, matched and escalated, active
+    mentorships, relationships overdue, check-ins held (this month so far; no names).
+
+    The same figures come as text with the image. The monthly report has it too.
+    """
+    zone = ZoneInfo(ctx.policy.timezone)
+    year = await rules.program_year(ctx.session, ctx.now, ctx.policy, last=ctx.now)
+    ctx.reply(rules_said.program_year(year, zone), (rules_said.program_chart(year, zone),))

@@ -85,15 +85,15 @@ class Context(Work):
                                     files=tuple(files)))
 
     def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None,
-             invite: str | None = None) -> None:
+             invite: str | None = None, files: tuple[File, ...] = ()) -> None:
         """Send to ``target``; a message for the very room the command came from is a reply."""
         here = self.incoming.room
         if invite is None and ((target.room is here and here is RoomKind.DM and target.user_id == self.sender) or (
             target.room is here and here in (RoomKind.MENTORS, RoomKind.COUNCIL) and target.room_id is None
         ) or target == Target.reply_to(self.incoming)):
-            self.reply(msg)
+            self.reply(msg, files)
         else:
-            super().send(target, msg, reply_to, notify=notify, invite=invite)
+            super().send(target, msg, reply_to, notify=notify, invite=invite, files=files)
 
     def cmd(self, text: str) -> Msg:
         """How to type a command here: with the prefix in a shared room."""

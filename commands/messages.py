@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,25 +52,48 @@ class Target:
         return cls(incoming.room, room_id=incoming.room_id)
 
 
+CHART = "chart"  # a File's encoding: its data is a chart to draw (JSON), drawn as a PNG image when sent
+
+
 @dataclass(frozen=True)
 class File:
-    """A file sent with a message (an export): its name, type and content, as text, or for a
-    binary file (a ZIP archive) as base64 (``encoding``)."""
+    """A file sent with a message (an export, a chart): its name, type and content, as text, or
+    for a binary file (a ZIP archive, an image) as base64 (``encoding``).
+
+    A chart is stored as what to draw (``encoding`` CHART: its months and series as JSON, a few
+    hundred bytes); the runtime has it drawn as a PNG image just before it is sent. ``alt``
+    describes an image in words, for those who cannot see it."""
 
     name: str
     mimetype: str
     data: str
-    encoding: str = "text"  # or "base64"
+    encoding: str = "text"  # or "base64", or CHART
+    alt: str = ""
 
     @classmethod
-    def binary(cls, name: str, mimetype: str, content: bytes) -> File:
-        return cls(name, mimetype, base64.b64encode(content).decode("ascii"), "base64")
+    def binary(cls, name: str, mimetype: str, content: bytes, alt: str = "") -> File:
+        return cls(name, mimetype, base64.b64encode(content).decode("ascii"), "base64", alt)
+
+    @classmethod
+    def chart(cls, name: str, spec: dict, alt: str) -> File:
+        """A chart to draw as a PNG image named ``name`` (see ``bot.chart_child`` for ``spec``)."""
+        return cls(name, "image/png", json.dumps(spec, ensure_ascii=False), CHART, alt)
+
+    @property
+    def to_draw(self) -> bool:
+        return self.encoding == CHART
+
+    def spec(self) -> dict:
+        """What a chart file draws."""
+        return json.loads(self.data)
 
     def content(self) -> bytes:
         return base64.b64decode(self.data) if self.encoding == "base64" else self.data.encode("utf-8")
 
     def to_dict(self) -> dict[str, str]:
         kept = {"name": self.name, "mimetype": self.mimetype, "data": self.data}
+        if self.alt:
+            kept["alt"] = self.alt
         return kept if self.encoding == "text" else {**kept, "encoding": self.encoding}
 
 

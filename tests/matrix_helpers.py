@@ -16,7 +16,9 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     RoomEncryptedFile,
+    RoomEncryptedImage,
     RoomMessageFile,
+    RoomMessageImage,
     RoomMessageNotice,
     RoomMessageText,
     RoomPreset,
@@ -76,7 +78,8 @@ class Person:
                 continue
             for room_id, info in response.rooms.join.items():
                 for event in info.timeline.events:
-                    if isinstance(event, (RoomMessageText, RoomMessageNotice, RoomMessageFile, RoomEncryptedFile)):
+                    if isinstance(event, (RoomMessageText, RoomMessageNotice, RoomMessageFile, RoomEncryptedFile,
+                                          RoomMessageImage, RoomEncryptedImage)):
                         self.seen.append(Seen(
                             room_id, event.sender, event.body, getattr(event, "formatted_body", "") or "",
                             event.source["content"].get("msgtype", ""), event.source["content"], event.event_id,

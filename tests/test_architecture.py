@@ -135,6 +135,25 @@ def test_only_the_transports_import_network_forum_or_scheduler_libraries():
     assert found == []
 
 
+def test_only_the_chart_child_imports_the_plotting_library():
+    """matplotlib stays out of the bot's process: only the child that draws a chart loads it."""
+    found = sorted({p.relative_to(ROOT).as_posix() for package in PACKAGES for p, m in imported_modules(package)
+                    if m.split(".")[0] in {"matplotlib", "PIL", "numpy"}})
+    assert found == ["bot/chart_child.py"]
+    graph = import_graph()
+    assert not any("bot.chart_child" in deps for deps in graph.values())  # nobody imports it: it is run
+
+
+def test_child_processes_are_started_only_by_the_transports():
+    """Starting a process is I/O: it lives in ``bot/`` and is injected, never in the core."""
+    found = sorted({(p.relative_to(ROOT).as_posix(), m) for package in ("commands", "storage")
+                    for p, m in imported_modules(package) if m.split(".")[0] in {"subprocess", "multiprocessing"}})
+    calls = sorted(p.relative_to(ROOT).as_posix() for package in ("commands", "storage")
+                   for p in (ROOT / package).rglob("*.py")
+                   if "create_subprocess" in p.read_text(encoding="utf-8"))
+    assert found == [] and calls == []
+
+
 def test_the_graph_sees_the_layers():
     graph = import_graph()
     assert "commands.services.work" in graph["commands.services.mentorships"]

@@ -592,3 +592,23 @@ async def test_the_council_export_arrives_as_an_encrypted_zip_of_csv_files(world
         assert [n.split("-")[0] for n in names] == ["people", "mentorships"]
         header = archive.read(names[0]).decode().splitlines()[0]
     assert header.startswith("id,matrix_id,display_name")
+
+
+async def test_report_chart_arrives_in_the_council_room_as_an_image_with_its_figures_as_text(world):
+    from PIL import Image
+
+    await world.cy.say(world.council_room, "!report chart")
+    text, image = await world.cy.replies(world.bot_id, world.council_room, 2, timeout=60)
+    assert text.body.startswith("The last twelve months, ")
+    assert len([line for line in text.body.splitlines() if line.startswith("• ")]) == 12
+    assert "Active mentorships: 0" in text.body and "could not be drawn" not in text.body
+    assert image.msgtype == "m.image"
+    assert image.body.startswith("Chart of the program month by month")  # its text alternative
+    assert image.content["filename"].startswith("program-") and image.content["filename"].endswith(".png")
+    info = image.content["info"]
+    downloaded = await world.cy.client.download(mxc=image.content["url"])  # the council room is not encrypted
+    data = downloaded.body
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    decoded = Image.open(io.BytesIO(data))
+    assert info == {"mimetype": "image/png", "size": len(data), "w": decoded.size[0], "h": decoded.size[1]}
+    assert decoded.size == (1000, 560)

@@ -8,9 +8,10 @@ wake up next.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, func, insert, or_, type_coerce
@@ -467,11 +468,34 @@ class ProgramFigures:
 
 
 @dataclass(frozen=True)
+class Month:
+    """One calendar month in the program's time zone, from ``start`` (its 1st, midnight) to
+    ``end`` (the next month's start, or ``now`` for the month under way), stored as UTC."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class ProgramYear:
+    """The program month by month: for each of :data:`SERIES` (by its key), one figure a month."""
+
+    months: tuple[Month, ...]
+    figures: tuple[tuple[str, tuple[int, ...]], ...]
+    so_far: bool  # the last month is under way: its figures are to ``now``
+
+    def of(self, key: str) -> tuple[int, ...]:
+        return dict(self.figures)[key]
+
+
+@dataclass(frozen=True)
 class ReportDue(Event):
-    """The 1st of each month: last month's figures (from ``start``) for the council room."""
+    """The 1st of each month: last month's figures (from ``start``) for the council room, and the
+    twelve months to its end (drawn as a chart)."""
 
     start: datetime
     figures: ProgramFigures
+    year: ProgramYear
 
 
 async def feedback_round(work: Work, since: datetime) -> None:
@@ -512,7 +536,8 @@ async def monthly_report(work: Work, since: datetime) -> None:
     if slot < since or not await once(work.session, f"report:{slot:%Y-%m}", work.now):
         return
     start = add_months(slot, -1)
-    work.emit(ReportDue(start, await program_figures(work.session, work.now, work.policy, start, slot)))
+    year = await program_year(work.session, work.now, work.policy, last=start)
+    work.emit(ReportDue(start, await program_figures(work.session, work.now, work.policy, start, slot), year))
 
 
 async def program_figures(session: Session, now: datetime, policy: ProgramPolicy, start: datetime,
@@ -544,6 +569,135 @@ async def program_figures(session: Session, now: datetime, policy: ProgramPolicy
 
 async def _count(session: Session, query) -> int:
     return int((await session.exec(query)).one())
+
+
+# ---------------------------------------------------------------- the program year (the council's chart)
+#
+# Twelve calendar months in the program's time zone, each a figure per series. A series that
+# counts what happened (requests opened...) counts it within the month; one that counts a state
+# (active, overdue) counts it at the month's end, or at ``now`` for the month under way. Counted
+# from the tables as they stand: what was erased (a person forgotten) is no longer counted.
+
+YEAR_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of the council's chart: ``key`` names it (its label is in the message layer,
+    ``commands.words.rules.SERIES_LABELS``) and ``count`` gives its figure for each month."""
+
+    key: str
+    count: Callable[[Session, tuple[Month, ...], ProgramPolicy], Awaitable[list[int]]]
+
+
+def months_to(last: datetime, now: datetime, zone: ZoneInfo, count: int = YEAR_MONTHS) -> tuple[Month, ...]:
+    """The ``count`` calendar months (in ``zone``) that end with the month containing ``last``;
+    a month still under way at ``now`` ends at ``now``."""
+    local = last.astimezone(zone)
+    starts = []
+    for back in range(count, -1, -1):  # one more: where the last month ends
+        index = local.year * 12 + local.month - 1 - back + 1
+        starts.append(datetime(index // 12, index % 12 + 1, 1, tzinfo=zone).astimezone(timezone.utc))
+    return tuple(Month(start, min(end, now)) for start, end in zip(starts, starts[1:]))
+
+
+def _in_month(model, column, *where) -> Callable:
+    """A series: the rows of ``model`` whose ``column`` falls within each month."""
+    async def count(session: Session, months: tuple[Month, ...], policy: ProgramPolicy) -> list[int]:
+        figures = [select(func.count()).select_from(model).where(column >= m.start, column < m.end, *where)
+                   .scalar_subquery() for m in months]
+        return [int(n) for n in (await session.exec(select(*figures))).one()]  # all months in one round trip
+    return count
+
+
+def _alive_at(end: datetime):
+    """Mentorships active at ``end``: started before it, not ended by then."""
+    return and_(Mentorship.started_at < end, or_(Mentorship.ended_at.is_(None), Mentorship.ended_at >= end))
+
+
+async def _active_at_ends(session: Session, months: tuple[Month, ...], policy: ProgramPolicy) -> list[int]:
+    figures = [select(func.count()).select_from(Mentorship).where(_alive_at(m.end)).scalar_subquery()
+               for m in months]
+    return [int(n) for n in (await session.exec(select(*figures))).one()]
+
+
+async def _overdue_at_ends(session: Session, months: tuple[Month, ...], policy: ProgramPolicy) -> list[int]:
+    """At each month's end, how many active mentorships had not met as often as the cadence asks
+    (:func:`meetings_due`, judged at that time, from the meetings held before it: the start, a
+    session recorded as held, a check-in done)."""
+    first, last = months[0].start, months[-1].end
+    in_window = and_(Mentorship.started_at < last, or_(Mentorship.ended_at.is_(None), Mentorship.ended_at > first))
+    alive = (await session.exec(
+        select(Mentorship.id, Mentorship.started_at, Mentorship.ended_at, Mentorship.last_met_at).where(in_window)
+    )).all()
+    met: dict[int, list[datetime]] = {}
+    for model, when, *where in ((SessionRecord, SessionRecord.held_at),
+                                (CheckIn, CheckIn.done_at, CheckIn.state == CheckInState.DONE)):
+        joined = (Mentorship, Mentorship.id == model.mentorship_id)
+        before = select(model.mentorship_id, func.max(when)).join(*joined).where(
+            in_window, when < first, *where).group_by(model.mentorship_id)
+        during = select(model.mentorship_id, when).join(*joined).where(in_window, when >= first, when < last, *where)
+        for query in (before, during):
+            for mid, at in (await session.exec(query)).all():
+                met.setdefault(mid, []).append(at)
+    for times in met.values():
+        times.sort()
+    figures = []
+    for month in months:
+        end, overdue = month.end, 0
+        judge = _overdue_judge(end, policy)
+        for mid, started, ended, last_met_at in alive:
+            if not (started < end and (ended is None or ended >= end)):
+                continue
+            times = met.get(mid, ())
+            held = bisect_left(times, end)  # meetings before the end
+            last_met = times[held - 1] if held else None
+            # The latest meeting ever, when it came before the end, counts even if its record is gone.
+            if last_met_at is not None and last_met_at < end and (last_met is None or last_met_at > last_met):
+                last_met = last_met_at
+            overdue += judge(started, last_met)
+        figures.append(overdue)
+    return figures
+
+
+def _overdue_judge(now: datetime, policy: ProgramPolicy) -> Callable[[datetime, datetime | None], bool]:
+    """Whether a mentorship is overdue at ``now`` (as :func:`meetings_due` says), for many at one
+    time: compared with the cuts of :func:`_cuts`, and by the rule itself near a cut (``EDGE``),
+    where adding months may clamp a day (thousands of mentorships, twelve times)."""
+    year_ago, ((_, first_cut, _), (_, later_cut, _)) = _cuts(now, policy)
+
+    def overdue(started: datetime, last_met: datetime | None) -> bool:
+        last = started if last_met is None or last_met < started else last_met
+        if abs(started - year_ago) > EDGE:
+            cut = first_cut if started > year_ago else later_cut
+            if last <= cut - EDGE:
+                return True
+            if last > cut + EDGE:
+                return False
+        return meetings_due(started, last_met, now, policy).overdue(now)
+    return overdue
+
+
+# The chart's series, in the order drawn: one entry each (and its label in the message layer).
+SERIES: tuple[Series, ...] = (
+    Series("requests_opened", _in_month(MentorRequest, MentorRequest.created_at)),
+    Series("requests_matched", _in_month(MentorRequest, MentorRequest.closed_at, MentorRequest.state.in_(
+        (RequestState.ACCEPTED, RequestState.ASSIGNED)))),
+    Series("requests_escalated", _in_month(MentorRequest, MentorRequest.escalated_at)),
+    Series("mentorships_active", _active_at_ends),
+    Series("relationships_overdue", _overdue_at_ends),
+    Series("checkins_held", _in_month(CheckIn, CheckIn.done_at, CheckIn.state == CheckInState.DONE)),
+)
+
+
+async def program_year(session: Session, now: datetime, policy: ProgramPolicy, *, last: datetime) -> ProgramYear:
+    """The program over the twelve months that end with the month containing ``last`` (this
+    month, to ``now``, or the last whole month for the monthly report); counts only, no names."""
+    months = months_to(last, now, ZoneInfo(policy.timezone))
+    figures = []
+    for series in SERIES:
+        figures.append((series.key, tuple(await series.count(session, months, policy))))
+    return ProgramYear(months, tuple(figures), so_far=months[-1].end == now)
 
 
 # ---------------------------------------------------------------- when to wake up

@@ -6,7 +6,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from commands.kinds import RoomKind
-from commands.messages import Target
+from commands.messages import File, Target
 from commands.services import people
 from commands.words.mentoring import who
 from commands.services.rules import (
@@ -20,10 +20,11 @@ from commands.services.rules import (
     OverdueEscalated,
     OverduesEscalated,
     ProgramFigures,
+    ProgramYear,
     ReportDue,
 )
 from commands.services.work import Work
-from commands.text import Msg, bold, lines
+from commands.text import Msg, bold, join, lines
 from commands.words import renders, t, tn, typed
 from commands.words.checkins import kind_name, shown
 
@@ -222,6 +223,62 @@ def report_so_far_title(local, zone: ZoneInfo) -> Msg:
              when=f"{local:%Y-%m-%d %H:%M}", zone=zone.key)
 
 
+# What each series of the council's chart is called (``rules.SERIES``; a test checks none is missing).
+SERIES_LABELS = {
+    "requests_opened": lambda: t("Requests opened"),
+    "requests_matched": lambda: t("Requests matched"),
+    "requests_escalated": lambda: t("Requests escalated"),
+    "mentorships_active": lambda: t("Active mentorships"),
+    "relationships_overdue": lambda: t("Relationships overdue"),
+    "checkins_held": lambda: t("Check-ins held"),
+}
+
+
+def _month(start, zone: ZoneInfo) -> str:
+    return f"{start.astimezone(zone):%b %Y}"
+
+
+def program_year(year: ProgramYear, zone: ZoneInfo) -> Msg:
+    """The figures of the chart, as text: everything the chart shows, for those who cannot see it."""
+    rows: list[Msg | str] = [bold(t("The last twelve months, {first} to {last}", first=_month(year.months[0].start, zone),
+                                    last=_month(year.months[-1].start, zone)))]
+    for index, month in enumerate(year.months):
+        figures = join((t("{label}: {n}", label=SERIES_LABELS[key](), n=str(values[index]))
+                        for key, values in year.figures), " · ")
+        if year.so_far and index == len(year.months) - 1:
+            rows.append(t("• {month} (so far): {figures}", month=_month(month.start, zone), figures=figures))
+        else:
+            rows.append(t("• {month}: {figures}", month=_month(month.start, zone), figures=figures))
+    rows.append(t("Active and overdue relationships are counted at the end of each month (this month: now); "
+                  "the rest within the month."))
+    return lines(*rows)
+
+
+def program_chart(year: ProgramYear, zone: ZoneInfo) -> File:
+    """The chart of the program year (drawn when it is sent), described in words for those who cannot see it."""
+    first, last = year.months[0].start.astimezone(zone), year.months[-1].start.astimezone(zone)
+    months = [_month(m.start, zone) for m in year.months]
+    if year.so_far:
+        months[-1] = t("{month} (so far)", month=months[-1]).plain()
+    spec = {
+        "title": t("The program month by month, {first} to {last}", first=_month(first, zone),
+                   last=_month(last, zone)).plain(),
+        "months": months,
+        "series": [{"label": SERIES_LABELS[key]().plain(), "values": list(values)} for key, values in year.figures],
+    }
+    alt = t("Chart of the program month by month, {first} to {last}; its figures are in the message above.",
+            first=_month(first, zone), last=_month(last, zone)).plain()
+    return File.chart(f"program-{first:%Y-%m}-to-{last:%Y-%m}.png", spec, alt)
+
+
+def chart_not_drawn() -> Msg:
+    """Said in a message whose chart could not be drawn (the figures are in its text)."""
+    return t("(The chart could not be drawn this time; every figure it would show is in the text above.)")
+
+
 @renders(ReportDue)
 def _monthly_report(e: ReportDue, work: Work) -> None:
-    work.send(Target.council(), program_report(e.figures, monthly_report_title(e.start, ZoneInfo(work.policy.timezone))))
+    zone = ZoneInfo(work.policy.timezone)
+    work.send(Target.council(), lines(program_report(e.figures, monthly_report_title(e.start, zone)), "",
+                                      program_year(e.year, zone)),
+              files=(program_chart(e.year, zone),))
