@@ -279,6 +279,7 @@ def chart_not_drawn() -> Msg:
 @renders(ReportDue)
 def _monthly_report(e: ReportDue, work: Work) -> None:
     zone = ZoneInfo(work.policy.timezone)
-    work.send(Target.council(), lines(program_report(e.figures, monthly_report_title(e.start, zone)), "",
+    # One message: no blank line inside, which would read as two (in the terminal shell too).
+    work.send(Target.council(), lines(program_report(e.figures, monthly_report_title(e.start, zone)),
                                       program_year(e.year, zone)),
               files=(program_chart(e.year, zone),))
