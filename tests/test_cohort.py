@@ -9,7 +9,7 @@ Bob (28): 46.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import select
@@ -238,3 +238,88 @@ async def test_a_change_of_mentor_never_goes_back_to_the_mentor_left(program):
     pairs = await proposal_pairs(program)
     assert pairs[change.id] == await person_id(program, DANA)
     assert pairs[1] == await person_id(program, BOB)
+
+
+# ---------------------------------------------------------------- the solver against the rule itself
+
+
+def random_cohort(rng):
+    from commands.services.cohort import Giver, Seeker
+    from commands.services.matching import Wishes
+    from storage.models import Person
+
+    topics, languages, zones = ["events", "design", "code", "video"], ["en", "es", "de"], \
+        ["UTC", "America/Lima", "Asia/Kolkata", "Europe/Berlin"]
+    givers = []
+    for j in range(rng.randint(1, 4)):
+        capacity = rng.randint(1, 3)
+        load = rng.randint(0, capacity - 1)
+        mentor = Person(id=100 + j, matrix_id=f"@m{rng.randint(0, 9)}{j}:example.org", capacity=capacity,
+                        active_mentees=load, is_mentor=True)
+        givers.append(Giver(mentor, frozenset(rng.sample(topics, rng.randint(0, 3))),
+                            tuple(rng.sample(languages, rng.randint(0, 2))), rng.choice(zones), load,
+                            capacity - load))
+    givers.sort(key=lambda g: g.mentor.matrix_id)
+    seekers = []
+    for i in range(rng.randint(1, 6)):
+        request = MentorRequest(id=i + 1, mentee_id=i + 1, topic="")
+        mentee = Person(id=i + 1, matrix_id=f"@e{i}:example.org")
+        wishes = Wishes(tuple(rng.sample(topics, rng.randint(0, 2))), tuple(rng.sample(languages, rng.randint(0, 2))),
+                        rng.choice(zones))
+        excluded = frozenset(g.mentor.id for g in givers if rng.random() < 0.2)
+        seekers.append(Seeker(request, mentee, wishes, excluded))
+    return seekers, givers
+
+
+def best_by_hand(seekers, givers, fit):
+    """Every assignment tried: the most pairs, then the highest total."""
+    best = (0, 0.0)
+
+    def walk(i, taken, count, total):
+        nonlocal best
+        if i == len(seekers):
+            best = max(best, (count, round(total, 6)))
+            return
+        walk(i + 1, taken, count, total)
+        for j, g in enumerate(givers):
+            if taken[j] < g.free and g.mentor.id not in seekers[i].excluded:
+                taken[j] += 1
+                walk(i + 1, taken, count + 1, total + fit(seekers[i], g, g.load + taken[j] - 1))
+                taken[j] -= 1
+    walk(0, [0] * len(givers), 0, 0.0)
+    return best
+
+
+def test_the_proposal_is_the_best_assignment_and_uses_matchings_own_score():
+    import random
+
+    from commands.services import cohort, matching
+    from commands.services.matching import Candidate
+
+    now = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
+
+    def fit(s, g, load):  # the one-at-a-time score, computed the way matching computes it
+        return matching.score(s.wishes, Candidate(g.mentor, load, tuple(g.skills), g.languages, g.zone), now).score
+
+    rng = random.Random(7)
+    for _ in range(150):
+        seekers, givers = random_cohort(rng)
+        fits = cohort.Fits(seekers, givers, now)
+        plan = cohort.assign_all(fits)
+        assert (len(seekers) - plan.unmatched, plan.total) == best_by_hand(seekers, givers, fit)
+        for p in plan.pairs:
+            if p.giver is not None:
+                assert p.fit == fit(p.seeker, p.giver, p.load)
+        # One at a time, as matching ranks: the best mentor with a place left, in queue order.
+        taken = {g.mentor.id: 0 for g in givers}
+        expected = []
+        for s in seekers:
+            candidates = [Candidate(g.mentor, g.load + taken[g.mentor.id], tuple(g.skills), g.languages, g.zone)
+                          for g in givers if taken[g.mentor.id] < g.free and g.mentor.id not in s.excluded]
+            ranked = matching.rank(s.wishes, candidates, now)
+            if ranked:
+                taken[ranked[0].mentor.id] += 1
+            expected.append((ranked[0].mentor.id, ranked[0].score) if ranked else None)
+        alone = cohort.one_at_a_time(fits)
+        assert [(p.giver.mentor.id, p.fit) if p.giver else None for p in alone.pairs] == expected
+        assert plan.total >= alone.total or plan.unmatched < alone.unmatched

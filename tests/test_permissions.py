@@ -69,7 +69,8 @@ EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
 EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org", "feedback": "@ana:example.org",
                    "extend": "@dana:example.org"}
 # Examples that follow another command, as their help says.
-EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org"}
+EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org",
+                 "cohort show": "cohort", "cohort confirm": "cohort", "cohort cancel": "cohort"}
 # Examples about a second council member: Ina, in the council room for them.
 WITH_A_SECOND_COUNCIL_MEMBER = {"council remove", "council add"}
 

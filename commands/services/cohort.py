@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import select
 
 from commands.services import audit, matching, mentorships, people
@@ -171,20 +171,16 @@ async def gather(work: Work) -> tuple[list[Seeker], list[Giver], int]:
     )).all())
     requests = [r for r in requests if r.id not in held]
     promised = _promised(held)
-    mentors = [m for m in (await session.exec(
+    mentors = sorted((m for m in (await session.exec(
         select(Person).where(matching.available_mentors(now), Person.active_mentees < Person.capacity)
-        .order_by(Person.matrix_id)
-    )).all() if m.capacity - m.active_mentees - promised.get(m.id, 0) > 0]
+    )).all() if m.capacity - m.active_mentees - promised.get(m.id, 0) > 0), key=lambda m: m.matrix_id)
     mentee_ids = sorted({r.mentee_id for r in requests})
     mentees = {p.id: p for p in await _people(session, mentee_ids)}
     tags = await people.tags_of(session, sorted(set(mentee_ids) | {m.id for m in mentors}))
     declined: dict[int, set[int]] = {}
-    ids = [r.id for r in requests]
-    for start in range(0, len(ids), 500):
-        for request_id, mentor_id in (await session.exec(
-                select(RequestDecline.request_id, RequestDecline.mentor_id)
-                .where(RequestDecline.request_id.in_(ids[start:start + 500])))).all():
-            declined.setdefault(request_id, set()).add(mentor_id)
+    for request_id, mentor_id in await _chunked(session, [r.id for r in requests], lambda ids: select(
+            RequestDecline.request_id, RequestDecline.mentor_id).where(RequestDecline.request_id.in_(ids))):
+        declined.setdefault(request_id, set()).add(mentor_id)
     seekers = []
     for r in requests:
         mentee = mentees[r.mentee_id]
@@ -197,101 +193,133 @@ async def gather(work: Work) -> tuple[list[Seeker], list[Giver], int]:
     return seekers, givers, len(held)
 
 
-async def _people(session: Session, ids: list[int]) -> list[Person]:
-    found: list[Person] = []
+async def _chunked(session: Session, ids: list[int], query) -> list:
+    """The rows of ``query(some_ids)`` for all ``ids``, a few hundred at a time."""
+    found: list = []
     for start in range(0, len(ids), 500):
-        found += (await session.exec(select(Person).where(Person.id.in_(ids[start:start + 500])))).all()
+        found += (await session.exec(query(ids[start:start + 500]))).all()
     return found
+
+
+async def _people(session: Session, ids: list[int]) -> list[Person]:
+    return await _chunked(session, ids, lambda some: select(Person).where(Person.id.in_(some)))
 
 
 # ---------------------------------------------------------------- the two ways of matching
 
 
 class Fits:
-    """The fit of each request with each mentor at each of their places: ``matching.points``,
-    the one formula, read once per distinct set of terms."""
+    """The fit of each request with each mentor at each of their free places, as a table of
+    costs (the negated fits) with a column per place, mentors in the order given.
+
+    Each pair comes down to a few terms (how many interests shared, a language shared or not,
+    hours apart...) and there are few distinct sets of them, so ``matching.points``, the one
+    formula, is worked out once per distinct set and load, and the table filled from those."""
 
     def __init__(self, seekers: list[Seeker], givers: list[Giver], now: datetime) -> None:
         self.seekers, self.givers = seekers, givers
-        points = lru_cache(maxsize=None)(matching.points)
-        apart = lru_cache(maxsize=None)(lambda a, b: matching.hours_apart(a, b, now))
-        # The terms of each pair that do not depend on the place: per seeker, per giver (None: excluded).
-        self.terms: list[list[tuple | None]] = []
-        for s in seekers:
-            wants = bool(s.wishes.languages)
-            row: list[tuple | None] = []
-            for g in givers:
-                if g.mentor.id in s.excluded:
-                    row.append(None)
-                    continue
-                shared = sum(1 for i in s.wishes.interests if i in g.skills)
-                shares = any(lang in g.languages for lang in s.wishes.languages)
-                row.append((shared, shares, bool(g.languages), wants, apart(s.wishes.zone, g.zone)))
-            self.terms.append(row)
-        self.points = points
+        n, m = len(seekers), len(givers)
+        self.capacity = [g.mentor.capacity for g in givers]
+        self.base = [(g.load, g.free) for g in givers]
+        self.points = lru_cache(maxsize=None)(matching.points)
+        topics = _incidence([s.wishes.interests for s in seekers], [g.skills for g in givers])
+        spoken = _incidence([s.wishes.languages for s in seekers], [g.languages for g in givers])
+        shared = topics[0] @ topics[1].T
+        shares = (spoken[0] @ spoken[1].T) > 0
+        speaks = spoken[1].sum(axis=1) > 0
+        wants = spoken[0].sum(axis=1) > 0
+        zones = sorted({s.wishes.zone for s in seekers} | {g.zone for g in givers})
+        at = {z: k for k, z in enumerate(zones)}
+        table = np.array([[matching.hours_apart(a, b, now) for b in zones] for a in zones], dtype=np.int64)
+        apart = table[np.array([at[s.wishes.zone] for s in seekers], dtype=np.int64)[:, None],
+                      np.array([at[g.zone] for g in givers], dtype=np.int64)[None, :]]
+        # The terms of a pair as one number (hours apart are 0 to 12), to find the distinct ones.
+        code = (((shared * 2 + shares) * 2 + speaks[None, :]) * 2 + wants[:, None]) * 16 + apart
+        distinct, which = np.unique(code, return_inverse=True)
+        self.distinct = [(int(c) >> 7, bool(c >> 6 & 1), bool(c >> 5 & 1), bool(c >> 4 & 1), int(c) & 15)
+                         for c in distinct]
+        self.which = which.reshape(n, m)
+        self.excluded = np.zeros((n, m), dtype=bool)
+        where = {g.mentor.id: j for j, g in enumerate(givers)}
+        for i, s in enumerate(seekers):
+            for mentor_id in s.excluded:
+                if mentor_id in where:
+                    self.excluded[i, where[mentor_id]] = True
+        self.columns = [(j, k) for j, (_, free) in enumerate(self.base) for k in range(free)]
+        self.start = np.cumsum([0] + [free for _, free in self.base])[:-1]
+        self.cost = np.empty((n, len(self.columns)))
+        for c, (j, k) in enumerate(self.columns):
+            column = self._values(self.base[j][0] + k, self.capacity[j])[self.which[:, j]]
+            column[self.excluded[:, j]] = -FORBIDDEN
+            self.cost[:, c] = -column
+
+    def _values(self, load: int, capacity: int) -> np.ndarray:
+        """The fit of every distinct set of terms, for a mentor with ``load`` of ``capacity``."""
+        return np.array([self.points(*t, load, capacity) for t in self.distinct])
 
     def fit(self, i: int, j: int, load: int) -> float | None:
         """Request ``i`` with mentor ``j`` when the mentor has ``load`` mentees; None if excluded."""
-        terms = self.terms[i][j]
-        return None if terms is None else self.points(*terms, load, self.givers[j].mentor.capacity)
+        if self.excluded[i, j]:
+            return None
+        return self.points(*self.distinct[self.which[i, j]], load, self.capacity[j])
+
+
+def _incidence(wanted: list, offered: list) -> tuple[np.ndarray, np.ndarray]:
+    """Two 0/1 tables over one vocabulary: which words each seeker wants and each giver offers."""
+    words = {w: k for k, w in enumerate(sorted({w for ws in wanted for w in ws} | {w for ws in offered for w in ws}))}
+
+    def table(rows: list) -> np.ndarray:
+        out = np.zeros((len(rows), max(len(words), 1)), dtype=np.int64)
+        for r, ws in enumerate(rows):
+            for w in ws:
+                out[r, words[w]] = 1
+        return out
+    return table(wanted), table(offered)
 
 
 def assign_all(fits: Fits) -> Plan:
     """Every request at once: the most requests matched, and of those assignments the one
     with the highest total fit (exact, by ``linear_sum_assignment``)."""
-    seekers, givers = fits.seekers, fits.givers
-    columns = [(j, k) for j, g in enumerate(givers) for k in range(g.free)]
-    cost = np.full((len(seekers), len(columns)), FORBIDDEN)
-    for i in range(len(seekers)):
-        row = cost[i]
-        c = 0
-        for j, g in enumerate(givers):
-            for k in range(g.free):
-                value = fits.fit(i, j, g.load + k)
-                if value is not None:
-                    row[c] = -value
-                c += 1
     chosen: dict[int, tuple[int, int]] = {}
-    if columns and seekers:
-        for i, c in zip(*linear_sum_assignment(cost)):
-            if cost[i, c] < FORBIDDEN / 2:
-                chosen[int(i)] = columns[int(c)]
+    if fits.cost.size:
+        for i, c in zip(*linear_sum_assignment(fits.cost)):
+            if fits.cost[i, c] < FORBIDDEN / 2:
+                chosen[int(i)] = fits.columns[int(c)]
     # A mentor's places are filled in order (a later place fits less), so the places a
     # mentor fills are their first ones; each pair is shown with the load at its own place.
     pairs = []
-    for i, s in enumerate(seekers):
+    for i, s in enumerate(fits.seekers):
         if i not in chosen:
             pairs.append(Pair(s, None))
             continue
         j, k = chosen[i]
-        g = givers[j]
+        g = fits.givers[j]
         pairs.append(Pair(s, g, fits.fit(i, j, g.load + k), g.load + k))
     return Plan(tuple(pairs))
 
 
 def one_at_a_time(fits: Fits) -> Plan:
     """The same requests matched one at a time in queue order, each to the best mentor with
-    a place left (``matching.rank``'s order: fit, then the lighter load, then the Matrix ID)."""
-    taken = [0] * len(fits.givers)
+    a place left (``matching.rank``'s order: fit, then the lighter load, then the Matrix ID:
+    the mentors are given in that order)."""
+    free = np.array([f for _, f in fits.base], dtype=np.int64)
+    load = np.array([b for b, _ in fits.base], dtype=np.int64)
+    taken = np.zeros(len(fits.givers), dtype=np.int64)
     pairs = []
     for i, s in enumerate(fits.seekers):
-        best: tuple | None = None
-        for j, g in enumerate(fits.givers):
-            if taken[j] >= g.free:
-                continue
-            load = g.load + taken[j]
-            value = fits.fit(i, j, load)
-            if value is None:
-                continue
-            key = (-value, load, g.mentor.matrix_id)
-            if best is None or key < best[0]:
-                best = (key, j, value, load)
-        if best is None:
+        open_ = np.flatnonzero(taken < free)
+        cost = fits.cost[i, fits.start[open_] + taken[open_]] if open_.size else np.empty(0)
+        allowed = cost < FORBIDDEN / 2
+        if not allowed.any():
             pairs.append(Pair(s, None))
             continue
-        _, j, value, load = best
+        open_, cost = open_[allowed], cost[allowed]
+        best = open_[cost == cost.min()]
+        loads = load[best] + taken[best]
+        j = int(best[loads == loads.min()][0])
+        at = int(load[j] + taken[j])
         taken[j] += 1
-        pairs.append(Pair(s, fits.givers[j], value, load))
+        pairs.append(Pair(s, fits.givers[j], fits.fit(i, j, at), at))
     return Plan(tuple(pairs))
 
 
@@ -332,9 +360,9 @@ async def propose(work: Work, by: Person) -> Shown:
                               one_at_a_time_fit=alone.total, one_at_a_time_unmatched=alone.unmatched)
     work.session.add(proposal)
     await work.session.flush()
-    work.session.add_all([CohortPair(cohort_id=proposal.id, request_id=p.seeker.request.id,
-                                     mentor_id=p.giver.mentor.id if p.giver else None, fit=p.fit, load=p.load)
-                          for p in plan.pairs])
+    await (await work.session.connection()).execute(insert(CohortPair), [
+        {"cohort_id": proposal.id, "request_id": p.seeker.request.id,
+         "mentor_id": p.giver.mentor.id if p.giver else None, "fit": p.fit, "load": p.load} for p in plan.pairs])
     audit.record(work.session, at=work.now, actor=by, entity="cohort", entity_id=proposal.id, action="proposed",
                  to_state=CohortState.PROPOSED.value)
     await work.session.flush()
@@ -405,12 +433,22 @@ async def confirm(work: Work, by: Person) -> Confirmed:
         .order_by(CohortPair.request_id)
     )).all())
     promised = _promised(await held_offers(session))
+    # What the checks read, in a few statements for the whole cohort.
+    request_ids = [p.request_id for p in pairs]
+    requests = {r.id: r for r in await _chunked(session, request_ids,
+                                                lambda ids: select(MentorRequest).where(MentorRequest.id.in_(ids)))}
+    folk_ids = sorted({p.mentor_id for p in pairs} | {r.mentee_id for r in requests.values()}
+                      | {r.proposed_to_id for r in requests.values() if r.proposed_to_id})
+    folk = {p.id: p for p in await _people(session, folk_ids)}
+    available = set(await _chunked(session, folk_ids, lambda ids: select(Person.id).where(
+        Person.id.in_(ids), matching.available_mentors(work.now))))
+    declined = set(await _chunked(session, request_ids, lambda ids: select(
+        RequestDecline.request_id, RequestDecline.mentor_id).where(RequestDecline.request_id.in_(ids))))
+    tags = await people.tags_of(session, folk_ids)
     offered, kept, skipped = [], [], []
     for pair in pairs:
-        request = await session.get(MentorRequest, pair.request_id)
-        mentor = await mentorships.person_by_id(session, pair.mentor_id)
-        assert request is not None
-        why = await _stale(work, request, mentor, promised)
+        request, mentor = requests[pair.request_id], folk[pair.mentor_id]
+        why = _stale(request, mentor, promised, mentor.id in available, (request.id, mentor.id) in declined)
         if why is not None:
             pair.outcome = why
             skipped.append((request.id, mentor, why))
@@ -420,12 +458,11 @@ async def confirm(work: Work, by: Person) -> Confirmed:
             kept.append((request, mentor))
         else:
             before = request.proposed_to_id
-            mentee = await mentorships.person_by_id(session, request.mentee_id)
-            wishes = await matching.wishes_of(session, mentee, work.policy)
-            match = _why(work, wishes, mentor, await people.tags(session, mentor.id),
-                         mentor.active_mentees + promised.get(mentor.id, 0))
+            mentee = folk[request.mentee_id]
+            wishes = matching.wishes_from(mentee, tags[mentee.id], work.policy)
+            match = _why(work, wishes, mentor, tags[mentor.id], mentor.active_mentees + promised.get(mentor.id, 0))
             if before is not None:
-                work.emit(OfferMoved(request.id, await mentorships.person_by_id(session, before)))
+                work.emit(OfferMoved(request.id, folk[before]))
             mentorships.offer(work, request, mentee, match, wishes, announce=False, actor=by)
             pair.outcome = OFFERED
             offered.append((request, mentor))
@@ -434,16 +471,13 @@ async def confirm(work: Work, by: Person) -> Confirmed:
     return Confirmed(proposal, tuple(offered), tuple(kept), tuple(skipped), proposal.unmatched)
 
 
-async def _stale(work: Work, request: MentorRequest, mentor: Person, promised: dict[int, int]) -> str | None:
+def _stale(request: MentorRequest, mentor: Person, promised: dict[int, int], available: bool,
+           declined: bool) -> str | None:
     """Why a pair may no longer be offered now (an outcome), or None if it may."""
     if request.state not in OPEN_REQUEST_STATES:
         return WITHDRAWN if request.state is RequestState.WITHDRAWN else TAKEN
-    available = (await work.session.exec(select(func.count()).select_from(Person).where(
-        Person.id == mentor.id, matching.available_mentors(work.now)))).one()
     if not available:
         return UNAVAILABLE
-    declined = (await work.session.exec(select(func.count()).select_from(RequestDecline).where(
-        RequestDecline.request_id == request.id, RequestDecline.mentor_id == mentor.id))).one()
     if declined:
         return DECLINED
     if mentor.capacity - mentor.active_mentees - promised.get(mentor.id, 0) <= 0:
