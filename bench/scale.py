@@ -278,7 +278,7 @@ def print_cohort(f: dict, mentors: int) -> None:
     print(f"\nCohort: {f['requests']:,} open requests, {mentors:,} mentors with {f['places']:,} free places "
           "(SQLite, in-process through the dispatcher)")
     print(f"proposal (cohort) {f['propose']:.2f} s; confirm (cohort confirm) {f['confirm']:.2f} s, "
-          f"{f['confirm_messages'] - 1:,} offers sent")
+          f"{f['confirm_messages'] - 1:,} direct messages sent (the offers)")
     ratio = f["total"] / f["alone"] if f["alone"] else float("inf")
     print(f"total fit: proposal {f['total']:,.1f} ({f['unmatched']:,} unmatched), one at a time in queue order "
           f"{f['alone']:,.1f} ({f['alone_unmatched']:,} unmatched); gain {f['total'] - f['alone']:+,.1f}, "
