@@ -323,3 +323,22 @@ def test_the_proposal_is_the_best_assignment_and_uses_matchings_own_score():
         alone = cohort.one_at_a_time(fits)
         assert [(p.giver.mentor.id, p.fit) if p.giver else None for p in alone.pairs] == expected
         assert plan.total >= alone.total or plan.unmatched < alone.unmatched
+
+
+async def test_a_long_proposal_shows_the_first_pairs_and_counts_the_rest(bot):
+    mentors = [f"@coach{n}:example.org" for n in range(6)]
+    await run(bot, *((COUNCIL, f"mentor add {m} 5") for m in mentors))
+    for n in range(25):
+        await run(bot, (f"@newcomer{n}:example.org", "request help to get started"))
+    shown = await bot.reply(COUNCIL, "!cohort", RoomKind.COUNCIL)
+    assert "Cohort proposal #1: 25 open requests, 30 free places." in shown
+    assert len([line for line in shown.splitlines() if line.startswith("• #")]) == 20
+    assert "\u2026and 5 more pairs, offered too on confirmation." in shown
+    start = len(bot.outbox.sent)
+    done = await answer(bot, COUNCIL, "!cohort confirm", RoomKind.COUNCIL)
+    # Every request had gone to the first coach on arrival (offers hold no place one at a time);
+    # the proposal spreads them, and each that moves is offered once and its first offer called off.
+    offers = [m for user in mentors for m in dms(bot, user, start) if "may suit you" in m]
+    moved = [m for m in dms(bot, mentors[0], start) if "has gone to another mentor" in m]
+    assert len(offers) == len(moved) >= 19 and f"I have offered {len(offers)} requests" in done
+    assert "Already offered to the same mentor, so nothing was sent again: #" in done

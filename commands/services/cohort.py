@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sqlalchemy import func, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from commands.services import audit, matching, mentorships, people
@@ -95,6 +96,11 @@ class NothingToConfirm(DomainError):
 @dataclass
 class NothingToCancel(DomainError):
     last: CohortProposal | None
+
+
+@dataclass
+class ProposalRace(DomainError):
+    """Another council member's proposal was stored a moment ago (the database keeps one waiting)."""
 
 
 # ---------------------------------------------------------------- who is in the cohort
@@ -359,7 +365,10 @@ async def propose(work: Work, by: Person) -> Shown:
                               places=sum(g.free for g in givers), total_fit=plan.total, unmatched=plan.unmatched,
                               one_at_a_time_fit=alone.total, one_at_a_time_unmatched=alone.unmatched)
     work.session.add(proposal)
-    await work.session.flush()
+    try:
+        await work.session.flush()
+    except IntegrityError:
+        raise ProposalRace() from None
     await (await work.session.connection()).execute(insert(CohortPair), [
         {"cohort_id": proposal.id, "request_id": p.seeker.request.id,
          "mentor_id": p.giver.mentor.id if p.giver else None, "fit": p.fit, "load": p.load} for p in plan.pairs])

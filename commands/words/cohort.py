@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from commands.messages import Target
 from commands.services.cohort import (
     DECLINED,
+    ProposalRace,
     FULL,
     TAKEN,
     UNAVAILABLE,
@@ -28,11 +29,18 @@ from commands.words.roster import here, who
 from storage.models import CohortProposal, CohortState
 
 SHOWN_SKIPPED = 20  # skipped pairs named after a confirmation; the rest are counted
-SHOWN_UNMATCHED = 30  # unmatched request numbers named in a proposal
+SHOWN_NUMBERS = 30  # request numbers named in a list (unmatched, already offered); the rest are counted
 
 
 def _fit(value: float) -> str:
     return f"{value:,.1f}"
+
+
+def _numbers(numbers) -> Msg:
+    """Request numbers, the first ``SHOWN_NUMBERS`` of them, and how many more."""
+    shown = join([f"#{n}" for n in numbers[:SHOWN_NUMBERS]], ", ")
+    more = len(numbers) - SHOWN_NUMBERS
+    return shown + tn(" and {n} more", " and {n} more", more) if more > 0 else shown
 
 
 def proposal(shown: Shown, work: Work, names: bool) -> Msg:
@@ -59,10 +67,8 @@ def proposal(shown: Shown, work: Work, names: bool) -> Msg:
         rows.append(tn("\u2026and {n} more pair, offered too on confirmation.",
                        "\u2026and {n} more pairs, offered too on confirmation.", shown.more_pairs))
     if shown.unmatched:
-        numbers = join([f"#{n}" for n in shown.unmatched[:SHOWN_UNMATCHED]], ", ")
-        more = len(shown.unmatched) - SHOWN_UNMATCHED
-        rows.append(t("Unmatched (no available mentor with a place may take them): {numbers}{more}.",
-                      numbers=numbers, more=tn(" and {n} more", " and {n} more", more) if more > 0 else ""))
+        rows.append(t("Unmatched (no available mentor with a place may take them): {numbers}.",
+                      numbers=_numbers(shown.unmatched)))
     if shown.held:
         rows.append(tn("{n} request is left out: the mentor a cohort offered it to has not answered yet.",
                        "{n} requests are left out: the mentors a cohort offered them to have not answered yet.",
@@ -91,7 +97,7 @@ def confirmed(done: Confirmed, work: Work) -> Msg:
     ]
     if done.kept:
         rows.append(t("Already offered to the same mentor, so nothing was sent again: {numbers}.",
-                      numbers=join([f"#{r.id}" for r, _ in done.kept], ", ")))
+                      numbers=_numbers([r.id for r, _ in done.kept])))
     if done.skipped:
         rows.append(tn("Skipped {n} pair, as things changed since the proposal:",
                        "Skipped {n} pairs, as things changed since the proposal:", len(done.skipped)))
@@ -166,3 +172,9 @@ def _nothing_to_confirm(e: NothingToConfirm, work: Work) -> Msg:
 @explains(NothingToCancel)
 def _nothing_to_cancel(e: NothingToCancel, work: Work) -> Msg:
     return _no_proposal(e.last, work)
+
+
+@explains(ProposalRace)
+def _proposal_race(e: ProposalRace, work: Work) -> Msg:
+    return t("Another council member made a cohort proposal a moment ago. See it with {show}.",
+             show=here(work, "cohort show"))
