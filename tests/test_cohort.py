@@ -157,7 +157,7 @@ async def test_capacities_are_respected_and_the_rest_left_unmatched(program):
     shown = await program.reply(COUNCIL, "!cohort", RoomKind.COUNCIL)
     assert "Cohort proposal #2: 3 open requests, 2 free places." in shown
     assert "with 1 unmatched; one at a time in queue order:" in shown
-    assert "Unmatched (no available mentor with a place may take them): #" in shown
+    assert "Left unmatched (no free place left that may take them): #" in shown
     taken = [m for m in (await proposal_pairs(program)).values() if m is not None]
     assert sorted(taken) == sorted([await person_id(program, BOB), await person_id(program, DANA)])
     async with program.db.session() as s:

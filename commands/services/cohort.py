@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 

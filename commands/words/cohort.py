@@ -67,7 +67,7 @@ def proposal(shown: Shown, work: Work, names: bool) -> Msg:
         rows.append(tn("\u2026and {n} more pair, offered too on confirmation.",
                        "\u2026and {n} more pairs, offered too on confirmation.", shown.more_pairs))
     if shown.unmatched:
-        rows.append(t("Unmatched (no available mentor with a place may take them): {numbers}.",
+        rows.append(t("Left unmatched (no free place left that may take them): {numbers}.",
                       numbers=_numbers(shown.unmatched)))
     if shown.held:
         rows.append(tn("{n} request is left out: the mentor a cohort offered it to has not answered yet.",
