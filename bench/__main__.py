@@ -3,9 +3,10 @@
     python -m bench --quick
 
 Runs each benchmark at small sizes (round trips, a flood, reminders falling due, a
-program at scale on SQLite and PostgreSQL) and checks what they got right: every
-command answered exactly once, every reminder handed over with no back-off in its
-delay, every command of the large program answered. Times are printed, never judged:
+program at scale on SQLite and PostgreSQL, a cohort of open requests) and checks what
+they got right: every command answered exactly once, every reminder handed over with no
+back-off in its delay, every command of the large program answered, a cohort proposal
+matching as many requests as one-at-a-time matching with no lower total fit. Times are printed, never judged:
 on a shared machine they are noise at these sizes. Exits 1 if a check fails. The full
 benchmarks, with their targets, are ``python -m bench.<name>`` (docs/benchmarks.md).
 """
@@ -15,7 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 import traceback
+from pathlib import Path
 
 from bot.scheduler import RETRY_AFTER
 
@@ -64,8 +67,17 @@ async def scale() -> list[tuple[str, bool, str]]:
     from bench import scale as bench
 
     # measure() raises if any command is not answered as it should be.
-    await bench.main(bench.parse(["--mentors", "60", "--mentees", "600", "--sessions", "3000", "--runs", "5"]))
-    return [("large program: every command answered, on SQLite and PostgreSQL", True, "")]
+    await bench.main(bench.parse(["--mentors", "60", "--mentees", "600", "--sessions", "3000", "--runs", "5",
+                                  "--cohort-requests", "0"]))  # the cohort, below, checked
+    checks = [("large program: every command answered, on SQLite and PostgreSQL", True, "")]
+    with tempfile.TemporaryDirectory(prefix="mentorbot-cohort-") as tmp:
+        f = await bench.cohort(f"sqlite+aiosqlite:///{Path(tmp) / 'cohort.db'}", requests=60, mentors=20)
+    bench.print_cohort(f, 20)
+    as_many = f["requests"] - f["unmatched"] >= f["requests"] - f["alone_unmatched"]
+    return checks + [("cohort: as many matched as one at a time, with no lower total",
+                      as_many and (f["total"] >= f["alone"] or f["unmatched"] < f["alone_unmatched"]),
+                      f"total fit {f['total']:.1f} against {f['alone']:.1f}; unmatched {f['unmatched']} "
+                      f"against {f['alone_unmatched']}")]
 
 
 QUICK = {"roundtrip": roundtrip, "fairness": fairness, "scheduler": scheduler, "scale": scale}

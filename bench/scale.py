@@ -1,7 +1,8 @@
 """A large program: how fast the commands people use most answer, on SQLite and on PostgreSQL.
 
     python -m bench.scale [--mentors 10000] [--mentees 100000] [--sessions 1000000] [--runs 200]
-                          [--only sqlite|postgres]
+                          [--only sqlite|postgres|cohort]
+                          [--cohort-requests 1000] [--cohort-mentors 300]
 
 Builds the same program in a fresh SQLite file and in a throwaway PostgreSQL
 cluster (the server's own initdb, on a spare loopback port): mentors with skills
@@ -18,6 +19,13 @@ side by side, against the targets (p99 <= 25 ms; request with matching <= 50 ms)
 - report: the council asks for the program report
 - report-end: the same on the last day of the month (at 12:00 UTC), when the
   mentorships near each cut are judged one by one
+
+Then, in the same run, a program whose doors just opened (on SQLite): 1,000 open
+requests and 300 mentors with 1 to 5 places each. The council asks for a cohort
+proposal (`cohort`) and confirms it (`cohort confirm`); it prints the time of each, the
+proposal's total fit against one-at-a-time matching of the same requests in queue
+order (and how many each leaves unmatched), the gain and the ratio. `--only cohort`
+runs this part alone; `--cohort-requests 0` leaves it out.
 """
 
 from __future__ import annotations
@@ -192,6 +200,91 @@ async def measure(url: str, mentors: int, mentees: int, runs: int) -> dict[str, 
     return {k: v for k, v in timings.items() if not k.endswith("-warmup")}
 
 
+async def build_cohort(url: str, requests: int, mentors: int) -> None:
+    """A program whose doors just opened: mentors with free places, and open requests
+    nobody was offered yet (the bot's own schema and migrations)."""
+    from sqlalchemy import insert
+
+    from storage.db import Database
+    from storage.models import MentorRequest, Person, PersonTag
+
+    db = Database(url)
+    await db.upgrade()
+    now = datetime.now(timezone.utc)
+    rng = random.Random(17)
+    # Some skills are asked for far more than they are offered, as in a real intake.
+    wanted = SKILLS[:4] * 3 + SKILLS
+    async with db.engine.begin() as conn:
+        people = [{"matrix_id": f"@mentor{i}:example.org", "display_name": f"Mentor {i}",
+                   "timezone": ZONES[i % len(ZONES)], "is_mentor": True, "is_mentee": False, "is_council": False,
+                   "capacity": rng.randint(1, 5), "inactive": False, "created_at": now, "updated_at": now}
+                  for i in range(mentors)]
+        people += [{"matrix_id": f"@newcomer{i}:example.org", "display_name": f"Newcomer {i}",
+                    "timezone": rng.choice(ZONES), "is_mentor": False, "is_mentee": True, "is_council": False,
+                    "capacity": 0, "inactive": False, "created_at": now, "updated_at": now}
+                   for i in range(requests)]
+        people.append({"matrix_id": COUNCIL, "display_name": "Council", "timezone": "UTC", "is_mentor": False,
+                       "is_mentee": False, "is_council": True, "capacity": 0, "inactive": False,
+                       "created_at": now, "updated_at": now})
+        await conn.execute(insert(Person), people)
+        tags = []
+        for pid in range(1, mentors + requests + 1):
+            mentor = pid <= mentors
+            chosen = rng.sample(SKILLS, 3) if mentor else list(dict.fromkeys(rng.sample(wanted, 3)))[:2]
+            tags += [{"person_id": pid, "kind": "skill" if mentor else "interest", "value": v} for v in chosen]
+            tags += [{"person_id": pid, "kind": "language", "value": v}
+                     for v in rng.sample(LANGUAGES[:4], rng.randint(1, 2))]
+        await conn.execute(insert(PersonTag), tags)
+        await conn.execute(insert(MentorRequest), [
+            {"mentee_id": mentors + 1 + i, "topic": "help to get started", "state": "open",
+             "created_at": now + timedelta(seconds=i), "escalate_at": now + timedelta(days=7)}
+            for i in range(requests)])
+    await db.close()
+
+
+async def cohort(url: str, requests: int, mentors: int) -> dict:
+    """Build the cohort program at ``url``, ask for a proposal and confirm it; returns the figures."""
+    from sqlmodel import select
+
+    from bot.config import Settings, StorageSettings
+    from bot.runtime import Runtime, settle
+    from commands.framework import RoomKind
+    from commands.messages import Incoming
+    from storage.models import CohortProposal
+
+    await build_cohort(url, requests, mentors)
+    runtime = Runtime(Settings(storage=StorageSettings(url=url), program=policy()), BenchClock(), NullOutbox())
+    await runtime.start()
+    settle()
+    figures: dict = {}
+    try:
+        for name, text in (("propose", "!cohort"), ("confirm", "!cohort confirm")):
+            started = time.perf_counter()
+            result = await runtime.handle(Incoming(sender=COUNCIL, room=RoomKind.COUNCIL, text=text))
+            figures[name] = time.perf_counter() - started
+            if result.outcome != "ok":
+                raise RuntimeError(f"{text}: {result.outcome}: {[m.msg.plain()[:300] for m in result.messages]}")
+            figures[name + "_messages"] = len(result.messages)
+        async with runtime.db.session() as session:
+            p = (await session.exec(select(CohortProposal))).one()
+        figures.update(requests=p.requests, places=p.places, total=p.total_fit, unmatched=p.unmatched,
+                       alone=p.one_at_a_time_fit, alone_unmatched=p.one_at_a_time_unmatched)
+    finally:
+        await runtime.close()
+    return figures
+
+
+def print_cohort(f: dict, mentors: int) -> None:
+    print(f"\nCohort: {f['requests']:,} open requests, {mentors:,} mentors with {f['places']:,} free places "
+          "(SQLite, in-process through the dispatcher)")
+    print(f"proposal (cohort) {f['propose']:.2f} s; confirm (cohort confirm) {f['confirm']:.2f} s, "
+          f"{f['confirm_messages'] - 1:,} direct messages sent (the offers)")
+    ratio = f["total"] / f["alone"] if f["alone"] else float("inf")
+    print(f"total fit: proposal {f['total']:,.1f} ({f['unmatched']:,} unmatched), one at a time in queue order "
+          f"{f['alone']:,.1f} ({f['alone_unmatched']:,} unmatched); gain {f['total'] - f['alone']:+,.1f}, "
+          f"ratio {ratio:.3f}x")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -203,6 +296,12 @@ TARGETS = {"request": 50.0}
 async def main(args) -> int:
     results: dict[str, dict[str, list[float]]] = {}
     builds: dict[str, float] = {}
+    if args.only == "cohort":
+        with tempfile.TemporaryDirectory(prefix="mentorbot-cohort-") as tmp:
+            figures = await cohort(f"sqlite+aiosqlite:///{Path(tmp) / 'cohort.db'}", args.cohort_requests,
+                                   args.cohort_mentors)
+        print_cohort(figures, args.cohort_mentors)
+        return 0
     with tempfile.TemporaryDirectory(prefix="mentorbot-scale-") as tmp:
         backends = ["sqlite", "postgres"] if args.only is None else [args.only]
         pg = None
@@ -224,6 +323,12 @@ async def main(args) -> int:
                 print(f"[{backend}] built in {builds[backend]:.0f} s; measuring {args.runs} runs a command...",
                       flush=True)
                 results[backend] = await measure(url, args.mentors, args.mentees, args.runs)
+            cohort_figures = None
+            if args.only is None and args.cohort_requests > 0:
+                print(f"[cohort] {args.cohort_requests:,} open requests, {args.cohort_mentors:,} mentors...",
+                      flush=True)
+                cohort_figures = await cohort(f"sqlite+aiosqlite:///{Path(tmp) / 'cohort.db'}",
+                                              args.cohort_requests, args.cohort_mentors)
         finally:
             if pg is not None:
                 pg.stop()
@@ -248,6 +353,8 @@ async def main(args) -> int:
             f"{n} {statistics.median(results['postgres'][n]) / statistics.median(results['sqlite'][n]):.2f}x"
             for n in commands))
     print("every target met" if ok else "some targets missed")
+    if cohort_figures is not None:
+        print_cohort(cohort_figures, args.cohort_mentors)
     return 0
 
 
@@ -257,7 +364,9 @@ def parse(argv: list[str]):
     parser.add_argument("--mentees", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--only", choices=["sqlite", "postgres", "cohort"])
+    parser.add_argument("--cohort-requests", type=int, default=1_000, help="0: no cohort")
+    parser.add_argument("--cohort-mentors", type=int, default=300)
     return parser.parse_args(argv)
 
 

@@ -8,7 +8,9 @@ from commands.arguments import PERSON
 from commands.dispatcher import Context
 from commands.framework import Arg, Integer, MatrixId, Role, RoomKind, Router, Text
 from commands.messages import Target
-from commands.services import council, people, rules
+from commands.services import cohort, council, people, rules, visibility
+from commands.services.visibility import Reader
+from commands.words import cohort as cohort_said
 from commands.words import council as words
 from commands.words import rules as rules_said
 
@@ -164,3 +166,49 @@ async def report_chart(ctx: Context) -> None:
     zone = ZoneInfo(ctx.policy.timezone)
     year = await rules.program_year(ctx.session, ctx.now, ctx.policy, last=ctx.now)
     ctx.reply(rules_said.program_year(year, zone), (rules_said.program_chart(year, zone),))
+
+
+# ---------------------------------------------------------------- cohort matching
+
+
+def _names_here(ctx: Context) -> bool:
+    """Whether mentees may be named where the council reads a proposal (the rule set's call)."""
+    return visibility.may_read("identity.mentee", {Reader.COUNCIL}, ctx.room)
+
+
+@router.command("cohort", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("cohort",))
+async def cohort_propose(ctx: Context) -> None:
+    """Propose mentors for all open requests at once, for the best total fit.
+
+    Each request goes to at most one mentor and no mentor beyond their free places
+    (capacity, minus mentees, minus unanswered offers of a confirmed cohort); away and
+    inactive mentors, mentors who declined a request and the mentor a mentee is leaving
+    are left out. The fit is the one matching uses for a single request, and the
+    proposal shows its total against matching the same requests one at a time, in queue
+    order. Nothing is sent until `cohort confirm`; a new proposal replaces a waiting one.
+    """
+    ctx.reply(cohort_said.proposal(await cohort.propose(ctx, await ctx.me()), ctx, _names_here(ctx)))
+
+
+@router.command("cohort show", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("cohort show",))
+async def cohort_show(ctx: Context) -> None:
+    """Show the cohort proposal waiting for confirmation again."""
+    ctx.reply(cohort_said.proposal(await cohort.waiting_proposal(ctx), ctx, _names_here(ctx)))
+
+
+@router.command("cohort confirm", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("cohort confirm",))
+async def cohort_confirm(ctx: Context) -> None:
+    """Send the waiting cohort proposal's offers: each mentor is asked in a direct message,
+    and accepts or declines as usual.
+
+    Each pair is checked again first: a request taken or withdrawn meanwhile, or a mentor
+    who is away, declined it or has no free place left now, is skipped and named. A
+    proposal is confirmed once; confirming again sends nothing.
+    """
+    ctx.reply(cohort_said.confirmed(await cohort.confirm(ctx, await ctx.me()), ctx))
+
+
+@router.command("cohort cancel", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("cohort cancel",))
+async def cohort_cancel(ctx: Context) -> None:
+    """Drop the waiting cohort proposal; nothing is sent."""
+    ctx.reply(cohort_said.cancelled(await cohort.cancel(ctx, await ctx.me())))

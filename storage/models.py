@@ -594,6 +594,52 @@ class AnnouncementCopy(SQLModel, table=True):
     )
 
 
+class CohortState(str, enum.Enum):
+    PROPOSED = "proposed"  # waiting for the council to confirm it
+    CONFIRMED = "confirmed"  # its offers were sent
+    CANCELLED = "cancelled"
+    REPLACED = "replaced"  # a newer proposal took its place
+
+
+class CohortProposal(SQLModel, table=True):
+    """The council's proposal assigning all open requests at once, kept until it is confirmed."""
+
+    __tablename__ = "cohort_proposal"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    state: CohortState = Field(sa_type=_enum(CohortState), default=CohortState.PROPOSED)
+    made_by_id: int = Field(foreign_key="person.id")
+    made_at: datetime = _when()
+    requests: int  # the open requests it covers
+    places: int  # the free places of available mentors when it was made
+    total_fit: float
+    unmatched: int
+    one_at_a_time_fit: float  # the same requests matched one at a time, in queue order
+    one_at_a_time_unmatched: int
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    decided_at: Optional[datetime] = _when(nullable=True, default=None)
+
+    __table_args__ = (
+        # One proposal waits for the council at a time: a new one replaces it.
+        _partial("uq_cohort_proposal_one_proposed", "state", unique=True, where="state = 'proposed'"),
+    )
+
+
+class CohortPair(SQLModel, table=True):
+    """One request of a cohort proposal and the mentor proposed for it (none: left unmatched),
+    and what came of it when the council confirmed."""
+
+    __tablename__ = "cohort_pair"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort_proposal.id", index=True)
+    request_id: int = Field(foreign_key="mentor_request.id", index=True)
+    mentor_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    fit: Optional[float] = None  # the score of the pair, with the mentor's load at that place
+    load: Optional[int] = None  # the mentees the mentor has or is promised, before this one
+    outcome: Optional[str] = Field(default=None, max_length=20)  # offered, kept, or why it was skipped
+
+
 class AuditEvent(SQLModel, table=True):
     """Every state change: who, when, what, from, to. Never holds confidential text."""
 

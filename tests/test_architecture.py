@@ -138,10 +138,23 @@ def test_only_the_transports_import_network_forum_or_scheduler_libraries():
 def test_only_the_chart_child_imports_the_plotting_library():
     """matplotlib stays out of the bot's process: only the child that draws a chart loads it."""
     found = sorted({p.relative_to(ROOT).as_posix() for package in PACKAGES for p, m in imported_modules(package)
-                    if m.split(".")[0] in {"matplotlib", "PIL", "numpy"}})
+                    if m.split(".")[0] in {"matplotlib", "PIL"}})
     assert found == ["bot/chart_child.py"]
     graph = import_graph()
     assert not any("bot.chart_child" in deps for deps in graph.values())  # nobody imports it: it is run
+
+
+def test_the_bot_starts_without_the_numeric_libraries():
+    """NumPy and SciPy (for a cohort's assignment) load when a cohort is matched, never with the
+    bot: the whole bot, every command and every message imported, leaves them out."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, bot.app, bot.matrix, bot.shell, commands, commands.words as w\n"
+             "commands.build_registry(); w.known()\n"
+             "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'PIL') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_child_processes_are_started_only_by_the_transports():

@@ -70,7 +70,8 @@ EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.or
                    "extend": "@dana:example.org", "agreement draft": "@ana:example.org",
                    "agreement works": "@ana:example.org"}
 # Examples that follow another command, as their help says.
-EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org"}
+EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org",
+                 "cohort show": "cohort", "cohort confirm": "cohort", "cohort cancel": "cohort"}
 # Examples about a nomination: Bob nominates Ana (#1); answering needs the council to accept it first.
 NOMINATED = [("@bob:example.org", "nominate @ana:example.org ran three workshops this month")]
 ACCEPTED = NOMINATED + [(COUNCIL, "nomination accept 1 Ana ran three workshops for new Reps this month.")]

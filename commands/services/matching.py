@@ -92,17 +92,23 @@ def available_mentors(now: datetime):
                 or_(Person.away_until.is_(None), Person.away_until <= now))
 
 
+def excluded_for(request: MentorRequest, declined: set[int]) -> set[int]:
+    """The mentors a request is never offered to: its mentee themself, the mentor they are
+    leaving (a change of mentor), and those who declined it (``declined``)."""
+    return {i for i in declined | {request.mentee_id, request.previous_mentor_id} if i is not None}
+
+
 def score(wishes: Wishes, c: Candidate, now: datetime, apart: int | None = None) -> Match:
     shared = tuple(i for i in wishes.interests if i in c.skills)
     languages = tuple(lang for lang in wishes.languages if lang in c.languages)
     if apart is None:
         apart = hours_apart(wishes.zone, c.zone, now)
-    value = _points(len(shared), bool(languages), bool(c.languages), bool(wishes.languages), apart, c.load,
+    value = points(len(shared), bool(languages), bool(c.languages), bool(wishes.languages), apart, c.load,
                     c.mentor.capacity)
     return Match(c.mentor, value, shared, languages, apart, c.load)
 
 
-def _points(shared: int, shares: bool, speaks_any: bool, wants_language: bool, apart: int, load: int,
+def points(shared: int, shares: bool, speaks_any: bool, wants_language: bool, apart: int, load: int,
             capacity: int) -> float:
     """The score, from plain numbers (the one formula, for every way of ranking)."""
     value = PER_SHARED_INTEREST * shared
@@ -124,12 +130,22 @@ def rank(wishes: Wishes, candidates: list[Candidate], now: datetime) -> list[Mat
 
 
 async def wishes_of(session: Session, mentee: Person, policy: ProgramPolicy) -> Wishes:
-    tags = await people.tags(session, mentee.id)
+    return wishes_from(mentee, await people.tags(session, mentee.id), policy)
+
+
+def wishes_from(mentee: Person, tags: dict[TagKind, list[str]], policy: ProgramPolicy) -> Wishes:
+    """The mentee's wishes, from their tags (``people.tags``)."""
     return Wishes(
         interests=tuple(tags[TagKind.INTEREST]),
         languages=tuple(tags[TagKind.LANGUAGE]),
         zone=mentee.timezone or policy.timezone,
     )
+
+
+def candidate(mentor: Person, tags: dict[TagKind, list[str]], load: int, policy: ProgramPolicy) -> Candidate:
+    """A mentor as ranking sees them, from their tags (``people.tags``), with ``load`` mentees."""
+    return Candidate(mentor, load, tuple(tags[TagKind.SKILL]), tuple(tags[TagKind.LANGUAGE]),
+                     mentor.timezone or policy.timezone)
 
 
 async def suggest(
@@ -148,7 +164,7 @@ async def suggest(
     declined = set(
         (await session.exec(select(RequestDecline.mentor_id).where(RequestDecline.request_id == request.id))).all()
     )
-    excluded = [i for i in declined | {request.mentee_id, request.previous_mentor_id} if i is not None]
+    excluded = list(excluded_for(request, declined))
     conn = await session.connection()
     available = (available_mentors(now), Person.id.not_in(excluded))
     zone_of = func.coalesce(Person.timezone, policy.timezone)
@@ -186,13 +202,13 @@ async def suggest(
                 continue  # a page boundary moved under a concurrent change: each mentor once
             spoken_done.add(pid)
             shares = any(lang in wishes.languages for lang in spoken[pid])
-            points = _points(k, shares, bool(spoken[pid]), wants, apart(zone), load_n, capacity)
-            found.append(((-points, load_n, matrix_id), pid, capacity, zone))
+            value = points(k, shares, bool(spoken[pid]), wants, apart(zone), load_n, capacity)
+            found.append(((-value, load_n, matrix_id), pid, capacity, zone))
         found.sort()
         if not following:
             break  # everyone was read
         pid, matrix_id, capacity, zone, load_n, k = following[0]
-        best_unread = _points(k, wants, wants, wants, apart(zone), load_n, capacity)
+        best_unread = points(k, wants, wants, wants, apart(zone), load_n, capacity)
         if len(found) >= limit and -found[limit - 1][0][0] > best_unread + 1e-5:
             break  # nobody unread can do as well as the ones found
         batch *= 4

@@ -475,17 +475,21 @@ async def propose_next(work: Work, request: MentorRequest, mentee: Person, *, an
         if announce:
             work.emit(RequestWaiting(request, wishes))
         return None
-    best = matches[0].mentor
-    if request.state is RequestState.ESCALATED:
-        # The council has it; a new proposal does not take it back.
-        pass
-    else:
+    offer(work, request, mentee, matches[0], wishes, announce=announce)
+    return matches[0].mentor
+
+
+def offer(work: Work, request: MentorRequest, mentee: Person, match: Match, wishes: Wishes, *,
+          announce: bool, actor: Person | None = None) -> None:
+    """Offer the request to ``match.mentor`` (in a DM; ``announce``: the mentors room hears of it
+    too, without the mentee's name or words). The mentor accepts or declines as usual."""
+    before = request.state.value
+    if request.state is not RequestState.ESCALATED:  # the council has it; an offer does not take it back
         request.state = RequestState.PROPOSED
-    request.proposed_to_id, request.proposed_at = best.id, work.now
-    audit.record(work.session, at=work.now, actor=None, entity="request", entity_id=request.id,
+    request.proposed_to_id, request.proposed_at = match.mentor.id, work.now
+    audit.record(work.session, at=work.now, actor=actor, entity="request", entity_id=request.id,
                  action="proposed", from_state=before, to_state=request.state.value)
-    work.emit(MentorProposed(request, mentee, best, matches[0], wishes, announce))
-    return best
+    work.emit(MentorProposed(request, mentee, match.mentor, match, wishes, announce))
 
 
 async def withdraw(work: Work, mentee: Person) -> MentorRequest:

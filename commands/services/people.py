@@ -152,12 +152,19 @@ def zone_of(person: Person | None, policy: ProgramPolicy) -> ZoneInfo:
 
 
 async def tags(session: Session, person_id: int) -> dict[TagKind, list[str]]:
-    result = await session.exec(
-        select(PersonTag.kind, PersonTag.value).where(PersonTag.person_id == person_id).order_by(PersonTag.id)
-    )
-    out: dict[TagKind, list[str]] = {kind: [] for kind in TagKind}
-    for kind, value in result.all():
-        out[kind].append(value)
+    return (await tags_of(session, [person_id]))[person_id]
+
+
+async def tags_of(session: Session, ids: list[int]) -> dict[int, dict[TagKind, list[str]]]:
+    """The languages, skills and interests of each of these people, in the order they gave them."""
+    out: dict[int, dict[TagKind, list[str]]] = {i: {kind: [] for kind in TagKind} for i in ids}
+    for start in range(0, len(ids), 500):
+        result = await session.exec(
+            select(PersonTag.person_id, PersonTag.kind, PersonTag.value)
+            .where(PersonTag.person_id.in_(ids[start:start + 500])).order_by(PersonTag.id)
+        )
+        for person_id, kind, value in result.all():
+            out[person_id][kind].append(value)
     return out
 
 
