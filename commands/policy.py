@@ -33,6 +33,8 @@ class ProgramPolicy:
     reminders: list[str] = _rule(["24h", "1h"], "durations")
     overdue_council_days: int = _rule(14, "positive")
     feedback_month: int = _rule(6, "month")
+    # Single coaching sessions a mentor of the coach pool gives a month, unless they set their own.
+    coaching_sessions_per_month: int = _rule(2, "non_negative")
 
     def reminder_offsets(self) -> list[int]:
         """Minutes before a check-in when both people are reminded, largest first."""

@@ -19,7 +19,7 @@ from sqlmodel import select
 from commands.clock import add_months
 from commands.kinds import RoomKind
 from commands.policy import ProgramPolicy
-from commands.services import checkins, mentorships, people, visibility
+from commands.services import checkins, coaching, mentorships, people, visibility
 from commands.services.visibility import Reader
 from commands.services.work import Event, Work
 from storage.models import (
@@ -69,6 +69,7 @@ async def run(work: Work) -> None:
     since = await started_at(work)
     await checkins.roll_series(work)
     await mentorships.escalate_due(work)
+    await coaching.settle(work)
     # Notices about many mentorships at once (thousands after a long downtime): nobody waits
     # for them this minute, so they go after replies and reminders.
     with work.in_bulk():
@@ -463,6 +464,9 @@ class ProgramFigures:
     nominations: int
     mentors: int
     overdue: int
+    coaching_held: int = 0  # single coaching sessions held (see ``coaching.settle``)
+    coaching_asked: int = 0
+    coaching_declined: int = 0
 
 
 @dataclass(frozen=True)
@@ -533,11 +537,15 @@ async def program_figures(session: Session, now: datetime, policy: ProgramPolicy
         count(Feedback, Feedback.created_at >= start, Feedback.created_at < end),
         count(Nomination, Nomination.created_at >= start, Nomination.created_at < end),
         count(Person, Person.is_mentor.is_(True)),
+        coaching.held_query(start, end).scalar_subquery(),
+        coaching.asked_query(start, end).scalar_subquery(),
+        coaching.asked_query(start, end, declined=True).scalar_subquery(),
         *_overdue_counts(now, policy),
     ]
     row = (await session.exec(select(*figures))).one()  # every figure in one round trip
-    overdue = sum(row[12:]) + await _overdue_at_the_edges(session, now, policy)
-    return ProgramFigures(*row[:12], overdue=overdue)
+    overdue = sum(row[15:]) + await _overdue_at_the_edges(session, now, policy)
+    return ProgramFigures(*row[:12], overdue=overdue, coaching_held=row[12], coaching_asked=row[13],
+                          coaching_declined=row[14])
 
 
 async def _count(session: Session, query) -> int:
@@ -560,6 +568,7 @@ async def next_due(session: Session, now: datetime, policy: ProgramPolicy) -> da
         digest_slot(now, zone) + timedelta(weeks=1),
         add_months(report_slot(now, zone), 1),
         feedback_slot(now, zone, policy.feedback_month).replace(year=feedback_slot(now, zone, policy.feedback_month).year + 1),
+        await coaching.next_due(session, now),
     ]
     asked = (await session.exec(select(func.min(CheckIn.due_at)).where(
         CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(True), CheckIn.due_at > now - ASK_DONE_AFTER))).one()

@@ -208,6 +208,8 @@ def program_report(figures: ProgramFigures, title: Msg | str) -> Msg:
           overdue=str(f.overdue)),
         t("• Feedback answers: {feedback}; nominations: {nominations}", feedback=str(f.feedback),
           nominations=str(f.nominations)),
+        t("• Coaching sessions from the pool: {held} held; {asked} asked, {declined} declined",
+          held=str(f.coaching_held), asked=str(f.coaching_asked), declined=str(f.coaching_declined)),
     )
 
 
