@@ -59,6 +59,9 @@ class RetentionPolicy:
     feedback_months: int = _rule(0, "non_negative")
     # Reasons given for ending a mentorship, changing mentor or declining a request.
     reasons_months: int = _rule(0, "non_negative")
+    # The skill asked and a decline's reason of single coaching sessions whose time (and
+    # whose asking) is this many months past.
+    coaching_months: int = _rule(0, "non_negative")
 
 
 @dataclass

@@ -345,3 +345,42 @@ async def test_the_monthly_report_counts_sessions_held_asked_and_declined(progra
     async with program.db.session() as s:
         assert await coaching.coaching_sessions_held(s, utc(2027, 1, 1), utc(2027, 2, 1)) == 1
         assert await coaching.coaching_sessions_held(s, utc(2027, 2, 1), utc(2027, 3, 1)) == 0
+
+
+# ---------------------------------------------------------------- privacy
+
+
+async def test_mydata_shows_each_side_their_sessions_and_forget_me_cancels_and_erases(program):
+    await ok(program, ZOE, "coaching ask @bob:example.org events 2027-01-20 10:00")
+    await ok(program, BOB, f"coaching decline 1 {MARK}")
+    await ok(program, ZOE, "coaching ask @bob:example.org public speaking 2027-01-21 10:00")
+    await ok(program, BOB, "coaching accept 2")
+    start = len(program.outbox.sent)
+    await ok(program, ZOE, "mydata")
+    [data] = [f.data for m in program.outbox.sent[start:] for f in m.files if f.name.endswith(".json")]
+    assert '"your_role": "asked"' in data and MARK in data and '"skill": "public speaking"' in data
+    assert '"coaching_id": ' in data  # the planned session's check-in
+    await ok(program, ZOE, "forget me")
+    start = len(program.outbox.sent)
+    await ok(program, ZOE, "forget me confirm")
+    # Her planned session is cancelled and Bob is told; no reminder of it comes.
+    assert dms(program, BOB, start)[0].startswith("Zoe cancelled the coaching session #2 on public speaking")
+    start = await advance(program, timedelta(days=30))
+    assert not [b for b in dms(program, BOB, start) if "coaching session" in b]
+    sessions = await rows(program, CoachingSession)
+    assert [(cs.skill, cs.reason, cs.state) for cs in sessions] == [
+        ("", None, CoachingState.DECLINED), ("", None, CoachingState.CANCELLED)]
+
+
+async def test_retention_erases_the_skill_and_reason_of_sessions_long_past(program):
+    from commands.policy import RetentionPolicy
+
+    await ok(program, ZOE, "coaching ask @bob:example.org events 2027-01-20 10:00")
+    await ok(program, BOB, f"coaching decline 1 {MARK}")
+    await ok(program, ANA, "coaching ask @bob:example.org events 2027-06-20 10:00")
+    await ok(program, BOB, "coaching accept 2")
+    program.runtime.dispatcher.retention = RetentionPolicy(coaching_months=6)
+    await advance(program, timedelta(days=200))  # late July: January is six months past, June is not
+    sessions = await rows(program, CoachingSession)
+    assert [(cs.skill, cs.reason) for cs in sessions] == [("", None), ("events", None)]
+    assert [cs.state for cs in sessions] == [CoachingState.DECLINED, CoachingState.HELD]  # the counts stay

@@ -358,14 +358,28 @@ async def cancel(work: Work, me: Person, number: int) -> tuple[CoachingSession, 
         raise CoachingAlreadyDecided(cs.id, cs.state)
     if cs.starts_at <= work.now:
         raise CoachingTimePassed(cs.id, cs.starts_at)
+    return cs, await _cancel(work, cs, me)
+
+
+async def _cancel(work: Work, cs: CoachingSession, by: Person) -> Person:
+    """``by`` cancels ``cs`` (and its check-in with its reminders); the other side is told, and returned."""
     c = await checkin_of_session(work.session, cs)
     if c is not None and c.state is CheckInState.SCHEDULED:
-        await checkins.cancel(work, c, by=me)
-    cs.cancelled_by_id = me.id
-    _close(work, cs, CoachingState.CANCELLED, by=me)
-    other = await mentorships.person_by_id(work.session, cs.coach_id if me.id == cs.asker_id else cs.asker_id)
-    work.emit(CoachingCancelled(cs, me, other))
-    return cs, other
+        await checkins.cancel(work, c, by=by)
+    cs.cancelled_by_id = by.id
+    _close(work, cs, CoachingState.CANCELLED, by=by)
+    other = await mentorships.person_by_id(work.session, other_side(cs, by.id))
+    work.emit(CoachingCancelled(cs, by, other))
+    return other
+
+
+async def cancel_all_of(work: Work, person: Person) -> int:
+    """Cancel every session of ``person`` still asked or planned (they are leaving the program):
+    each other side is told. Returns how many."""
+    rows = await open_sessions_of(work.session, person.id)
+    for cs in rows:
+        await _cancel(work, cs, person)
+    return len(rows)
 
 
 # ---------------------------------------------------------------- listings

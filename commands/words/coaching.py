@@ -163,7 +163,7 @@ def _declined(e: CoachingDeclined, work: Work) -> None:
 @renders(CoachingCancelled)
 def _cancelled(e: CoachingCancelled, work: Work) -> None:
     zone = people.zone_of(e.other, work.policy)
-    if e.coaching.decided_at is None:
+    if e.coaching.decided_at is None and e.by.id == e.coaching.asker_id:
         msg = t("{who} took back their ask: {name}, {when}. Nothing to do.", who=who(e.by),
                 name=session_name(e.coaching), when=shown(e.coaching.starts_at, zone))
     else:
