@@ -65,7 +65,7 @@ class SkillAndTime(ArgType):
     args=[Arg("coach", MatrixId()), Arg("what", SkillAndTime())],
     rooms=DM_ONLY,
     examples=("coaching ask @bob:example.org public speaking friday 16:00",
-              'coaching ask @bob:example.org "event planning" 2027-03-02 18:30'),
+              'coaching ask @bob:example.org "public speaking" 2027-03-02 18:30'),
 )
 async def ask(ctx: Context, coach: str, what: tuple[str, datetime]) -> None:
     """Ask a mentor from the coach pool for one coaching session on a skill, at a time you propose.
@@ -85,7 +85,7 @@ async def ask(ctx: Context, coach: str, what: tuple[str, datetime]) -> None:
     args=[COACHING],
     roles=[Role.MENTOR],
     rooms=DM_ONLY,
-    examples=("coaching accept 3",),
+    examples=("coaching accept 1",),
 )
 async def accept(ctx: Context, number: int) -> None:
     """Accept a coaching session you were asked for; you both get reminders before it.
@@ -101,7 +101,7 @@ async def accept(ctx: Context, number: int) -> None:
     args=[COACHING, OPTIONAL_REASON],
     roles=[Role.MENTOR],
     rooms=DM_ONLY,
-    examples=("coaching decline 3", "coaching decline 3 I am travelling that week"),
+    examples=("coaching decline 1", "coaching decline 1 I am travelling that week"),
 )
 async def decline(ctx: Context, number: int, reason: str | None) -> None:
     """Decline a coaching session you were asked for; no reason needed.
@@ -116,7 +116,7 @@ async def decline(ctx: Context, number: int, reason: str | None) -> None:
     "coaching cancel",
     args=[COACHING],
     rooms=DM_ONLY,
-    examples=("coaching cancel 3",),
+    examples=("coaching cancel 1",),
 )
 async def cancel(ctx: Context, number: int) -> None:
     """Cancel a coaching session before its time, or take back your ask; the other person is told."""
