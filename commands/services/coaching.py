@@ -184,14 +184,9 @@ class CoachDeclinesAnAsk(DomainError):
 # ---------------------------------------------------------------- the rules
 
 
-def monthly_limit(coach: Person, policy: ProgramPolicy) -> int:
-    """How many single sessions ``coach`` gives a month: their own setting, else the program's default."""
-    return policy.coaching_sessions_per_month if coach.coaching_per_month is None else coach.coaching_per_month
-
-
 def set_monthly_limit(work: Work, coach: Person, sessions: int) -> None:
     """``coach`` gives at most ``sessions`` single sessions a month from now (0: none, out of the pool)."""
-    before = monthly_limit(coach, work.policy)
+    before = people.coaching_limit(coach, work.policy)
     coach.coaching_per_month, coach.updated_at = sessions, work.now
     audit.record(work.session, at=work.now, actor=coach, entity="person", entity_id=coach.id,
                  action="coaching_limit", from_state=str(before), to_state=str(sessions))
@@ -268,7 +263,7 @@ async def ask(work: Work, asker: Person, coach_id: str, skill: str, when: dateti
     if not fits:
         raise SkillNotOffered(coach, wanted, tuple(offered))
     skill = fits[0]
-    limit = monthly_limit(coach, work.policy)
+    limit = people.coaching_limit(coach, work.policy)
     if limit == 0:
         raise NotTakingSessions(coach, skill, await others_offering(work.session, work.now, work.policy, skill,
                                                                     coach, asker))
@@ -317,7 +312,7 @@ async def accept(work: Work, coach: Person, number: int) -> tuple[CoachingSessio
     _to_decide(cs)
     if cs.starts_at <= work.now:
         raise CoachingTimePassed(cs.id, cs.starts_at)
-    limit = monthly_limit(coach, work.policy)
+    limit = people.coaching_limit(coach, work.policy)
     if await sessions_in_month(work.session, coach, cs.starts_at, work.policy) >= limit:
         month, _ = month_around(cs.starts_at, people.zone_of(coach, work.policy))
         raise MonthFull(cs.id, month, limit)
