@@ -234,7 +234,7 @@ async def pool(ctx: Context, skill: str | None) -> None:
             raise CommandError(said.no_skill_like(ctx, wanted))
         ctx.reply(said.no_skills_listed())
         return
-    ctx.reply(said.coach_pool(by_skill, wanted))
+    ctx.reply(said.coach_pool(ctx, by_skill, wanted))
 
 
 @mentor_router.command(

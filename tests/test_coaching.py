@@ -385,3 +385,8 @@ async def test_retention_erases_the_skill_and_reason_of_sessions_long_past(progr
     sessions = await rows(program, CoachingSession)
     assert [(cs.skill, cs.reason) for cs in sessions] == [("", None), ("events", None)]
     assert [cs.state for cs in sessions] == [CoachingState.DECLINED, CoachingState.HELD]  # the counts stay
+
+
+async def test_the_pool_says_how_to_ask(program):
+    pool = await ok(program, ZOE, "pool events")
+    assert "Bob" in pool and "`coaching ask <coach> <skill> <when>`" in pool
