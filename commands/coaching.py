@@ -44,6 +44,8 @@ class SkillAndTime(ArgType):
         text = token.strip()
         if text[:1] in QUOTES:
             skill, rest = next_token(text)
+            if not skill.strip() or not rest.strip():
+                raise ArgError(said.skill_and_time_needed())
             return skill, self.when.convert_in(rest, env)
         words = text.split()
         if len(words) < 2:

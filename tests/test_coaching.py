@@ -291,6 +291,7 @@ async def test_the_check_in_commands_point_to_the_coaching_session(program):
     (ZOE, "coaching ask @bob:example.org events yesterday 10:00", "is in the past"),
     (ZOE, "coaching ask @bob:example.org events 2027-02-30 10:00", "February 2027 has no day 30"),
     (ZOE, "coaching ask @bob:example.org events", "say the skill, then the time"),
+    (ZOE, 'coaching ask @bob:example.org "public speaking"', "say the skill, then the time"),
     (ZOE, "coaching ask @bob:example.org cooking friday 16:00", "Bob does not offer `cooking`; their skills: "
                                                                  "public speaking, events"),
     (ZOE, "coaching accept 1", "is only for mentors"),
@@ -346,6 +347,23 @@ async def test_the_monthly_report_counts_sessions_held_asked_and_declined(progra
     async with program.db.session() as s:
         assert await coaching.coaching_sessions_held(s, utc(2027, 1, 1), utc(2027, 2, 1)) == 1
         assert await coaching.coaching_sessions_held(s, utc(2027, 2, 1), utc(2027, 3, 1)) == 0
+
+
+# ---------------------------------------------------------------- the database's own rule
+
+
+@pytest.mark.parametrize("owners", ["none", "both"])
+async def test_a_check_in_belongs_to_exactly_one_mentorship_or_coaching_session(program, owners):
+    from sqlalchemy.exc import IntegrityError
+
+    await ok(program, ZOE, "coaching ask @bob:example.org events friday 16:00")
+    [m] = await rows(program, Mentorship)
+    [cs] = await rows(program, CoachingSession)
+    with pytest.raises(IntegrityError):
+        async with program.db.session() as s:
+            s.add(CheckIn(mentorship_id=m.id if owners == "both" else None,
+                          coaching_id=cs.id if owners == "both" else None, due_at=utc(2027, 2, 1), timezone="UTC"))
+            await s.commit()
 
 
 # ---------------------------------------------------------------- privacy
