@@ -23,6 +23,7 @@ from storage.models import (
     ChangeRequest,
     CheckIn,
     CheckInKind,
+    CoachingSession,
     CopyChannel,
     CopyState,
     DiaryEntry,
@@ -67,14 +68,15 @@ DEMO_PEOPLE = (
 # Where the demo program stands: Ana is mentored by Bob (check-in #1 was two hours
 # ago, #2 is in 20 days; goal #1); Finn's request #1 waits for Bob's answer; Gia,
 # mentored by Dana for nearly a year, asked the council to change mentor (change
-# request #1); Hana has no mentor yet. The council published announcement #1 to
-# the mentors yesterday; #2 is a draft.
+# request #1); Hana has no mentor yet, and asked Bob for a single coaching session
+# (#1) he has not answered. The council published announcement #1 to the mentors
+# yesterday; #2 is a draft.
 SITUATION = (
     "Ana is mentored by Bob (check-in #1 two hours ago, #2 in 20 days), Gia by Dana for",
     "nearly a year; Finn's request #1 is offered to Bob; Gia's change of mentor (#1)",
-    "waits for the council; Hana has no mentor yet. Ana and Bob have an agreement, and Ana",
-    "proposed a change to it that Bob has to confirm. Announcement #1 went to the mentors",
-    "yesterday; #2 is a draft of the council.",
+    "waits for the council; Hana has no mentor yet and asked Bob for coaching session #1.",
+    "Ana and Bob have an agreement, and Ana proposed a change to it that Bob has to confirm.",
+    "Announcement #1 went to the mentors yesterday; #2 is a draft of the council.",
 )
 
 
@@ -160,6 +162,8 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
                               state=RequestState.PROPOSED, proposed_to_id=bob.id, proposed_at=now,
                               created_at=now, escalate_at=now + timedelta(days=policy.request_escalation_days)))
     session.add(ChangeRequest(mentorship_id=gia_dana.id, reason="we rarely find a time to meet", created_at=now))
+    session.add(CoachingSession(asker_id=by_id["@hana:example.org"].id, coach_id=bob.id, skill="public speaking",
+                                starts_at=now + timedelta(days=5), timezone="America/Sao_Paulo", asked_at=now))
     cy = by_id["@cy:example.org"]
     training = Announcement(author_id=cy.id, audience=Audience.MENTORS, title="Mentor training on 3 March",
                             body="Join the spring training for mentors, **16:00 UTC**, in the usual video room.",

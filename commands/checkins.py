@@ -6,7 +6,7 @@ from commands.arguments import CHECKIN
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, CommandError, Integer, MatrixId, Plan, Role, Router, Schedule
 from commands.messages import Target
-from commands.services import checkins, mentorships, people, records
+from commands.services import checkins, coaching, mentorships, people, records
 from commands.words import checkins as said
 from storage.models import Mentorship, Person
 
@@ -49,18 +49,22 @@ async def checkin(ctx: Context, mentee: str, when: Plan) -> None:
     ctx.send(Target.dm(person.matrix_id), said.planned_for_mentee(ctx, c, me, mentee_zone))
 
 
-@router.command("checkins", roles=PEOPLE_IN_CHECKINS, rooms=DM_ONLY, examples=("checkins",))
+@router.command("checkins", rooms=DM_ONLY, examples=("checkins",))
 async def list_checkins(ctx: Context) -> None:
-    """Your upcoming check-ins: as a mentor, with all your mentees; as a mentee, with your mentor."""
+    """Your upcoming check-ins: as a mentor, with all your mentees; as a mentee, with your mentor;
+    and your coaching sessions from the coach pool, as coach or as the one who asked."""
     me = await ctx.me()
     rows = await checkins.active_mentorships_of(ctx.session, me.id)
-    planned = await checkins.upcoming(ctx.session, [m.id for m in rows])
+    planned = [(c, None) for c in await checkins.upcoming(ctx.session, [m.id for m in rows])]
+    planned += await coaching.upcoming_checkins(ctx.session, me.id)
     if not planned:
         ctx.reply(said.none_planned(ctx, me.is_mentor))
         return
+    planned.sort(key=lambda row: (row[0].due_at, row[0].id))
     other_of = {m.id: checkins.partner_id(m, me.id) for m in rows}
-    others = await people.by_ids(ctx.session, (other_of[c.mentorship_id] for c in planned))
-    items = [(c, others[other_of[c.mentorship_id]]) for c in planned]
+    whose = [other_of[c.mentorship_id] if cs is None else coaching.other_side(cs, me.id) for c, cs in planned]
+    others = await people.by_ids(ctx.session, whose)
+    items = [(c, others[other], cs) for (c, cs), other in zip(planned, whose)]
     ctx.reply(said.planned_list(ctx, items, ctx.zone))
 
 

@@ -232,13 +232,13 @@ async def back(ctx: Context) -> None:
 async def pool(ctx: Context, skill: str | None) -> None:
     """The coach pool: available mentors by skill, to ask one for a single coaching session."""
     wanted = " ".join((skill or "").lower().split())
-    by_skill = await matching.coach_pool(ctx.session, ctx.now, wanted)
+    by_skill = await matching.coach_pool(ctx.session, ctx.now, ctx.policy, wanted)
     if not by_skill:
         if wanted:
             raise CommandError(said.no_skill_like(ctx, wanted))
         ctx.reply(said.no_skills_listed())
         return
-    ctx.reply(said.coach_pool(by_skill, wanted))
+    ctx.reply(said.coach_pool(ctx, by_skill, wanted))
 
 
 @mentor_router.command(

@@ -35,6 +35,8 @@ class ProgramPolicy:
     feedback_month: int = _rule(6, "month")
     # How long before the end of a commitment its final review is proposed.
     final_review_days: int = _rule(30, "positive")
+    # Single coaching sessions a mentor of the coach pool gives a month, unless they set their own.
+    coaching_sessions_per_month: int = _rule(2, "non_negative")
 
     def reminder_offsets(self) -> list[int]:
         """Minutes before a check-in when both people are reminded, largest first."""
@@ -59,6 +61,9 @@ class RetentionPolicy:
     feedback_months: int = _rule(0, "non_negative")
     # Reasons given for ending a mentorship, changing mentor or declining a request.
     reasons_months: int = _rule(0, "non_negative")
+    # The skill asked and a decline's reason of single coaching sessions whose time (and
+    # whose asking) is this many months past.
+    coaching_months: int = _rule(0, "non_negative")
 
 
 @dataclass

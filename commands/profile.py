@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, Integer, Role, RoomKind, Router, Text, TimeZoneName, WordList
-from commands.services import people
+from commands.services import coaching, people
+from commands.words import coaching as coaching_said
 from commands.words import profile as words
 from storage.models import TagKind
 
@@ -105,3 +106,19 @@ async def set_capacity(ctx: Context, mentees: int) -> None:
     """Set how many mentees you can take at once (0 takes no new mentees)."""
     load = await people.set_capacity(ctx, await ctx.me(), mentees)
     ctx.reply(words.capacity_set(mentees, load))
+
+
+@router.command(
+    "profile coaching",
+    args=[Arg("sessions", Integer(minimum=0, maximum=31, label="sessions a month"))],
+    roles=[Role.MENTOR],
+    rooms=(RoomKind.DM, RoomKind.MENTORS),
+    examples=("profile coaching 2", "profile coaching 0"),
+)
+async def set_coaching(ctx: Context, sessions: int) -> None:
+    """Set how many single coaching sessions from the coach pool you give a month (0 takes none).
+
+    Until you set it, the program's default applies. Single sessions never count as mentees.
+    """
+    coaching.set_monthly_limit(ctx, await ctx.me(), sessions)
+    ctx.reply(coaching_said.limit_set(ctx, sessions, ctx.policy.coaching_sessions_per_month))

@@ -120,6 +120,18 @@ class ReminderState(str, enum.Enum):
     CANCELLED = "cancelled"  # the check-in moved or was cancelled
 
 
+class CoachingState(str, enum.Enum):
+    ASKED = "asked"  # waiting for the coach's answer
+    ACCEPTED = "accepted"  # planned: a check-in with reminders for both
+    DECLINED = "declined"
+    LAPSED = "lapsed"  # its time came before the coach answered
+    CANCELLED = "cancelled"  # by either side, before its time
+    HELD = "held"  # its time passed and nobody cancelled it
+
+
+OPEN_COACHING_STATES = (CoachingState.ASKED, CoachingState.ACCEPTED)
+
+
 class SessionKind(str, enum.Enum):
     ORIENTATION = "orientation"
     REGULAR = "regular"
@@ -204,6 +216,8 @@ class Person(SQLModel, table=True):
     # Set when the council removed them from the council: neither the configuration's
     # council list nor the council room gives them the rights back, until the council adds them.
     council_removed_at: Optional[datetime] = _when(nullable=True, default=None)
+    # How many single coaching sessions a mentor gives a month; None: the program's default.
+    coaching_per_month: Optional[int] = None
 
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
@@ -326,14 +340,56 @@ class ChangeRequest(SQLModel, table=True):
     )
 
 
+class CoachingSession(SQLModel, table=True):
+    """A single coaching session asked of a mentor from the coach pool, outside any mentorship.
+
+    Once accepted, its meeting is a check-in of its own (``CheckIn.coaching_id``)."""
+
+    __tablename__ = "coaching_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    asker_id: int = Field(foreign_key="person.id", index=True)
+    coach_id: int = Field(foreign_key="person.id")
+    skill: str = Field(max_length=50)  # personal: what the asker wants coaching on
+    starts_at: datetime = _when()  # the time asked
+    timezone: str = Field(max_length=64)  # the asker's zone when they asked
+    state: CoachingState = Field(sa_type=_enum(CoachingState), default=CoachingState.ASKED)
+    reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential: why the coach declined
+    asked_at: datetime = _when(default_factory=utcnow)
+    decided_at: Optional[datetime] = _when(nullable=True, default=None)
+    cancelled_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    closed_at: Optional[datetime] = _when(nullable=True, default=None)  # declined, lapsed, cancelled or held
+
+    __table_args__ = (
+        CheckConstraint("asker_id <> coach_id", name="not_self"),
+        # A coach's sessions in a month, for their limit and the monthly report.
+        Index("ix_coaching_session_coach_starts", "coach_id", "starts_at"),
+        Index("ix_coaching_session_state_starts", "state", "starts_at"),
+        # One unanswered ask at a time from one person to one coach.
+        _partial(
+            "uq_coaching_session_one_ask_per_coach",
+            "asker_id",
+            "coach_id",
+            unique=True,
+            where="state = 'asked'",
+        ),
+    )
+
+
+CHECKIN_ONE_OWNER = ("(CASE WHEN mentorship_id IS NULL THEN 0 ELSE 1 END) + "
+                     "(CASE WHEN coaching_id IS NULL THEN 0 ELSE 1 END) = 1")
+
+
 class CheckIn(SQLModel, table=True):
-    """A meeting between mentor and mentee: an agreed time (``arranged``), or a deadline
-    the program sets (the orientation and its follow-up) until a time is agreed."""
+    """A meeting: between mentor and mentee (``mentorship_id``), or of a single coaching
+    session (``coaching_id``); exactly one of the two. An agreed time (``arranged``), or a
+    deadline the program sets (the orientation and its follow-up) until a time is agreed."""
 
     __tablename__ = "checkin"
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    mentorship_id: int = Field(foreign_key="mentorship.id", index=True)
+    mentorship_id: Optional[int] = Field(default=None, foreign_key="mentorship.id", index=True)
+    coaching_id: Optional[int] = Field(default=None, foreign_key="coaching_session.id", index=True)
     kind: CheckInKind = Field(sa_type=_enum(CheckInKind), default=CheckInKind.REGULAR)
     due_at: datetime = _when(index=True)
     timezone: str = Field(max_length=64)  # the zone it was planned in, for recurrence
@@ -350,6 +406,8 @@ class CheckIn(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("every_months IS NULL OR every_months > 0", name="every_months_positive"),
         CheckConstraint("every_weeks IS NULL OR every_weeks > 0", name="every_weeks_positive"),
+        # A check-in belongs to exactly one thing: a mentorship or a coaching session.
+        CheckConstraint(CHECKIN_ONE_OWNER, name="one_owner"),
         _partial("ix_checkin_scheduled_due", "due_at", where="state = 'scheduled'"),
     )
 

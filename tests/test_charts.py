@@ -29,7 +29,8 @@ MONTHS = ["Jan 2027", "Feb 2027", "Mar 2027", "Apr 2027", "May 2027", "Jun 2027"
           "Sep 2027", "Oct 2027", "Nov 2027", "Dec 2027"]
 LABELS = {"Requests opened": "requests_opened", "Requests matched": "requests_matched",
           "Requests escalated": "requests_escalated", "Active mentorships": "mentorships_active",
-          "Relationships overdue": "relationships_overdue", "Check-ins held": "checkins_held"}
+          "Relationships overdue": "relationships_overdue", "Check-ins held": "checkins_held",
+          "Coaching sessions held": "coaching_held"}
 # What the scenario below makes, month by month (January to December 2027). Overdue is judged at
 # each month's end with the first-year rule (a meeting every 3 months): Ana last met on 10 February
 # (due 10 May: May), then on 15 June (due 15 September: September), then on 20 October; Eve last met
@@ -41,6 +42,7 @@ EXPECTED = {
     "mentorships_active":    [1, 1, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1],
     "relationships_overdue": [0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0],
     "checkins_held":         [1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+    "coaching_held":         [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],  # Ana's session with Dana, not a check-in held
 }
 
 
@@ -83,6 +85,9 @@ async def year(bot):
     async with bot.db.session() as session:
         eve_orientation = (await session.exec(select(CheckIn.id).order_by(CheckIn.id).offset(2))).first()
     await ok(bot, DANA, f"checkin done {eve_orientation}")
+    await ok(bot, DANA, "profile skills writing")
+    await ok(bot, ANA, "coaching ask @dana:example.org writing 2027-04-20 16:00")  # one session from the pool
+    await ok(bot, DANA, "coaching accept 1")
     await at(bot, utc(2027, 6, 1, 10))
     await ok(bot, BOB, "checkin @ana:example.org 2027-06-15 12:00")
     await at(bot, utc(2027, 6, 15, 11))

@@ -44,7 +44,8 @@ other @eve:example.org> !help
 
 
 PROGRAM_WORK = ("Weekly digest", "Program report", "has waited", "has not found a mentor", "A meeting is overdue",
-                "Overdue relationship", "Did the", "Reminder:", "was due by", "Feedback round", "commitment with")
+                "Overdue relationship", "Did the", "Reminder:", "was due by", "Feedback round", "commitment with",
+                "did not answer in time")
 
 
 def program_work(block: str) -> bool:

@@ -68,7 +68,8 @@ EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
 # Hana has no mentor yet (so she may ask for one); Finn has an open request.
 EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org", "feedback": "@ana:example.org",
                    "extend": "@dana:example.org", "agreement draft": "@ana:example.org",
-                   "agreement works": "@ana:example.org"}
+                   "agreement works": "@ana:example.org",
+                   "coaching cancel": "@hana:example.org"}
 # Examples that follow another command, as their help says.
 EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org",
                  "cohort show": "cohort", "cohort confirm": "cohort", "cohort cancel": "cohort"}

@@ -45,6 +45,8 @@ DAN_DECLINE = f"{Z}-dan-declines-ana"
 AGREED = {"goals": f"{Z}-agreed-goal", "mentor": f"{Z}-bob-commits", "mentee": f"{Z}-ana-commits",
           "contact": f"{Z}-agreed-contact", "cancel": f"{Z}-agreed-cancel", "urgent": f"{Z}-agreed-urgent"}
 ANA_FOLLOWUP = f"{Z}-ana-followup"
+# A single coaching session Ana asked Dan for (a skill he listed then, and no longer), and his reason to decline.
+ANA_COACHING, DAN_COACHING_REASON = f"{Z.lower()}-ana-coaching-skill", f"{Z}-dan-coaching-reason"
 BOB_NOMINATES = f"{Z}-bob-nominates-ana"
 ANA_CITATION = f"{Z}-council-cites-ana"  # the council's citation: hers to publish or not
 BOB_OPPORTUNITY = f"{Z}-bob-shares-a-training"
@@ -54,7 +56,7 @@ BOB_WELL, BOB_BETTER = f"{Z}-bob-fb-well", f"{Z}-bob-fb-better"
 GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME = f"{Z}-gia-topic", f"{Z}-gia-diary", f"{Z}-gia-goal", f"{Z}-gia-outcome"
 
 ANAS = [ANA_NAME, ANA_TAG, ANA_TOPIC, ANA_DIARY, ANA_GOAL, ANA_OUTCOME, ANA_NEXT, ANA_REMARKS, ANA_WELL, ANA_BETTER,
-        ANA_END, ANA_CHANGE, BOB_NOMINATES, *AGREED.values(), ANA_FOLLOWUP, ANA_CITATION]
+        ANA_END, ANA_CHANGE, BOB_NOMINATES, *AGREED.values(), ANA_FOLLOWUP, ANA_CITATION, ANA_COACHING, DAN_COACHING_REASON]
 OTHERS = [BOB_NAME, DAN_NAME, GIA_NAME, BOB_WELL, BOB_BETTER, GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME,
           DAN_DECLINE]
 
@@ -77,6 +79,10 @@ async def year_of_ana(bot) -> None:
     await run(bot, ANA, f"profile interests {ANA_TAG}, events")
     await run(bot, ANA, f"request {ANA_TOPIC}")
     await run(bot, DAN, f"decline 1 {DAN_DECLINE}")
+    await run(bot, DAN, f"profile skills {ANA_COACHING}")
+    await run(bot, ANA, f"coaching ask {DAN} {ANA_COACHING} in 3 days")
+    await run(bot, DAN, f"coaching decline 1 {DAN_COACHING_REASON}")
+    await run(bot, DAN, "profile skills events")
     await run(bot, COUNCIL, f"assign {ANA} {DAN}")
     await run(bot, ANA, f"diary {ANA_DIARY} with Dan")
     bot.clock.advance(timedelta(days=20))
@@ -467,6 +473,9 @@ CASES = {
     "nomination.citation": (ANA_CITATION, {BOB: {M, MS}, ANA: {S}, DAN: {MS}, COUNCIL: {C}},
                             (ANA, COUNCIL, "council room")),
     "opportunity.what": (BOB_OPPORTUNITY, {BOB: {A, M}, ANA: {S}, DAN: {MS}, COUNCIL: {C}}, (ANA, BOB, COUNCIL)),
+    "coaching_session.skill": (ANA_COACHING, {ANA: {A}, DAN: {M}, BOB: {MS}, COUNCIL: {C}}, (ANA, DAN, COUNCIL)),
+    "coaching_session.reason": (DAN_COACHING_REASON, {DAN: {A}, ANA: {S}, BOB: {MS}, COUNCIL: {C}},
+                                (ANA, DAN, COUNCIL)),
 }
 
 
@@ -506,7 +515,7 @@ def test_every_personal_column_has_a_rule():
              if str(c.type).upper().startswith(("TEXT", "VARCHAR", "INTEGER")) and t.name in (
                  "person", "person_tag", "mentor_request", "request_decline", "mentorship", "change_request",
                  "session_record", "diary_entry", "goal", "feedback", "nomination")}
-    bookkeeping = {"id", "state", "kind", "capacity", "active_mentees", "round", "dm_room_id"}
+    bookkeeping = {"id", "state", "kind", "capacity", "coaching_per_month", "active_mentees", "round", "dm_room_id"}
     assert sorted(f for f in texts - set(visibility.RULES) if f.split(".")[1] not in bookkeeping
                   and not f.endswith("_id")) == []
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, func, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
@@ -26,6 +26,7 @@ from storage.models import (
     CheckIn,
     CheckInKind,
     CheckInState,
+    CoachingSession,
     Mentorship,
     MentorshipState,
     Person,
@@ -39,12 +40,29 @@ BATCH = 500  # reminders handled in one transaction
 
 @dataclass(frozen=True)
 class ReminderDue(Event):
-    """A reminder's time has come: ``to`` (the mentee or the mentor) hears of the check-in ahead."""
+    """A reminder's time has come: ``to`` (the mentee or the mentor) hears of the check-in ahead.
+
+    For a coaching session's check-in (``coaching``), ``mentee`` is its asker and ``mentor`` its coach."""
 
     checkin: CheckIn
     to: Person
     mentee: Person
     mentor: Person
+    coaching: CoachingSession | None = None
+
+
+def attendees():
+    """Who a check-in is for, as SQL over a query of check-ins outer-joined to ``Mentorship`` and
+    ``CoachingSession`` (see :func:`with_owner`): (guest, host), that is the mentee and the mentor of a
+    mentorship's check-in, the asker and the coach of a coaching session's."""
+    return (func.coalesce(Mentorship.mentee_id, CoachingSession.asker_id),
+            func.coalesce(Mentorship.mentor_id, CoachingSession.coach_id))
+
+
+def with_owner(query):
+    """``query`` (over check-ins) joined to what each check-in belongs to: its mentorship or its coaching session."""
+    return (query.outerjoin(Mentorship, Mentorship.id == CheckIn.mentorship_id)
+            .outerjoin(CoachingSession, CoachingSession.id == CheckIn.coaching_id))
 
 
 def next_time(c: CheckIn) -> datetime:
@@ -61,6 +79,14 @@ class NoSuchCheckIn(DomainError):
     """No check-in with this number that the sender takes part in (as its mentor, or its mentee)."""
 
     number: int
+
+
+@dataclass
+class CheckInOfCoaching(DomainError):
+    """The check-in is a single coaching session's: it is changed through that session."""
+
+    number: int
+    coaching_id: int
 
 
 @dataclass
@@ -112,7 +138,11 @@ def partner_id(m: Mentorship, person_id: int) -> int:
 async def checkin_of(work: Work, me: Person, number: int, *, mentor_only: bool = False) -> tuple[CheckIn, Mentorship]:
     """Check-in ``number``, still planned, if ``me`` is its mentor (or, unless ``mentor_only``, its mentee)."""
     c = await work.session.get(CheckIn, number)
-    m = await work.session.get(Mentorship, c.mentorship_id) if c else None
+    if c is not None and c.coaching_id is not None:
+        cs = await work.session.get(CoachingSession, c.coaching_id)
+        if cs is not None and me.id in (cs.asker_id, cs.coach_id):
+            raise CheckInOfCoaching(number, cs.id)
+    m = await work.session.get(Mentorship, c.mentorship_id) if c and c.mentorship_id else None
     allowed = m is not None and (m.mentor_id == me.id or (not mentor_only and m.mentee_id == me.id))
     if c is None or m is None or not allowed:
         raise NoSuchCheckIn(number)
@@ -169,9 +199,14 @@ def reminder_times(work: Work, c: CheckIn) -> list[tuple[int, datetime]]:
 
 
 async def plan_reminders(work: Work, c: CheckIn, m: Mentorship) -> None:
-    """Reminders for both people, at each configured time before the check-in still ahead."""
+    """Reminders for mentee and mentor, at each configured time before the check-in still ahead."""
+    await remind(work, c, (m.mentee_id, m.mentor_id))
+
+
+async def remind(work: Work, c: CheckIn, person_ids: tuple[int, ...]) -> None:
+    """Reminders for each of ``person_ids``, at each configured time before the check-in still ahead."""
     rows = [{"checkin_id": c.id, "person_id": person_id, "before_minutes": minutes, "due_at": due}
-            for minutes, due in reminder_times(work, c) for person_id in (m.mentee_id, m.mentor_id)]
+            for minutes, due in reminder_times(work, c) for person_id in person_ids]
     if rows:  # one statement for all of them
         await work.session.exec(insert(Reminder.__table__), params=rows)
 
@@ -274,7 +309,7 @@ def met(m: Mentorship, at: datetime) -> None:
 
 async def mark_done(work: Work, c: CheckIn, *, by: Person | None) -> None:
     c.state, c.done_at = CheckInState.DONE, work.now
-    m = await work.session.get(Mentorship, c.mentorship_id)
+    m = await work.session.get(Mentorship, c.mentorship_id) if c.mentorship_id is not None else None
     if m is not None:
         met(m, work.now)
     await cancel_reminders(work.session, c.id)
@@ -360,13 +395,13 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
     sent (one message, not a late burst).
     """
     mentee, mentor, recipient = aliased(Person), aliased(Person), aliased(Person)
+    guest, host = attendees()
     rows = (await work.session.exec(
-        select(Reminder, CheckIn, recipient, mentee, mentor)
-        .join(CheckIn, CheckIn.id == Reminder.checkin_id)
-        .join(Mentorship, Mentorship.id == CheckIn.mentorship_id)
+        with_owner(select(Reminder, CheckIn, recipient, mentee, mentor, CoachingSession)
+                   .join(CheckIn, CheckIn.id == Reminder.checkin_id))
         .join(recipient, recipient.id == Reminder.person_id)
-        .join(mentee, mentee.id == Mentorship.mentee_id)
-        .join(mentor, mentor.id == Mentorship.mentor_id)
+        .join(mentee, mentee.id == guest)
+        .join(mentor, mentor.id == host)
         .where(Reminder.state == ReminderState.PENDING, Reminder.due_at <= work.now)
         .order_by(Reminder.due_at, Reminder.id)
         .limit(limit)
@@ -379,14 +414,14 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
     sent_ids: list[int] = []
     dropped_ids: list[int] = []
     for items in groups.values():
-        reminder, c, to_whom, mentee_p, mentor_p = min(items, key=lambda r: r[0].before_minutes)
+        reminder, c, to_whom, mentee_p, mentor_p, coaching = min(items, key=lambda r: r[0].before_minutes)
         others = [r[0].id for r in items if r[0].id != reminder.id]
         dropped_ids.extend(others)
         if c.state is not CheckInState.SCHEDULED or c.due_at <= work.now:
             dropped_ids.append(reminder.id)
             continue
         sent_ids.append(reminder.id)
-        work.emit(ReminderDue(checkin=c, to=to_whom, mentee=mentee_p, mentor=mentor_p))
+        work.emit(ReminderDue(checkin=c, to=to_whom, mentee=mentee_p, mentor=mentor_p, coaching=coaching))
     for ids, state in ((sent_ids, ReminderState.SENT), (dropped_ids, ReminderState.DROPPED)):
         if ids:
             await work.session.exec(

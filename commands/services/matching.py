@@ -266,13 +266,15 @@ async def _languages(session: Session, ids: list[int]) -> dict[int, list[str]]:
     return spoken
 
 
-async def coach_pool(session: Session, now: datetime, wanted: str = "") -> dict[str, list[Person]]:
-    """The coach pool: available mentors by the skills they list (those like ``wanted``, if given),
-    skills in order, mentors by Matrix ID."""
+async def coach_pool(session: Session, now: datetime, policy: ProgramPolicy,
+                     wanted: str = "") -> dict[str, list[Person]]:
+    """The coach pool: available mentors who take single sessions, by the skills they list (those
+    like ``wanted``, if given), skills in order, mentors by Matrix ID."""
+    takes_sessions = func.coalesce(Person.coaching_per_month, policy.coaching_sessions_per_month) > 0
     rows = (await session.exec(
         select(Person, PersonTag.value)
         .join(PersonTag, PersonTag.person_id == Person.id)
-        .where(available_mentors(now), PersonTag.kind == TagKind.SKILL)
+        .where(available_mentors(now), takes_sessions, PersonTag.kind == TagKind.SKILL)
         .order_by(PersonTag.value, Person.matrix_id)
     )).all()
     by_skill: dict[str, list[Person]] = {}

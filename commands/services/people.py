@@ -305,11 +305,18 @@ class Profile:
     person: Person
     tags: dict[TagKind, list[str]]
     mentees: int | None  # a mentor's active mentees now; None for others
+    coaching_per_month: int | None = None  # a mentor's single coaching sessions a month; None for others
+
+
+def coaching_limit(person: Person, policy: ProgramPolicy) -> int:
+    """How many single coaching sessions ``person`` gives a month: their own setting, else the program's default."""
+    return policy.coaching_sessions_per_month if person.coaching_per_month is None else person.coaching_per_month
 
 
 async def profile(work: Work, person: Person) -> Profile:
     load = await active_mentee_count(work.session, person.id) if person.is_mentor else None
-    return Profile(person, await tags(work.session, person.id), load)
+    return Profile(person, await tags(work.session, person.id), load,
+                   coaching_limit(person, work.policy) if person.is_mentor else None)
 
 
 async def set_name(work: Work, person: Person, name: str) -> str:

@@ -20,12 +20,13 @@ from commands.clock import add_months
 from commands.kinds import RoomKind
 from commands.messages import File
 from commands.policy import RetentionPolicy
-from commands.services import audit, courtesy, mentorships, people, rules
+from commands.services import audit, coaching, courtesy, mentorships, people, rules
 from commands.services.agreements import PARTS as AGREEMENT_PARTS
 from commands.services.errors import DomainError
 from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, may_read
 from commands.services.work import Event, Work
 from storage.models import (
+    OPEN_COACHING_STATES,
     Agreement,
     AgreementCheck,
     Announcement,
@@ -33,6 +34,7 @@ from storage.models import (
     BotState,
     ChangeRequest,
     CheckIn,
+    CoachingSession,
     DiaryEntry,
     Feedback,
     Goal,
@@ -131,10 +133,15 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
                                   .order_by(ChangeRequest.id))).all() if mentee_ships else []
     data["changes_of_mentor"] = [_pick("change_request", c, AUTHOR, ("id", "mentorship_id", "state", "reason",
                                                                        "created_at", "decided_at")) for c in changes]
-    checkins = (await session.exec(select(CheckIn).where(CheckIn.mentorship_id.in_(ship_ids))
-                                   .order_by(CheckIn.due_at, CheckIn.id))).all() if ship_ids else []
-    data["checkins"] = [_pick("checkin", c, set(), ("id", "mentorship_id", "kind", "due_at", "state", "done_at"))
-                        for c in checkins]
+    sessions_coached = (await session.exec(select(CoachingSession).where(
+        or_(CoachingSession.asker_id == pid, CoachingSession.coach_id == pid)).order_by(CoachingSession.id))).all()
+    coached_ids = [cs.id for cs in sessions_coached]
+    checkins = (await session.exec(select(CheckIn).where(or_(CheckIn.mentorship_id.in_(ship_ids),
+                                                             CheckIn.coaching_id.in_(coached_ids)))
+                                   .order_by(CheckIn.due_at, CheckIn.id))).all() if ship_ids or coached_ids else []
+    data["checkins"] = [_pick("checkin", c, set(), ("id", "mentorship_id", "coaching_id", "kind", "due_at", "state",
+                                                    "done_at")) for c in checkins]
+    data["coaching_sessions"] = await _coaching_sessions(session, pid, sessions_coached)
     sessions = (await session.exec(select(SessionRecord).where(SessionRecord.mentorship_id.in_(mentee_ships))
                                    .order_by(SessionRecord.held_at, SessionRecord.id))).all() if mentee_ships else []
     data["sessions_about_you"] = [_pick("session_record", r, SUBJECT, (
@@ -188,10 +195,26 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
     return data
 
 
+async def _coaching_sessions(session: Session, pid: int, rows: list[CoachingSession]) -> list[dict[str, Any]]:
+    """Their single coaching sessions, as asker (who wrote the skill, and whom a reason is about)
+    or as coach (whom the skill is asked of, who wrote a reason)."""
+    others = {p.id: p.matrix_id for p in (await people.by_ids(
+        session, {coaching.other_side(cs, pid) for cs in rows})).values()}
+    out = []
+    for cs in rows:
+        asked = cs.asker_id == pid
+        row = _pick("coaching_session", cs, {Reader.AUTHOR, Reader.SUBJECT} if asked else {Reader.MENTOR, Reader.AUTHOR},
+                    ("id", "skill", "starts_at", "state", "reason", "asked_at", "closed_at"))
+        row["your_role"] = "asked" if asked else "coach"
+        row["with"] = others.get(coaching.other_side(cs, pid))
+        out.append(row)
+    return out
+
+
 # The sections of a person's data besides their profile, in the order they are shown.
 SECTIONS = (
-    "requests", "mentorships", "changes_of_mentor", "checkins", "sessions_about_you", "diary", "goals",
-    "agreements", "agreement_follow_ups", "feedback_you_gave", "requests_you_declined", "nominations_of_you",
+    "requests", "mentorships", "changes_of_mentor", "checkins", "coaching_sessions", "sessions_about_you", "diary",
+    "goals", "agreements", "agreement_follow_ups", "feedback_you_gave", "requests_you_declined", "nominations_of_you",
     "nominations_you_made", "opportunities_for_you", "opportunities_you_shared", "announcements_you_wrote",
     "your_actions",
 )
@@ -309,6 +332,7 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
         done["requests_withdrawn"] += 1
     offered = (await session.exec(select(MentorRequest).where(
         MentorRequest.proposed_to_id == pid, MentorRequest.state == RequestState.PROPOSED))).all()
+    await coaching.cancel_all_of(work, person)  # their single sessions still ahead: the other side is told
     person.is_mentor = False  # matching passes them over from now on
     for r in offered:  # offered to them and not answered: the next mentor is asked
         r.state, r.proposed_to_id, r.proposed_at = RequestState.OPEN, None, None
@@ -337,6 +361,10 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
         # Their celebration, if there was one: the bot's copy of it (what was posted stays posted).
         update(Announcement).where(Announcement.id.in_(
             select(Nomination.announcement_id).where(Nomination.nominee_id == pid))).values(title="", body=""),
+        # What was asked in their single coaching sessions, and why one was declined, on either side.
+        update(CoachingSession).where(or_(CoachingSession.asker_id == pid, CoachingSession.coach_id == pid),
+                                      or_(CoachingSession.skill != "", CoachingSession.reason.is_not(None)))
+        .values(skill="", reason=None),
     ]
     # A forgotten person cannot be celebrated: what was not decided or answered yet is withdrawn.
     await run(update(Nomination).where(
@@ -443,6 +471,13 @@ def expiries(policy: RetentionPolicy, now: datetime) -> list[Expiry]:
             Expiry("decline reasons", RequestDecline,
                    (RequestDecline.created_at < before, RequestDecline.reason.is_not(None)), {"reason": None}),
         ]
+    if policy.coaching_months:
+        before = add_months(now, -policy.coaching_months)
+        out.append(Expiry("coaching asks", CoachingSession, (
+            CoachingSession.starts_at < before, CoachingSession.asked_at < before,
+            CoachingSession.state.not_in(OPEN_COACHING_STATES),
+            or_(CoachingSession.skill != "", CoachingSession.reason.is_not(None)),
+        ), {"skill": "", "reason": None}))
     return out
 
 
@@ -513,7 +548,9 @@ EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
                                  "commitment_ends_at", "last_met_at", "ended_at", "ended_by_id", "end_reason")),
     "changes": (ChangeRequest, ("id", "mentorship_id", "state", "reason", "created_at", "decided_by_id",
                                 "decided_at")),
-    "checkins": (CheckIn, ("id", "mentorship_id", "kind", "due_at", "state", "arranged", "done_at")),
+    "checkins": (CheckIn, ("id", "mentorship_id", "coaching_id", "kind", "due_at", "state", "arranged", "done_at")),
+    "coaching": (CoachingSession, ("id", "asker_id", "coach_id", "skill", "starts_at", "state", "reason", "asked_at",
+                                   "decided_at", "cancelled_by_id", "closed_at")),
     "sessions": (SessionRecord, ("id", "mentorship_id", "author_id", "kind", "held_at", "outcome", "next_steps",
                                  "progress_start", "progress_now", "remarks")),
     "feedback": (Feedback, ("id", "author_id", "mentorship_id", "round", "strengths", "improve", "created_at")),

@@ -20,7 +20,7 @@ from sqlmodel import select
 from commands.clock import add_months
 from commands.kinds import RoomKind
 from commands.policy import ProgramPolicy
-from commands.services import checkins, mentorships, opportunities, people, visibility
+from commands.services import checkins, coaching, mentorships, opportunities, people, visibility
 from commands.services.visibility import Reader
 from commands.services.work import Event, Work
 from storage.models import (
@@ -70,6 +70,7 @@ async def run(work: Work) -> None:
     since = await started_at(work)
     await checkins.roll_series(work)
     await mentorships.escalate_due(work)
+    await coaching.settle(work)
     # Notices about many mentorships at once (thousands after a long downtime): nobody waits
     # for them this minute, so they go after replies and reminders.
     with work.in_bulk():
@@ -465,6 +466,9 @@ class ProgramFigures:
     mentors: int
     opportunities: int  # opportunities sent to mentees (each mentee counted once per opportunity)
     overdue: int
+    coaching_held: int = 0  # single coaching sessions held (see ``coaching.settle``)
+    coaching_asked: int = 0
+    coaching_declined: int = 0
 
 
 @dataclass(frozen=True)
@@ -560,11 +564,15 @@ async def program_figures(session: Session, now: datetime, policy: ProgramPolicy
         count(Nomination, Nomination.created_at >= start, Nomination.created_at < end),
         count(Person, Person.is_mentor.is_(True)),
         opportunities.shared_count(start, end).scalar_subquery(),
+        coaching.held_query(start, end).scalar_subquery(),
+        coaching.asked_query(start, end).scalar_subquery(),
+        coaching.asked_query(start, end, declined=True).scalar_subquery(),
         *_overdue_counts(now, policy),
     ]
     row = (await session.exec(select(*figures))).one()  # every figure in one round trip
-    overdue = sum(row[13:]) + await _overdue_at_the_edges(session, now, policy)
-    return ProgramFigures(*row[:13], overdue=overdue)
+    overdue = sum(row[16:]) + await _overdue_at_the_edges(session, now, policy)
+    return ProgramFigures(*row[:13], overdue=overdue, coaching_held=row[13], coaching_asked=row[14],
+                          coaching_declined=row[15])
 
 
 async def _count(session: Session, query) -> int:
@@ -608,6 +616,11 @@ def _in_month(model, column, *where) -> Callable:
                    .scalar_subquery() for m in months]
         return [int(n) for n in (await session.exec(select(*figures))).one()]  # all months in one round trip
     return count
+
+
+async def _coaching_held(session: Session, months: tuple[Month, ...], policy: ProgramPolicy) -> list[int]:
+    figures = [coaching.held_query(m.start, m.end).scalar_subquery() for m in months]
+    return [int(n) for n in (await session.exec(select(*figures))).one()]  # all months in one round trip
 
 
 def _alive_at(end: datetime):
@@ -686,7 +699,10 @@ SERIES: tuple[Series, ...] = (
     Series("requests_escalated", _in_month(MentorRequest, MentorRequest.escalated_at)),
     Series("mentorships_active", _active_at_ends),
     Series("relationships_overdue", _overdue_at_ends),
-    Series("checkins_held", _in_month(CheckIn, CheckIn.done_at, CheckIn.state == CheckInState.DONE)),
+    # Check-ins of mentorships (and groups) held; a single coaching session is its own line.
+    Series("checkins_held", _in_month(CheckIn, CheckIn.done_at, CheckIn.state == CheckInState.DONE,
+                                      CheckIn.coaching_id.is_(None))),
+    Series("coaching_held", _coaching_held),
 )
 
 
@@ -716,6 +732,7 @@ async def next_due(session: Session, now: datetime, policy: ProgramPolicy) -> da
         digest_slot(now, zone) + timedelta(weeks=1),
         add_months(report_slot(now, zone), 1),
         feedback_slot(now, zone, policy.feedback_month).replace(year=feedback_slot(now, zone, policy.feedback_month).year + 1),
+        await coaching.next_due(session, now),
     ]
     asked = (await session.exec(select(func.min(CheckIn.due_at)).where(
         CheckIn.state == CheckInState.SCHEDULED, CheckIn.arranged.is_(True), CheckIn.due_at > now - ASK_DONE_AFTER))).one()

@@ -9,7 +9,8 @@ A reader is named by their relation to the row:
 
 - ``author``: who wrote it (the mentor of a session record, the giver of a reason);
 - ``subject``: who it is about (the mentee of a session record, the owner of a diary);
-- ``mentor``: the subject's mentor in that mentorship, while it lasts;
+- ``mentor``: the subject's mentor in that mentorship, while it lasts (for a single coaching
+  session, its coach);
 - ``mentors``: any mentor, when matching (what a request says);
 - ``council``: the council.
 
@@ -105,6 +106,12 @@ RULES: dict[str, Rule] = {r.field: r for r in (
           about="why a mentee asked for another mentor"),
     _rule("request_decline.reason", {A, C}, confidential=True, retention="reasons_months",
           about="why a mentor declined a request"),
+    # A single coaching session from the coach pool: what the asker wants coaching on is theirs and
+    # their coach's; a decline's reason is the coach's (author) and the asker's (subject).
+    _rule("coaching_session.skill", {A, M, C}, retention="coaching_months",
+          about="the skill someone asked a coach for a single session on"),
+    _rule("coaching_session.reason", {A, S, C}, confidential=True, retention="coaching_months",
+          about="why a coach declined a single coaching session"),
     # Written for the council room: recognition, not mentoring.
     _rule("nomination.reason", {S, C}, rooms=COUNCIL_ROOM, about="why a mentor nominated a mentee for recognition"),
     # Written by the council to be published: only once the mentee said yes (``recognition.consent``),
@@ -147,4 +154,5 @@ RETENTION_SETTINGS = {
     "diary_months": "diary entries of mentorships that ended, and goals of mentees with none running",
     "feedback_months": "yearly feedback answers, counted from when they were given",
     "reasons_months": "reasons for ending a mentorship, changing mentor or declining a request",
+    "coaching_months": "the skill asked and a decline's reason of single coaching sessions, counted from their time",
 }

@@ -24,7 +24,7 @@ from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
 from commands.words import catalog, explains, renders, t, tn, typed
 from commands.words.mentoring import day, who
-from storage.models import CheckIn, CheckInKind, CheckInState, Person
+from storage.models import CheckIn, CheckInKind, CheckInState, CoachingSession, Person
 
 KIND_NAMES = {
     CheckInKind.ORIENTATION: "orientation session",
@@ -38,6 +38,14 @@ KIND_NAMES = {
 def kind_name(kind: CheckInKind) -> str:
     """What a check-in of ``kind`` is called: ``orientation session``."""
     return catalog.gettext(KIND_NAMES[kind])
+
+
+def checkin_name(c: CheckIn, coaching: CoachingSession | None = None) -> Msg | str:
+    """What a check-in is called in a list or a reminder: ``orientation session``, or for a coaching
+    session's, ``coaching session on public speaking`` (shown only to its asker and its coach)."""
+    if coaching is not None:
+        return t("coaching session on {skill}", skill=coaching.skill)
+    return kind_name(c.kind)
 
 
 def reader_zone(work: Work) -> ZoneInfo:
@@ -133,10 +141,15 @@ def none_planned(work: Work, is_mentor: bool) -> Msg:
     return t("No check-ins planned.")
 
 
-def planned_list(work: Work, items: list[tuple[CheckIn, Person]], zone: ZoneInfo) -> Msg:
-    """The upcoming check-ins, each with the other person in it."""
+def planned_list(work: Work, items: list[tuple[CheckIn, Person, CoachingSession | None]], zone: ZoneInfo) -> Msg:
+    """The upcoming check-ins, each with the other person in it (and the coaching session it is, if one)."""
     out: list[Msg] = []
-    for c, other in items:
+    for c, other, coaching in items:
+        if coaching is not None:
+            out.append(t("• #{number} {what} {when} with {who} (cancel: {cancel})", number=str(c.id),
+                         what=checkin_name(c, coaching), when=shown(c.due_at, zone), who=who(other),
+                         cancel=typed(work, f"coaching cancel {coaching.id}", RoomKind.DM)))
+            continue
         confirmed = t(" \u2713 confirmed") if c.confirmed_at else ""
         past = t(" (past: not marked as held yet)") if c.arranged and c.due_at <= work.now else ""
         out.append(t("• #{number} {what} with {who}{confirmed}{past}", number=str(c.id), what=describe(c, zone),
@@ -259,9 +272,12 @@ def reminder(event: ReminderDue, work: Work) -> None:
     c, to = event.checkin, event.to
     zone = people.zone_of(to, work.policy)
     other = event.mentor if to.id == event.mentee.id else event.mentee
-    head = t("{title}{who} {until}, {when}.", title=bold(t("Reminder: {kind} with ", kind=kind_name(c.kind))),
+    head = t("{title}{who} {until}, {when}.", title=bold(t("Reminder: {kind} with ", kind=checkin_name(c, event.coaching))),
              who=who(other), until=until(c.due_at - work.now), when=shown(c.due_at, zone))
-    if to.id == event.mentee.id:
+    if event.coaching is not None:  # a single session: no confirming, no moving
+        msg = t("{head} To cancel it: {cancel}.", head=head,
+                cancel=typed(work, f"coaching cancel {event.coaching.id}", RoomKind.DM))
+    elif to.id == event.mentee.id:
         if c.confirmed_at:
             msg = t("{head} You have confirmed it. To move it, send {move}.", head=head, move=_move_cmd(work, c))
         else:

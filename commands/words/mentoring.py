@@ -636,7 +636,7 @@ def no_skills_listed() -> Msg:
     return t("No available mentor has listed skills yet.")
 
 
-def coach_pool(by_skill: dict[str, list[Person]], wanted: str) -> Msg:
+def coach_pool(work: Work, by_skill: dict[str, list[Person]], wanted: str) -> Msg:
     if wanted:
         head = t("{pool} \u2014 mentors available for a one-off coaching session on {skill}:",
                  pool=bold(t("Coach pool")), skill=wanted)
@@ -644,7 +644,8 @@ def coach_pool(by_skill: dict[str, list[Person]], wanted: str) -> Msg:
         head = t("{pool} \u2014 mentors available for a one-off coaching session:", pool=bold(t("Coach pool")))
     listing = [t("\u2022 {skill}: {mentors}", skill=bold(s), mentors=join(who(m) for m in ms))
                for s, ms in by_skill.items()]
-    return lines(head, *listing, t("Write to one of them directly to ask for a session."))
+    return lines(head, *listing, t("Ask one of them for a session, in a direct message with me: {ask}.",
+                                   ask=typed(work, "coaching ask <coach> <skill> <when>", RoomKind.DM)))
 
 
 # ---------------------------------------------------------------- recognition

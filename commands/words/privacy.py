@@ -46,6 +46,7 @@ SECTION_TITLES = {
     "mentorships": "Your mentorships",
     "changes_of_mentor": "Changes of mentor you asked for",
     "checkins": "Check-ins",
+    "coaching_sessions": "Single coaching sessions",
     "sessions_about_you": "Session records about you",
     "diary": "Your diary",
     "goals": "Your goals",
@@ -228,6 +229,7 @@ EXPIRED = {  # each kind of text the retention policy erases (``privacy.Expiry.w
     "end reasons": ("{n} end reason", "{n} end reasons"),
     "change reasons": ("{n} change reason", "{n} change reasons"),
     "decline reasons": ("{n} decline reason", "{n} decline reasons"),
+    "coaching asks": ("{n} coaching ask", "{n} coaching asks"),
 }
 
 

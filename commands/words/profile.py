@@ -40,6 +40,8 @@ def profile(p: Profile, program_zone: str, roles: frozenset[Role], change: Msg, 
         rows.append(t("Skills: {skills}", skills=listed(TagKind.SKILL)))
         rows.append(tn("Capacity: {n} mentee ({load} now)", "Capacity: {n} mentees ({load} now)",
                        person.capacity, load=str(p.mentees)))
+        rows.append(tn("Single coaching sessions: {n} a month", "Single coaching sessions: {n} a month",
+                       p.coaching_per_month or 0))
     names = [r.value for r in (Role.MENTEE, Role.MENTOR, Role.COUNCIL) if r in roles]
     rows.append(t("Roles: {roles}", roles=", ".join(names)) if names else t("Roles: none yet"))
     rows.append(t("Change a field with {change}; see {help}.", change=change, help=help_cmd))

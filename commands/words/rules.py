@@ -210,6 +210,8 @@ def program_report(figures: ProgramFigures, title: Msg | str) -> Msg:
         t("• Feedback answers: {feedback}; nominations: {nominations}", feedback=str(f.feedback),
           nominations=str(f.nominations)),
         t("• Opportunities shared with mentees: {opportunities}", opportunities=str(f.opportunities)),
+        t("• Coaching sessions from the pool: {held} held; {asked} asked, {declined} declined",
+          held=str(f.coaching_held), asked=str(f.coaching_asked), declined=str(f.coaching_declined)),
     )
 
 
@@ -231,6 +233,7 @@ SERIES_LABELS = {
     "mentorships_active": lambda: t("Active mentorships"),
     "relationships_overdue": lambda: t("Relationships overdue"),
     "checkins_held": lambda: t("Check-ins held"),
+    "coaching_held": lambda: t("Coaching sessions held"),
 }
 
 
