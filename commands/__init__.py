@@ -10,10 +10,11 @@ from commands.framework import Registry
 
 def build_registry() -> Registry:
     """Every command of the bot, in the order help lists them."""
-    from commands import announcements, checkins, council, help, mentoring, privacy, profile, records, roster
+    from commands import (announcements, checkins, council, groups, help, mentoring, privacy, profile, records,
+                          roster)
 
     registry = Registry()
     for router in (help.router, profile.router, mentoring.mentee_router, mentoring.mentor_router, checkins.router,
-                   records.router, roster.router, council.router, announcements.router, privacy.router):
+                   records.router, groups.router, roster.router, council.router, announcements.router, privacy.router):
         registry.include(router)
     return registry
