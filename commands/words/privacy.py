@@ -49,6 +49,8 @@ SECTION_TITLES = {
     "sessions_about_you": "Session records about you",
     "diary": "Your diary",
     "goals": "Your goals",
+    "groups": "Mentoring groups you led or were asked to",
+    "group_sessions": "Sessions of your groups",
     "feedback_you_gave": "Feedback you gave",
     "requests_you_declined": "Requests you declined",
     "nominations_of_you": "Nominations of you",
@@ -96,7 +98,7 @@ def mydata_markdown(data: dict[str, Any], zone: ZoneInfo) -> str:
         if not rows:
             out.append(t("Nothing.").plain())
             continue
-        columns = list(rows[0])
+        columns = list(dict.fromkeys(c for row in rows for c in row))  # rows of a section may differ (groups)
         out.append("| " + " | ".join(c.replace("_", " ") for c in columns) + " |")
         out.append("|" + "---|" * len(columns))
         for row in rows:
