@@ -79,7 +79,8 @@ async def list_groups(ctx: Context) -> None:
     me = await ctx.me()
     found = await groups.groups_of(ctx.session, me, everyone=Role.COUNCIL in ctx.roles)
     mentors = await people.by_ids(ctx.session, (g.mentor_id for g in found))
-    entries = [(g, mentors[g.mentor_id], await groups.member_people(ctx.session, g.id)) for g in found]
+    entries = [(g, mentors[g.mentor_id], await groups.member_people(ctx.session, g.id),
+                next(iter(await groups.planned_checkins(ctx.session, g.id)), None)) for g in found]
     ctx.reply(said.group_list(ctx, entries, me, ctx.zone))
 
 
@@ -143,6 +144,20 @@ async def checkin(ctx: Context, group: int, when: Plan) -> None:
     c = await groups.schedule(ctx, g, when.at, ctx.zone.key, by=me, every_months=when.every_months,
                               every_weeks=when.every_weeks)
     ctx.reply(said.checkin_planned(g, c, len(await groups.member_people(ctx.session, g.id)), ctx.zone))
+
+
+@router.command(
+    "group checkin cancel",
+    args=[Arg("checkin", Integer(minimum=1, label="check-in number"))],
+    roles=[Role.MENTOR],
+    rooms=DM_ONLY,
+    examples=("group checkin cancel 3",),
+)
+async def cancel_checkin(ctx: Context, checkin: int) -> None:
+    """Cancel a check-in of your group (a repeating one stops repeating); its members are told."""
+    me = await ctx.me()
+    c, g, series = await groups.cancel_checkin(ctx, me, checkin)
+    ctx.reply(said.checkin_cancelled(g, c, ctx.zone, series=series))
 
 
 @router.command(

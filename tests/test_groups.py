@@ -250,3 +250,29 @@ async def test_upgrading_from_0011_keeps_check_ins_and_their_reminders(tmp_path)
                                   "VALUES ('regular', '2027-02-01', 'UTC', true, 'scheduled', '2027-01-01')"))
     finally:
         await db.close()
+
+
+async def test_a_group_check_in_is_listed_cancelled_with_its_repeats_and_held_by_a_session(program):
+    bot = program
+    await a_group_of(bot, ANA, EVE)
+    await ok(bot, BOB, "group checkin 1 2027-01-08 18:00")
+    await ok(bot, BOB, "group checkin 1 every week from 2027-01-20 18:00")
+    listed = await ok(bot, ANA, "groups")
+    assert "next: #1 check-in Fri 2027-01-08 18:00 (Europe/Berlin)" in listed
+    # Past its time, a session recorded marks it as held.
+    await advance(bot, timedelta(days=5))
+    await ok(bot, BOB, "group session 1 regular we met")
+    async with bot.db.session() as s:
+        held = await s.get(CheckIn, 1)
+        assert held.state.value == "done" and held.mentorship_id is None and held.group_id == 1
+    # A member cannot cancel, nor can the mentor's individual command.
+    assert (await bot.send(ANA, "group checkin cancel 2")).outcome in ("denied", "refused")
+    assert (await bot.send(BOB, "checkin cancel 2")).outcome == "refused"
+    start = len(bot.outbox.sent)
+    reply = await ok(bot, BOB, "group checkin cancel 2")
+    assert "is cancelled and the ones after it" in reply
+    for member in (ANA, EVE):
+        assert any("cancelled the check-in of group #1" in b for b in dms(bot, member, start))
+    start = await advance(bot, timedelta(days=30))
+    assert not [m for m in group_room(bot, since=start) if "Reminder" in m.body]
+    assert "next:" not in await ok(bot, ANA, "groups")

@@ -295,7 +295,7 @@ def met(m: Mentorship, at: datetime) -> None:
 
 async def mark_done(work: Work, c: CheckIn, *, by: Person | None) -> None:
     c.state, c.done_at = CheckInState.DONE, work.now
-    m = await work.session.get(Mentorship, c.mentorship_id)
+    m = await work.session.get(Mentorship, c.mentorship_id) if c.mentorship_id is not None else None
     if m is not None:
         met(m, work.now)
     await cancel_reminders(work.session, c.id)

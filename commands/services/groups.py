@@ -113,6 +113,17 @@ class GroupCheckInPlanned(Event):
 
 
 @dataclass(frozen=True)
+class GroupCheckInCancelled(Event):
+    """The mentor cancelled a group check-in (``series``: and the rest of its repeats)."""
+
+    group: MentoringGroup
+    checkin: CheckIn
+    series: bool
+    mentor: Person
+    members: tuple[Person, ...]
+
+
+@dataclass(frozen=True)
 class GroupSessionRecorded(Event):
     """A group session was recorded: each member hears of it in their DM (never in a shared room)."""
 
@@ -439,6 +450,29 @@ async def schedule(work: Work, group: MentoringGroup, when: datetime, zone: str,
     await work.session.flush()
     work.emit(GroupCheckInPlanned(group, c, by, members))
     return c
+
+
+async def group_checkin_of(work: Work, mentor: Person, number: int) -> tuple[CheckIn, MentoringGroup]:
+    """Check-in ``number`` of a running group ``mentor`` leads, still planned."""
+    c = await work.session.get(CheckIn, number)
+    group = await work.session.get(MentoringGroup, c.group_id) if c is not None and c.group_id is not None else None
+    if c is None or group is None or group.mentor_id != mentor.id:
+        raise checkins.NoSuchCheckIn(number)
+    if group.state is not GroupState.ACTIVE:
+        raise GroupOver(group)
+    if c.state is not CheckInState.SCHEDULED:
+        raise checkins.CheckInNotScheduled(number, c.state)
+    return c, group
+
+
+async def cancel_checkin(work: Work, mentor: Person, number: int) -> tuple[CheckIn, MentoringGroup, bool]:
+    """The mentor cancels a group check-in (a repeating one: the rest of its series too); the
+    members are told. Returns it, its group, and whether a series ended."""
+    c, group = await group_checkin_of(work, mentor, number)
+    gone = await checkins.cancel(work, c, by=mentor)
+    series = len(gone) > 1 or c.series_id is not None
+    work.emit(GroupCheckInCancelled(group, c, series, mentor, await member_people(work.session, group.id)))
+    return c, group, series
 
 
 async def record_session(work: Work, group: MentoringGroup, kind: SessionKind, outcome: str,

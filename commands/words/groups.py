@@ -13,6 +13,7 @@ from commands.services.groups import (
     AlreadyInGroup,
     GroupAnswered,
     GroupChangeNeedsCouncil,
+    GroupCheckInCancelled,
     GroupCheckInPlanned,
     GroupCreated,
     GroupEnded,
@@ -31,9 +32,9 @@ from commands.services.groups import (
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines, mention
 from commands.words import explains, renders, t, tn, typed
-from commands.words.checkins import describe, kind_name, shown, until
+from commands.words.checkins import describe, kind_name, repeats_ended, shown, until
 from commands.words.mentoring import day, who
-from storage.models import GroupSession, GroupState, MentoringGroup, Person
+from storage.models import CheckIn, GroupSession, GroupState, MentoringGroup, Person
 
 
 def named(group: MentoringGroup) -> Msg:
@@ -141,19 +142,21 @@ def mentor_changed(group: MentoringGroup, old: Person, new: Person) -> Msg:
 # ---------------------------------------------------------------- the list
 
 
-def group_list(work: Work, entries: list[tuple[MentoringGroup, Person, tuple[Person, ...]]], me: Person,
-               zone: ZoneInfo) -> Msg:
+def group_list(work: Work, entries: list[tuple[MentoringGroup, Person, tuple[Person, ...], CheckIn | None]],
+               me: Person, zone: ZoneInfo) -> Msg:
     if not entries:
         if me.is_mentor:
             return t("No groups. Start one with {cmd}.", cmd=typed(work, "group create <name>", RoomKind.DM))
         return t("You are in no group.")
     out: list[Msg] = []
-    for group, mentor, members in entries:
+    for group, mentor, members, upcoming in entries:
         state = t("running since {day}", day=day(group.started_at, zone)) if group.state is GroupState.ACTIVE \
             else t("ended {day}", day=day(group.ended_at, zone))
         names = join([who(p) for p in members], ", ") if members else t("no members yet")
         out.append(t("• {group}, mentor {mentor}, {state}: {members}", group=named(group), mentor=who(mentor),
                      state=state, members=names))
+        if upcoming is not None:
+            out.append(t("  next: #{number} {what}", number=str(upcoming.id), what=describe(upcoming, zone)))
     return lines(bold(t("Groups ({count})", count=str(len(entries)))), *out)
 
 
@@ -168,7 +171,7 @@ def _checkin_planned(e: GroupCheckInPlanned, work: Work) -> None:
 
 
 def checkin_planned(group: MentoringGroup, c, members: int, zone: ZoneInfo) -> Msg:
-    return t("Done: {what} #{number} of {group}. {told}", what=describe(c, zone), number=str(c.id),
+    return t("Done: #{number} {what} of {group}. {told}", what=describe(c, zone), number=str(c.id),
              group=named(group), told=tn("Its member has been told, and is reminded with you in the group's room.",
                                          "Its {n} members have been told, and are reminded with you in the group's "
                                          "room.", members) if members else t("It has no members yet: those who join "
@@ -185,6 +188,20 @@ def _group_reminder(e: GroupReminderDue, work: Work) -> None:
     work.send(Target.group(e.group.id), t("{title}{until}, {when}. {names}", title=bold(t(
         "Reminder: {kind} of {group} ", kind=kind_name(c.kind), group=named(e.group))), until=until(c.due_at - work.now),
         when=shown(c.due_at, zone), names=names), notify=True)
+
+
+@renders(GroupCheckInCancelled)
+def _checkin_cancelled(e: GroupCheckInCancelled, work: Work) -> None:
+    _to_each(work, e.members, lambda p: t("{mentor} cancelled the {kind} of {group} on {when}{series}.",
+                                          mentor=who(e.mentor), kind=kind_name(e.checkin.kind), group=named(e.group),
+                                          when=shown(e.checkin.due_at, people.zone_of(p, work.policy)),
+                                          series=repeats_ended(e.series)))
+
+
+def checkin_cancelled(group: MentoringGroup, c: CheckIn, zone: ZoneInfo, *, series: bool) -> Msg:
+    return t("Done: {kind} #{number} of {group} on {when} is cancelled{series}; its members have been told.",
+             kind=kind_name(c.kind), number=str(c.id), group=named(group), when=shown(c.due_at, zone),
+             series=repeats_ended(series))
 
 
 def session_recorded(group: MentoringGroup, record: GroupSession, members: int) -> Msg:
