@@ -24,6 +24,9 @@ from storage.models import (
     CopyState,
     DiaryEntry,
     Goal,
+    GroupMember,
+    MemberState,
+    MentoringGroup,
     MentorRequest,
     Mentorship,
     Person,
@@ -64,12 +67,14 @@ DEMO_PEOPLE = (
 # Where the demo program stands: Ana is mentored by Bob (check-in #1 was two hours
 # ago, #2 is in 20 days; goal #1); Finn's request #1 waits for Bob's answer; Gia,
 # mentored by Dana for nearly a year, asked the council to change mentor (change
-# request #1); Hana has no mentor yet. The council published announcement #1 to
-# the mentors yesterday; #2 is a draft.
+# request #1); Hana has no mentor yet. Bob leads group #1, which Gia is in and Finn is
+# asked to join; its check-in #3 is in 10 days. The council published announcement #1
+# to the mentors yesterday; #2 is a draft.
 SITUATION = (
     "Ana is mentored by Bob (check-in #1 two hours ago, #2 in 20 days), Gia by Dana for",
     "nearly a year; Finn's request #1 is offered to Bob; Gia's change of mentor (#1)",
-    "waits for the council; Hana has no mentor yet. Announcement #1 went to the mentors",
+    "waits for the council; Hana has no mentor yet. Bob leads group #1: Gia is in it, Finn",
+    "is asked to join, its check-in #3 is in 10 days. Announcement #1 went to the mentors",
     "yesterday; #2 is a draft of the council.",
 )
 
@@ -140,6 +145,23 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
                               state=RequestState.PROPOSED, proposed_to_id=bob.id, proposed_at=now,
                               created_at=now, escalate_at=now + timedelta(days=policy.request_escalation_days)))
     session.add(ChangeRequest(mentorship_id=gia_dana.id, reason="we rarely find a time to meet", created_at=now))
+    # Bob's group: Gia in it for a month, Finn asked today; a group check-in in 10 days.
+    group_since = now - timedelta(days=30)
+    group = MentoringGroup(name="Event organisers", mentor_id=bob.id, started_at=group_since,
+                           commitment_ends_at=commitment_end(group_since, policy), room_key="demo-event-organisers")
+    session.add(group)
+    await session.flush()
+    session.add_all([GroupMember(group_id=group.id, person_id=gia.id, state=MemberState.MEMBER,
+                                 invited_at=group_since, joined_at=group_since),
+                     GroupMember(group_id=group.id, person_id=finn.id, invited_at=now)])
+    meeting = CheckIn(group_id=group.id, kind=CheckInKind.REGULAR, due_at=now + timedelta(days=10),
+                      timezone=policy.timezone, created_by_id=bob.id, created_at=group_since)
+    session.add(meeting)
+    await session.flush()
+    for minutes in policy.reminder_offsets():
+        for person in (bob, gia):
+            session.add(Reminder(checkin_id=meeting.id, person_id=person.id, before_minutes=minutes,
+                                 due_at=meeting.due_at - timedelta(minutes=minutes)))
     cy = by_id["@cy:example.org"]
     training = Announcement(author_id=cy.id, audience=Audience.MENTORS, title="Mentor training on 3 March",
                             body="Join the spring training for mentors, **16:00 UTC**, in the usual video room.",

@@ -67,7 +67,8 @@ EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
 # Examples that fit another person of the demo than the usual one of their role:
 # Hana has no mentor yet (so she may ask for one); Finn has an open request.
 EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org", "feedback": "@ana:example.org",
-                   "extend": "@dana:example.org"}
+                   "extend": "@dana:example.org", "group join": "@finn:example.org",
+                   "group decline": "@finn:example.org", "group leave": "@gia:example.org"}
 # Examples that follow another command, as their help says.
 EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org"}
 # Examples about a second council member: Ina, in the council room for them.
