@@ -107,6 +107,16 @@ async def seed(db: Database, now: datetime, policy: ProgramPolicy | None = None)
     return True
 
 
+async def _planned(session, checkin: CheckIn, people_: tuple[Person, ...], policy: ProgramPolicy) -> None:
+    """A check-in still ahead, with each person's reminders."""
+    session.add(checkin)
+    await session.flush()
+    for minutes in policy.reminder_offsets():
+        for person in people_:
+            session.add(Reminder(checkin_id=checkin.id, person_id=person.id, before_minutes=minutes,
+                                 due_at=checkin.due_at - timedelta(minutes=minutes)))
+
+
 async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
     by_id = {p.matrix_id: p for p in (await session.exec(select(Person))).all()}
     ana, bob, dana = by_id["@ana:example.org"], by_id["@bob:example.org"], by_id["@dana:example.org"]
@@ -126,12 +136,7 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
                         timezone=ana_zone, created_at=ana_since))
     upcoming = CheckIn(mentorship_id=ana_bob.id, kind=CheckInKind.REGULAR, due_at=now + timedelta(days=20),
                        timezone=ana_zone, created_at=ana_since)
-    session.add(upcoming)
-    await session.flush()
-    for minutes in policy.reminder_offsets():
-        for person in (ana, bob):
-            session.add(Reminder(checkin_id=upcoming.id, person_id=person.id, before_minutes=minutes,
-                                 due_at=upcoming.due_at - timedelta(minutes=minutes)))
+    await _planned(session, upcoming, (ana, bob), policy)
     session.add(SessionRecord(mentorship_id=ana_bob.id, author_id=bob.id, kind=SessionKind.ORIENTATION,
                               held_at=now - timedelta(days=50), outcome="agreed goals and a call every month",
                               next_steps="Ana drafts her first event plan", progress_start=3, progress_now=3))
@@ -156,12 +161,7 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
                      GroupMember(group_id=group.id, person_id=finn.id, invited_at=now)])
     meeting = CheckIn(group_id=group.id, kind=CheckInKind.REGULAR, due_at=now + timedelta(days=10),
                       timezone=policy.timezone, created_by_id=bob.id, created_at=group_since)
-    session.add(meeting)
-    await session.flush()
-    for minutes in policy.reminder_offsets():
-        for person in (bob, gia):
-            session.add(Reminder(checkin_id=meeting.id, person_id=person.id, before_minutes=minutes,
-                                 due_at=meeting.due_at - timedelta(minutes=minutes)))
+    await _planned(session, meeting, (bob, gia), policy)
     cy = by_id["@cy:example.org"]
     training = Announcement(author_id=cy.id, audience=Audience.MENTORS, title="Mentor training on 3 March",
                             body="Join the spring training for mentors, **16:00 UTC**, in the usual video room.",
