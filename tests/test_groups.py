@@ -276,3 +276,37 @@ async def test_a_group_check_in_is_listed_cancelled_with_its_repeats_and_held_by
     start = await advance(bot, timedelta(days=30))
     assert not [m for m in group_room(bot, since=start) if "Reminder" in m.body]
     assert "next:" not in await ok(bot, ANA, "groups")
+
+
+def test_a_groups_room_is_trusted_as_the_groups_own_never_as_a_dm():
+    from nio import MatrixRoom
+
+    from bot import rooms as trust
+    from commands.kinds import RoomProblem
+
+    bot_id, mentor, member, outsider = "@bot:x.org", "@bob:x.org", "@ana:x.org", "@zed:x.org"
+    room = MatrixRoom("!group:x.org", bot_id, encrypted=True)
+    room.join_rule = "invite"
+    for user in (bot_id, mentor):
+        room.add_member(user, None, None)
+    # Only the bot and the mentor in it: it would pass for their DM, but it is the group's room.
+    assert trust.dm_problem(room, mentor, bot_id, encryption=True) is None
+    found = trust.classify(room.room_id, room, mentor, bot_id, {}, encryption=True, group_rooms={room.room_id: 1})
+    assert found.kind is RoomKind.GROUP
+    people = frozenset({mentor, member})
+    room.add_member(member, None, None, invited=True)
+    assert trust.group_problem(room, people, bot_id, encryption=True) is None
+    room.add_member(outsider, None, None)
+    assert trust.group_problem(room, people, bot_id, encryption=True) == RoomProblem(RoomProblem.OTHERS_IN_IT)
+    assert trust.group_problem(room, people, bot_id, encryption=True, gone={outsider}) is None
+    room.remove_member(outsider)
+    room.power_levels.users[mentor] = 50  # someone besides the bot could invite
+    assert trust.group_problem(room, people, bot_id, encryption=True) == RoomProblem(RoomProblem.OUTSIDER_POWER)
+    room.power_levels.users.pop(mentor)
+    room.join_rule = "public"
+    assert trust.group_problem(room, people, bot_id, encryption=True) == RoomProblem(RoomProblem.PUBLIC)
+    room.join_rule = "invite"
+    plain = MatrixRoom("!plain:x.org", bot_id, encrypted=False)
+    plain.join_rule = "invite"
+    plain.add_member(mentor, None, None)
+    assert trust.group_problem(plain, people, bot_id, encryption=True) == RoomProblem(RoomProblem.NOT_ENCRYPTED)
