@@ -310,3 +310,45 @@ def test_a_groups_room_is_trusted_as_the_groups_own_never_as_a_dm():
     plain.join_rule = "invite"
     plain.add_member(mentor, None, None)
     assert trust.group_problem(plain, people, bot_id, encryption=True) == RoomProblem(RoomProblem.NOT_ENCRYPTED)
+
+
+async def test_retention_and_forget_me_erase_a_groups_confidential_texts(program):
+    from commands.policy import RetentionPolicy
+    from storage.models import GroupSession
+
+    bot = program
+    bot.runtime.dispatcher.retention = RetentionPolicy(session_notes_months=6, reasons_months=6)
+    await a_group_of(bot, ANA, EVE, FAY)
+    await ok(bot, BOB, f"group session 1 regular {MARK}-old | next: {MARK}-next")
+    await ok(bot, FAY, "group leave 1 REASON-FAY-Q7")
+    await ok(bot, BOB, "group end 1 REASON-BOB-Q7")
+    await ok(bot, BOB, "group create Readers")  # still running: its notes stay
+    for m in (ANA, GUS):
+        await ok(bot, BOB, f"group invite 2 {m}")
+        await ok(bot, m, "group join 2")
+    await ok(bot, BOB, f"group session 2 regular {MARK}-running")
+    await ok(bot, GUS, "group leave 2 REASON-GUS-Q7")
+    # Ana asks to be forgotten: she leaves group 2; the rest of its record stays.
+    await ok(bot, ANA, "forget me")
+    await ok(bot, ANA, "forget me confirm")
+    async with bot.db.session() as s:
+        members = {(r.group_id, r.person_id): r for r in (await s.exec(select(GroupMember))).all()}
+        assert [r.state for (g, _), r in members.items() if g == 2] == [MemberState.LEFT, MemberState.LEFT]
+    await advance(bot, timedelta(days=190))
+    async with bot.db.session() as s:
+        notes = {r.group_id: (r.outcome, r.next_steps) for r in (await s.exec(select(GroupSession))).all()}
+        assert notes == {1: ("", None), 2: (f"{MARK}-running", None)}
+        assert {r.leave_reason for r in (await s.exec(select(GroupMember))).all()} == {None}
+        assert [g.end_reason for g in (await s.exec(select(MentoringGroup))).all()] == [None, None]
+
+
+def test_every_text_retention_erases_is_worded_for_the_council():
+    from datetime import datetime, timezone
+
+    from commands.policy import RetentionPolicy
+    from commands.services import privacy
+    from commands.words import privacy as privacy_words
+
+    every = RetentionPolicy(session_notes_months=1, diary_months=1, feedback_months=1, reasons_months=1)
+    kinds = {e.what for e in privacy.expiries(every, datetime(2027, 1, 1, tzinfo=timezone.utc))}
+    assert kinds <= set(privacy_words.EXPIRED)

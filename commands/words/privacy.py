@@ -226,6 +226,9 @@ EXPIRED = {  # each kind of text the retention policy erases (``privacy.Expiry.w
     "end reasons": ("{n} end reason", "{n} end reasons"),
     "change reasons": ("{n} change reason", "{n} change reasons"),
     "decline reasons": ("{n} decline reason", "{n} decline reasons"),
+    "group session notes": ("{n} group session note", "{n} group session notes"),
+    "group end reasons": ("{n} reason for ending a group", "{n} reasons for ending a group"),
+    "group leave reasons": ("{n} reason for leaving a group", "{n} reasons for leaving a group"),
 }
 
 
