@@ -51,9 +51,9 @@ GROUP_NAME, GROUP_OUTCOME, GROUP_NEXT = f"{Z}-group-name", f"{Z}-group-outcome",
 ANA_LEAVES, BOB_ENDS_GROUP = f"{Z}-ana-leaves-group", f"{Z}-bob-ends-group"
 
 ANAS = [ANA_NAME, ANA_TAG, ANA_TOPIC, ANA_DIARY, ANA_GOAL, ANA_OUTCOME, ANA_NEXT, ANA_REMARKS, ANA_WELL, ANA_BETTER,
-        ANA_END, ANA_CHANGE, BOB_NOMINATES]
+        ANA_END, ANA_CHANGE, BOB_NOMINATES, ANA_LEAVES]
 OTHERS = [BOB_NAME, DAN_NAME, GIA_NAME, BOB_WELL, BOB_BETTER, GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME,
-          DAN_DECLINE]
+          DAN_DECLINE, BOB_ENDS_GROUP]
 
 
 async def run(bot, sender: str, line: str, room: RoomKind = RoomKind.DM):
