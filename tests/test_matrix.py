@@ -651,7 +651,7 @@ async def test_a_group_gets_an_invite_only_encrypted_room_where_its_members_read
 
         await bot_sees_joined(world.ana.user_id, eve.user_id, world.bob.user_id)
         await world.bob.say(dms[world.bob.user_id], "group checkin 1 tomorrow 18:00")
-        await world.bob.wait_for(lambda seen: any(x.body.startswith("Done: check-in") for x in seen))
+        await world.bob.wait_for(lambda seen: any(x.body.startswith("Done: #1 check-in") for x in seen))
         # The reminders' time comes now.
         async with runtime.db.session() as s:
             await s.exec(update(Reminder).values(due_at=datetime.now(timezone.utc)))
