@@ -28,6 +28,9 @@ from storage.models import (
     CopyState,
     DiaryEntry,
     Goal,
+    GroupMember,
+    MemberState,
+    MentoringGroup,
     MentorRequest,
     Mentorship,
     Person,
@@ -69,13 +72,15 @@ DEMO_PEOPLE = (
 # ago, #2 is in 20 days; goal #1); Finn's request #1 waits for Bob's answer; Gia,
 # mentored by Dana for nearly a year, asked the council to change mentor (change
 # request #1); Hana has no mentor yet, and asked Bob for a single coaching session
-# (#1) he has not answered. The council published announcement #1 to the mentors
-# yesterday; #2 is a draft.
+# (#1) he has not answered. Bob leads group #1, which Gia is in and Finn is asked to
+# join; its check-in #3 is in 10 days. The council published announcement #1 to the
+# mentors yesterday; #2 is a draft.
 SITUATION = (
     "Ana is mentored by Bob (check-in #1 two hours ago, #2 in 20 days), Gia by Dana for",
     "nearly a year; Finn's request #1 is offered to Bob; Gia's change of mentor (#1)",
     "waits for the council; Hana has no mentor yet and asked Bob for coaching session #1.",
     "Ana and Bob have an agreement, and Ana proposed a change to it that Bob has to confirm.",
+    "Bob leads group #1: Gia is in it, Finn is asked to join, its check-in #3 is in 10 days.",
     "Announcement #1 went to the mentors yesterday; #2 is a draft of the council.",
 )
 
@@ -108,6 +113,16 @@ async def seed(db: Database, now: datetime, policy: ProgramPolicy | None = None)
     return True
 
 
+async def _planned(session, checkin: CheckIn, people_: tuple[Person, ...], policy: ProgramPolicy) -> None:
+    """A check-in still ahead, with each person's reminders."""
+    session.add(checkin)
+    await session.flush()
+    for minutes in policy.reminder_offsets():
+        for person in people_:
+            session.add(Reminder(checkin_id=checkin.id, person_id=person.id, before_minutes=minutes,
+                                 due_at=checkin.due_at - timedelta(minutes=minutes)))
+
+
 async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
     by_id = {p.matrix_id: p for p in (await session.exec(select(Person))).all()}
     ana, bob, dana = by_id["@ana:example.org"], by_id["@bob:example.org"], by_id["@dana:example.org"]
@@ -129,12 +144,7 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
                         timezone=ana_zone, created_at=ana_since))
     upcoming = CheckIn(mentorship_id=ana_bob.id, kind=CheckInKind.REGULAR, due_at=now + timedelta(days=20),
                        timezone=ana_zone, created_at=ana_since)
-    session.add(upcoming)
-    await session.flush()
-    for minutes in policy.reminder_offsets():
-        for person in (ana, bob):
-            session.add(Reminder(checkin_id=upcoming.id, person_id=person.id, before_minutes=minutes,
-                                 due_at=upcoming.due_at - timedelta(minutes=minutes)))
+    await _planned(session, upcoming, (ana, bob), policy)
     session.add(SessionRecord(mentorship_id=ana_bob.id, author_id=bob.id, kind=SessionKind.ORIENTATION,
                               held_at=now - timedelta(days=50), outcome="agreed goals and a call every month",
                               next_steps="Ana drafts her first event plan", progress_start=3, progress_now=3))
@@ -164,6 +174,18 @@ async def _situation(session, now: datetime, policy: ProgramPolicy) -> None:
     session.add(ChangeRequest(mentorship_id=gia_dana.id, reason="we rarely find a time to meet", created_at=now))
     session.add(CoachingSession(asker_id=by_id["@hana:example.org"].id, coach_id=bob.id, skill="public speaking",
                                 starts_at=now + timedelta(days=5), timezone="America/Sao_Paulo", asked_at=now))
+    # Bob's group: Gia in it for a month, Finn asked today; a group check-in in 10 days.
+    group_since = now - timedelta(days=30)
+    group = MentoringGroup(name="Event organisers", mentor_id=bob.id, started_at=group_since,
+                           commitment_ends_at=commitment_end(group_since, policy), room_key="demo-event-organisers")
+    session.add(group)
+    await session.flush()
+    session.add_all([GroupMember(group_id=group.id, person_id=gia.id, state=MemberState.MEMBER,
+                                 invited_at=group_since, joined_at=group_since),
+                     GroupMember(group_id=group.id, person_id=finn.id, invited_at=now)])
+    meeting = CheckIn(group_id=group.id, kind=CheckInKind.REGULAR, due_at=now + timedelta(days=10),
+                      timezone=policy.timezone, created_by_id=bob.id, created_at=group_since)
+    await _planned(session, meeting, (bob, gia), policy)
     cy = by_id["@cy:example.org"]
     training = Announcement(author_id=cy.id, audience=Audience.MENTORS, title="Mentor training on 3 March",
                             body="Join the spring training for mentors, **16:00 UTC**, in the usual video room.",

@@ -41,6 +41,7 @@ from nio import (
     RoomGetStateError,
     RoomHistoryVisibilityEvent,
     RoomInviteError,
+    RoomKickError,
     RoomJoinRulesEvent,
     RoomMemberEvent,
     RoomMessagesError,
@@ -65,7 +66,7 @@ from bot.scheduler import Scheduler
 
 from commands.kinds import RoomKind, RoomProblem
 from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Target
-from commands.services import bookkeeping, courtesy, membership
+from commands.services import bookkeeping, courtesy, groups, membership
 from commands.text import Msg
 from commands.words import rooms as rooms_said
 from commands.words import privacy as privacy_said
@@ -87,6 +88,10 @@ MAX_QUEUED = 2000  # events waiting for their turn, before the bot reads more fr
 ROOM_KEY = "matrix.room.{}"  # where a configured room lives now (after upgrades)
 NO_ROLE_KEY = "matrix.no_role.{}"  # who joined a configured room while it was open to anyone
 NOT_SEEN = RoomProblem(RoomProblem.NOT_SEEN)
+GROUP_ALIAS = "mentorbot-group-{}"  # a group's room, named by its key: made once, found again after a crash
+# In a group's room only the bot holds power (as its maker): nobody else invites, removes or changes the room.
+GROUP_POWER = {"invite": 100, "kick": 100, "ban": 100, "redact": 100, "state_default": 100, "events_default": 0,
+               "users_default": 0}
 # A message the homeserver will never take: given up (and logged).
 PERMANENT_ERRORS = {"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 # The room refuses the bot now (it is not in it, or was removed): the message is kept for later.
@@ -161,6 +166,7 @@ class MatrixBot:
         self.ready = asyncio.Event()  # joined and syncing
         self._synced = asyncio.Condition()
         self._dm_rooms: dict[str, str] = {}  # user id -> DM room id
+        self._group_rooms: dict[str, int] = {}  # room id -> the mentoring group it was made for
         self._token_saved_at = 0.0
         # Set once a sync since start has told the client which rooms the bot is in:
         # before that, sending could not find existing DMs and would open new ones.
@@ -195,6 +201,7 @@ class MatrixBot:
                 return  # stopped while waiting
             await self._login()
             await self._cross_sign()
+            self._group_rooms = await self.runtime.read(groups.known_rooms)
             await self._find_configured_rooms()
             self.since = self._done_token = await self._state(TOKEN_KEY)
             if self.since is None:
@@ -426,7 +433,8 @@ class MatrixBot:
     def trust(self, room_id: str, sender: str) -> trust.Trust:
         """What the room is when ``sender`` writes in it (see bot/rooms.py)."""
         room = self.client.rooms.get(room_id) if self.client else None
-        return trust.classify(room_id, room, sender, self.cfg.user_id, self.rooms, encryption=self.cfg.encryption)
+        return trust.classify(room_id, room, sender, self.cfg.user_id, self.rooms, encryption=self.cfg.encryption,
+                              group_rooms=self._group_rooms)
 
     def room_kind(self, room_id: str) -> RoomKind:
         """The kind of a configured room; any other room is OTHER here (a DM is a DM with someone)."""
@@ -757,6 +765,8 @@ class MatrixBot:
                 await self._tell_alerts()
         elif isinstance(event, RoomMessageText):
             where = self.trust(room_id, event.sender)
+            if where.kind is RoomKind.GROUP:
+                return  # the group's own conversation: the bot takes no command there
             if where.kind is RoomKind.DM and not await self._made_by(room_id, event.sender):
                 where = trust.Trust(RoomKind.OTHER, "someone else set it up")
             if where.kind is RoomKind.DM:
@@ -821,7 +831,7 @@ class MatrixBot:
     async def _on_undecryptable(self, kind: RoomKind, room_id: str, event: MegolmEvent) -> None:
         with suppress(LocalProtocolError):
             await self.client.request_room_key(event)
-        if kind is RoomKind.OTHER:
+        if kind in (RoomKind.OTHER, RoomKind.GROUP):
             return  # no answers in a room that is neither the program's nor a private DM
         incoming = Incoming(event.sender, kind, "", room_id=room_id, event_id=event.event_id)
         # At most once an hour for each person: a client that never shares its keys must not
@@ -963,6 +973,8 @@ class MatrixBot:
                 raise RoomUnreachable(f"the {target.room.value} room is not private ({rooms_said.problem(self._open[target.room])}); "
                                       "its messages wait until it is invite-only")
             return room_id
+        if target.room is RoomKind.GROUP and target.group_id is not None:
+            return await self._group_room(target.group_id)
         if target.room is RoomKind.DM and target.user_id is not None:
             # Where a DM goes is checked as it goes: a room that stopped being private (someone
             # was invited, it was made public) gets nothing personal; a private one is used or made.
@@ -982,7 +994,8 @@ class MatrixBot:
         # Only rooms the bot is still in (matrix-nio keeps a room it was removed from).
         current = {room_id: room for room_id, room in self.client.rooms.items() if room_id in self._present}
         for found in trust.private_dms(current, user_id, self.cfg.user_id, encryption=self.cfg.encryption,
-                                       excluded=set(self.rooms.values()), preferred=known):
+                                       excluded=set(self.rooms.values()) | set(self._group_rooms),
+                                       preferred=known):
             if not await self._made_by(found, user_id):
                 continue
             if found != known:
@@ -1004,6 +1017,69 @@ class MatrixBot:
         await self._remember_dm(user_id, created.room_id)
         await self._until_synced(created.room_id, user_id)
         return created.room_id
+
+    async def _group_room(self, group_id: int) -> str:
+        """The room of a mentoring group, made (once) if there is none, with the group's people
+        in it and nobody else: who joined the group since is invited, who left it is removed.
+        Nothing is posted while it is not private to the group (``trust.group_problem``)."""
+        info = await self.runtime.read(lambda session: groups.room_of(session, group_id))
+        if info is None:
+            raise SendFailed(f"no group {group_id}", retry=False)
+        room_id = info.room_id or await self._make_group_room(info)
+        room = self.client.rooms.get(room_id)
+        if room is None or room_id not in self._present:
+            raise RoomUnreachable(f"the bot is not in the room of group {group_id}")
+        gone: set[str] = set()
+        if info.running:  # an ended group's room is left as it was
+            for user_id in sorted(info.people - set(room.users)):
+                await self._invite(room_id, user_id, RoomKind.GROUP)
+            for user_id in sorted(set(room.users) - info.people - {self.cfg.user_id}):
+                kicked = await self.client.room_kick(room_id, user_id)
+                if isinstance(kicked, RoomKickError):
+                    raise RoomUnreachable(f"cannot remove someone from the room of group {group_id}: "
+                                          f"{kicked.status_code}")
+                gone.add(user_id)
+        problem = trust.group_problem(room, info.people, self.cfg.user_id, encryption=self.cfg.encryption, gone=gone)
+        if problem is not None:
+            raise RoomUnreachable(f"the room of group {group_id} is not private to it ({rooms_said.problem(problem)})")
+        return room_id
+
+    async def _make_group_room(self, info: groups.GroupRoom) -> str:
+        """Make a group's room, invite-only and encrypted (when the bot encrypts). Its alias, from
+        the group's key stored before, makes this idempotent: a room made before a crash, whose
+        id was not stored yet, is found by its alias instead of being made twice."""
+        alias = GROUP_ALIAS.format(info.room_key)
+        initial_state = [{"type": "m.room.history_visibility", "state_key": "",
+                          "content": {"history_visibility": "shared"}}]
+        if self.cfg.encryption:
+            initial_state.append(
+                {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+            )
+        created = await self.client.room_create(
+            alias=alias, name=info.name, preset=RoomPreset.private_chat, invite=sorted(info.people),
+            initial_state=initial_state, power_level_override=GROUP_POWER,
+        )
+        if isinstance(created, RoomCreateError):
+            if created.status_code != "M_ROOM_IN_USE":
+                raise RoomUnreachable(f"cannot make the room of group {info.group_id}: {created.message}")
+            found = await self.client.room_resolve_alias(f"#{alias}:{server_of(self.cfg.user_id)}")
+            if isinstance(found, RoomResolveAliasError):
+                raise SendFailed(f"cannot find the room of group {info.group_id}: {found.message}", retry=True)
+            room_id = found.room_id
+            log.info("found the room %s of group %d, made before", room_id, info.group_id)
+        else:
+            room_id = created.room_id
+            log.info("made the room %s for group %d", room_id, info.group_id)
+            self._present.add(room_id)
+        self._group_rooms[room_id] = info.group_id
+
+        async def job(work) -> None:
+            await groups.remember_room(work.session, info.group_id, room_id)
+
+        await self.runtime.run("group room", job)
+        if info.people:
+            await self._until_synced(room_id, min(info.people))
+        return room_id
 
     async def _made_by(self, room_id: str, person: str) -> bool:
         """Whether the room was made by the person or the bot: one that someone else set up

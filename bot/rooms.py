@@ -9,6 +9,12 @@
   nobody else holds power in it, it was made by one of the two (the Matrix adapter checks
   the maker, which needs the room's full state), and it is encrypted whenever the bot
   encrypts. Personal answers go only there.
+- A mentoring group's room is made by the bot for the group (its id is stored with the group)
+  and is private to the group: its only members are the bot, the group's mentor and its
+  members (joined or invited), nobody joins without the bot inviting them (the bot alone holds
+  power there, so only it invites), its history is not readable by the world, and it is
+  encrypted whenever the bot encrypts. It is never taken for a DM, even with one member. While
+  it is not private (``group_problem``), nothing is posted there; the bot takes no command there.
 - Any other room (public, shared with others, or a DM that is not private) gets no
   answer beyond a short pointer to a DM (see the dispatcher).
 
@@ -83,9 +89,7 @@ def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) 
     if problem:
         return problem
     # Someone who set the room up and left keeps the power they had in it: only the two may hold any.
-    levels = room.power_levels
-    powerful = {user for user, level in levels.users.items() if level > levels.defaults.users_default}
-    if powerful - {person, bot_id}:
+    if powerful_outsiders(room, {person, bot_id}):
         return RoomProblem(RoomProblem.OUTSIDER_POWER)
     if encryption and not room.encrypted:
         return RoomProblem(RoomProblem.NOT_ENCRYPTED)
@@ -94,12 +98,37 @@ def dm_problem(room: MatrixRoom, person: str, bot_id: str, *, encryption: bool) 
     return None
 
 
+def powerful_outsiders(room: MatrixRoom, allowed: set[str]) -> set[str]:
+    """Who holds power in the room beyond its default, other than ``allowed``."""
+    levels = room.power_levels
+    return {user for user, level in levels.users.items() if level > levels.defaults.users_default} - allowed
+
+
+def group_problem(room: MatrixRoom, people: frozenset[str] | set[str], bot_id: str, *, encryption: bool,
+                  gone: set[str] = frozenset()) -> RoomProblem | None:
+    """None when ``room`` is private to a group (``people``: its mentor and members) and the
+    bot; else why it is not. ``gone``: those just removed, whom the room's state may still show."""
+    if (set(room.users) - set(gone)) - set(people) - {bot_id}:
+        return RoomProblem(RoomProblem.OTHERS_IN_IT)
+    problem = openness(room)
+    if problem:
+        return problem
+    if powerful_outsiders(room, {bot_id}):
+        return RoomProblem(RoomProblem.OUTSIDER_POWER)
+    if encryption and not room.encrypted:
+        return RoomProblem(RoomProblem.NOT_ENCRYPTED)
+    return None
+
+
 def classify(room_id: str, room: MatrixRoom | None, sender: str, bot_id: str, configured: Mapping[RoomKind, str],
-             *, encryption: bool) -> Trust:
-    """What the room ``room_id`` (``room``: its state, if known) is when ``sender`` writes in it."""
+             *, encryption: bool, group_rooms: Mapping[str, int] | None = None) -> Trust:
+    """What the room ``room_id`` (``room``: its state, if known) is when ``sender`` writes in it
+    (``group_rooms``: the rooms the bot made for mentoring groups)."""
     for kind, configured_id in configured.items():
         if configured_id == room_id:
             return Trust(kind)
+    if group_rooms and room_id in group_rooms:
+        return Trust(RoomKind.GROUP)
     if room is None:
         return Trust(RoomKind.OTHER)
     problem = dm_problem(room, sender, bot_id, encryption=encryption)

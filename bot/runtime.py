@@ -94,7 +94,7 @@ class Runtime:
         self._more = self._more_now = False
         self._reading: list[Pending] | None = None  # rows handed over while the table is read
         # Rooms that cannot be reached now (by target), and until when their messages wait.
-        self._held: dict[tuple[str, str | None, str | None], datetime] = {}
+        self._held: dict[stored.TargetKey, datetime] = {}
         self.on_change: Callable[[], None] | None = None
 
     async def start(self) -> None:

@@ -100,6 +100,8 @@ def render(message: Rendered) -> str:
         label = f"dm {target.user_id}"
     elif target.room is RoomKind.OTHER:
         label = f"room {target.room_id or 'other'}"
+    elif target.room is RoomKind.GROUP:
+        label = f"group {target.group_id}"
     else:
         label = target.room.value
     invited = f"(invites {message.invite} to the {label} room)\n" if message.invite else ""

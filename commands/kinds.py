@@ -17,6 +17,9 @@ class RoomKind(str, enum.Enum):
     DM = "dm"
     MENTORS = "mentors"
     COUNCIL = "council"
+    # A group's own room, private to its mentor and members (see bot/rooms.py): the bot posts
+    # there and takes no command there.
+    GROUP = "group"
     OTHER = "other"
 
 

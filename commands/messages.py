@@ -27,11 +27,16 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a message goes: a person's DM, the mentors or council room, or a given room."""
+    """Where a message goes: a person's DM, the mentors or council room, a group's room, or a given room."""
 
     room: RoomKind
     user_id: str | None = None
     room_id: str | None = None
+    group_id: int | None = None  # a group's room: the transport finds or makes it
+
+    @classmethod
+    def group(cls, group_id: int) -> Target:
+        return cls(RoomKind.GROUP, group_id=group_id)
 
     @classmethod
     def dm(cls, user_id: str) -> Target:

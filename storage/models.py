@@ -99,6 +99,21 @@ class ChangeState(str, enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
+class GroupState(str, enum.Enum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class MemberState(str, enum.Enum):
+    INVITED = "invited"  # asked in their DM, not answered yet
+    MEMBER = "member"
+    DECLINED = "declined"
+    LEFT = "left"  # left, or removed when the group ended
+
+
+CURRENT_MEMBER_STATES = (MemberState.INVITED, MemberState.MEMBER)
+
+
 class CheckInKind(str, enum.Enum):
     ORIENTATION = "orientation"
     FOLLOWUP = "followup"
@@ -376,20 +391,80 @@ class CoachingSession(SQLModel, table=True):
     )
 
 
+class MentoringGroup(SQLModel, table=True):
+    """A mentor with a small group of mentees (at most the policy's ``max_group_size``), who
+    meet together and share a private room."""
+
+    __tablename__ = "mentoring_group"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    mentor_id: int = Field(foreign_key="person.id", index=True)
+    state: GroupState = Field(sa_type=_enum(GroupState), default=GroupState.ACTIVE)
+    started_at: datetime = _when(default_factory=utcnow)
+    commitment_ends_at: datetime = _when()
+    ended_at: Optional[datetime] = _when(nullable=True, default=None)
+    ended_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    end_reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    # The group's private room: ``room_key`` is chosen with the group, before the room exists, and
+    # names it on the homeserver (its alias), so that making the room again finds the one made.
+    room_key: str = Field(max_length=40, unique=True)
+    room_id: Optional[str] = Field(default=None, max_length=255)
+
+
+class GroupMember(SQLModel, table=True):
+    """A mentee in a group: asked, then a member until they leave (or the group ends)."""
+
+    __tablename__ = "group_member"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="mentoring_group.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    state: MemberState = Field(sa_type=_enum(MemberState), default=MemberState.INVITED)
+    invited_at: datetime = _when(default_factory=utcnow)
+    joined_at: Optional[datetime] = _when(nullable=True, default=None)
+    left_at: Optional[datetime] = _when(nullable=True, default=None)
+    leave_reason: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+
+    __table_args__ = (
+        # Asked or in it once at a time, whatever races the code has.
+        _partial("uq_group_member_current", "group_id", "person_id", unique=True,
+                 where="state IN ('invited', 'member')"),
+    )
+
+
+class GroupSession(SQLModel, table=True):
+    """What a mentor records after a group session: for the group's members, its mentor and the council."""
+
+    __tablename__ = "group_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="mentoring_group.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    kind: SessionKind = Field(sa_type=_enum(SessionKind))
+    held_at: datetime = _when()
+    outcome: str = Field(sa_type=Text)  # confidential
+    next_steps: Optional[str] = Field(default=None, sa_type=Text)  # confidential
+    created_at: datetime = _when(default_factory=utcnow)
+
+
 CHECKIN_ONE_OWNER = ("(CASE WHEN mentorship_id IS NULL THEN 0 ELSE 1 END) + "
-                     "(CASE WHEN coaching_id IS NULL THEN 0 ELSE 1 END) = 1")
+                     "(CASE WHEN coaching_id IS NULL THEN 0 ELSE 1 END) + "
+                     "(CASE WHEN group_id IS NULL THEN 0 ELSE 1 END) = 1")
 
 
 class CheckIn(SQLModel, table=True):
-    """A meeting: between mentor and mentee (``mentorship_id``), or of a single coaching
-    session (``coaching_id``); exactly one of the two. An agreed time (``arranged``), or a
-    deadline the program sets (the orientation and its follow-up) until a time is agreed."""
+    """A meeting: between mentor and mentee (``mentorship_id``), of a single coaching session
+    (``coaching_id``), or of a group (``group_id``); exactly one of the three. An agreed time
+    (``arranged``), or a deadline the program sets (the orientation and its follow-up) until
+    a time is agreed."""
 
     __tablename__ = "checkin"
 
     id: Optional[int] = Field(default=None, primary_key=True)
     mentorship_id: Optional[int] = Field(default=None, foreign_key="mentorship.id", index=True)
     coaching_id: Optional[int] = Field(default=None, foreign_key="coaching_session.id", index=True)
+    group_id: Optional[int] = Field(default=None, foreign_key="mentoring_group.id", index=True)
     kind: CheckInKind = Field(sa_type=_enum(CheckInKind), default=CheckInKind.REGULAR)
     due_at: datetime = _when(index=True)
     timezone: str = Field(max_length=64)  # the zone it was planned in, for recurrence
@@ -406,7 +481,7 @@ class CheckIn(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("every_months IS NULL OR every_months > 0", name="every_months_positive"),
         CheckConstraint("every_weeks IS NULL OR every_weeks > 0", name="every_weeks_positive"),
-        # A check-in belongs to exactly one thing: a mentorship or a coaching session.
+        # A check-in belongs to exactly one thing: a mentorship, a coaching session or a group.
         CheckConstraint(CHECKIN_ONE_OWNER, name="one_owner"),
         _partial("ix_checkin_scheduled_due", "due_at", where="state = 'scheduled'"),
     )
@@ -766,6 +841,8 @@ class OutboxMessage(SQLModel, table=True):
     lane: int = Field(default=0, sa_type=SmallInteger, sa_column_kwargs={"server_default": "0"})
     # Someone the transport invites into the room before posting (a new mentor, to the mentors room).
     invite: Optional[str] = Field(default=None, max_length=255)
+    # For a group's room (room_kind ``group``): the group, whose room the transport finds or makes.
+    group_id: Optional[int] = Field(default=None)
 
     __table_args__ = (
         _partial(

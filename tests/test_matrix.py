@@ -612,3 +612,100 @@ async def test_report_chart_arrives_in_the_council_room_as_an_image_with_its_fig
     decoded = Image.open(io.BytesIO(data))
     assert info == {"mimetype": "image/png", "size": len(data), "w": decoded.size[0], "h": decoded.size[1]}
     assert decoded.size == (1000, 560)
+
+
+async def test_a_group_gets_an_invite_only_encrypted_room_where_its_members_read_a_check_in_reminder(world, tmp_path):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from storage.models import MentoringGroup, Reminder
+
+    eve = await person(world.synapse, "eve", tmp_path, encrypted=True)
+    try:
+        dms = {}
+        for someone, line in ((world.ana, "profile name Ana"), (eve, "profile name Eve"),
+                              (world.bob, "group create Writers")):
+            dms[someone.user_id] = await open_dm(someone, world.bot_id)
+            await someone.say(dms[someone.user_id], line)
+            await someone.replies(world.bot_id, dms[someone.user_id], 1)
+        runtime = world.running.bot.runtime
+
+        async def stored_room() -> str | None:
+            async with runtime.db.session() as s:
+                return (await s.exec(select(MentoringGroup.room_id))).one()
+
+        for _ in range(100):
+            if await stored_room():
+                break
+            await asyncio.sleep(0.2)
+        room = await stored_room()
+        assert room, "the group's room was made and stored"
+        await world.bob.until_joined(room, world.bob.user_id)
+        state = world.synapse._request("GET", f"/_matrix/client/v3/rooms/{room}/state",
+                                       token=world.bob.account.access_token)
+        by_type = {e["type"]: e["content"] for e in state if e.get("state_key") == ""}
+        assert by_type["m.room.join_rules"]["join_rule"] == "invite"
+        assert by_type["m.room.encryption"]["algorithm"] == "m.megolm.v1.aes-sha2"
+        assert by_type["m.room.history_visibility"]["history_visibility"] != "world_readable"
+        powers = by_type["m.room.power_levels"]
+        # Only the bot holds power there (from room version 12 as its maker, listed nowhere).
+        assert set(powers.get("users", {})) <= {world.bot_id} and powers["invite"] == 100 and powers["kick"] == 100
+        # Members are asked in their DMs, and invited into the room when they agree.
+        for member in (world.ana, eve):
+            await world.bob.say(dms[world.bob.user_id], f"group invite 1 {member.user_id}")
+            await member.replies(world.bot_id, dms[member.user_id], 2)
+            await member.say(dms[member.user_id], "group join 1")
+            await member.replies(world.bot_id, dms[member.user_id], 3)
+            await member.until_joined(room, member.user_id)
+        bot_room = world.running.bot.client.rooms
+
+        async def bot_sees_joined(*people) -> None:
+            for _ in range(100):
+                r = bot_room.get(room)
+                if r is not None and all(p in r.users and p not in r.invited_users for p in people):
+                    return
+                await asyncio.sleep(0.2)
+            raise AssertionError("the bot did not see the members join")
+
+        await bot_sees_joined(world.ana.user_id, eve.user_id, world.bob.user_id)
+        await world.bob.say(dms[world.bob.user_id], "group checkin 1 tomorrow 18:00")
+        await world.bob.wait_for(lambda seen: any(x.body.startswith("Done: #1 check-in") for x in seen))
+        # The reminders' time comes now.
+        async with runtime.db.session() as s:
+            await s.exec(update(Reminder).values(due_at=datetime.now(timezone.utc)))
+            await s.commit()
+        await runtime.run_reminders()
+        for someone in (world.ana, eve, world.bob):
+            await someone.wait_for(lambda seen: any(x.room_id == room and x.body.startswith("Reminder: check-in of")
+                                                    for x in seen), timeout=30)
+        [reminder] = [x for x in world.ana.seen if x.room_id == room and x.body.startswith("Reminder")]
+        assert reminder.msgtype == "m.text"
+        assert set(reminder.content["m.mentions"]["user_ids"]) == {world.ana.user_id, eve.user_id, world.bob.user_id}
+        assert raw_event(world.synapse, world.ana, room, reminder.event_id)["type"] == "m.room.encrypted"
+        # A restart that lost the room's id (made, not stored) finds the same room by its alias.
+        await world.running.stop()
+        db = Database(database_url(tmp_path))
+        try:
+            async with db.session() as s:
+                await s.exec(update(MentoringGroup).values(room_id=None))
+                await s.commit()
+        finally:
+            await db.close()
+        await world.running.start()
+        runtime = world.running.bot.runtime
+        await eve.say(dms[eve.user_id], "group leave 1")
+        await world.ana.wait_for(lambda seen: any(x.room_id == room and "left the group" in x.body for x in seen),
+                                 timeout=30)
+        assert await stored_room() == room
+        # Who left is removed from the room before it hears more.
+        for _ in range(100):
+            r = world.ana.client.rooms.get(room)
+            if r is not None and eve.user_id not in r.users:
+                break
+            await asyncio.sleep(0.2)
+        assert eve.user_id not in world.ana.client.rooms[room].users
+        assert not [x for x in eve.seen if x.room_id == room and "left the group" in x.body]
+    finally:
+        await eve.stop()

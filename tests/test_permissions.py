@@ -69,7 +69,8 @@ EXAMPLES = [(c, e) for c in REGISTRY.commands for e in c.examples]
 EXAMPLE_SENDERS = {"request": "@hana:example.org", "withdraw": "@finn:example.org", "feedback": "@ana:example.org",
                    "extend": "@dana:example.org", "agreement draft": "@ana:example.org",
                    "agreement works": "@ana:example.org",
-                   "coaching cancel": "@hana:example.org"}
+                   "coaching cancel": "@hana:example.org", "group join": "@finn:example.org",
+                   "group decline": "@finn:example.org", "group leave": "@gia:example.org"}
 # Examples that follow another command, as their help says.
 EXAMPLE_AFTER = {"forget me confirm": "forget me", "council add": "council remove @ina:example.org",
                  "cohort show": "cohort", "cohort confirm": "cohort", "cohort cancel": "cohort"}

@@ -54,11 +54,15 @@ BOB_OPPORTUNITY = f"{Z}-bob-shares-a-training"
 BOB_NAME, DAN_NAME, GIA_NAME = f"Bob {Z}-bob-name", f"Dan {Z}-dan-name", f"Gia {Z}-gia-name"
 BOB_WELL, BOB_BETTER = f"{Z}-bob-fb-well", f"{Z}-bob-fb-better"
 GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME = f"{Z}-gia-topic", f"{Z}-gia-diary", f"{Z}-gia-goal", f"{Z}-gia-outcome"
+# Bob's group, which Ana and Gia join: what is said there, and why Ana left and Bob ended it.
+GROUP_NAME, GROUP_OUTCOME, GROUP_NEXT = f"{Z}-group-name", f"{Z}-group-outcome", f"{Z}-group-next"
+ANA_LEAVES, BOB_ENDS_GROUP = f"{Z}-ana-leaves-group", f"{Z}-bob-ends-group"
 
 ANAS = [ANA_NAME, ANA_TAG, ANA_TOPIC, ANA_DIARY, ANA_GOAL, ANA_OUTCOME, ANA_NEXT, ANA_REMARKS, ANA_WELL, ANA_BETTER,
-        ANA_END, ANA_CHANGE, BOB_NOMINATES, *AGREED.values(), ANA_FOLLOWUP, ANA_CITATION, ANA_COACHING, DAN_COACHING_REASON]
+        ANA_END, ANA_CHANGE, BOB_NOMINATES, *AGREED.values(), ANA_FOLLOWUP, ANA_CITATION,
+        ANA_COACHING, DAN_COACHING_REASON, ANA_LEAVES]
 OTHERS = [BOB_NAME, DAN_NAME, GIA_NAME, BOB_WELL, BOB_BETTER, GIA_TOPIC, GIA_DIARY, GIA_GOAL, GIA_OUTCOME,
-          DAN_DECLINE]
+          DAN_DECLINE, BOB_ENDS_GROUP]
 
 
 async def run(bot, sender: str, line: str, room: RoomKind = RoomKind.DM):
@@ -110,6 +114,13 @@ async def year_of_ana(bot) -> None:
     # A month after she began with Bob, both are asked whether the agreement works.
     await bot.runtime.advance_to(bot.clock.now() + timedelta(days=31), bot.clock)
     await run(bot, ANA, f"agreement works no {ANA_FOLLOWUP}")
+    await run(bot, BOB, f"group create {GROUP_NAME}")
+    for mentee in (ANA, GIA):
+        await run(bot, BOB, f"group invite 1 {mentee}")
+        await run(bot, mentee, "group join 1")
+    await run(bot, BOB, f"group session 1 regular {GROUP_OUTCOME} | next: {GROUP_NEXT}")
+    await run(bot, ANA, f"group leave 1 {ANA_LEAVES}")
+    await run(bot, BOB, f"group end 1 {BOB_ENDS_GROUP}")
 
 
 def opened(f) -> dict[str, str]:
@@ -437,6 +448,7 @@ async def test_a_spreadsheet_formula_in_a_name_is_exported_as_text(bot):
 # ---------------------------------------------------------------- one rule set, a test per field
 
 A, S, M, MS, C = Reader.AUTHOR, Reader.SUBJECT, Reader.MENTOR, Reader.MENTORS, Reader.COUNCIL
+G = Reader.GROUP
 # How each person of Ana's year relates to what is planted in a field, and who (or which
 # room) must be able to read it there. Anyone whose relation the field's rule does not
 # allow must not see it anywhere.
@@ -468,6 +480,14 @@ CASES = {
         ("goals", "goals"), ("mentor_part", "mentor"), ("mentee_part", "mentee"), ("contact", "contact"),
         ("cancelling", "cancel"), ("urgent", "urgent"))},
     "agreement_check.note": (ANA_FOLLOWUP, SHE_GAVE, (ANA, BOB, COUNCIL)),
+    "mentoring_group.name": (GROUP_NAME, {ANA: {G}, BOB: {A, M}, DAN: {MS}, COUNCIL: {C}}, (ANA, BOB, COUNCIL)),
+    "group_session.outcome": (GROUP_OUTCOME, {ANA: {G}, BOB: {A, M, MS}, DAN: {MS}, COUNCIL: {C}},
+                              (ANA, BOB, COUNCIL)),
+    "group_session.next_steps": (GROUP_NEXT, {ANA: {G}, BOB: {A, M, MS}, DAN: {MS}, COUNCIL: {C}},
+                                 (ANA, BOB, COUNCIL)),
+    "group_member.leave_reason": (ANA_LEAVES, SHE_GAVE, (ANA, COUNCIL)),
+    "mentoring_group.end_reason": (BOB_ENDS_GROUP, {BOB: {A, M, MS}, ANA: {G}, DAN: {MS}, COUNCIL: {C}},
+                                   (BOB, COUNCIL)),
     "nomination.reason": (BOB_NOMINATES, {BOB: {A, M}, ANA: {S}, DAN: {MS}, COUNCIL: {C}},
                           (ANA, COUNCIL, "council room")),
     "nomination.citation": (ANA_CITATION, {BOB: {M, MS}, ANA: {S}, DAN: {MS}, COUNCIL: {C}},
@@ -498,7 +518,7 @@ async def surfaces(bot) -> dict[str, str]:
         for who, line in lines:
             await bot.send(who, line, room)
     await bot.runtime.advance_to(bot.clock.now() + timedelta(days=8), bot.clock)  # a weekly digest, a report
-    seen = {**out, "mentors room": "", "council room": ""}
+    seen = {**out, "mentors room": "", "council room": "", "group room": ""}
     for m in bot.outbox.sent:
         shown = "\n".join([m.body, m.html, *(text for f in m.files for text in opened(f).values())])
         if m.target.room is RoomKind.DM:
@@ -545,7 +565,8 @@ async def test_each_field_is_seen_by_exactly_whom_the_rules_allow(bot, field):
     for who, relation in related.items():
         if not rule.readers & relation:
             assert marker not in seen[who], f"{who} must not see {field}"
-    for room, kind in (("mentors room", RoomKind.MENTORS), ("council room", RoomKind.COUNCIL)):
+    for room, kind in (("mentors room", RoomKind.MENTORS), ("council room", RoomKind.COUNCIL),
+                       ("group room", RoomKind.GROUP)):
         if kind not in rule.rooms:
             assert marker not in seen[room], f"{field} must not be shown in the {room}"
     for who in readable_by:

@@ -10,6 +10,7 @@ down are sent only while they still make sense.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,10 @@ from storage.models import (
     CheckInKind,
     CheckInState,
     CoachingSession,
+    GroupMember,
+    GroupState,
+    MemberState,
+    MentoringGroup,
     Mentorship,
     MentorshipState,
     Person,
@@ -72,6 +77,17 @@ def next_time(c: CheckIn) -> datetime:
     wall = add_months(wall, c.every_months) if c.every_months else wall + timedelta(weeks=c.every_weeks or 0)
     # A wall time that does not exist (a spring-forward gap) is read with the offset before it.
     return wall.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+@dataclass(frozen=True)
+class GroupReminderDue(Event):
+    """A group check-in's reminder time has come: ``to`` (its mentor and members) hear of it
+    together, in the group's room."""
+
+    checkin: CheckIn
+    group: MentoringGroup
+    to: tuple[Person, ...]
+    mentor: Person
 
 
 @dataclass
@@ -143,6 +159,8 @@ async def checkin_of(work: Work, me: Person, number: int, *, mentor_only: bool =
         if cs is not None and me.id in (cs.asker_id, cs.coach_id):
             raise CheckInOfCoaching(number, cs.id)
     m = await work.session.get(Mentorship, c.mentorship_id) if c and c.mentorship_id else None
+    # A group's check-in is planned with ``group checkin``, not here.
+    m = await work.session.get(Mentorship, c.mentorship_id) if c and c.mentorship_id is not None else None
     allowed = m is not None and (m.mentor_id == me.id or (not mentor_only and m.mentee_id == me.id))
     if c is None or m is None or not allowed:
         raise NoSuchCheckIn(number)
@@ -203,7 +221,7 @@ async def plan_reminders(work: Work, c: CheckIn, m: Mentorship) -> None:
     await remind(work, c, (m.mentee_id, m.mentor_id))
 
 
-async def remind(work: Work, c: CheckIn, person_ids: tuple[int, ...]) -> None:
+async def remind(work: Work, c: CheckIn, person_ids: Sequence[int]) -> None:
     """Reminders for each of ``person_ids``, at each configured time before the check-in still ahead."""
     rows = [{"checkin_id": c.id, "person_id": person_id, "before_minutes": minutes, "due_at": due}
             for minutes, due in reminder_times(work, c) for person_id in person_ids]
@@ -369,17 +387,27 @@ async def roll_series(work: Work) -> int:
         )).first()
         if later is not None:
             continue
-        m = await work.session.get(Mentorship, c.mentorship_id)
-        if m is None or m.state.value != "active":
-            continue
-        nxt = CheckIn(mentorship_id=c.mentorship_id, kind=c.kind, due_at=next_time(c), timezone=c.timezone,
+        if c.group_id is not None:
+            group = await work.session.get(MentoringGroup, c.group_id)
+            if group is None or group.state is not GroupState.ACTIVE:
+                continue
+            m = None
+        else:
+            m = await work.session.get(Mentorship, c.mentorship_id)
+            if m is None or m.state.value != "active":
+                continue
+        nxt = CheckIn(mentorship_id=c.mentorship_id, group_id=c.group_id, kind=c.kind, due_at=next_time(c),
+                      timezone=c.timezone,
                       every_months=c.every_months, every_weeks=c.every_weeks, series_id=c.series_id,
                       created_by_id=c.created_by_id, created_at=work.now)
         while nxt.due_at <= work.now:  # the bot was down for several periods: go to the next one ahead
             nxt.due_at = next_time(nxt)
         work.session.add(nxt)
         await work.session.flush()
-        await plan_reminders(work, nxt, m)
+        if m is not None:
+            await plan_reminders(work, nxt, m)
+        else:
+            await remind(work, nxt, await group_people(work.session, group))
         made += 1
     return made
 
@@ -406,8 +434,9 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
         .order_by(Reminder.due_at, Reminder.id)
         .limit(limit)
     )).all()
+    settled = await _send_due_group_reminders(work, limit - len(rows)) if len(rows) < limit else 0
     if not rows:
-        return 0
+        return settled
     groups: dict[tuple[int, int], list] = defaultdict(list)
     for row in rows:
         groups[(row[0].checkin_id, row[0].person_id)].append(row)
@@ -422,12 +451,63 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
             continue
         sent_ids.append(reminder.id)
         work.emit(ReminderDue(checkin=c, to=to_whom, mentee=mentee_p, mentor=mentor_p, coaching=coaching))
+    await _settle(work, sent_ids, dropped_ids)
+    return len(rows) + settled
+
+
+async def _settle(work: Work, sent_ids: list[int], dropped_ids: list[int]) -> None:
+    """Mark reminders sent or dropped, in one statement each."""
     for ids, state in ((sent_ids, ReminderState.SENT), (dropped_ids, ReminderState.DROPPED)):
         if ids:
             await work.session.exec(
                 update(Reminder).where(Reminder.id.in_(ids), Reminder.state == ReminderState.PENDING)
                 .values(state=state, sent_at=work.now if state is ReminderState.SENT else None)
             )
+
+
+async def group_people(session: Session, group: MentoringGroup) -> list[int]:
+    """Who a group check-in reminds: its mentor and its members now."""
+    members = (await session.exec(select(GroupMember.person_id).where(
+        GroupMember.group_id == group.id, GroupMember.state == MemberState.MEMBER))).all()
+    return [group.mentor_id, *members]
+
+
+async def _send_due_group_reminders(work: Work, limit: int) -> int:
+    """The reminders of group check-ins that have come due, as ``send_due_reminders`` does them,
+    each person's once; those due together for one check-in go out as one message to the group."""
+    mentor, recipient = aliased(Person), aliased(Person)
+    rows = (await work.session.exec(
+        select(Reminder, CheckIn, recipient, MentoringGroup, mentor)
+        .join(CheckIn, CheckIn.id == Reminder.checkin_id)
+        .join(MentoringGroup, MentoringGroup.id == CheckIn.group_id)
+        .join(recipient, recipient.id == Reminder.person_id)
+        .join(mentor, mentor.id == MentoringGroup.mentor_id)
+        .where(Reminder.state == ReminderState.PENDING, Reminder.due_at <= work.now)
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(limit)
+    )).all()
+    latest: dict[tuple[int, int], tuple] = {}
+    dropped_ids: list[int] = []
+    for row in rows:  # of several due for one check-in and person, only the latest is sent
+        key = (row[0].checkin_id, row[0].person_id)
+        if key in latest and latest[key][0].before_minutes <= row[0].before_minutes:
+            dropped_ids.append(row[0].id)
+            continue
+        if key in latest:
+            dropped_ids.append(latest[key][0].id)
+        latest[key] = row
+    due: dict[int, list] = defaultdict(list)
+    for row in latest.values():
+        reminder, c = row[0], row[1]
+        if c.state is not CheckInState.SCHEDULED or c.due_at <= work.now:
+            dropped_ids.append(reminder.id)
+        else:
+            due[c.id].append(row)
+    sent_ids = [row[0].id for items in due.values() for row in items]
+    for items in due.values():
+        _, c, _, group, mentor_p = items[0]
+        work.emit(GroupReminderDue(checkin=c, group=group, to=tuple(row[2] for row in items), mentor=mentor_p))
+    await _settle(work, sent_ids, dropped_ids)
     return len(rows)
 
 

@@ -61,7 +61,8 @@ async def store(session: Session, messages: list[Outgoing], now: datetime,
          "room_id": r.target.room_id, "body": r.body, "html": r.html, "mentions": "\n".join(r.mentions),
          "reply_to": r.reply_to, "sent_at": None, "attempts": 0, "last_error": None, "given_up": False,
          "files": json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else "",
-         "notify": r.notify, "next_attempt_at": None, "lane": lane, "invite": r.invite}
+         "notify": r.notify, "next_attempt_at": None, "lane": lane, "invite": r.invite,
+         "group_id": r.target.group_id}
         for r, txn_id, lane in zip(rendered, txn_ids, lanes)
     ]
     # All the messages in one statement; each id is found by its transaction id (unique), so
@@ -117,27 +118,30 @@ async def pending(session: Session, now: datetime, limit: int = PAGE) -> list[Ou
 
 
 def rendered(row: OutboxMessage) -> Rendered:
-    target = Target(RoomKind(row.room_kind), user_id=row.user_id, room_id=row.room_id)
+    target = Target(RoomKind(row.room_kind), user_id=row.user_id, room_id=row.room_id, group_id=row.group_id)
     mentions = tuple(m for m in row.mentions.split("\n") if m)
     files = tuple(File(**f) for f in json.loads(row.files)) if row.files else ()
     return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify, row.invite)
 
 
-def target_key(target: Target) -> tuple[str, str | None, str | None]:
+TargetKey = tuple[str, str | None, str | None, int | None]
+
+
+def target_key(target: Target) -> TargetKey:
     """Messages with the same key go to the same room, and must arrive in the order decided."""
-    return target.room.value, target.user_id, target.room_id
+    return target.room.value, target.user_id, target.room_id, target.group_id
 
 
-async def held(session: Session, now: datetime) -> dict[tuple[str, str | None, str | None], datetime]:
+async def held(session: Session, now: datetime) -> dict[TargetKey, datetime]:
     """Where messages are held back, and until when: later messages there must wait too."""
+    where = (OutboxMessage.room_kind, OutboxMessage.user_id, OutboxMessage.room_id, OutboxMessage.group_id)
     result = await session.exec(
-        select(OutboxMessage.room_kind, OutboxMessage.user_id, OutboxMessage.room_id,
-               func.max(OutboxMessage.next_attempt_at))
+        select(*where, func.max(OutboxMessage.next_attempt_at))
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False),
                OutboxMessage.next_attempt_at > now)
-        .group_by(OutboxMessage.room_kind, OutboxMessage.user_id, OutboxMessage.room_id)
+        .group_by(*where)
     )
-    return {(kind, user_id, room_id): until for kind, user_id, room_id, until in result.all()}
+    return {(kind, user_id, room_id, group_id): until for kind, user_id, room_id, group_id, until in result.all()}
 
 
 HOLD_FIRST = timedelta(minutes=1)

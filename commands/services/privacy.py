@@ -20,7 +20,7 @@ from commands.clock import add_months
 from commands.kinds import RoomKind
 from commands.messages import File
 from commands.policy import RetentionPolicy
-from commands.services import audit, coaching, courtesy, mentorships, people, rules
+from commands.services import audit, coaching, courtesy, groups, mentorships, people, rules
 from commands.services.agreements import PARTS as AGREEMENT_PARTS
 from commands.services.errors import DomainError
 from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, may_read
@@ -38,8 +38,13 @@ from storage.models import (
     DiaryEntry,
     Feedback,
     Goal,
+    GroupMember,
+    GroupSession,
+    GroupState,
     MentorRequest,
+    MentoringGroup,
     Mentorship,
+    MemberState,
     MentorshipState,
     Nomination,
     NominationState,
@@ -163,6 +168,7 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
                                    .order_by(AgreementCheck.id))).all()
     data["agreement_follow_ups"] = [_pick("agreement_check", c, AUTHOR, (
         "mentorship_id", "asked_at", "answered_at", "works", "note")) for c in answered]
+    await _collect_groups(session, pid, data)
     given = (await session.exec(select(Feedback).where(Feedback.author_id == pid).order_by(Feedback.id))).all()
     data["feedback_you_gave"] = [_pick("feedback", f, AUTHOR, ("round", "mentorship_id", "strengths", "improve",
                                                                   "created_at")) for f in given]
@@ -211,12 +217,36 @@ async def _coaching_sessions(session: Session, pid: int, rows: list[CoachingSess
     return out
 
 
+async def _collect_groups(session: Session, pid: int, data: dict[str, Any]) -> None:
+    """The groups a person led or was in, and the sessions of those they joined or led."""
+    led = (await session.exec(select(MentoringGroup).where(MentoringGroup.mentor_id == pid)
+                              .order_by(MentoringGroup.id))).all()
+    rows = (await session.exec(select(GroupMember, MentoringGroup)
+                               .join(MentoringGroup, MentoringGroup.id == GroupMember.group_id)
+                               .where(GroupMember.person_id == pid).order_by(GroupMember.id))).all()
+    data["groups"] = [
+        {**_pick("mentoring_group", g, AUTHOR if g.ended_by_id == pid else set(),
+                 ("id", "name", "state", "started_at", "ended_at", "end_reason")), "your_role": "mentor"}
+        for g in led
+    ] + [
+        {**_pick("mentoring_group", g, {Reader.GROUP}, ("id", "name")),
+         **_pick("group_member", row, AUTHOR, ("state", "invited_at", "joined_at", "left_at", "leave_reason")),
+         "your_role": "member"}
+        for row, g in rows
+    ]
+    readable = {g.id: AUTHOR for g in led} | {g.id: {Reader.GROUP} for row, g in rows if row.joined_at}
+    records = (await session.exec(select(GroupSession).where(GroupSession.group_id.in_(readable))
+                                  .order_by(GroupSession.held_at, GroupSession.id))).all() if readable else []
+    data["group_sessions"] = [_pick("group_session", r, readable[r.group_id], (
+        "id", "group_id", "kind", "held_at", "outcome", "next_steps")) for r in records]
+
+
 # The sections of a person's data besides their profile, in the order they are shown.
 SECTIONS = (
     "requests", "mentorships", "changes_of_mentor", "checkins", "coaching_sessions", "sessions_about_you", "diary",
-    "goals", "agreements", "agreement_follow_ups", "feedback_you_gave", "requests_you_declined", "nominations_of_you",
-    "nominations_you_made", "opportunities_for_you", "opportunities_you_shared", "announcements_you_wrote",
-    "your_actions",
+    "goals", "agreements", "agreement_follow_ups", "groups", "group_sessions", "feedback_you_gave",
+    "requests_you_declined", "nominations_of_you", "nominations_you_made", "opportunities_for_you",
+    "opportunities_you_shared", "announcements_you_wrote", "your_actions",
 )
 
 
@@ -321,6 +351,14 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
     for m in active:
         await mentorships.end(work, m, by=person, reason=None)
         done["mentorships_ended"] += 1
+    for group in (await session.exec(select(MentoringGroup).where(
+            MentoringGroup.mentor_id == pid, MentoringGroup.state == GroupState.ACTIVE))).all():
+        await groups.close(work, group, by=person, reason=None)
+    for row in (await session.exec(select(GroupMember).where(
+            GroupMember.person_id == pid, GroupMember.state == MemberState.MEMBER))).all():
+        await groups.leave(work, person, row.group_id, None)
+    await session.exec(update(GroupMember).where(GroupMember.person_id == pid, GroupMember.state == MemberState.INVITED)
+                       .values(state=MemberState.DECLINED, left_at=now))
     request = await mentorships.open_request_of(session, pid)
     if request is not None:
         before = request.state.value
@@ -365,6 +403,10 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
         update(CoachingSession).where(or_(CoachingSession.asker_id == pid, CoachingSession.coach_id == pid),
                                       or_(CoachingSession.skill != "", CoachingSession.reason.is_not(None)))
         .values(skill="", reason=None),
+        update(GroupMember).where(GroupMember.person_id == pid, GroupMember.leave_reason.is_not(None))
+        .values(leave_reason=None),
+        update(MentoringGroup).where(MentoringGroup.ended_by_id == pid, MentoringGroup.end_reason.is_not(None))
+        .values(end_reason=None),
     ]
     # A forgotten person cannot be celebrated: what was not decided or answered yet is withdrawn.
     await run(update(Nomination).where(
@@ -436,17 +478,23 @@ def expiries(policy: RetentionPolicy, now: datetime) -> list[Expiry]:
     """The texts the policy lets expire at ``now``."""
     out: list[Expiry] = []
     if policy.session_notes_months:
+        cut = add_months(now, -policy.session_notes_months)
+        ended = _ended_before(cut)
         out.append(Expiry("session notes", SessionRecord, (
-            SessionRecord.mentorship_id.in_(_ended_before(add_months(now, -policy.session_notes_months))),
+            SessionRecord.mentorship_id.in_(ended),
             or_(SessionRecord.outcome != "", SessionRecord.next_steps.is_not(None), SessionRecord.remarks.is_not(None),
                 SessionRecord.progress_start.is_not(None), SessionRecord.progress_now.is_not(None)),
         ), {"outcome": "", "next_steps": None, "remarks": None, "progress_start": None, "progress_now": None}))
-        ended = _ended_before(add_months(now, -policy.session_notes_months))
         out.append(Expiry("agreements", Agreement, (
             Agreement.mentorship_id.in_(ended), or_(*(getattr(Agreement, p).is_not(None) for p in AGREEMENT_PARTS)),
         ), dict.fromkeys(AGREEMENT_PARTS)))
         out.append(Expiry("follow-up answers", AgreementCheck, (
             AgreementCheck.mentorship_id.in_(ended), AgreementCheck.note.is_not(None)), {"note": None}))
+        out.append(Expiry("group session notes", GroupSession, (
+            GroupSession.group_id.in_(select(MentoringGroup.id).where(MentoringGroup.state == GroupState.ENDED,
+                                                                      MentoringGroup.ended_at < cut)),
+            or_(GroupSession.outcome != "", GroupSession.next_steps.is_not(None)),
+        ), {"outcome": "", "next_steps": None}))
     if policy.diary_months:
         before = add_months(now, -policy.diary_months)
         out.append(Expiry("diary entries", DiaryEntry, (DiaryEntry.mentorship_id.in_(_ended_before(before)),)))
@@ -470,6 +518,10 @@ def expiries(policy: RetentionPolicy, now: datetime) -> list[Expiry]:
                    (ChangeRequest.created_at < before, ChangeRequest.reason.is_not(None)), {"reason": None}),
             Expiry("decline reasons", RequestDecline,
                    (RequestDecline.created_at < before, RequestDecline.reason.is_not(None)), {"reason": None}),
+            Expiry("group end reasons", MentoringGroup,
+                   (MentoringGroup.ended_at < before, MentoringGroup.end_reason.is_not(None)), {"end_reason": None}),
+            Expiry("group leave reasons", GroupMember,
+                   (GroupMember.left_at < before, GroupMember.leave_reason.is_not(None)), {"leave_reason": None}),
         ]
     if policy.coaching_months:
         before = add_months(now, -policy.coaching_months)
@@ -548,7 +600,8 @@ EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
                                  "commitment_ends_at", "last_met_at", "ended_at", "ended_by_id", "end_reason")),
     "changes": (ChangeRequest, ("id", "mentorship_id", "state", "reason", "created_at", "decided_by_id",
                                 "decided_at")),
-    "checkins": (CheckIn, ("id", "mentorship_id", "coaching_id", "kind", "due_at", "state", "arranged", "done_at")),
+    "checkins": (CheckIn, ("id", "mentorship_id", "coaching_id", "group_id", "kind", "due_at", "state", "arranged",
+                           "done_at")),
     "coaching": (CoachingSession, ("id", "asker_id", "coach_id", "skill", "starts_at", "state", "reason", "asked_at",
                                    "decided_at", "cancelled_by_id", "closed_at")),
     "sessions": (SessionRecord, ("id", "mentorship_id", "author_id", "kind", "held_at", "outcome", "next_steps",
@@ -569,6 +622,11 @@ EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
     "agreement_follow_ups": (AgreementCheck, ("id", "mentorship_id", "person_id", "asked_at", "answered_at", "works",
                                               "note")),
     "reviewed_goals": (ReviewGoal, ("id", "session_record_id", "goal_id", "state")),
+    "groups": (MentoringGroup, ("id", "name", "mentor_id", "state", "started_at", "commitment_ends_at", "ended_at",
+                                "ended_by_id", "end_reason")),
+    "group_members": (GroupMember, ("id", "group_id", "person_id", "state", "invited_at", "joined_at", "left_at",
+                                    "leave_reason")),
+    "group_sessions": (GroupSession, ("id", "group_id", "author_id", "kind", "held_at", "outcome", "next_steps")),
 }
 
 

@@ -12,6 +12,8 @@ A reader is named by their relation to the row:
 - ``mentor``: the subject's mentor in that mentorship, while it lasts (for a single coaching
   session, its coach);
 - ``mentors``: any mentor, when matching (what a request says);
+- ``group``: a member of the mentoring group the row belongs to (its mentor is ``author``
+  or ``mentor``); a member's own diary and goals are never the group's;
 - ``council``: the council.
 
 ``rooms`` are the shared rooms a field may appear in besides direct messages. ``confidential``
@@ -33,12 +35,16 @@ class Reader(str, enum.Enum):
     SUBJECT = "subject"
     MENTOR = "mentor"
     MENTORS = "mentors"
+    GROUP = "group"
     COUNCIL = "council"
 
 
 A, S, M, MS, C = Reader.AUTHOR, Reader.SUBJECT, Reader.MENTOR, Reader.MENTORS, Reader.COUNCIL
+G = Reader.GROUP
 BOTH_ROOMS = frozenset({RoomKind.MENTORS, RoomKind.COUNCIL})
 COUNCIL_ROOM = frozenset({RoomKind.COUNCIL})
+# A group's own room is shared by its members and mentor only: they see each other's names there.
+GROUP_ROOM = frozenset({RoomKind.GROUP})
 
 
 @dataclass(frozen=True)
@@ -59,11 +65,12 @@ def _rule(field: str, readers: set[Reader], **kwargs) -> Rule:
 RULES: dict[str, Rule] = {r.field: r for r in (
     # Who a person is. A mentor's name is shown in both rooms; a mentee's identity stays out
     # of the mentors room (mentors see who asked in a direct message) but not the council's.
-    _rule("person.matrix_id", {A, S, M, MS, C}, rooms=COUNCIL_ROOM, about="the Matrix ID"),
-    _rule("person.display_name", {A, S, M, MS, C}, rooms=COUNCIL_ROOM, about="the name shown"),
-    _rule("identity.mentee", {A, S, M, MS, C}, rooms=COUNCIL_ROOM, personal=False,
-          about="who a mentee is (their Matrix ID and name, as a mentee)"),
-    _rule("identity.mentor", {A, S, M, MS, C}, rooms=BOTH_ROOMS, personal=False,
+    # Members of a group agreed to be known to each other: names are shown in its room.
+    _rule("person.matrix_id", {A, S, M, MS, G, C}, rooms=COUNCIL_ROOM | GROUP_ROOM, about="the Matrix ID"),
+    _rule("person.display_name", {A, S, M, MS, G, C}, rooms=COUNCIL_ROOM | GROUP_ROOM, about="the name shown"),
+    _rule("identity.mentee", {A, S, M, MS, G, C}, rooms=COUNCIL_ROOM | GROUP_ROOM, personal=False,
+          about="who a mentee is (their Matrix ID and name, as a mentee; to their group's members, in its room)"),
+    _rule("identity.mentor", {A, S, M, MS, G, C}, rooms=BOTH_ROOMS | GROUP_ROOM, personal=False,
           about="who a mentor is (their Matrix ID and name, as a mentor): mentors are named in both rooms"),
     _rule("person.timezone", {A, S, M, MS, C}, rooms=BOTH_ROOMS, about="the time zone, for matching and reminders"),
     _rule("person_tag.value", {A, S, M, MS, C}, rooms=BOTH_ROOMS,
@@ -112,6 +119,18 @@ RULES: dict[str, Rule] = {r.field: r for r in (
           about="the skill someone asked a coach for a single session on"),
     _rule("coaching_session.reason", {A, S, C}, confidential=True, retention="coaching_months",
           about="why a coach declined a single coaching session"),
+    # Group mentoring: what is said in a group is the group's (its members, its mentor, the
+    # council), never a shared room's; the group's own room holds no session notes either.
+    _rule("mentoring_group.name", {A, M, G, MS, C}, rooms=BOTH_ROOMS | GROUP_ROOM, personal=False,
+          about="a mentoring group's name, chosen by its mentor"),
+    _rule("group_session.outcome", {A, M, G, C}, confidential=True, retention="session_notes_months",
+          about="how a group session went"),
+    _rule("group_session.next_steps", {A, M, G, C}, confidential=True, retention="session_notes_months",
+          about="the next steps agreed in a group session"),
+    _rule("mentoring_group.end_reason", {A, C}, confidential=True, retention="reasons_months",
+          about="why a mentor ended their group"),
+    _rule("group_member.leave_reason", {A, C}, confidential=True, retention="reasons_months",
+          about="why a member left a group"),
     # Written for the council room: recognition, not mentoring.
     _rule("nomination.reason", {S, C}, rooms=COUNCIL_ROOM, about="why a mentor nominated a mentee for recognition"),
     # Written by the council to be published: only once the mentee said yes (``recognition.consent``),
@@ -149,10 +168,11 @@ def expiring(setting: str) -> list[Rule]:
 
 # The `[retention]` settings, and what each lets expire.
 RETENTION_SETTINGS = {
-    "session_notes_months": "session notes (outcome, next steps, remarks, progress), agreements and follow-up answers "
-                            "of mentorships that ended",
+    "session_notes_months": "session notes (outcome, next steps, remarks, progress) of mentorships and groups "
+                            "that ended, and agreements and follow-up answers of mentorships that ended",
     "diary_months": "diary entries of mentorships that ended, and goals of mentees with none running",
     "feedback_months": "yearly feedback answers, counted from when they were given",
-    "reasons_months": "reasons for ending a mentorship, changing mentor or declining a request",
+    "reasons_months": "reasons for ending a mentorship or a group, leaving a group, changing mentor or declining "
+                      "a request",
     "coaching_months": "the skill asked and a decline's reason of single coaching sessions, counted from their time",
 }

@@ -177,18 +177,18 @@ def moved_for_other(work: Work, c: CheckIn, by: Person, zone: ZoneInfo, *, to_me
     return msg
 
 
-def _series(series: bool) -> Msg | str:
+def repeats_ended(series: bool) -> Msg | str:
     return t(" and the ones after it: it no longer repeats") if series else ""
 
 
 def cancelled(c: CheckIn, other: Person, zone: ZoneInfo, *, series: bool) -> Msg:
     return t("Done: {kind} #{number} on {when} is cancelled{series}; {who} has been told.", kind=kind_name(c.kind),
-             number=str(c.id), when=shown(c.due_at, zone), series=_series(series), who=who(other))
+             number=str(c.id), when=shown(c.due_at, zone), series=repeats_ended(series), who=who(other))
 
 
 def cancelled_for_other(c: CheckIn, by: Person, zone: ZoneInfo, *, series: bool) -> Msg:
     return t("{who} cancelled the {kind} #{number} on {when}{series}.", who=who(by), kind=kind_name(c.kind),
-             number=str(c.id), when=shown(c.due_at, zone), series=_series(series))
+             number=str(c.id), when=shown(c.due_at, zone), series=repeats_ended(series))
 
 
 def held(work: Work, c: CheckIn, mentee: Person) -> Msg:

@@ -52,6 +52,8 @@ SECTION_TITLES = {
     "goals": "Your goals",
     "agreements": "Agreements of your mentorships",
     "agreement_follow_ups": "Your answers: does the agreement work?",
+    "groups": "Mentoring groups you led or were asked to",
+    "group_sessions": "Sessions of your groups",
     "feedback_you_gave": "Feedback you gave",
     "requests_you_declined": "Requests you declined",
     "nominations_of_you": "Nominations of you",
@@ -101,7 +103,7 @@ def mydata_markdown(data: dict[str, Any], zone: ZoneInfo) -> str:
         if not rows:
             out.append(t("Nothing.").plain())
             continue
-        columns = list(rows[0])
+        columns = list(dict.fromkeys(c for row in rows for c in row))  # rows of a section may differ (groups)
         out.append("| " + " | ".join(c.replace("_", " ") for c in columns) + " |")
         out.append("|" + "---|" * len(columns))
         for row in rows:
@@ -223,6 +225,8 @@ def file_too_large(name: str, length: int, limit: int | None) -> Msg:
 
 EXPIRED = {  # each kind of text the retention policy erases (``privacy.Expiry.what``), counted
     "session notes": ("{n} session note", "{n} session notes"),
+    "agreements": ("{n} agreement", "{n} agreements"),
+    "follow-up answers": ("{n} answer to an agreement's follow-up", "{n} answers to an agreement's follow-up"),
     "diary entries": ("{n} diary entry", "{n} diary entries"),
     "goals": ("{n} goal", "{n} goals"),
     "feedback answers": ("{n} feedback answer", "{n} feedback answers"),
@@ -230,6 +234,9 @@ EXPIRED = {  # each kind of text the retention policy erases (``privacy.Expiry.w
     "change reasons": ("{n} change reason", "{n} change reasons"),
     "decline reasons": ("{n} decline reason", "{n} decline reasons"),
     "coaching asks": ("{n} coaching ask", "{n} coaching asks"),
+    "group session notes": ("{n} group session note", "{n} group session notes"),
+    "group end reasons": ("{n} reason for ending a group", "{n} reasons for ending a group"),
+    "group leave reasons": ("{n} reason for leaving a group", "{n} reasons for leaving a group"),
 }
 
 

@@ -11,6 +11,7 @@ monthly limit of single sessions is ``person.coaching_per_month`` (empty: the pr
 from alembic import op
 import sqlalchemy as sa
 import storage.types
+from storage.rebuild import reminders_kept
 
 
 revision = '0018'
@@ -53,7 +54,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_coaching_session_state_starts', ['state', 'starts_at'], unique=False)
         batch_op.create_index('uq_coaching_session_one_ask_per_coach', ['asker_id', 'coach_id'], unique=True,
                               sqlite_where=sa.text("state = 'asked'"), postgresql_where=sa.text("state = 'asked'"))
-    with op.batch_alter_table('checkin', schema=None) as batch_op:
+    with reminders_kept(op), op.batch_alter_table('checkin', schema=None) as batch_op:
         batch_op.alter_column('mentorship_id', existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column('coaching_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_checkin_coaching_id'), ['coaching_id'], unique=False)
@@ -65,7 +66,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM reminder WHERE checkin_id IN (SELECT id FROM checkin WHERE coaching_id IS NOT NULL)")
     op.execute("DELETE FROM checkin WHERE coaching_id IS NOT NULL")
-    with op.batch_alter_table('checkin', schema=None) as batch_op:
+    with reminders_kept(op), op.batch_alter_table('checkin', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_checkin_one_owner'), type_='check')
         batch_op.drop_constraint(op.f('fk_checkin_coaching_id_coaching_session'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_checkin_coaching_id'))
