@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func
+from sqlalchemy import exists, func, insert
 from sqlmodel import select
 
-from commands.services import audit, mentorships
+from commands.services import audit, mentorships, people
 from commands.services.errors import DomainError
 from commands.services.work import Event, Work
 from storage.models import (
@@ -282,14 +282,21 @@ async def ask_followups(work: Work) -> int:
         Mentorship.started_at > work.now - timedelta(days=days) - FOLLOWUP_LATEST,
         ~exists().where(AgreementCheck.mentorship_id == Mentorship.id),
     ).order_by(Mentorship.id))).all()
+    ids = [m.id for m in due]
+    agreed: set[int] = set()
+    for start in range(0, len(ids), 500):  # whether each has an agreement: one statement per 500
+        agreed.update((await work.session.exec(select(Agreement.mentorship_id).where(
+            Agreement.mentorship_id.in_(ids[start:start + 500]),
+            Agreement.state == AgreementState.CONFIRMED))).all())
+    who = await people.by_ids(work.session, [i for m in due for i in (m.mentee_id, m.mentor_id)])
+    rows = []
     for m in due:
-        confirmed, _ = await versions(work.session, m.id)
-        mentee = await mentorships.person_by_id(work.session, m.mentee_id)
-        mentor = await mentorships.person_by_id(work.session, m.mentor_id)
+        mentee, mentor = who[m.mentee_id], who[m.mentor_id]
         for person, other in ((mentee, mentor), (mentor, mentee)):
-            work.session.add(AgreementCheck(mentorship_id=m.id, person_id=person.id, asked_at=work.now))
-            work.emit(AgreementFollowUp(person, other, mentee, confirmed is not None))
-    await work.session.flush()
+            rows.append({"mentorship_id": m.id, "person_id": person.id, "asked_at": work.now})
+            work.emit(AgreementFollowUp(person, other, mentee, m.id in agreed))
+    if rows:  # the questions asked, in one statement
+        await work.session.exec(insert(AgreementCheck.__table__), params=rows)
     return len(due)
 
 
