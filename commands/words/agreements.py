@@ -99,15 +99,18 @@ def agreement_text(a: Agreement, goals: list[Goal] | None = None) -> Msg:
     return lines(*rows)
 
 
-def _confirm_cmd(work: Work, side: Side, for_other: bool) -> Msg:
-    """How the other side (``for_other``) or this side confirms."""
+def _cmd_for(work: Work, side: Side, command: str, for_other: bool) -> Msg:
+    """``command`` as the other side (``for_other``) or this side types it: a mentor names the mentee."""
     mentor_types = side.i_am_mentor != for_other
-    return _dm(work, f"agreement confirm {side.mentee.matrix_id}" if mentor_types else "agreement confirm")
+    return _dm(work, f"{command} {side.mentee.matrix_id}" if mentor_types else command)
+
+
+def _confirm_cmd(work: Work, side: Side, for_other: bool) -> Msg:
+    return _cmd_for(work, side, "agreement confirm", for_other)
 
 
 def _show_cmd(work: Work, side: Side, for_other: bool) -> Msg:
-    mentor_types = side.i_am_mentor != for_other
-    return _dm(work, f"agreement {side.mentee.matrix_id}" if mentor_types else "agreement")
+    return _cmd_for(work, side, "agreement", for_other)
 
 
 # ---------------------------------------------------------------- showing
@@ -183,7 +186,7 @@ def _drafted(e: AgreementDrafted, work: Work) -> None:
         t("{me} wrote down your agreement:", me=who(side.me)), agreement_text(e.draft),
         t("If it is right, reply {confirm}. To change something, write it with {draft}; to throw the draft "
           "away, {discard}.", confirm=_confirm_cmd(work, side, True),
-          draft=_dm(work, "agreement draft ..."), discard=_dm(work, "agreement discard"))))
+          draft=_dm(work, "agreement draft ..."), discard=_cmd_for(work, side, "agreement discard", True))))
 
 
 def confirmed(work: Work, side: Side) -> Msg:
