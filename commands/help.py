@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from commands.dispatcher import Context
-from commands.framework import EVERYWHERE, Arg, Command, Router, Text, UsageError
-from commands.text import Msg, bold, lines
+from commands.framework import Arg, Command, Router, Text, UsageError
+from commands.text import Msg, bold, code, join, lines
 from commands.words import help as said
 
 router = Router("help", "Help")
@@ -32,7 +32,9 @@ async def help_command(ctx: Context, command: str | None) -> None:
         usable = [c for c in r.commands if c.allows_role(ctx.roles)]
         if not usable:
             continue
-        groups.append(lines(bold(r.title), *(_line(ctx, c) for c in usable)))
+        # One line a topic: the list stays short enough to read in a chat, however many commands
+        # there are; what each one does is one `help <command>` away.
+        groups.append(said.topic_line(bold(r.title), join((code(c.usage()) for c in usable))))
     ctx.reply(
         lines(
             said.overview_intro(ctx.cmd("help <command>")),
@@ -40,10 +42,6 @@ async def help_command(ctx: Context, command: str | None) -> None:
             said.prefix_note(ctx.prefix),
         )
     )
-
-
-def _line(ctx: Context, c: Command) -> Msg:
-    return said.command_line(c.usage(), c.summary, None if c.rooms == EVERYWHERE else c.where(short=True))
 
 
 def find_or_suggest(ctx: Context, name: str) -> Command:

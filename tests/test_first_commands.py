@@ -147,3 +147,14 @@ async def test_a_display_name_cannot_hide_text_or_pass_for_someone_else(bot):
         assert answer.startswith(message), (name, answer)
         assert "For example: `profile name Ana García`" in answer
     assert "Name: Ana García" in await bot.reply(ana, "profile")  # unchanged by the refused ones
+
+
+async def test_the_list_of_commands_stays_short_enough_to_read_in_a_chat(demo_bot):
+    """One line a topic, however many commands there are: what each does is in `help <command>`."""
+    for who, room in ((ANA, RoomKind.DM), (BOB, RoomKind.DM), (COUNCIL, RoomKind.COUNCIL)):
+        text = await demo_bot.reply(who, "!help" if room is RoomKind.COUNCIL else "help", room)
+        assert len(text) < 4000, (who, len(text))
+        assert "help <command>` to see what one does" in text
+    council = await demo_bot.reply(COUNCIL, "!help", RoomKind.COUNCIL)
+    for name in ("cohort", "report chart", "nomination accept", "mentor add"):
+        assert f"`{name}" in council

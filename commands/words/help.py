@@ -7,18 +7,16 @@ from commands.words import t
 
 
 def overview_intro(help_cmd: Msg) -> Msg:
-    return t("Here is what you can do. Send {help} for details on one.", help=help_cmd)
+    return t("Here is what you can do. Send {help} to see what one does, where, and examples.", help=help_cmd)
+
+
+def topic_line(title: Msg | str, commands: Msg) -> Msg:
+    return t("{title}: {commands}", title=title, commands=commands)
 
 
 def prefix_note(prefix: str) -> Msg:
     return t("In the mentors and council rooms, start each command with {prefix} (like {example}). "
              "In a direct message with me, no prefix is needed.", prefix=prefix, example=code(f"{prefix}help"))
-
-
-def command_line(usage: str, summary: str, where: str | None) -> Msg:
-    if where:
-        return t("• {usage}: {summary} ({where})", usage=code(usage), summary=summary, where=where)
-    return t("• {usage}: {summary}", usage=code(usage), summary=summary)
 
 
 def how_to_ask(help_cmd: Msg, help_one: Msg) -> Msg:
