@@ -60,13 +60,14 @@ async def withdraw(ctx: Context) -> None:
 
 @mentee_router.command("status", rooms=DM_ONLY, examples=("status",))
 async def status(ctx: Context) -> None:
-    """Your mentor, since when, until when the commitment runs, your open request and next check-in."""
+    """Your mentor, since when, until when the commitment runs, where your agreement stands, your open
+    request and next check-in."""
     me = ctx.person
     current = mentor = checkin = change = waiting = load = agreement = None
     if me is not None:
-        current = await mentorships.active_of(ctx.session, me.id)
-        if current is not None:
-            mentor = await mentorships.person_by_id(ctx.session, current.mentor_id)
+        running = await mentorships.active_with_mentor(ctx.session, me.id)
+        if running is not None:
+            current, mentor = running
             checkin = await mentorships.next_checkin(ctx.session, current.id, ctx.now)
             change = await mentorships.pending_change_of(ctx.session, current.id)
             agreement = agreements_said.status_line(ctx, *await agreements.versions(ctx.session, current.id),

@@ -296,6 +296,15 @@ async def active_of(session: Session, mentee_id: int) -> Mentorship | None:
     return result.one_or_none()
 
 
+async def active_with_mentor(session: Session, mentee_id: int) -> tuple[Mentorship, Person] | None:
+    """The mentee's running mentorship and its mentor, in one statement; None if they have none."""
+    row = (await session.exec(
+        select(Mentorship, Person).join(Person, Person.id == Mentorship.mentor_id)
+        .where(Mentorship.mentee_id == mentee_id, Mentorship.state == MentorshipState.ACTIVE)
+    )).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 async def open_request_of(session: Session, mentee_id: int) -> MentorRequest | None:
     result = await session.exec(
         select(MentorRequest).where(MentorRequest.mentee_id == mentee_id, MentorRequest.state.in_(OPEN_REQUEST_STATES))
