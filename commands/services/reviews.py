@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func
 from sqlmodel import select
 
-from commands.services import mentorships, records, rules
+from commands.services import mentorships, people, records, rules
 from commands.services.commitment import extension_opens
 from commands.services.errors import DomainError
 from commands.services.records import REVIEWS, TooEarlyToExtend
@@ -24,6 +24,7 @@ from storage.models import (
     Mentorship,
     MentorshipState,
     Person,
+    ProgramNotice,
     ReviewGoal,
     SessionKind,
     SessionRecord,
@@ -107,19 +108,29 @@ async def propose(work: Work) -> int:
         Mentorship.state == MentorshipState.ACTIVE, Mentorship.commitment_ends_at > work.now,
         Mentorship.commitment_ends_at <= work.now + timedelta(days=days),
         ~_reviewed(SessionKind.FINAL, work.now - timedelta(days=days))).order_by(Mentorship.id))).all()
-    proposed = 0
-    for kind, due in ((SessionKind.MIDTERM, midterm), (SessionKind.FINAL, final)):
-        for m in due:
-            key = (f"review:midterm:{m.id}" if kind is SessionKind.MIDTERM
-                   else f"review:final:{m.id}:{m.commitment_ends_at:%Y-%m-%d}")
-            if not await rules.once(work.session, key, work.now):
-                continue
-            mentee = await mentorships.person_by_id(work.session, m.mentee_id)
-            mentor = await mentorships.person_by_id(work.session, m.mentor_id)
-            goals = [g for g in await records.goals_of(work.session, mentee.id) if g.state is GoalState.OPEN]
-            work.emit(ReviewProposed(kind, mentee, mentor, tuple(goals), m.commitment_ends_at))
-            proposed += 1
-    return proposed
+    keys = {(kind, m.id): (f"review:midterm:{m.id}" if kind is SessionKind.MIDTERM
+                           else f"review:final:{m.id}:{m.commitment_ends_at:%Y-%m-%d}")
+            for kind, due in ((SessionKind.MIDTERM, midterm), (SessionKind.FINAL, final)) for m in due}
+    seen = await rules.seen_keys(work.session, list(keys.values()))
+    todo = [(kind, m) for kind, due in ((SessionKind.MIDTERM, midterm), (SessionKind.FINAL, final))
+            for m in due if keys[(kind, m.id)] not in seen]
+    if not todo:
+        return 0
+    # Everyone and their goals in progress in a few statements, however many are due at once.
+    who = await people.by_ids(work.session, [i for _, m in todo for i in (m.mentee_id, m.mentor_id)])
+    mentee_ids = sorted({m.mentee_id for _, m in todo})
+    open_goals: dict[int, list[Goal]] = {}
+    for start in range(0, len(mentee_ids), 500):
+        for goal in (await work.session.exec(select(Goal).where(
+                Goal.person_id.in_(mentee_ids[start:start + 500]), Goal.state == GoalState.OPEN)
+                .order_by(Goal.id))).all():
+            open_goals.setdefault(goal.person_id, []).append(goal)
+    for kind, m in todo:
+        work.session.add(ProgramNotice(key=keys[(kind, m.id)], sent_at=work.now))
+        work.emit(ReviewProposed(kind, who[m.mentee_id], who[m.mentor_id], tuple(open_goals.get(m.mentee_id, ())),
+                                 m.commitment_ends_at))
+    await work.session.flush()
+    return len(todo)
 
 
 async def next_proposal(session: Session, now: datetime, days: int) -> datetime | None:
