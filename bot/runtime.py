@@ -70,7 +70,8 @@ class Runtime:
         self.charts = charts
         self._drawn: dict[int, Rendered] = {}  # charts drawn for a message not sent yet (a retry draws none again)
         self.dispatcher = Dispatcher(self.registry, self.db, settings.program, clock, prefix,
-                                     forum=forum.label if forum else None, retention=settings.retention)
+                                     forum=forum.label if forum else None, retention=settings.retention,
+                                     host=settings.matrix.user_id.partition(":")[2] if settings.matrix else "")
         self._announcing = asyncio.Lock()
         self._relaying = asyncio.Lock()
         self.on_announce: Callable[[], None] | None = None

@@ -6,7 +6,8 @@ from commands.arguments import CHECKIN
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, CommandError, Integer, MatrixId, Plan, Role, Router, Schedule
 from commands.messages import Target
-from commands.services import checkins, coaching, mentorships, people, records
+from commands.services import calendar, checkins, coaching, mentorships, people, records
+from commands.words import calendar as calendar_words
 from commands.words import checkins as said
 from storage.models import Mentorship, Person
 
@@ -83,7 +84,7 @@ async def move(ctx: Context, checkin: int, when: Plan) -> None:
     c, m = await checkins.checkin_of(ctx, me, checkin)
     other, mentee = await _people_of(ctx, m)
     await checkins.move(ctx, c, m, when.at, ctx.zone.key, by=me)
-    ctx.reply(said.moved(c, other, ctx.zone))
+    ctx.reply(said.moved(ctx, c, other, ctx.zone))
     ctx.send(Target.dm(other.matrix_id), said.moved_for_other(ctx, c, me, people.zone_of(other, ctx.policy),
                                                               to_mentee=other.id == mentee.id))
 
@@ -140,3 +141,32 @@ async def confirm(ctx: Context, checkin: int | None) -> None:
     mentor = await mentorships.person_by_id(ctx.session, m.mentor_id)
     ctx.reply(said.confirmed(c, mentor, ctx.zone))
     ctx.send(Target.dm(mentor.matrix_id), said.confirmed_for_mentor(c, me, people.zone_of(mentor, ctx.policy)))
+
+
+@router.command(
+    "calendar",
+    args=[Arg("checkin", Integer(minimum=1, label="check-in number"), optional=True)],
+    rooms=DM_ONLY,
+    examples=("calendar", "calendar 1"),
+)
+async def calendar_file(ctx: Context, checkin: int | None) -> None:
+    """Your upcoming check-ins (or check-in N) as a calendar file, to add to your calendar app.
+
+    Each check-in keeps its identity in the file, so importing a newer file (after a check-in
+    moved) updates it instead of adding it twice. Times are in your time zone (`profile`). The
+    file says when, what kind and with whom, nothing said in mentoring. A cancelled check-in is
+    not in it: remove it from your calendar yourself.
+    """
+    me = await ctx.me()
+    if checkin is not None:
+        meetings = [await calendar.one(ctx.session, me, checkin)]
+        name, reply = f"checkin-{checkin}.ics", calendar_words.sent_one(ctx, meetings[0].checkin)
+    else:
+        meetings = await calendar.upcoming(ctx.session, me, ctx.now)
+        if not meetings:
+            ctx.reply(calendar_words.nothing_planned(ctx))
+            return
+        name, reply = "checkins.ics", calendar_words.sent_all(ctx, len(meetings))
+    content = calendar.ics([(m, calendar_words.summary(m)) for m in meetings], ctx.zone, owner=me.id, host=ctx.host,
+                           now=ctx.now, name=calendar_words.calendar_name(ctx))
+    ctx.reply(reply, files=(calendar.ics_file(name, content),))

@@ -60,6 +60,7 @@ class Context(Work):
     command: Command
     person: Person | None
     roles: frozenset[Role]
+    host: str = ""  # the bot's server (``example.org``), naming what it makes (a calendar event's UID)
 
     @property
     def sender(self) -> str:
@@ -124,9 +125,10 @@ class Dispatcher:
         prefix: str = "!",
         forum: str | None = None,
         retention: RetentionPolicy | None = None,
+        host: str = "",
     ) -> None:
         self.registry, self.db, self.policy, self.clock, self.prefix = registry, db, policy, clock, prefix
-        self.forum = forum
+        self.forum, self.host = forum, host
         self.retention = retention or RetentionPolicy()
         # Commands and scheduled work take turns: each reads and writes as if alone.
         self._turn = asyncio.Lock()
@@ -226,6 +228,7 @@ class Dispatcher:
                     forum=self.forum,
                     retention=self.retention,
                     render=words.render,
+                    host=self.host,
                 )
                 await command.handler(ctx, **await command.resolve(args, ctx))
                 # The answer is stored with what the command did: both or neither.

@@ -143,7 +143,7 @@ async def checkin(ctx: Context, group: int, when: Plan) -> None:
     g = await groups.group_of(ctx, me, group)
     c = await groups.schedule(ctx, g, when.at, ctx.zone.key, by=me, every_months=when.every_months,
                               every_weeks=when.every_weeks)
-    ctx.reply(said.checkin_planned(g, c, len(await groups.member_people(ctx.session, g.id)), ctx.zone))
+    ctx.reply(said.checkin_planned(ctx, g, c, len(await groups.member_people(ctx.session, g.id)), ctx.zone))
 
 
 @router.command(

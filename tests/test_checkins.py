@@ -150,7 +150,7 @@ async def test_a_checkin_at_short_notice_promises_only_the_reminders_that_will_c
     program.runtime.settings.program.reminders = []
     quiet = (await program.send(BOB, "checkin @ana:example.org 2027-02-20 16:00")).messages[0].msg.plain()
     assert "reminder" not in quiet.lower() and quiet.endswith("(Europe/Madrid). For Ana that is Sat 2027-02-20 10:00 "
-                                                              "(America/Lima).")
+                                                              "(America/Lima). Add it to your calendar: `calendar 4`.")
 
 
 async def test_a_past_checkin_not_marked_is_not_shown_as_the_next_one(program):

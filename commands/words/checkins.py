@@ -23,6 +23,7 @@ from commands.services.records import NotYourMentee
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
 from commands.words import catalog, explains, renders, t, tn, typed
+from commands.words.calendar import offer
 from commands.words.mentoring import day, who
 from storage.models import CheckIn, CheckInKind, CheckInState, CoachingSession, Person
 
@@ -108,9 +109,9 @@ def planned(work: Work, c: CheckIn, mentee: Person, zone: ZoneInfo, mentee_zone:
     """To the mentor who planned a check-in."""
     their_time = "" if mentee_zone.key == zone.key else t(" For {name} that is {when}.", name=people.name_of(mentee),
                                                           when=shown(c.due_at, mentee_zone))
-    return t("Done: {kind} #{number} with {who} on {when}{every}.{reminders}{their_time}",
+    return t("Done: {kind} #{number} with {who} on {when}{every}.{reminders}{their_time}{calendar}",
              kind=kind_name(c.kind), number=str(c.id), who=who(mentee), when=shown(c.due_at, zone), every=_every(c),
-             reminders=reminders_ahead(work, c), their_time=their_time)
+             reminders=reminders_ahead(work, c), their_time=their_time, calendar=offer(work, c))
 
 
 def reminders_ahead(work: Work, c: CheckIn) -> Msg:
@@ -131,8 +132,8 @@ def reminders_ahead(work: Work, c: CheckIn) -> Msg:
 def planned_for_mentee(work: Work, c: CheckIn, mentor: Person, zone: ZoneInfo) -> Msg:
     """To the mentee, about the check-in their mentor planned."""
     return t("{who} planned a {kind} with you: {when}{every}. Send {confirm} to confirm, or {move} to ask for "
-             "another time.", who=who(mentor), kind=kind_name(c.kind), when=shown(c.due_at, zone), every=_every(c),
-             confirm=_confirm_cmd(work, c), move=_move_cmd(work, c))
+             "another time.{calendar}", who=who(mentor), kind=kind_name(c.kind), when=shown(c.due_at, zone),
+             every=_every(c), confirm=_confirm_cmd(work, c), move=_move_cmd(work, c), calendar=offer(work, c))
 
 
 def none_planned(work: Work, is_mentor: bool) -> Msg:
@@ -164,9 +165,9 @@ def move_takes_one_time() -> Msg:
              example=code("friday 17:30"))
 
 
-def moved(c: CheckIn, other: Person, zone: ZoneInfo) -> Msg:
-    return t("Done: {kind} #{number} is now on {when}; {who} has been told.", kind=kind_name(c.kind),
-             number=str(c.id), when=shown(c.due_at, zone), who=who(other))
+def moved(work: Work, c: CheckIn, other: Person, zone: ZoneInfo) -> Msg:
+    return t("Done: {kind} #{number} is now on {when}; {who} has been told.{calendar}", kind=kind_name(c.kind),
+             number=str(c.id), when=shown(c.due_at, zone), who=who(other), calendar=offer(work, c))
 
 
 def moved_for_other(work: Work, c: CheckIn, by: Person, zone: ZoneInfo, *, to_mentee: bool) -> Msg:
@@ -174,7 +175,7 @@ def moved_for_other(work: Work, c: CheckIn, by: Person, zone: ZoneInfo, *, to_me
             when=shown(c.due_at, zone))
     if to_mentee:
         msg += t(" Send {confirm} to confirm.", confirm=_confirm_cmd(work, c))
-    return msg
+    return msg + offer(work, c)
 
 
 def repeats_ended(series: bool) -> Msg | str:

@@ -34,6 +34,7 @@ from commands.services.coaching import (
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
 from commands.words import explains, renders, t, typed
+from commands.words.calendar import offer
 from commands.words.checkins import reader_zone, reminders_ahead, shown
 from commands.words.mentoring import who
 from storage.models import CheckIn, CoachingSession, CoachingState, Person
@@ -76,8 +77,9 @@ def asked(work: Work, cs: CoachingSession, coach: Person, zone: ZoneInfo) -> Msg
 def accepted(work: Work, cs: CoachingSession, c: CheckIn, asker: Person, zone: ZoneInfo) -> Msg:
     """To the coach who accepted."""
     return t("Done: {name} with {who}, {when}. It is check-in #{checkin} in your {checkins}; it adds no mentee."
-             "{reminders}", name=session_name(cs), who=who(asker), when=shown(cs.starts_at, zone), checkin=str(c.id),
-             checkins=_cmd(work, "checkins"), reminders=reminders_ahead(work, c))
+             "{reminders}{calendar}", name=session_name(cs), who=who(asker), when=shown(cs.starts_at, zone),
+             checkin=str(c.id), checkins=_cmd(work, "checkins"), reminders=reminders_ahead(work, c),
+             calendar=offer(work, c))
 
 
 def declined(cs: CoachingSession, asker: Person) -> Msg:
@@ -145,9 +147,9 @@ def _asked(e: CoachingAsked, work: Work) -> None:
 def _accepted(e: CoachingAccepted, work: Work) -> None:
     zone = people.zone_of(e.asker, work.policy)
     work.send(Target.dm(e.asker.matrix_id), t(
-        "{who} accepted: {name}, {when}.{reminders} To cancel it, send {cancel}.", who=who(e.coach),
+        "{who} accepted: {name}, {when}.{reminders} To cancel it, send {cancel}.{calendar}", who=who(e.coach),
         name=session_name(e.coaching), when=shown(e.coaching.starts_at, zone), reminders=reminders_ahead(work, e.checkin),
-        cancel=_cmd(work, f"coaching cancel {e.coaching.id}")))
+        cancel=_cmd(work, f"coaching cancel {e.coaching.id}"), calendar=offer(work, e.checkin)))
 
 
 @renders(CoachingDeclined)

@@ -32,6 +32,7 @@ from commands.services.groups import (
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines, mention
 from commands.words import explains, renders, t, tn, typed
+from commands.words.calendar import offer
 from commands.words.checkins import describe, kind_name, repeats_ended, shown, until
 from commands.words.mentoring import day, who
 from storage.models import CheckIn, GroupSession, GroupState, MentoringGroup, Person
@@ -165,13 +166,15 @@ def group_list(work: Work, entries: list[tuple[MentoringGroup, Person, tuple[Per
 
 @renders(GroupCheckInPlanned)
 def _checkin_planned(e: GroupCheckInPlanned, work: Work) -> None:
-    _to_each(work, e.members, lambda p: t("{mentor} planned a {kind} of {group}: {when}.", mentor=who(e.mentor),
-                                          kind=kind_name(e.checkin.kind), group=named(e.group),
-                                          when=describe(e.checkin, people.zone_of(p, work.policy))))
+    _to_each(work, e.members, lambda p: t("{mentor} planned a {kind} of {group}: {when}.{calendar}",
+                                          mentor=who(e.mentor), kind=kind_name(e.checkin.kind), group=named(e.group),
+                                          when=describe(e.checkin, people.zone_of(p, work.policy)),
+                                          calendar=offer(work, e.checkin)))
 
 
-def checkin_planned(group: MentoringGroup, c, members: int, zone: ZoneInfo) -> Msg:
-    return t("Done: #{number} {what} of {group}. {told}", what=describe(c, zone), number=str(c.id),
+def checkin_planned(work: Work, group: MentoringGroup, c, members: int, zone: ZoneInfo) -> Msg:
+    return t("Done: #{number} {what} of {group}. {told}{calendar}", what=describe(c, zone), number=str(c.id),
+             calendar=offer(work, c),
              group=named(group), told=tn("Its member has been told, and is reminded with you in the group's room.",
                                          "Its {n} members have been told, and are reminded with you in the group's "
                                          "room.", members) if members else t("It has no members yet: those who join "
