@@ -47,6 +47,9 @@ Type one message per line:
   % advance 3d                              move the clock (m, h, d, w); reminders and
                                             rules that come due on the way fire in order
   % now                                     show the simulated time
+  % show                                    print the last file the bot sent, if it is text
+                                            (a calendar file, a summary); files are also saved
+                                            in mentorbot-files/
   # a comment; % help shows this; % quit (or Ctrl-D) leaves"""
 
 
@@ -94,7 +97,9 @@ def parse_when(text: str, default_zone: str) -> tuple[datetime, str]:
     return when, default_zone
 
 
-def render(message: Rendered) -> str:
+def render(message: Rendered, saved: tuple[Path, ...] = ()) -> str:
+    """A message as the shell prints it; each file it carries on a line of its own, with its size
+    (and where the shell saved it, ``saved``)."""
     target = message.target
     if target.room is RoomKind.DM:
         label = f"dm {target.user_id}"
@@ -105,23 +110,28 @@ def render(message: Rendered) -> str:
     else:
         label = target.room.value
     invited = f"(invites {message.invite} to the {label} room)\n" if message.invite else ""
-    return f"{invited}[{label}] {message.body}"
+    text = f"{invited}[{label}] {message.body}"
+    for n, f in enumerate(message.files):
+        where = f", saved as {saved[n]}" if n < len(saved) else ""
+        text += f"\n  (file {f.name}, {f.mimetype}, {len(f.content()):,} bytes{where})"
+    return text
 
 
 class ShellOutbox:
     """Prints every message the bot sends, one block each; files it sends are saved in
-    ``files_dir`` (readable by this user only: they may be confidential)."""
+    ``files_dir`` (readable by this user only: they may be confidential). The last one sent
+    is kept, for ``% show`` to print."""
 
     def __init__(self, out: TextIO, files_dir: Path | None = None) -> None:
         self.out = out
         self.files_dir = files_dir or Path(FILES_DIR)
+        self.last_file: File | None = None
 
     async def send(self, message: Rendered, txn_id: str) -> None:
-        text = render(message)
-        for f in message.files:
-            path = self._save(f)
-            text += f"\n  (file {f.name}, {len(f.content())} bytes, saved as {path})"
-        self.out.write(text + "\n\n")
+        saved = tuple(self._save(f) for f in message.files)
+        if message.files:
+            self.last_file = message.files[-1]
+        self.out.write(render(message, saved) + "\n\n")
         self.out.flush()
 
     def _save(self, f: File) -> Path:
@@ -224,12 +234,14 @@ class Shell:
             if not match:
                 raise ShellError("write it like `% as @ana:example.org` or `% as mentors @bob:example.org`")
             self.speaker = parse_speaker(match.group("room"), match.group("sender"))
+        elif word == "show":
+            self._say(self._last_file_text())
         elif word == "help":
             self._say(SHELL_HELP)
         elif word in ("quit", "exit"):
             self.finished = True
         else:
-            raise ShellError(f"unknown directive %{word}: use % now, % advance, % as, % help or % quit")
+            raise ShellError(f"unknown directive %{word}: use % now, % advance, % as, % show, % help or % quit")
 
     async def _advance(self, delta: timedelta) -> None:
         if delta > timedelta(days=3660):
@@ -238,6 +250,15 @@ class Shell:
             raise ShellError(f"keep the clock between the years {MIN_YEAR} and {MAX_YEAR}")
         await self.runtime.advance_to(self.clock.now() + delta, self.clock)
         self._say(self.clock_line())
+
+    def _last_file_text(self) -> str:
+        """The text of the last file the bot sent (an .ics calendar, a summary), to read it here."""
+        f = getattr(self.runtime.outbox, "last_file", None)
+        if f is None:
+            raise ShellError("the bot has sent no file yet; `calendar` or `mydata` sends one")
+        if f.encoding != "text":
+            raise ShellError(f"{f.name} is not text ({f.mimetype}); open the saved copy in {FILES_DIR}/")
+        return f"(file {f.name})\n{f.data.rstrip()}"
 
     def _say(self, text: str) -> None:
         self.out.write(text + "\n\n")
