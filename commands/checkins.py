@@ -147,7 +147,7 @@ async def confirm(ctx: Context, checkin: int | None) -> None:
     "calendar",
     args=[Arg("checkin", Integer(minimum=1, label="check-in number"), optional=True)],
     rooms=DM_ONLY,
-    examples=("calendar", "calendar 1"),
+    examples=("calendar", "calendar 2"),
 )
 async def calendar_file(ctx: Context, checkin: int | None) -> None:
     """Your upcoming check-ins (or check-in N) as a calendar file, to add to your calendar app.
