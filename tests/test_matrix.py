@@ -709,3 +709,45 @@ async def test_a_group_gets_an_invite_only_encrypted_room_where_its_members_read
         assert not [x for x in eve.seen if x.room_id == room and "left the group" in x.body]
     finally:
         await eve.stop()
+
+
+async def test_a_calendar_file_arrives_encrypted_in_a_dm_and_opens_as_a_calendar(world):
+    from datetime import datetime, timedelta, timezone
+
+    from icalendar import Calendar
+
+    from commands.services import people
+    from storage.models import CheckIn, Mentorship
+
+    room = await open_dm(world.ana, world.bot_id, encrypted=True)
+    await world.ana.say(room, "profile timezone America/Lima")
+    await world.ana.replies(world.bot_id, room, 1)
+    # Bob mentors Ana, and a check-in is planned in three days.
+    now = datetime.now(timezone.utc)
+    when = (now + timedelta(days=3)).replace(second=0, microsecond=0)
+    async with world.running.bot.runtime.db.session() as s:
+        ana = await people.ensure(s, world.ana.user_id, now)
+        bob = await people.ensure(s, world.bob.user_id, now)
+        bob.display_name = "Bob"
+        m = Mentorship(mentee_id=ana.id, mentor_id=bob.id, started_at=now, commitment_ends_at=now + timedelta(days=365))
+        s.add(m)
+        await s.flush()
+        c = CheckIn(mentorship_id=m.id, due_at=when, timezone="Europe/Madrid", created_at=now)
+        s.add(c)
+        await s.commit()
+        number = c.id
+    await world.ana.say(room, f"calendar {number}")
+    text, sent = (await world.ana.replies(world.bot_id, room, 3, timeout=30))[1:3]
+    assert text.body.startswith(f"Check-in #{number} as a calendar file")
+    assert sent.msgtype == "m.file" and sent.body == f"checkin-{number}.ics"
+    # Encrypted on the homeserver, the event and the file both.
+    assert raw_event(world.synapse, world.ana, room, sent.event_id)["type"] == "m.room.encrypted"
+    file = sent.content["file"]
+    downloaded = await world.ana.client.download(mxc=file["url"])
+    assert b"BEGIN:VCALENDAR" not in downloaded.body
+    plain = decrypt_attachment(downloaded.body, file["key"]["k"], file["hashes"]["sha256"], file["iv"])
+    assert sent.content["info"] == {"mimetype": "text/calendar", "size": len(plain)}
+    [event] = Calendar.from_ical(plain).walk("VEVENT")
+    assert event.start == when and event.start.tzinfo.key == "America/Lima"
+    assert event["SUMMARY"] == "Check-in with Bob"
+    assert event["UID"] == f"checkin-{number}@{world.bot_id.partition(':')[2]}"
