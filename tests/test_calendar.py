@@ -53,6 +53,18 @@ async def test_the_file_holds_the_checkin_in_each_persons_own_zone_naming_the_ot
         assert event["UID"] == "checkin-1@localhost"
 
 
+async def test_summer_time_is_written_with_the_zones_rules_so_the_app_shows_the_planned_hour(program):
+    await program.send(BOB, "checkin @ana:example.org next tuesday 16:00")
+    await program.send(BOB, "checkin @ana:example.org 2027-07-06 16:00")  # summer time in Madrid, none in Lima
+    _, bobs = await calendar_of(program, BOB)
+    summer = events(bobs)[1]
+    assert summer.start == utc(2027, 7, 6, 14, 0) and f"{summer.start:%H:%M}" == "16:00"
+    [madrid] = bobs.walk("VTIMEZONE")
+    assert {part.name for part in madrid.subcomponents} == {"STANDARD", "DAYLIGHT"}
+    _, anas = await calendar_of(program, ANA)
+    assert f"{events(anas)[1].start:%H:%M}" == "09:00" and events(anas)[1].start == summer.start
+
+
 async def test_the_uid_is_stable_so_importing_again_updates_and_a_move_raises_the_sequence(program):
     await program.send(BOB, "checkin @ana:example.org next tuesday 16:00")
     await program.send(BOB, "checkin @ana:example.org 2027-02-01 18:00")
