@@ -111,10 +111,14 @@ async def conclude(ctx: Context, me: Person, conversation: Conversation) -> None
 
 
 async def begin_request(ctx: Context, me: Person, goal: str) -> bool:
-    """``request`` without a text, or from a mentee whose profile lacks what matching needs: the
-    conversation begins with its first question (True). False: the request can be made at once."""
+    """``request`` without a text, or (``request_asks_profile``) from a mentee whose profile lacks
+    what matching needs: the conversation begins with its first question (True). False: the request
+    is made at once, and a request conversation the mentee had open is over."""
     questions = await conversations.request_questions(ctx.session, me, goal)
+    if goal and not ctx.policy.request_asks_profile:
+        questions = ()
     if not questions:
+        await conversations.drop(ctx, me, ConversationKind.REQUEST)
         return False
     await mentorships.check_may_ask(ctx.session, me)  # refused now, not after the last question
     conversation = await conversations.start(ctx, me, ConversationKind.REQUEST, questions,

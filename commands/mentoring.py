@@ -47,11 +47,8 @@ async def request(ctx: Context, what: str) -> None:
     """
     what = " ".join(what.split())
     me = await ctx.me()
-    if not what or ctx.policy.request_asks_profile:
-        if await guided.begin_request(ctx, me, what):
-            return
-    if not what:
-        raise CommandError(said.what_needed(ctx))
+    if await guided.begin_request(ctx, me, what):
+        return
     req, offered = await mentorships.ask_for_mentor(ctx, me, what)
     ctx.reply(said.request_sent(ctx, req, offered, await mentorships.missing_for_matching(ctx.session, me)))
 

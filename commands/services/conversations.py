@@ -119,6 +119,12 @@ async def end(work: Work, conversation: Conversation) -> dict[str, Any]:
     return answers
 
 
+async def drop(work: Work, person: Person, kind: ConversationKind) -> None:
+    """End the person's conversation of ``kind`` if they have one (a request made directly)."""
+    await work.session.exec(delete(Conversation).where(Conversation.person_id == person.id,
+                                                       Conversation.kind == kind))
+
+
 async def apply_profile(work: Work, person: Person, answers: dict[str, Any]) -> None:
     """Store the profile answers as the ``profile`` commands store them."""
     for question, kind in LISTS.items():

@@ -121,9 +121,10 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
     data["requests"] = [_pick("mentor_request", r, SUBJECT, ("id", "topic", "state", "created_at", "closed_at"))
                         for r in requests]
     talk = await conversations.of(session, pid)
+    # A guided conversation still open: its question waiting, and each answer so far (theirs to read).
     data["conversation"] = [] if talk is None else [{
         **_pick("conversation", talk, AUTHOR, ("kind", "pending", "started_at", "expires_at")),
-        "answers": conversations.answers_of(talk) if may_read("conversation.answers", AUTHOR, RoomKind.DM) else None,
+        **(conversations.answers_of(talk) if may_read("conversation.answers", AUTHOR, RoomKind.DM) else {}),
     }]
     ships = (await session.exec(select(Mentorship).where(
         or_(Mentorship.mentee_id == pid, Mentorship.mentor_id == pid)).order_by(Mentorship.id))).all()

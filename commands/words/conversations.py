@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from commands.services.conversations import (
     CAPACITY,
@@ -37,26 +37,35 @@ def _dm(work: Work, text: str) -> Msg:
     return typed(work, text, RoomKind.DM)
 
 
+# Each question, with an example of an answer.
+QUESTIONS: dict[str, Callable[[int], Msg]] = {
+    GOAL: lambda most: t("What do you want to learn or get help with? A sentence or two, for example: {example}",
+                         example=code("I want to organise my first community event")),
+    LANGUAGES: lambda most: t("Which languages do you speak? Separate them with commas, for example: {example}",
+                              example=code("en, es")),
+    TIMEZONE: lambda most: t("What is your time zone? A name like {example} or {other}.",
+                             example=code("Europe/Berlin"), other=code("America/Lima")),
+    INTERESTS: lambda most: t("What do you want to grow in? Separate your interests with commas, for example: "
+                              "{example}", example=code("event planning, localisation")),
+    SKILLS: lambda most: t("Which skills do you offer as a mentor? Separate them with commas, for example: {example}",
+                           example=code("events, localisation, public speaking")),
+    CAPACITY: lambda most: t("How many mentees can you take at once? A number from 0 to {most}.", most=most),
+}
+# How each answer is named in the summary.
+LABELS: dict[str, Callable[[], Msg]] = {
+    GOAL: lambda: t("What you want help with"),
+    LANGUAGES: lambda: t("Languages"),
+    TIMEZONE: lambda: t("Time zone"),
+    INTERESTS: lambda: t("Interests"),
+    SKILLS: lambda: t("Skills"),
+    CAPACITY: lambda: t("Mentees at once"),
+}
+
+
 def question(work: Work, asked: str, number: int, total: int, *, max_capacity: int = 0) -> Msg:
     """One question, numbered, with an example of an answer."""
-    if asked == GOAL:
-        text = t("What do you want to learn or get help with? A sentence or two, for example: {example}",
-                 example=code("I want to organise my first community event"))
-    elif asked == LANGUAGES:
-        text = t("Which languages do you speak? Separate them with commas, for example: {example}",
-                 example=code("en, es"))
-    elif asked == TIMEZONE:
-        text = t("What is your time zone? A name like {example} or {other}.",
-                 example=code("Europe/Berlin"), other=code("America/Lima"))
-    elif asked == INTERESTS:
-        text = t("What do you want to grow in? Separate your interests with commas, for example: {example}",
-                 example=code("event planning, localisation"))
-    elif asked == SKILLS:
-        text = t("Which skills do you offer as a mentor? Separate them with commas, for example: {example}",
-                 example=code("events, localisation, public speaking"))
-    else:
-        text = t("How many mentees can you take at once? A number from 0 to {most}.", most=max_capacity)
-    return t("{number} {question}", number=bold(t("Question {n} of {total}:", n=number, total=total)), question=text)
+    return t("{number} {question}", number=bold(t("Question {n} of {total}:", n=number, total=total)),
+             question=QUESTIONS[asked](max_capacity))
 
 
 def shown(asked: str, value: Any) -> str | Msg:
@@ -90,23 +99,9 @@ def welcome_mentor(work: Work, program: str, capacity: int, total: int) -> Msg:
     )
 
 
-def _label(asked: str) -> Msg:
-    if asked == GOAL:
-        return t("What you want help with")
-    if asked == LANGUAGES:
-        return t("Languages")
-    if asked == TIMEZONE:
-        return t("Time zone")
-    if asked == INTERESTS:
-        return t("Interests")
-    if asked == SKILLS:
-        return t("Skills")
-    return t("Mentees at once")
-
-
 def summary(work: Work, kind: ConversationKind, answers: dict[str, Any], order: tuple[str, ...]) -> Msg:
     """Everything answered, and how to confirm."""
-    rows = [t("{label}: {value}", label=_label(q), value=shown(q, answers[q])) for q in order if q in answers]
+    rows = [t("{label}: {value}", label=LABELS[q](), value=shown(q, answers[q])) for q in order if q in answers]
     if kind is ConversationKind.REQUEST:
         head = t("Here is your request for a mentor:")
         ask = t("Send {yes} to send it, or {no} to drop it.", yes=_dm(work, "yes"), no=_dm(work, "no"))
