@@ -17,6 +17,7 @@ from typing import Any, Callable
 from commands import answers as readers
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, ArgError, Command, Router, Text
+from commands.messages import Target
 from commands.services import conversations, mentorships, people
 from commands.services.conversations import CAPACITY, CONFIRM, GOAL, INTERESTS, LANGUAGES, SKILLS, TIMEZONE
 from commands.services.errors import DomainError
@@ -163,9 +164,19 @@ def _reminding(handler: Callable[..., Any]) -> Callable[..., Any]:
         after = await _state(ctx)
         if after is not None and after == before:
             conversation = await conversations.open_of(ctx.session, ctx.person.id, ctx.now)
-            ctx.reply(said.still_open(ctx, conversation.kind, pending_question(ctx, conversation)))
+            _add_to_reply(ctx, said.still_open(ctx, conversation.kind, pending_question(ctx, conversation)))
 
     return run
+
+
+def _add_to_reply(ctx: Context, msg: Msg) -> None:
+    """Below the command's own reply, in the same message (a reply stays one message)."""
+    here = Target.reply_to(ctx.incoming)
+    for i in range(len(ctx.outbox) - 1, -1, -1):
+        if ctx.outbox[i].target == here and not ctx.outbox[i].files:
+            ctx.outbox[i] = replace(ctx.outbox[i], msg=lines(ctx.outbox[i].msg, msg))
+            return
+    ctx.reply(msg)
 
 
 async def _state(ctx: Context) -> tuple | None:

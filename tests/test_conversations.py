@@ -16,6 +16,8 @@ from sqlmodel import select
 from bot.config import Settings, StorageSettings
 from bot.runtime import Runtime
 from commands.clock import ManualClock
+from commands.framework import RoomKind
+from commands.messages import Incoming
 from commands.policy import ProgramPolicy
 from storage.models import Conversation, MentorRequest, Person, PersonTag, TagKind
 from tests.conftest import COUNCIL, START as START_CLOCK, BotHarness, RecordingOutbox, database_url
@@ -226,9 +228,6 @@ async def test_a_new_mentor_is_guided_through_their_set_up(demo_bot):
 
 
 async def test_an_answer_is_handled_once(demo_bot):
-    from commands.framework import RoomKind
-    from commands.messages import Incoming
-
     bot = demo_bot
     await say(bot, f"{IVO}> request")
     incoming = Incoming(sender=IVO, room=RoomKind.DM, text=SECRET, event_id="$answer-1")
@@ -237,3 +236,51 @@ async def test_an_answer_is_handled_once(demo_bot):
     assert "Question 3 of 4:" in await say(bot, f"{IVO}> en")
 
 
+
+
+# ---------------------------------------------------------------- privacy of the answers so far
+
+
+async def test_answers_so_far_are_the_persons_own_and_leave_with_them(demo_bot):
+    """An open conversation's answers: in the person's `mydata`, out of the council's plain export
+    (in the confidential one), in no shared room, erased by `forget me`."""
+    from tests.test_privacy import export, files_to  # the privacy tests' readers of files
+
+    bot = demo_bot
+    await say(bot, f"{IVO}> request")
+    await say(bot, f"{IVO}> {SECRET}")
+    start = len(bot.outbox.sent)
+    await say(bot, f"{IVO}> mydata")
+    files = files_to(bot, IVO, start)
+    assert any(SECRET in text for name, text in files.items() if name.endswith(".json"))
+    assert any(SECRET in text for name, text in files.items() if name.endswith(".md"))
+    plain = await export(bot, "export conversations")
+    assert SECRET not in "\n".join(plain.values()) and any("conversations" in n for n in plain)
+    full = await export(bot, "export conversations confidential")
+    assert SECRET in "\n".join(full.values())
+    for line in ("!requests", "!mentors"):
+        await bot.send("@bob:example.org", line, RoomKind.MENTORS)
+    assert all(SECRET not in m.body for m in bot.outbox.sent if m.target.room.value != "dm")
+    assert all(SECRET not in m.body for m in bot.outbox.sent if m.target.user_id not in (None, IVO))
+    assert "still waiting for this answer" in await say(bot, f"{IVO}> forget me")  # it stays open till then
+    assert len(await rows(bot, Conversation)) == 1
+    await say(bot, f"{IVO}> forget me confirm")
+    assert await rows(bot, Conversation) == []
+
+
+async def test_a_crash_in_an_answer_is_an_apology_and_the_conversation_goes_on(demo_bot, monkeypatch):
+    from commands import conversations as guided
+    from commands.services.conversations import LANGUAGES
+
+    bot = demo_bot
+    await say(bot, f"{IVO}> request")
+    await say(bot, f"{IVO}> {SECRET}")
+
+    def broken(text: str):
+        raise RuntimeError("a bug in a reader")
+
+    monkeypatch.setitem(guided.READERS, LANGUAGES, broken)
+    assert "Sorry, something went wrong" in await say(bot, f"{IVO}> de")
+    monkeypatch.undo()
+    text = await say(bot, f"{IVO}> de")
+    assert "Got it: de." in text and "Question 3 of 4:" in text
