@@ -4,8 +4,8 @@ While a person has a conversation open, what they type in their DM that is no co
 answer to its pending question (the dispatcher asks :data:`LISTENER`), read by the question's
 function in :mod:`commands.answers`. ``cancel`` (or ``stop``) ends it at any point with nothing
 stored; after the last question comes a summary, and only ``yes`` applies the answers. A real
-command typed meanwhile runs as usual and the conversation stays open where it was; its reply
-says so and asks the pending question again.
+command typed meanwhile runs as usual and the conversation stays open where it was; the reply
+of the first such command says so and asks the pending question again.
 """
 
 from __future__ import annotations
@@ -156,7 +156,8 @@ class Listener:
 
 def _reminding(handler: Callable[..., Any]) -> Callable[..., Any]:
     """A command typed in the middle of a conversation: it runs; then, if it left the conversation
-    as it was, its reply says the conversation is still open and asks the pending question again."""
+    as it was, its reply says the conversation is still open and asks the pending question again
+    (once a question: the commands typed after that are answered as usual)."""
 
     async def run(ctx: Context, **kwargs: Any) -> None:
         before = await _state(ctx)
@@ -164,6 +165,8 @@ def _reminding(handler: Callable[..., Any]) -> Callable[..., Any]:
         after = await _state(ctx)
         if after is not None and after == before:
             conversation = await conversations.open_of(ctx.session, ctx.person.id, ctx.now)
+            if not conversations.first_reminder(conversation):
+                return
             _add_to_reply(ctx, said.still_open(ctx, conversation.kind, pending_question(ctx, conversation)))
 
     return run
@@ -173,7 +176,7 @@ def _add_to_reply(ctx: Context, msg: Msg) -> None:
     """Below the command's own reply, in the same message (a reply stays one message)."""
     here = Target.reply_to(ctx.incoming)
     for i in range(len(ctx.outbox) - 1, -1, -1):
-        if ctx.outbox[i].target == here and not ctx.outbox[i].files:
+        if ctx.outbox[i].target == here:
             ctx.outbox[i] = replace(ctx.outbox[i], msg=lines(ctx.outbox[i].msg, msg))
             return
     ctx.reply(msg)

@@ -25,8 +25,9 @@ async def add(ctx: Context, person: str, capacity: int | None) -> None:
     """Add someone to the mentors (optionally with how many mentees they take).
 
     Without a capacity the program's default is used; the mentor can change it
-    with `profile capacity`. The new mentor is welcomed in a direct message, and
-    invited to the mentors room, where the others are told.
+    with `profile capacity`. The new mentor is welcomed in a direct message, which
+    sets up their profile with them one question at a time, and invited to the
+    mentors room, where the others are told.
     """
     mentor = await people.add_mentor(ctx, ctx.sender, person, capacity)
     ctx.reply(words.mentor_added(mentor))

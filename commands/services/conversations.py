@@ -105,6 +105,15 @@ def record(work: Work, conversation: Conversation, value: Any) -> str:
     return conversation.pending
 
 
+def first_reminder(conversation: Conversation) -> bool:
+    """Whether the pending question was not yet repeated below another command's reply; from now it was."""
+    stored = _stored(conversation)
+    if stored.get("_reminded") == conversation.pending:
+        return False
+    conversation.answers = json.dumps({**stored, "_reminded": conversation.pending})
+    return True
+
+
 def touch(work: Work, conversation: Conversation) -> None:
     """The person said something to it: a day from now before it is forgotten."""
     conversation.updated_at = work.now
