@@ -10,7 +10,7 @@ from commands.framework import Registry
 
 def build_registry() -> Registry:
     """Every command of the bot, in the order help lists them."""
-    from commands import (agreements, announcements, checkins, coaching, council, groups, help, mentoring,
+    from commands import (agreements, announcements, checkins, coaching, conversations, council, groups, help, mentoring,
                           opportunities, privacy, profile, recognition, records, roster)
 
     registry = Registry()
@@ -18,4 +18,5 @@ def build_registry() -> Registry:
                    coaching.router, agreements.router, records.router, groups.router, opportunities.router,
                    roster.router, council.router, recognition.router, announcements.router, privacy.router):
         registry.include(router)
+    registry.conversation = conversations.LISTENER
     return registry

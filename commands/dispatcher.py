@@ -201,6 +201,7 @@ class Dispatcher:
             return Result("ignored", [])
         now = self.clock.now()
         command, _, rest = self.registry.find(text) if text else (None, "", "")
+        command, rest = await self._conversation(incoming, text, command, rest, now)
         if command is None or len(incoming.text) > MAX_MESSAGE:
             return await self._answer(incoming, now, self._early_answer(incoming, text))
         ctx: Context | None = None
@@ -341,6 +342,15 @@ class Dispatcher:
         except IntegrityError:  # the handled_event key: this event was answered already
             return Result("duplicate", [], command)
         return Result(outcome, messages, command, rows)
+
+    async def _conversation(self, incoming: Incoming, text: str, command: Command | None, rest: str,
+                            now: datetime) -> tuple[Command | None, str]:
+        """A sender in the middle of a guided conversation: their text may be its answer."""
+        if self.registry.conversation is None or incoming.room is not RoomKind.DM or not text or len(
+                incoming.text) > MAX_MESSAGE:
+            return command, rest
+        async with self.db.session() as session:
+            return await self.registry.conversation.route(session, incoming.sender, text, command, rest, now)
 
     def _early_answer(self, incoming: Incoming, text: str) -> tuple[str, Msg]:
         if not text:

@@ -573,6 +573,8 @@ class Registry:
     # A name may mean different commands in different rooms (``confirm`` a check-in in a DM,
     # an announcement in the council room): the first declared is the one found by name.
     _variants: dict[str, list[Command]] = field(default_factory=dict)
+    # Which command a DM text is while its sender is in a guided conversation (see commands.conversations).
+    conversation: Any = None
 
     def include(self, router: Router) -> None:
         for cmd in router.commands:

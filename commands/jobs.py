@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Awaitable, Callable
 
 from commands.dispatcher import Result
-from commands.services import agreements, announcements, checkins, privacy, reviews, rules
+from commands.services import agreements, announcements, checkins, conversations, privacy, reviews, rules
 from commands.services.announcements import Claim
 from commands.services.forum import Forum, TopicOutcome, new_topics, posts_since
 from commands.policy import ProgramPolicy
@@ -39,8 +39,9 @@ async def reminders(work: Work) -> int:
 async def program_rules(work: Work) -> None:
     """Escalations, overdue meetings, deadlines, the end of commitments, feedback rounds,
     the weekly digest, the monthly report, the agreement's follow-up, the reviews, and once
-    a day the retention policy."""
+    a day the retention policy; guided conversations left unanswered for a day are forgotten."""
     await rules.run(work)
+    await conversations.forget_expired(work)
     with work.in_bulk():
         await agreements.ask_followups(work)
         await reviews.propose(work)

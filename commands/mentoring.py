@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands import conversations as guided
 from commands.arguments import MENTEE, OPTIONAL_REASON, REASON, REQUEST, MenteeInHand
 from commands.dispatcher import Context
 from commands.framework import (
@@ -32,20 +33,22 @@ MENTOR_ROOMS = (RoomKind.MENTORS, RoomKind.DM)
 
 @mentee_router.command(
     "request",
-    args=[Arg("what", Text("what you want help with", max_length=500))],
+    args=[Arg("what", Text("what you want help with", max_length=500), optional=True, default="")],
     rooms=DM_ONLY,
-    examples=("request I want to organise my first community event",),
+    examples=("request I want to organise my first community event", "request"),
 )
 async def request(ctx: Context, what: str) -> None:
     """Ask for a mentor, saying what you want help with.
 
     Your profile (languages, time zone, interests) is used to find the mentor who
     fits best; what you write is shown only to the mentors asked and the council.
+    `request` alone asks you, one question at a time, what you want help with and
+    what your profile still lacks, and sends the request when you say yes.
     """
     what = " ".join(what.split())
-    if not what:
-        raise CommandError(said.what_needed(ctx))
     me = await ctx.me()
+    if await guided.begin_request(ctx, me, what):
+        return
     req, offered = await mentorships.ask_for_mentor(ctx, me, what)
     ctx.reply(said.request_sent(ctx, req, offered, await mentorships.missing_for_matching(ctx.session, me)))
 

@@ -37,6 +37,9 @@ class ProgramPolicy:
     final_review_days: int = _rule(30, "positive")
     # Single coaching sessions a mentor of the coach pool gives a month, unless they set their own.
     coaching_sessions_per_month: int = _rule(2, "non_negative")
+    # ``request <text>`` from a mentee whose profile lacks languages, time zone or interests asks
+    # for them first, one at a time (``request`` without a text always asks).
+    request_asks_profile: bool = _rule(False)
 
     def reminder_offsets(self) -> list[int]:
         """Minutes before a check-in when both people are reminded, largest first."""

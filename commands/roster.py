@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands import conversations as guided
 from commands.dispatcher import Context
 from commands.framework import Arg, Integer, MatrixId, Role, RoomKind, Router
 from commands.messages import Target
@@ -24,12 +25,13 @@ async def add(ctx: Context, person: str, capacity: int | None) -> None:
     """Add someone to the mentors (optionally with how many mentees they take).
 
     Without a capacity the program's default is used; the mentor can change it
-    with `profile capacity`. The new mentor is welcomed in a direct message, and
-    invited to the mentors room, where the others are told.
+    with `profile capacity`. The new mentor is welcomed in a direct message, which
+    sets up their profile with them one question at a time, and invited to the
+    mentors room, where the others are told.
     """
     mentor = await people.add_mentor(ctx, ctx.sender, person, capacity)
     ctx.reply(words.mentor_added(mentor))
-    ctx.send(Target.dm(mentor.matrix_id), words.welcome_mentor(ctx.policy.name, mentor.capacity))
+    ctx.send(Target.dm(mentor.matrix_id), await guided.mentor_welcome(ctx, mentor))
     ctx.send(Target.mentors(), words.new_mentor(mentor), invite=mentor.matrix_id)
 
 

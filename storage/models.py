@@ -863,3 +863,25 @@ class CourtesyNotice(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=255)
     kind: str = Field(primary_key=True, max_length=40)
     sent_at: datetime = _when()
+
+
+class ConversationKind(str, enum.Enum):
+    REQUEST = "request"  # a mentee asking for a mentor, question by question
+    MENTOR_SETUP = "mentor_setup"  # a new mentor's first profile
+
+
+class Conversation(SQLModel, table=True):
+    """A guided conversation in a person's DM: which question waits for an answer and the
+    answers so far (JSON), nothing applied until the person confirms. One per person.
+    The answers may hold what a mentee wants help with, in their own words: confidential."""
+
+    __tablename__ = "conversation"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)  # one conversation per person
+    kind: ConversationKind = Field(sa_type=_enum(ConversationKind))
+    pending: str = Field(max_length=20)  # the question waiting for its answer, or ``confirm``
+    answers: str = Field(default="{}", sa_type=Text)
+    started_at: datetime = _when()
+    updated_at: datetime = _when()
+    expires_at: datetime = _when(index=True)  # forgotten then, unanswered

@@ -45,6 +45,7 @@ DAN_DECLINE = f"{Z}-dan-declines-ana"
 AGREED = {"goals": f"{Z}-agreed-goal", "mentor": f"{Z}-bob-commits", "mentee": f"{Z}-ana-commits",
           "contact": f"{Z}-agreed-contact", "cancel": f"{Z}-agreed-cancel", "urgent": f"{Z}-agreed-urgent"}
 ANA_FOLLOWUP = f"{Z}-ana-followup"
+ANA_DRAFT = f"{Z}-ana-draft"  # what she first answered `request`, before she typed her request instead
 # A single coaching session Ana asked Dan for (a skill he listed then, and no longer), and his reason to decline.
 ANA_COACHING, DAN_COACHING_REASON = f"{Z.lower()}-ana-coaching-skill", f"{Z}-dan-coaching-reason"
 BOB_NOMINATES = f"{Z}-bob-nominates-ana"
@@ -81,6 +82,8 @@ async def year_of_ana(bot) -> None:
         await run(bot, who, f"profile name {name}")
     await run(bot, ANA, "profile timezone America/Lima")
     await run(bot, ANA, f"profile interests {ANA_TAG}, events")
+    await run(bot, ANA, "request")
+    await run(bot, ANA, ANA_DRAFT)
     await run(bot, ANA, f"request {ANA_TOPIC}")
     await run(bot, DAN, f"decline 1 {DAN_DECLINE}")
     await run(bot, DAN, f"profile skills {ANA_COACHING}")
@@ -493,6 +496,7 @@ CASES = {
     "nomination.citation": (ANA_CITATION, {BOB: {M, MS}, ANA: {S}, DAN: {MS}, COUNCIL: {C}},
                             (ANA, COUNCIL, "council room")),
     "opportunity.what": (BOB_OPPORTUNITY, {BOB: {A, M}, ANA: {S}, DAN: {MS}, COUNCIL: {C}}, (ANA, BOB, COUNCIL)),
+    "conversation.answers": (ANA_DRAFT, SHE_GAVE, (ANA,)),
     "coaching_session.skill": (ANA_COACHING, {ANA: {A}, DAN: {M}, BOB: {MS}, COUNCIL: {C}}, (ANA, DAN, COUNCIL)),
     "coaching_session.reason": (DAN_COACHING_REASON, {DAN: {A}, ANA: {S}, BOB: {MS}, COUNCIL: {C}},
                                 (ANA, DAN, COUNCIL)),

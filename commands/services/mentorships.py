@@ -430,14 +430,19 @@ async def may_notify_mentors(session: Session, mentee: Person, now: datetime) ->
 async def ask_for_mentor(work: Work, mentee: Person, topic: str) -> tuple[MentorRequest, bool]:
     """A mentee asks for a mentor. Returns the request and whether it was offered to mentors at
     once (see ``may_notify_mentors``). Refused while they have a mentor or an open request."""
-    current = await active_of(work.session, mentee.id)
-    if current is not None:
-        raise AlreadyHasMentor(await person_by_id(work.session, current.mentor_id))
-    waiting = await open_request_of(work.session, mentee.id)
-    if waiting is not None:
-        raise RequestStillOpen(waiting)
+    await check_may_ask(work.session, mentee)
     propose = await may_notify_mentors(work.session, mentee, work.now)
     return await create_request(work, mentee, topic, propose=propose), propose
+
+
+async def check_may_ask(session: Session, mentee: Person) -> None:
+    """Refuse a mentee who has a mentor (AlreadyHasMentor) or an open request (RequestStillOpen)."""
+    current = await active_of(session, mentee.id)
+    if current is not None:
+        raise AlreadyHasMentor(await person_by_id(session, current.mentor_id))
+    waiting = await open_request_of(session, mentee.id)
+    if waiting is not None:
+        raise RequestStillOpen(waiting)
 
 
 async def create_request(

@@ -20,7 +20,7 @@ from commands.clock import add_months
 from commands.kinds import RoomKind
 from commands.messages import File
 from commands.policy import RetentionPolicy
-from commands.services import audit, coaching, courtesy, groups, mentorships, people, rules
+from commands.services import audit, coaching, conversations, courtesy, groups, mentorships, people, rules
 from commands.services.agreements import PARTS as AGREEMENT_PARTS
 from commands.services.errors import DomainError
 from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, may_read
@@ -35,6 +35,7 @@ from storage.models import (
     ChangeRequest,
     CheckIn,
     CoachingSession,
+    Conversation,
     DiaryEntry,
     Feedback,
     Goal,
@@ -119,6 +120,12 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
         select(MentorRequest).where(MentorRequest.mentee_id == pid).order_by(MentorRequest.id))).all()
     data["requests"] = [_pick("mentor_request", r, SUBJECT, ("id", "topic", "state", "created_at", "closed_at"))
                         for r in requests]
+    talk = await conversations.of(session, pid)
+    # A guided conversation still open: its question waiting, and each answer so far (theirs to read).
+    data["conversation"] = [] if talk is None else [{
+        **_pick("conversation", talk, AUTHOR, ("kind", "pending", "started_at", "expires_at")),
+        **(conversations.answers_of(talk) if may_read("conversation.answers", AUTHOR, RoomKind.DM) else {}),
+    }]
     ships = (await session.exec(select(Mentorship).where(
         or_(Mentorship.mentee_id == pid, Mentorship.mentor_id == pid)).order_by(Mentorship.id))).all()
     others = {p.id: p.matrix_id for p in (await session.exec(select(Person).where(
@@ -243,7 +250,7 @@ async def _collect_groups(session: Session, pid: int, data: dict[str, Any]) -> N
 
 # The sections of a person's data besides their profile, in the order they are shown.
 SECTIONS = (
-    "requests", "mentorships", "changes_of_mentor", "checkins", "coaching_sessions", "sessions_about_you", "diary",
+    "requests", "conversation", "mentorships", "changes_of_mentor", "checkins", "coaching_sessions", "sessions_about_you", "diary",
     "goals", "agreements", "agreement_follow_ups", "groups", "group_sessions", "feedback_you_gave",
     "requests_you_declined", "nominations_of_you", "nominations_you_made", "opportunities_for_you",
     "opportunities_you_shared", "announcements_you_wrote", "your_actions",
@@ -390,6 +397,7 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
 
     for table in (PersonTag, DiaryEntry, Goal):
         done["rows_deleted"] += await run(delete(table).where(table.person_id == pid))
+    done["rows_deleted"] += await conversations.forget(session, pid)
     erased = [
         update(MentorRequest).where(MentorRequest.mentee_id == pid, MentorRequest.topic != "").values(topic=""),
         update(RequestDecline).where(RequestDecline.mentor_id == pid, RequestDecline.reason.is_not(None))
@@ -626,6 +634,8 @@ EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
                                 "ended_by_id", "end_reason")),
     "group_members": (GroupMember, ("id", "group_id", "person_id", "state", "invited_at", "joined_at", "left_at",
                                     "leave_reason")),
+    "conversations": (Conversation, ("id", "person_id", "kind", "pending", "answers", "started_at", "updated_at",
+                                     "expires_at")),
     "group_sessions": (GroupSession, ("id", "group_id", "author_id", "kind", "held_at", "outcome", "next_steps")),
 }
 

@@ -77,6 +77,10 @@ RULES: dict[str, Rule] = {r.field: r for r in (
           about="languages, skills and interests (shown with requests, without a name, in the mentors room)"),
     # What a mentee asks for: mentors read it to decide, in a direct message only.
     _rule("mentor_request.topic", {S, M, MS, C}, about="what the mentee wants help with"),
+    # A guided conversation's answers so far (what a mentee wants help with, in their own words, and
+    # their profile answers): the person's own draft until they confirm, which nobody else reads.
+    _rule("conversation.answers", {A, S, C}, confidential=True,
+          about="the answers of a guided conversation not confirmed yet (kept a day at most)"),
     # Said in mentoring.
     _rule("session_record.outcome", {A, S, M, C}, confidential=True, retention="session_notes_months",
           about="how a session went"),

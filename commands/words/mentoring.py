@@ -142,11 +142,6 @@ def checkin_line(upcoming: Upcoming, zone: ZoneInfo, work: Work, *, mentor: bool
 # ---------------------------------------------------------------- asking for a mentor
 
 
-def what_needed(work: Work) -> Msg:
-    return t("Tell me what you want help with, for example: {example}",
-             example=_cmd(work, "request I want to organise my first community event"))
-
-
 @explains(AlreadyHasMentor)
 def _already_has_mentor(e: AlreadyHasMentor, work: Work) -> Msg:
     return t("You already have a mentor, {mentor}. To change, send {change}; to see where things stand, {status}.",

@@ -43,6 +43,7 @@ def mydata_sent(records: int, files: tuple[File, File], work: Work, room: RoomKi
 
 SECTION_TITLES = {
     "requests": "Your requests for a mentor",
+    "conversation": "Your answers to a question the bot is asking (not confirmed yet)",
     "mentorships": "Your mentorships",
     "changes_of_mentor": "Changes of mentor you asked for",
     "checkins": "Check-ins",
