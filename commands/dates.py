@@ -34,6 +34,7 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
 # English: a time of day, and "in 2 weeks" (which keeps the time of day of now).
 TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*[ap]\.?m\b|\bnoon\b|\bmidnight\b", re.I)
 RELATIVE = re.compile(r"^\s*in\s+(a|an|\d+)\s|\bfrom now\b", re.I)
+YEAR_FIRST = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}(?!\d)")  # 2027-03-10: one order in every language
 DAY_DOT = re.compile(r"(?<=\d)\.(?=\s)")  # "15. März": the German ordinal dot
 
 
@@ -69,6 +70,10 @@ def date_languages(tags: Iterable[str]) -> tuple[str, ...]:
         if primary.isalpha() and primary not in found and readable(primary):
             found.append(primary)
     return tuple(found)
+
+
+def _has_letters(text: str) -> bool:
+    return any(c.isalpha() for c in text)
 
 
 def _word(token: str) -> str:
@@ -167,6 +172,8 @@ def english_forms(text: str, languages: tuple[str, ...]) -> list[str]:
     """``text`` as each of the speaker's other languages translates its date words into
     English (``31. Februar`` is ``31 february``), for the checks that read English words."""
     forms: list[str] = []
+    if not _has_letters(text):
+        return forms  # nothing to translate
     for code in languages:
         if code == ENGLISH:
             continue
@@ -235,6 +242,12 @@ def readings(text: str, languages: tuple[str, ...], zone: ZoneInfo, now: datetim
     in their ``zone``: one a language that reads it, and one for each meaning of a word
     that names different things in them."""
     local_now = now.astimezone(zone)
+    if text.isascii() and not _has_letters(text):
+        # Digits read differently only by the order of day and month: one reading for each order.
+        orders: dict[str, str] = {}
+        for code in languages:
+            orders.setdefault(_locale(code).info.get("date_order", ""), code)
+        languages = (ENGLISH,) if YEAR_FIRST.match(text) else tuple(orders.values())
     found = [r for code in languages if (r := _read_in(code, text, zone, local_now)) is not None]
     if len(languages) > 1:
         for code, variant in _variants(text, languages):
