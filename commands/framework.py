@@ -59,15 +59,15 @@ class UnreadableDate(ArgError):
 
 class AmbiguousDate(ArgError):
     """Text that reads as different dates: ``readings`` are the argument written out for each,
-    unambiguously (``2027-03-09 16:00``), for the person to choose one."""
+    unambiguously (``2027-03-09 16:00``), with the day it names, for the person to choose one."""
 
-    def __init__(self, text: str, readings: tuple[str, ...]) -> None:
+    def __init__(self, text: str, readings: tuple[tuple[str, datetime], ...]) -> None:
         self.text, self.readings = text, readings
         super().__init__(text)
 
     def around(self, before: str = "", after: str = "") -> AmbiguousDate:
         """The same choice, for an argument that holds the date among other parts."""
-        return AmbiguousDate(self.text, tuple(f"{before}{r}{after}" for r in self.readings))
+        return AmbiguousDate(self.text, tuple((f"{before}{r}{after}", day) for r, day in self.readings))
 
 
 # ---------------------------------------------------------------- tokens
@@ -306,7 +306,8 @@ class When(ArgType):
                 continue
             found[when] = found.get(when, False) or reading.clock
         if len(found) > 1:
-            raise AmbiguousDate(text, tuple(self._written(when, env) for when in sorted(found)))
+            raise AmbiguousDate(text, tuple((self._written(when, env), when.astimezone(env.zone))
+                                            for when in sorted(found)))
         if found:
             return next(iter(found.items()))
         if refused:
@@ -549,7 +550,8 @@ class Command:
                 values[arg.name] = arg.type.convert_in(token, env)
             except AmbiguousDate as choice:
                 typed = f"{env.prefix}{self.name} {text[:len(text) - len(before)].strip()}".rstrip()
-                raise UsageError(said.which_date(choice.text, [f"{typed} {r}" for r in choice.readings])) from None
+                raise UsageError(said.which_date(choice.text, [(f"{typed} {r}", day) for r, day in choice.readings])) \
+                    from None
             except ArgError as exc:
                 raise self.usage_error(arg.name, str(exc)) from None
         if rest.strip():

@@ -145,7 +145,7 @@ def test_the_guards_hold_in_other_languages(language, text, problem):
 def test_text_that_reads_as_different_dates_is_offered_back(languages, text, choices):
     with pytest.raises(AmbiguousDate) as choice:
         Schedule().convert_in(text, env(*languages))
-    assert choice.value.readings == choices
+    assert tuple(written for written, _ in choice.value.readings) == choices
     # The same text from someone who speaks English only is read as it always was.
     if languages == ("es",):
         assert local(Schedule().convert_in(text, env()).at) == "Thu 2027-03-04 16:00"
@@ -196,7 +196,8 @@ async def test_an_ambiguous_date_plans_nothing_and_offers_each_reading_to_send(p
     before = await program.snapshot()
     said = await program.say(f"{BOB}> checkin {ANA} so 10:00")
     assert said == [f"[dm {BOB}] 'so 10:00' could mean more than one date, so I did nothing yet. "
-                    f"Send the one you mean:\n`checkin {ANA} 2027-01-09 10:00`\n`checkin {ANA} 2027-01-10 10:00`"]
+                    f"Send the one you mean:\n`checkin {ANA} 2027-01-09 10:00` (Saturday)\n"
+                    f"`checkin {ANA} 2027-01-10 10:00` (Sunday)"]
     assert await program.snapshot() == before
     # Sending one of them plans it.
     said = await program.say(f"{BOB}> checkin {ANA} 2027-01-10 10:00")
@@ -208,8 +209,8 @@ async def test_a_repeat_and_a_move_read_the_speakers_languages_too(program):
     await program.say(f"{BOB}> profile languages es")
     said = await program.say(f"{BOB}> checkin {ANA} every 2 weeks from mar 16:00")
     assert said == [f"[dm {BOB}] 'mar 16:00' could mean more than one date, so I did nothing yet. "
-                    f"Send the one you mean:\n`checkin {ANA} every 2 weeks from 2027-01-05 16:00`\n"
-                    f"`checkin {ANA} every 2 weeks from 2027-03-04 16:00`"]
+                    f"Send the one you mean:\n`checkin {ANA} every 2 weeks from 2027-01-05 16:00` (Tuesday)\n"
+                    f"`checkin {ANA} every 2 weeks from 2027-03-04 16:00` (Thursday)"]
     await program.say(f"{BOB}> checkin {ANA} every 2 weeks from martes 16:00")
     assert (await planned(program))[0] == utc(2027, 1, 5, 15, 0)
     # Ana speaks Portuguese and moves the first one.
@@ -227,10 +228,25 @@ async def test_away_in_the_mentors_room_reads_german_and_offers_choices_with_the
         bob = (await s.exec(select(Person).where(Person.matrix_id == BOB))).one()
     assert bob.away_until is not None and bob.away_until.astimezone(MADRID).date().isoformat() == "2027-03-15"
     said = await program.say(f"mentors {BOB}> !away so")
-    assert "`!away 2027-01-09`" in said[0] and "`!away 2027-01-10`" in said[0], said
+    assert "`!away 2027-01-09` (Saturday)\n`!away 2027-01-10` (Sunday)" in said[0], said
 
 
 async def test_an_opportunity_date_is_read_in_the_mentors_language(program):
     await program.say(f"{BOB}> profile languages de")
     said = await program.say(f"{BOB}> opportunity {ANA} event Freitag 17:00 | https://example.org/call | Community call")
     assert "Fri 2027-01-08 17:00 (Europe/Madrid)" in said[-1] and "Fri 2027-01-08 11:00 (America/Lima)" in said[0]
+
+
+def test_a_choice_inside_a_longer_argument_is_written_with_its_other_parts():
+    from commands.coaching import SkillAndTime
+    from commands.opportunities import OpportunityDetails
+
+    with pytest.raises(AmbiguousDate) as choice:
+        SkillAndTime().convert_in("public speaking so 10:00", env("de", "pl"))
+    assert [written for written, _ in choice.value.readings] == [
+        "public speaking 2027-01-09 10:00", "public speaking 2027-01-10 10:00"]
+    assert SkillAndTime().convert_in("public speaking Dienstag 16:00", env("de"))[0] == "public speaking"
+    with pytest.raises(AmbiguousDate) as choice:
+        OpportunityDetails().convert_in("so | https://example.org/x | Sprint", env("de", "pl"))
+    assert [written for written, _ in choice.value.readings] == [
+        "2027-01-09 | https://example.org/x | Sprint", "2027-01-10 | https://example.org/x | Sprint"]

@@ -7,6 +7,7 @@ come back as text; ``usage`` makes the whole reply.
 from __future__ import annotations
 
 import calendar
+from datetime import datetime
 
 from commands.text import Msg, code, lines
 from commands import words
@@ -109,11 +110,12 @@ def language_names(codes: list[str]) -> str:
     return format_list([here.languages.get(code, code) for code in codes], style="or", locale=here)
 
 
-def which_date(text: str, commands: list[str]) -> Msg:
+def which_date(text: str, choices: list[tuple[str, datetime]]) -> Msg:
     """Text that reads as different dates in the speaker's languages: nothing is done; each
-    reading comes back as the command to send."""
+    reading comes back as the command to send, with the day it is."""
     return lines(t("{text} could mean more than one date, so I did nothing yet. Send the one you mean:",
-                   text=repr(text)), *(code(c) for c in commands))
+                   text=repr(text)),
+                 *(t("{command} ({day})", command=code(command), day=f"{day:%A}") for command, day in choices))
 
 
 def no_time_of_day(text: str) -> str:
