@@ -11,7 +11,8 @@ Two things dateparser does not do for other languages are done here:
 - "next" before a weekday: English ``next tuesday`` is the first Tuesday after today,
   like a bare ``tuesday``. dateparser knows no such word elsewhere, so the language's
   word for "next" (taken from its ``next week`` / ``next month`` / ``next year``) is
-  dropped before a weekday: ``nächsten Dienstag`` reads as ``Dienstag``.
+  dropped next to a weekday: ``nächsten Dienstag`` reads as ``Dienstag``, ``mardi
+  prochain`` as ``mardi``.
 - a reading whose weekday is not the one named (``Dienstag um 16 Uhr`` read as the 16th)
   is no reading at all.
 
@@ -143,17 +144,19 @@ def _is_next(word: str, forms: tuple[str, ...]) -> bool:
 
 
 def without_next(text: str, code: str) -> str:
-    """``text`` without the language's word for "next" (and its article) before a weekday."""
+    """``text`` without the language's word for "next" (and its article) next to a weekday:
+    before it (``nächsten Dienstag``) or after it (``mardi prochain``)."""
     vocab = vocabulary(code)
     tokens = text.split()
     keep = [True] * len(tokens)
     for i, token in enumerate(tokens):
         if not any(k in WEEKDAYS for k in vocab.names.get(_word(token), ())):
             continue
-        j = i - 1
-        while j >= 0 and _is_next(_word(tokens[j]), vocab.next_words):
-            keep[j] = False
-            j -= 1
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(tokens) and _is_next(_word(tokens[j]), vocab.next_words):
+                keep[j] = False
+                j += step
     return " ".join(t for t, k in zip(tokens, keep) if k)
 
 

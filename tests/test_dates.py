@@ -86,6 +86,7 @@ def test_profile_languages_become_date_languages_by_their_primary_subtag():
     ("pt", "terça-feira 16:00", "Tue 2027-01-05 16:00"),
     ("pt", "próxima terça-feira 16:00", "Tue 2027-01-05 16:00"),
     ("pt", "amanhã 10:00", "Tue 2027-01-05 10:00"),
+    ("fr", "mardi prochain 16:00", "Tue 2027-01-05 16:00"),  # "next" after the weekday
 ])
 def test_each_language_reads_its_own_words_to_the_right_day(language, text, expected):
     assert local(Schedule().convert_in(text, env(language)).at) == expected
