@@ -38,7 +38,8 @@ async def _people_of(ctx: Context, m: Mentorship) -> tuple[Person, Person]:
 async def checkin(ctx: Context, mentee: str, when: Plan) -> None:
     """Plan a check-in with your mentee, once or repeating; both of you get reminders.
 
-    Times are read in your time zone and shown to each of you in your own. The first
+    Times are read in your time zone, in English or your profile's languages, and shown to
+    each of you in your own zone. The first
     check-in you plan after a mentorship starts is the orientation session.
     """
     me = await ctx.me()

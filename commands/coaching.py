@@ -9,6 +9,7 @@ from commands.dispatcher import Context
 from commands.framework import (
     DM_ONLY,
     QUOTES,
+    AmbiguousDate,
     Arg,
     ArgError,
     ArgType,
@@ -17,11 +18,11 @@ from commands.framework import (
     ParseEnv,
     Role,
     Router,
+    UnreadableDate,
     When,
     next_token,
 )
 from commands.services import coaching, people
-from commands.words import arguments as arguments_said
 from commands.words import coaching as said
 
 router = Router("coaching", "Coaching sessions")
@@ -46,7 +47,7 @@ class SkillAndTime(ArgType):
             skill, rest = next_token(text)
             if not skill.strip() or not rest.strip():
                 raise ArgError(said.skill_and_time_needed())
-            return skill, self.when.convert_in(rest, env)
+            return skill, self._when(rest, env, before=text[:len(text) - len(rest)])
         words = text.split()
         if len(words) < 2:
             raise ArgError(said.skill_and_time_needed())
@@ -54,12 +55,18 @@ class SkillAndTime(ArgType):
         for cut in range(1, min(len(words), MOST_SKILL_WORDS + 1)):
             rest = " ".join(words[cut:])
             try:
-                return " ".join(words[:cut]), self.when.convert_in(rest, env)
+                return " ".join(words[:cut]), self._when(rest, env, before=" ".join(words[:cut]))
             except ArgError as problem:
-                if str(problem) != arguments_said.unreadable_date(rest):  # a time, but not a good one
+                if not isinstance(problem, UnreadableDate):  # a time, but not a good one
                     raise
                 tried.append(problem)
         raise tried[0]
+
+    def _when(self, rest: str, env: ParseEnv, before: str) -> datetime:
+        try:
+            return self.when.convert_in(rest, env)
+        except AmbiguousDate as choice:  # the choice is written with the skill before it
+            raise choice.around(before=before.rstrip() + " ") from None
 
 
 @router.command(

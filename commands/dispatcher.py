@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 
 from commands.clock import Clock
+from commands.dates import date_languages
 from commands.framework import (
     Command,
     CommandError,
@@ -208,14 +209,16 @@ class Dispatcher:
         try:
             async with self.db.session() as session:
                 # A replayed event is caught by the handled_event primary key at commit.
-                person = await people.find(session, incoming.sender)
+                person, languages = await people.find_with_languages(session, incoming.sender)
                 roles = people.roles_of(incoming.sender, person, self.policy)
                 if person is None and Role.COUNCIL in roles and await people.removal_kept(session, incoming.sender):
                     roles = roles - {Role.COUNCIL}  # removed by the council, then erased at their request
                 command = self.registry.pick(command, incoming.room, roles)
                 self._check_access(command, roles, incoming)
                 self._check_subcommand(command, rest, incoming)
-                args = command.parse(rest, ParseEnv(now, people.zone_of(person, self.policy)))
+                typed = "" if incoming.room is RoomKind.DM else self.prefix
+                args = command.parse(rest, ParseEnv(now, people.zone_of(person, self.policy),
+                                                    date_languages(languages), typed))
                 ctx = Context(
                     incoming=incoming,
                     session=session,

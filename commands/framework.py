@@ -15,6 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from commands.clock import Dated, end_of_day, read_duration
+from commands.dates import ENGLISH, RELATIVE, TIME_OF_DAY, english_forms, readings  # noqa: F401 - read here
 from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
 from commands.text import Msg
 from commands.words import arguments as said
@@ -50,6 +51,23 @@ class WrongRoom(CommandError):
 
 class ArgError(ValueError):
     """An argument does not have the expected form."""
+
+
+class UnreadableDate(ArgError):
+    """Text that reads as no date at all."""
+
+
+class AmbiguousDate(ArgError):
+    """Text that reads as different dates: ``readings`` are the argument written out for each,
+    unambiguously (``2027-03-09 16:00``), with the day it names, for the person to choose one."""
+
+    def __init__(self, text: str, readings: tuple[tuple[str, datetime], ...]) -> None:
+        self.text, self.readings = text, readings
+        super().__init__(text)
+
+    def around(self, before: str = "", after: str = "") -> AmbiguousDate:
+        """The same choice, for an argument that holds the date among other parts."""
+        return AmbiguousDate(self.text, tuple((f"{before}{r}{after}", day) for r, day in self.readings))
 
 
 # ---------------------------------------------------------------- tokens
@@ -88,10 +106,14 @@ def unquote_rest(text: str) -> str:
 
 @dataclass(frozen=True)
 class ParseEnv:
-    """What reading some arguments depends on: the time now and the speaker's zone."""
+    """What reading some arguments depends on: the time now, the speaker's zone and the
+    languages their dates are read in (``dates.date_languages``), and how a command is typed
+    where they wrote (the prefix, or nothing in a DM)."""
 
     now: datetime
     zone: ZoneInfo
+    languages: tuple[str, ...] = (ENGLISH,)
+    prefix: str = ""
 
 
 class ArgType:
@@ -242,8 +264,6 @@ def impossible_time(text: str) -> str | None:
             return said.no_such_day(month, day)
     return None
 DATE_EXAMPLE = said.DATE_EXAMPLE
-TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*[ap]\.?m\b|\bnoon\b|\bmidnight\b", re.I)
-RELATIVE = re.compile(r"^\s*in\s+(a|an|\d+)\s|\bfrom now\b", re.I)
 
 
 class When(ArgType):
@@ -261,33 +281,43 @@ class When(ArgType):
         self.whole_days = whole_days  # a bare date lasts all day: today is not in the past
 
     def convert_in(self, token: str, env: ParseEnv) -> datetime:
-        import dateparser  # loaded on first use: it is slow to import
+        return self.read(token, env)[0]
 
+    def read(self, token: str, env: ParseEnv) -> tuple[datetime, bool]:
+        """The time read, in UTC, and whether the text gave a time of day. Read in each of the
+        speaker's languages: readings that differ are offered back to choose from."""
         text = unquote_rest(token)
         if len(text) > 100:
             raise ArgError(said.date_too_long())
-        impossible = impossible_time(text)
-        if impossible:
-            raise ArgError(impossible)
+        for form in (text, *english_forms(text, env.languages)):
+            impossible = impossible_time(form)
+            if impossible:
+                raise ArgError(impossible)
         ambiguous = AMBIGUOUS_DATE.match(text)
         if ambiguous and ambiguous.group(1) != ambiguous.group(2) and max(map(int, ambiguous.group(1, 2))) <= 12:
             raise ArgError(said.ambiguous_date(text))
-        local_now = env.now.astimezone(env.zone)
-        parsed = dateparser.DateDataParser(
-            languages=["en"],
-            settings={
-                "TIMEZONE": env.zone.key,
-                "RETURN_AS_TIMEZONE_AWARE": True,
-                "RELATIVE_BASE": local_now.replace(tzinfo=None),
-                "PREFER_DATES_FROM": "future",
-            },
-        ).get_date_data(text)
-        when = parsed.date_obj
-        if when is None:
-            raise ArgError(said.unreadable_date(text))
-        # "in 2 weeks" keeps the time of day of now; a bare date has no time of its own.
+        found: dict[datetime, bool] = {}  # each time read, and whether with a time of day
+        refused: list[ArgError] = []
+        for reading in readings(text, env.languages, env.zone, env.now):
+            try:
+                when = self._checked(reading.at, reading.clock or reading.relative, text, env)
+            except ArgError as problem:
+                refused.append(problem)
+                continue
+            found[when] = found.get(when, False) or reading.clock
+        if len(found) > 1:
+            raise AmbiguousDate(text, tuple((self._written(when, env), when.astimezone(env.zone))
+                                            for when in sorted(found)))
+        if found:
+            return next(iter(found.items()))
+        if refused:
+            raise refused[0]
+        raise UnreadableDate(said.unreadable_date(text, env.languages))
+
+    def _checked(self, when: datetime, timed: bool, text: str, env: ParseEnv) -> datetime:
+        """One reading made whole: a bare date has no time of its own; not past, not too far."""
         over = when
-        if not TIME_OF_DAY.search(text) and not RELATIVE.search(text):
+        if not timed:
             if self.needs_time:
                 raise ArgError(said.no_time_of_day(text))
             when = when.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -299,6 +329,13 @@ class When(ArgType):
         if when > env.now + timedelta(days=366 * self.max_years):
             raise ArgError(said.too_far_ahead(self.max_years))
         return when
+
+    def _written(self, when: datetime, env: ParseEnv) -> str:
+        """A reading as it is written without any doubt: ``2027-03-09 16:00``, or ``2027-03-09``
+        for a day that starts at midnight."""
+        local = when.astimezone(env.zone)
+        return f"{local:%Y-%m-%d}" if (local.hour, local.minute) == (0, 0) and not self.needs_time \
+            else f"{local:%Y-%m-%d %H:%M}"
 
 
 class OnDate(ArgType):
@@ -314,8 +351,8 @@ class OnDate(ArgType):
 
     def convert_in(self, token: str, env: ParseEnv) -> Dated:
         text = unquote_rest(token)
-        at = self.when.convert_in(text, env)
-        all_day = not TIME_OF_DAY.search(text)
+        at, clock = self.when.read(text, env)
+        all_day = not clock
         if all_day:  # "in 2 weeks" names a day too
             local = at.astimezone(env.zone)
             at = datetime.combine(local.date(), datetime.min.time(), tzinfo=env.zone).astimezone(timezone.utc)
@@ -362,7 +399,10 @@ class Schedule(ArgType):
         limit = 12 if unit.startswith("month") else 52
         if not 1 <= count <= limit:
             raise ArgError(said.repeat_range(limit, months=unit.startswith("month")))
-        at = self.when.convert_in(start, env)
+        try:
+            at = self.when.convert_in(start, env)
+        except AmbiguousDate as choice:
+            raise choice.around(before=text[:repeat.start(3)]) from None
         if unit.startswith("month"):
             return Plan(at, every_months=count)
         return Plan(at, every_weeks=count)
@@ -496,6 +536,7 @@ class Command:
         values: dict[str, Any] = {}
         rest = text
         for arg in self.args:
+            before = rest
             if not rest.strip():
                 if not arg.optional:
                     raise UsageError(self._usage_message(said.missing(arg.name)))
@@ -507,6 +548,10 @@ class Command:
                 else:
                     token, rest = next_token(rest)
                 values[arg.name] = arg.type.convert_in(token, env)
+            except AmbiguousDate as choice:
+                typed = f"{env.prefix}{self.name} {text[:len(text) - len(before)].strip()}".rstrip()
+                raise UsageError(said.which_date(choice.text, [(f"{typed} {r}", day) for r, day in choice.readings])) \
+                    from None
             except ArgError as exc:
                 raise self.usage_error(arg.name, str(exc)) from None
         if rest.strip():

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from commands.dispatcher import Context
 from commands.framework import (
     DM_ONLY,
+    AmbiguousDate,
     Arg,
     ArgError,
     ArgType,
@@ -77,7 +78,11 @@ class OpportunityDetails(ArgType):
             raise ArgError(said.too_long_description(len(what), MAX_WHAT))
         if "://" in date:
             raise ArgError(said.details_form())
-        return Details(self.date.convert_in(date, env), check_link(url), what)
+        try:
+            when = self.date.convert_in(date, env)
+        except AmbiguousDate as choice:  # the choice is written with the link and the words after it
+            raise choice.around(after=f" | {url} | {what}") from None
+        return Details(when, check_link(url), what)
 
 
 DETAILS = Arg("date | link | what", OpportunityDetails())

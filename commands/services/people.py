@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func
+from sqlalchemy import and_, delete, func
 from sqlmodel import select
 
 from commands.kinds import Role
@@ -35,6 +35,19 @@ async def by_ids(session: Session, ids: Iterable[int]) -> dict[int, Person]:
 async def find(session: Session, matrix_id: str) -> Person | None:
     result = await session.exec(select(Person).where(Person.matrix_id == matrix_id))
     return result.one_or_none()
+
+
+async def find_with_languages(session: Session, matrix_id: str) -> tuple[Person | None, list[str]]:
+    """The person with this Matrix ID and the languages of their profile, in their order: one
+    statement, the one that reads the person (and so their time zone) for every command."""
+    rows = (await session.exec(
+        select(Person, PersonTag.value)
+        .outerjoin(PersonTag, and_(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE))
+        .where(Person.matrix_id == matrix_id).order_by(PersonTag.id)
+    )).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [value for _, value in rows if value is not None]
 
 
 async def ensure(session: Session, matrix_id: str, now: datetime) -> Person:

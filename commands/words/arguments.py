@@ -7,8 +7,10 @@ come back as text; ``usage`` makes the whole reply.
 from __future__ import annotations
 
 import calendar
+from datetime import datetime
 
-from commands.text import Msg, code
+from commands.text import Msg, code, lines
+from commands import words
 from commands.words import t, tn
 
 DATE_EXAMPLE = "2027-03-01 16:00, next tuesday 16:00, in 2 weeks"
@@ -90,8 +92,30 @@ def ambiguous_date(text: str) -> str:
     return _("{text} could be read two ways; write the date as year-month-day, like 2027-04-03", text=repr(text))
 
 
-def unreadable_date(text: str) -> str:
-    return _("I can't read {text} as a date; write it like {example}", text=repr(text), example=DATE_EXAMPLE)
+def unreadable_date(text: str, languages: tuple[str, ...] = ("en",)) -> str:
+    """Said with the other languages the speaker's dates are read in, if any (``de``, ``pl``)."""
+    others = [code for code in languages if code != "en"]
+    if not others:
+        return _("I can't read {text} as a date; write it like {example}", text=repr(text), example=DATE_EXAMPLE)
+    return _("I can't read {text} as a date; write it in English, like {example}, or in {languages}",
+             text=repr(text), example=DATE_EXAMPLE, languages=language_names(others))
+
+
+def language_names(codes: list[str]) -> str:
+    """``German or Polish``: the languages' names in the words' own language, listed by its rules."""
+    from babel import Locale
+    from babel.lists import format_list
+
+    here = Locale.parse(words.catalog.info().get("language") or "en", sep="-")  # the catalog's own language
+    return format_list([here.languages.get(code, code) for code in codes], style="or", locale=here)
+
+
+def which_date(text: str, choices: list[tuple[str, datetime]]) -> Msg:
+    """Text that reads as different dates in the speaker's languages: nothing is done; each
+    reading comes back as the command to send, with the day it is."""
+    return lines(t("{text} could mean more than one date, so I did nothing yet. Send the one you mean:",
+                   text=repr(text)),
+                 *(t("{command} ({day})", command=code(command), day=f"{day:%A}") for command, day in choices))
 
 
 def no_time_of_day(text: str) -> str:
