@@ -20,7 +20,10 @@ from commands.services.forum import Forum
 from commands.clock import Clock
 from commands.dispatcher import PASSING_FAULTS, Dispatcher, Result
 from commands.framework import RoomKind
-from commands.messages import Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Target
+from commands import reactions
+from commands.messages import Answers, Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Sent, Target
+from commands.reactions import Reaction
+from commands.services import answers as answerable
 from commands.text import Msg
 from commands.words import rooms as rooms_said
 from commands.services import outbox as stored
@@ -107,7 +110,13 @@ class Runtime:
 
     async def handle(self, incoming: Incoming) -> Result:
         """Run one message through the dispatcher, then deliver what it decided to send."""
-        result = await self.dispatcher.handle(incoming)
+        return await self._handled(await self.dispatcher.handle(incoming))
+
+    async def react(self, reaction: Reaction) -> Result:
+        """A ✅ or ❌ reaction: the answer it stands for, when it is one (``commands.reactions``)."""
+        return await self._handled(await reactions.react(self.dispatcher, reaction))
+
+    async def _handled(self, result: Result) -> Result:
         await self._after(result)
         if result.planned and self.on_change is not None:
             self.on_change()  # reminders were planned: the timer looks again
@@ -383,7 +392,7 @@ class Runtime:
                                       until=self._held[key])
                 continue
             try:
-                await self.outbox.send(await self._with_charts(row), row.txn_id)
+                sent = await self.outbox.send(await self._with_charts(row), row.txn_id)
             except RoomUnreachable as exc:
                 async with self.db.session() as session:
                     self._held[key] = await stored.hold(session, row.id, str(exc), self.clock.now())
@@ -400,6 +409,8 @@ class Runtime:
                 log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
                 continue
             self._drawn.pop(row.id, None)
+            if row.message.answers is not None and sent is not None:
+                await self._answerable(sent, row.message.answers)
             self._sent[row.id] = None
             if len(self._sent) > REMEMBER_SENT:
                 del self._sent[next(iter(self._sent))]
@@ -407,6 +418,13 @@ class Runtime:
             if len(self._unnoted) >= MARK_EVERY:
                 await self._note_sent()
         return True
+
+    async def _answerable(self, sent: Sent, answers: Answers) -> None:
+        """Remember where a message a reaction answers was posted (before it is noted as sent:
+        posted again after a crash, it is the same event, remembered then)."""
+        async with self.db.session() as session:
+            await answerable.remember(session, sent, answers, self.clock.now())
+            await session.commit()
 
     async def _with_charts(self, row: Pending) -> Rendered:
         """The row's message with its charts drawn (once, even if sending it is tried again)."""
