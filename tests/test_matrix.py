@@ -407,19 +407,23 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
         assert sqlite3.connect(tmp_path / "mentorbot.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-async def test_a_request_is_offered_in_a_dm_and_accepted_in_the_mentors_room(world, tmp_path):
-    # Mia, a mentor whose client reads encrypted DMs, joins. Bob and Cy (who made the
-    # mentors room, so is a mentor too) are away, so the offer goes to Mia.
+async def the_only_free_mentor(world: World, tmp_path) -> Person:
+    """Mia, a mentor whose client reads encrypted DMs, joins; Bob and Cy (who made the mentors
+    room, so is a mentor too) are away, so an offer goes to Mia."""
     mia = await person(world.synapse, "mia", tmp_path, encrypted=True)
-    try:
-        await world.cy.client.room_invite(world.mentors_room, mia.user_id)
-        await mia.until_joined(world.mentors_room, mia.user_id)
-        await world.cy.say(world.mentors_room, "!away in 2 weeks")
-        await world.bob.say(world.mentors_room, "!away in 2 weeks")
-        await world.bob.say(world.mentors_room, "!mentors")  # answered after Mia's join is seen
-        roster = (await world.bob.replies(world.bot_id, world.mentors_room, 3))[2]
-        assert "Mentors (3)" in roster.body and "mia" in roster.body and roster.body.count("away until") == 2
+    await world.cy.client.room_invite(world.mentors_room, mia.user_id)
+    await mia.until_joined(world.mentors_room, mia.user_id)
+    await world.cy.say(world.mentors_room, "!away in 2 weeks")
+    await world.bob.say(world.mentors_room, "!away in 2 weeks")
+    await world.bob.say(world.mentors_room, "!mentors")  # answered after Mia's join is seen
+    roster = (await world.bob.replies(world.bot_id, world.mentors_room, 3))[2]
+    assert "Mentors (3)" in roster.body and "mia" in roster.body and roster.body.count("away until") == 2
+    return mia
 
+
+async def test_a_request_is_offered_in_a_dm_and_accepted_in_the_mentors_room(world, tmp_path):
+    mia = await the_only_free_mentor(world, tmp_path)
+    try:
         room = await open_dm(world.ana, world.bot_id, encrypted=True)
         await world.ana.say(room, "request help with my first <b>event</b>")
         [thanks] = await world.ana.replies(world.bot_id, room, 1)
@@ -713,17 +717,8 @@ async def test_a_group_gets_an_invite_only_encrypted_room_where_its_members_read
 
 async def test_an_offer_in_an_encrypted_dm_gets_the_bots_reactions_and_a_mentors_encrypted_tick_accepts_it(
         world, tmp_path):
-    # Mia, a mentor whose client encrypts, joins; Bob and Cy are away, so the offer goes to her.
-    mia = await person(world.synapse, "mia", tmp_path, encrypted=True)
+    mia = await the_only_free_mentor(world, tmp_path)
     try:
-        await world.cy.client.room_invite(world.mentors_room, mia.user_id)
-        await mia.until_joined(world.mentors_room, mia.user_id)
-        await world.cy.say(world.mentors_room, "!away in 2 weeks")
-        await world.bob.say(world.mentors_room, "!away in 2 weeks")
-        await world.bob.say(world.mentors_room, "!mentors")
-        roster = (await world.bob.replies(world.bot_id, world.mentors_room, 3))[2]
-        assert "Mentors (3)" in roster.body and roster.body.count("away until") == 2
-
         room = await open_dm(world.ana, world.bot_id, encrypted=True)
         await world.ana.say(room, "request help with my first event")
         await world.ana.replies(world.bot_id, room, 1)
