@@ -18,7 +18,7 @@ from bot.config import Settings, StorageSettings
 from bot.runtime import Runtime
 from bot.shell import room_id_of
 from commands.clock import ManualClock
-from storage.models import metadata, CheckIn, HandledEvent, MentorRequest, RequestState
+from storage.models import metadata, AnswerableMessage, CheckIn, OutboxMessage, HandledEvent, MentorRequest, RequestState
 from tests.conftest import COUNCIL, START, BotHarness, RecordingOutbox, database_url
 
 ANA, BOB, DANA, EVE = "@ana:example.org", "@bob:example.org", "@dana:example.org", "@eve:example.org"
@@ -223,3 +223,27 @@ async def test_react_in_the_shell_says_who_reacts_and_needs_something_to_react_t
     assert "say who reacts" in errors
     assert f"the bot has asked {EVE} nothing in a DM that a reaction answers" in errors
     assert "write it like `% react @ana:example.org ✅`" in errors
+
+
+async def test_a_forgotten_mentee_leaves_no_question_behind_and_her_reaction_answers_nothing(program):
+    _, c = await planned_checkin(program)
+    async with program.db.session() as s:
+        row = await answers.latest_for(s, ANA, room_id_of(RoomKind.DM, ANA))
+    assert row is not None and row.yes == f"confirm {c.id}"
+    await program.say(f"{ANA}> forget me")
+    await program.say(f"{ANA}> forget me confirm")
+    async with program.db.session() as s:
+        left = (await s.exec(select(AnswerableMessage).where(AnswerableMessage.answerer == ANA))).all()
+        outbox = (await s.exec(select(OutboxMessage.answers).where(OutboxMessage.answers.contains(ANA)))).all()
+    assert left == [] and outbox == []
+    result = await program.runtime.react(Reaction(ANA, RoomKind.DM, row.room_id, "$late", row.event_id, "✅"))
+    assert result.outcome == "ignored"
+
+
+async def test_a_tick_after_the_offer_was_answered_by_typing_gets_one_short_note(program):
+    await offer_to_bob(program)
+    await program.say(f"{BOB}> accept 1")
+    before = await program.snapshot()
+    assert await program.say(f"% react {BOB} ✅") == [f"[dm {BOB}] That offer was already answered."]
+    assert await program.say(f"% react {BOB} ❌") == []
+    assert await program.snapshot() == before
