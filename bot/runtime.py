@@ -93,6 +93,8 @@ class Runtime:
         # and those of them not noted as sent in the table yet.
         self._sent: dict[int, None] = {}
         self._unnoted: set[int] = set()
+        # Of those, the messages a reaction answers, and where they were posted.
+        self._answerable: list[tuple[Sent, Answers]] = []
         # The table may hold more to send than its last page read (of the first lane too).
         self._more = self._more_now = False
         self._reading: list[Pending] | None = None  # rows handed over while the table is read
@@ -409,8 +411,8 @@ class Runtime:
                 log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
                 continue
             self._drawn.pop(row.id, None)
-            if row.message.answers is not None and sent is not None:
-                await self._answerable(sent, row.message.answers)
+            if row.message.answers is not None and sent is not None:  # noted with it: a reaction finds it
+                self._answerable.append((sent, row.message.answers))
             self._sent[row.id] = None
             if len(self._sent) > REMEMBER_SENT:
                 del self._sent[next(iter(self._sent))]
@@ -418,13 +420,6 @@ class Runtime:
             if len(self._unnoted) >= MARK_EVERY:
                 await self._note_sent()
         return True
-
-    async def _answerable(self, sent: Sent, answers: Answers) -> None:
-        """Remember where a message a reaction answers was posted (before it is noted as sent:
-        posted again after a crash, it is the same event, remembered then)."""
-        async with self.db.session() as session:
-            await answerable.remember(session, sent, answers, self.clock.now())
-            await session.commit()
 
     async def _with_charts(self, row: Pending) -> Rendered:
         """The row's message with its charts drawn (once, even if sending it is tried again)."""
@@ -442,8 +437,11 @@ class Runtime:
         the same transaction id, which the homeserver recognises: nothing is doubled."""
         if self._unnoted:
             async with self.db.session(durable=False) as session:  # lost in a power cut: sent again, once
+                if self._answerable:  # where the messages a reaction answers were posted
+                    await answerable.remember(session, self._answerable, self.clock.now())
                 await stored.mark_sent(session, sorted(self._unnoted), self.clock.now())
             self._unnoted.clear()
+            self._answerable.clear()
 
     async def release(self, room: RoomKind) -> None:
         """The bot can reach a room again (it joined it): what was held for it goes now."""

@@ -870,7 +870,7 @@ class AnswerableMessage(SQLModel, table=True):
     yes: str = Field(max_length=100)  # the command a ✅ stands for, as typed in a DM
     no: Optional[str] = Field(default=None, max_length=100)  # the command a ❌ stands for, if any
     answerer: str = Field(max_length=255, index=True)  # the only person whose reaction counts
-    sent_at: datetime = _when(index=True)
+    sent_at: datetime = _when()
 
     __table_args__ = (UniqueConstraint("room_id", "event_id"),)
 

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from commands.framework import RoomKind
+from commands.messages import Sent
 from commands.reactions import Reaction
 from commands.services import answers
 from bot.config import Settings, StorageSettings
@@ -247,3 +248,16 @@ async def test_a_tick_after_the_offer_was_answered_by_typing_gets_one_short_note
     assert await program.say(f"% react {BOB} ✅") == [f"[dm {BOB}] That offer was already answered."]
     assert await program.say(f"% react {BOB} ❌") == []
     assert await program.snapshot() == before
+
+
+async def test_a_message_posted_again_after_a_crash_is_remembered_once(bot):
+    # The same transaction sent again is the same event: a reaction under it still finds one question.
+    posted = (Sent("!dm:test", "$offer"), answers.offer(7, BOB))
+    for _ in range(2):
+        async with bot.db.session() as s:
+            await answers.remember(s, [posted], bot.clock.now())
+            await s.commit()
+    async with bot.db.session() as s:
+        rows = (await s.exec(select(AnswerableMessage))).all()
+    assert [(r.room_id, r.event_id, r.yes, r.no, r.answerer) for r in rows] == [
+        ("!dm:test", "$offer", "accept 7", "decline 7", BOB)]

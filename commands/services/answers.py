@@ -9,9 +9,9 @@ the item is still undecided is read from the item itself, so a typed answer coun
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, exists, insert
 from sqlmodel import select
 
 from commands.messages import Answers, Sent
@@ -29,9 +29,14 @@ from storage.models import (
 from storage.session import Session
 
 OFFER, CHECKIN, ANNOUNCEMENT = "offer", "checkin", "announcement"
-# Longer than anything stays undecided (a request goes to the council within days, a check-in
-# passes): a reaction under an older message is not looked for.
-KEPT = timedelta(days=90)
+_TABLE = AnswerableMessage.__table__
+_COLUMNS = ("room_id", "event_id", "kind", "number", "yes", "no", "answerer", "sent_at")
+# Built once: it runs after every batch of messages sent that a reaction answers.
+_REMEMBER = insert(_TABLE).from_select(
+    _COLUMNS,
+    select(*(bindparam(c, type_=_TABLE.c[c].type) for c in _COLUMNS)).where(~exists().where(
+        _TABLE.c.room_id == bindparam("room_id"), _TABLE.c.event_id == bindparam("event_id"))),
+)
 
 
 def offer(request_id: int, mentor: str) -> Answers:
@@ -47,14 +52,12 @@ def announcement(announcement_id: int, author: str) -> Answers:
     return Answers(ANNOUNCEMENT, announcement_id, f"confirm {announcement_id}", f"cancel {announcement_id}", author)
 
 
-async def remember(session: Session, sent: Sent, answers: Answers, now: datetime) -> None:
-    """Note where a message with answers was posted. Posted again after a crash (the same
-    transaction, so the same event), it is noted once."""
-    if await find(session, sent.room_id, sent.event_id) is None:
-        session.add(AnswerableMessage(room_id=sent.room_id, event_id=sent.event_id, kind=answers.kind,
-                                      number=answers.number, yes=answers.yes, no=answers.no,
-                                      answerer=answers.answerer, sent_at=now))
-    await session.exec(delete(AnswerableMessage).where(AnswerableMessage.sent_at < now - KEPT))
+async def remember(session: Session, posted: list[tuple[Sent, Answers]], now: datetime) -> None:
+    """Note where messages with answers were posted, in one statement. A message posted again
+    after a crash (the same transaction, so the same event) is noted once."""
+    await session.exec(_REMEMBER, params=[
+        {"room_id": sent.room_id, "event_id": sent.event_id, "kind": a.kind, "number": a.number, "yes": a.yes,
+         "no": a.no, "answerer": a.answerer, "sent_at": now} for sent, a in posted])
 
 
 async def find(session: Session, room_id: str, event_id: str) -> AnswerableMessage | None:

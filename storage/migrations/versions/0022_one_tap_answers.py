@@ -34,11 +34,9 @@ def upgrade() -> None:
         sa.UniqueConstraint('room_id', 'event_id', name=op.f('uq_answerable_message_room_id')),
     )
     op.create_index(op.f('ix_answerable_message_answerer'), 'answerable_message', ['answerer'], unique=False)
-    op.create_index(op.f('ix_answerable_message_sent_at'), 'answerable_message', ['sent_at'], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_answerable_message_sent_at'), table_name='answerable_message')
     op.drop_index(op.f('ix_answerable_message_answerer'), table_name='answerable_message')
     op.drop_table('answerable_message')
     with op.batch_alter_table('outbox_message') as batch:
