@@ -37,6 +37,7 @@ from nio import (
     MegolmEvent,
     MessageDirection,
     PowerLevelsEvent,
+    ReactionEvent,
     RoomCreateError,
     RoomGetStateError,
     RoomHistoryVisibilityEvent,
@@ -65,7 +66,8 @@ from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
 
 from commands.kinds import RoomKind, RoomProblem
-from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Target
+from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Sent, Target
+from commands.reactions import NO, YES, Reaction, choice_of
 from commands.services import bookkeeping, courtesy, groups, membership
 from commands.text import Msg
 from commands.words import rooms as rooms_said
@@ -96,6 +98,7 @@ GROUP_POWER = {"invite": 100, "kick": 100, "ban": 100, "redact": 100, "state_def
 PERMANENT_ERRORS = {"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN"}
 # The room refuses the bot now (it is not in it, or was removed): the message is kept for later.
 UNREACHABLE = {"M_FORBIDDEN", "M_NOT_FOUND"}
+REACTION_TRIES = 5  # a reaction the homeserver refuses for now (rate limits) is tried this often, then left out
 MATRIX_TO_USER = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)"[^>]*>.*?</a>', re.I | re.S)
 
 
@@ -187,6 +190,9 @@ class MatrixBot:
         # The join rule and history visibility of each configured room, as its events come, in order.
         self._rules: dict[RoomKind, dict[str, str]] = {}
         self._alerts: list[Msg] = []  # for the council, once it can be told
+        # The bot's own ✅ and ❌ under messages that take them, added by a worker of their own so
+        # that no reply waits for them: (room, event, keys, transaction id).
+        self._to_react: asyncio.Queue[tuple[str, str, tuple[str, ...], str]] = asyncio.Queue()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -194,6 +200,7 @@ class MatrixBot:
         """Serve until ``stop()``; returns after a clean shutdown."""
         await self.runtime.start()
         worker: asyncio.Task | None = None
+        reacting: asyncio.Task | None = None
         turns: asyncio.Task | None = None
         scheduler: Scheduler | None = None  # set once started
         try:
@@ -210,6 +217,7 @@ class MatrixBot:
             await self._join_configured_rooms()
             await self._reconcile_roster()
             worker = asyncio.create_task(self.runtime.delivery_worker(self.stopping))
+            reacting = asyncio.create_task(self._reaction_worker())
             turns = asyncio.create_task(self.runtime.serve_queue(self.stopping))
             scheduler = self.scheduler
             self.runtime.on_change = scheduler.poke
@@ -233,6 +241,12 @@ class MatrixBot:
             if worker is not None:
                 with suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(worker, timeout=10)
+            if reacting is not None:  # the reactions of the last messages sent, briefly; then left out
+                with suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(self._to_react.join(), timeout=5)
+                reacting.cancel()
+                with suppress(asyncio.CancelledError):
+                    await reacting
             if self.client is not None:
                 await self.client.close()
             await self.runtime.close()
@@ -764,21 +778,36 @@ class MatrixBot:
                     await self._judge_openness(kind, trust.openness_of(rules))
                 await self._tell_alerts()
         elif isinstance(event, RoomMessageText):
-            where = self.trust(room_id, event.sender)
+            where = await self._where(room_id, event.sender)
             if where.kind is RoomKind.GROUP:
                 return  # the group's own conversation: the bot takes no command there
-            if where.kind is RoomKind.DM and not await self._made_by(room_id, event.sender):
-                where = trust.Trust(RoomKind.OTHER, "someone else set it up")
-            if where.kind is RoomKind.DM:
-                await self._remember_dm(event.sender, room_id)
             incoming = Incoming(event.sender, where.kind, command_text(event), room_id=room_id,
                                 event_id=event.event_id, room_problem=where.problem)
             done = self._track()
             if not self.runtime.submit_message(incoming, done=done):
                 done()  # chat, not for the bot
+        elif isinstance(event, ReactionEvent):
+            # Plain, or decrypted by the client (an encrypted reaction is parsed as one once read).
+            if choice_of(event.key) is None:
+                return  # not a one-tap answer
+            where = await self._where(room_id, event.sender)
+            if where.kind is RoomKind.GROUP:
+                return
+            reaction = Reaction(event.sender, where.kind, room_id, event.event_id, event.reacts_to, event.key,
+                                where.problem)
+            self.runtime.submit(event.sender, lambda: self.runtime.react(reaction), done=self._track())
         elif isinstance(event, MegolmEvent):
             kind = self.trust(room_id, event.sender).kind
             self.runtime.submit(event.sender, lambda: self._on_undecryptable(kind, room_id, event), done=self._track())
+
+    async def _where(self, room_id: str, sender: str) -> trust.Trust:
+        """What the room is when ``sender`` writes in it; a DM is theirs only if they or the bot made it."""
+        where = self.trust(room_id, sender)
+        if where.kind is RoomKind.DM and not await self._made_by(room_id, sender):
+            where = trust.Trust(RoomKind.OTHER, "someone else set it up")
+        if where.kind is RoomKind.DM:
+            await self._remember_dm(sender, room_id)
+        return where
 
     async def _on_membership(self, kind: RoomKind, event: RoomMemberEvent) -> None:
         if kind not in (RoomKind.MENTORS, RoomKind.COUNCIL):
@@ -854,7 +883,7 @@ class MatrixBot:
 
     # ------------------------------------------------------------------ sending (the outbox)
 
-    async def send(self, message: Rendered, txn_id: str) -> None:
+    async def send(self, message: Rendered, txn_id: str) -> Sent:
         if not self._rooms_known.is_set():
             try:
                 await asyncio.wait_for(self._rooms_known.wait(), 30)
@@ -869,13 +898,50 @@ class MatrixBot:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
         if message.invite and message.target.room is not RoomKind.DM:
             await self._invite(room_id, message.invite, message.target.room)
-        await self._room_send(room_id, content, txn_id)
+        event_id = await self._room_send(room_id, content, txn_id)
+        if message.answers is not None:  # the bot's own ✅ and ❌ under it, for a tap
+            keys = (YES, NO) if message.answers.no else (YES,)
+            self._to_react.put_nowait((room_id, event_id, keys, txn_id))
         # A room not known yet is taken as encrypted when the bot can encrypt: a file (an
         # export of someone's data) is never uploaded in the clear by mistake.
         encrypted = room.encrypted if room is not None else self.client.olm is not None
         for index, f in enumerate(message.files):
             # Each file has its own transaction id, so a retried message sends none twice.
             await self._send_file(room_id, encrypted, f, f"{txn_id}.{index}")
+        return Sent(room_id, event_id)
+
+    async def _reaction_worker(self) -> None:
+        """Add the bot's reactions under the messages that take them, one at a time."""
+        while True:
+            room_id, event_id, keys, txn_id = await self._to_react.get()
+            try:
+                for index, key in enumerate(keys):
+                    await self._add_reaction(room_id, event_id, key, f"{txn_id}.react{index}")
+            except Exception:  # noqa: BLE001 - the message says how to answer by typing: it stands without them
+                log.warning("could not add the reactions under a message; it can still be answered by typing",
+                            exc_info=True)
+            finally:
+                self._to_react.task_done()
+
+    async def _add_reaction(self, room_id: str, event_id: str, key: str, txn_id: str) -> None:
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        for _ in range(REACTION_TRIES):
+            try:
+                response = await self.client.room_send(room_id, "m.reaction", content, tx_id=txn_id,
+                                                       ignore_unverified_devices=True)
+            except (LocalProtocolError, SendRetryError, OlmUnverifiedDeviceError, aiohttp.ClientError, OSError,
+                    asyncio.TimeoutError) as exc:
+                log.warning("a reaction was not added (%s); trying again", type(exc).__name__)
+                await _sleep_unless(self.stopping, 1.0)
+                continue
+            if not isinstance(response, RoomSendError):
+                return
+            if response.status_code in UNREACHABLE or response.status_code in PERMANENT_ERRORS:
+                log.warning("a reaction was refused: %s", response.status_code)
+                return
+            # Rate limited, or the server is busy: wait as long as it says, as a message does.
+            await _sleep_unless(self.stopping, max((response.retry_after_ms or 1000) / 1000, 0.2))
+        log.warning("a reaction was left out after %d tries", REACTION_TRIES)
 
     async def _send_file(self, room_id: str, encrypted: bool, f: File, txn_id: str) -> None:
         """Upload a file (encrypted for an encrypted room, as Element does) and post it. A file
@@ -926,7 +992,8 @@ class MatrixBot:
         said = privacy_said.file_too_large(f.name, length, limit)
         await self._room_send(room_id, _text(said.plain(), said.html()), f"{txn_id}.too-large")
 
-    async def _room_send(self, room_id: str, content: dict[str, Any], txn_id: str) -> None:
+    async def _room_send(self, room_id: str, content: dict[str, Any], txn_id: str) -> str:
+        """Post a message; returns its event id."""
         try:
             response = await self.client.room_send(
                 room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
@@ -938,6 +1005,7 @@ class MatrixBot:
                 raise RoomUnreachable(f"{response.status_code}: {response.message}")
             permanent = response.status_code in PERMANENT_ERRORS
             raise SendFailed(f"{response.status_code}: {response.message}", retry=not permanent)
+        return response.event_id
 
     async def _invite(self, room_id: str, user_id: str, kind: RoomKind) -> None:
         """Invite someone into one of the program's rooms (a new mentor into the mentors room).

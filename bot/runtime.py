@@ -20,7 +20,10 @@ from commands.services.forum import Forum
 from commands.clock import Clock
 from commands.dispatcher import PASSING_FAULTS, Dispatcher, Result
 from commands.framework import RoomKind
-from commands.messages import Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Target
+from commands import reactions
+from commands.messages import Answers, Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Sent, Target
+from commands.reactions import Reaction
+from commands.services import answers as answerable
 from commands.text import Msg
 from commands.words import rooms as rooms_said
 from commands.services import outbox as stored
@@ -91,6 +94,8 @@ class Runtime:
         # and those of them not noted as sent in the table yet.
         self._sent: dict[int, None] = {}
         self._unnoted: set[int] = set()
+        # Of those, the messages a reaction answers, and where they were posted.
+        self._answerable: list[tuple[Sent, Answers]] = []
         # The table may hold more to send than its last page read (of the first lane too).
         self._more = self._more_now = False
         self._reading: list[Pending] | None = None  # rows handed over while the table is read
@@ -108,7 +113,13 @@ class Runtime:
 
     async def handle(self, incoming: Incoming) -> Result:
         """Run one message through the dispatcher, then deliver what it decided to send."""
-        result = await self.dispatcher.handle(incoming)
+        return await self._handled(await self.dispatcher.handle(incoming))
+
+    async def react(self, reaction: Reaction) -> Result:
+        """A ✅ or ❌ reaction: the answer it stands for, when it is one (``commands.reactions``)."""
+        return await self._handled(await reactions.react(self.dispatcher, reaction))
+
+    async def _handled(self, result: Result) -> Result:
         await self._after(result)
         if result.planned and self.on_change is not None:
             self.on_change()  # reminders were planned: the timer looks again
@@ -384,7 +395,7 @@ class Runtime:
                                       until=self._held[key])
                 continue
             try:
-                await self.outbox.send(await self._with_charts(row), row.txn_id)
+                sent = await self.outbox.send(await self._with_charts(row), row.txn_id)
             except RoomUnreachable as exc:
                 async with self.db.session() as session:
                     self._held[key] = await stored.hold(session, row.id, str(exc), self.clock.now())
@@ -401,6 +412,8 @@ class Runtime:
                 log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
                 continue
             self._drawn.pop(row.id, None)
+            if row.message.answers is not None and sent is not None:  # noted with it: a reaction finds it
+                self._answerable.append((sent, row.message.answers))
             self._sent[row.id] = None
             if len(self._sent) > REMEMBER_SENT:
                 del self._sent[next(iter(self._sent))]
@@ -425,8 +438,11 @@ class Runtime:
         the same transaction id, which the homeserver recognises: nothing is doubled."""
         if self._unnoted:
             async with self.db.session(durable=False) as session:  # lost in a power cut: sent again, once
+                if self._answerable:  # where the messages a reaction answers were posted
+                    await answerable.remember(session, self._answerable, self.clock.now())
                 await stored.mark_sent(session, sorted(self._unnoted), self.clock.now())
             self._unnoted.clear()
+            self._answerable.clear()
 
     async def release(self, room: RoomKind) -> None:
         """The bot can reach a room again (it joined it): what was held for it goes now."""

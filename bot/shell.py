@@ -9,6 +9,7 @@ One message per line::
     % now 2027-03-01T09:00 Europe/Berlin                     set the simulated clock
     % advance 3d                                             move the clock forward
     % as @ana:example.org                                    speaker for lines without one
+    % react @ana:example.org ✅                              Ana's reaction to what the bot asked her
     # a comment
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +27,9 @@ from zoneinfo import ZoneInfo
 
 from commands.clock import ManualClock
 from commands.framework import ArgError, RoomKind, check_timezone, is_matrix_id, parse_duration
-from commands.messages import File, Incoming, Rendered
+from commands.messages import File, Incoming, Rendered, Sent, Target
+from commands.reactions import NO, YES, Reaction
+from commands.services import answers
 from commands.services.forum import ForumPost, Posted
 
 ROOM_WORDS = {"mentors": RoomKind.MENTORS, "council": RoomKind.COUNCIL, "other": RoomKind.OTHER}
@@ -43,6 +47,9 @@ Type one message per line:
   other @eve:example.org> !help             a message in some other room
   % as @ana:example.org                     then plain lines are sent as Ana in a DM
   % as mentors @bob:example.org             ...or as Bob in the mentors room
+  % react @bob:example.org ✅                Bob reacts to the last message the bot sent him that
+                                            asks him something (✅ yes, ❌ no); `% react ✅` for
+                                            the speaker set with % as, in their room
   % now 2027-03-01T09:00 Europe/Berlin      set the simulated clock (and the zone it is shown in)
   % advance 3d                              move the clock (m, h, d, w); reminders and
                                             rules that come due on the way fire in order
@@ -97,6 +104,23 @@ def parse_when(text: str, default_zone: str) -> tuple[datetime, str]:
     return when, default_zone
 
 
+def room_id_of(room: RoomKind, user_id: str | None = None, group_id: int | None = None) -> str:
+    """The room a message goes to in the shell, as a reaction names it: a DM is the person's."""
+    if room is RoomKind.DM:
+        return f"!dm-{user_id}:shell"
+    if room is RoomKind.GROUP:
+        return f"!group-{group_id}:shell"
+    return OTHER_ROOM_ID if room is RoomKind.OTHER else f"!{room.value}:shell"
+
+
+def sent(message: Rendered, txn_id: str) -> Sent:
+    """Where the shell (or a test) posts a message: the event id is the message's transaction's."""
+    target: Target = message.target
+    room_id = target.room_id if target.room is RoomKind.OTHER and target.room_id else room_id_of(
+        target.room, target.user_id, target.group_id)
+    return Sent(room_id, f"${txn_id}")
+
+
 def render(message: Rendered, saved: tuple[Path, ...] = ()) -> str:
     """A message as the shell prints it; each file it carries on a line of its own, with its size
     (and where the shell saved it, ``saved``)."""
@@ -111,6 +135,8 @@ def render(message: Rendered, saved: tuple[Path, ...] = ()) -> str:
         label = target.room.value
     invited = f"(invites {message.invite} to the {label} room)\n" if message.invite else ""
     text = f"{invited}[{label}] {message.body}"
+    if message.answers is not None:  # the bot's own reactions under it, to tap
+        text += f"\n  [{YES} {NO} react to answer]" if message.answers.no else f"\n  [{YES} react to answer]"
     for n, f in enumerate(message.files):
         where = f", saved as {saved[n]}" if n < len(saved) else ""
         text += f"\n  (file {f.name}, {f.mimetype}, {len(f.content()):,} bytes{where})"
@@ -127,12 +153,13 @@ class ShellOutbox:
         self.files_dir = files_dir or Path(FILES_DIR)
         self.last_file: File | None = None
 
-    async def send(self, message: Rendered, txn_id: str) -> None:
+    async def send(self, message: Rendered, txn_id: str) -> Sent:
         saved = tuple(self._save(f) for f in message.files)
         if message.files:
             self.last_file = message.files[-1]
         self.out.write(render(message, saved) + "\n\n")
         self.out.flush()
+        return sent(message, txn_id)
 
     def _save(self, f: File) -> Path:
         self.files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -236,12 +263,37 @@ class Shell:
             self.speaker = parse_speaker(match.group("room"), match.group("sender"))
         elif word == "show":
             self._say(self._last_file_text())
+        elif word == "react":
+            await self._react(rest)
         elif word == "help":
             self._say(SHELL_HELP)
         elif word in ("quit", "exit"):
             self.finished = True
         else:
-            raise ShellError(f"unknown directive %{word}: use % now, % advance, % as, % show, % help or % quit")
+            raise ShellError(f"unknown directive %{word}: use % now, % advance, % as, % react, % show, % help or % quit")
+
+    async def _react(self, rest: str) -> None:
+        """A person's reaction to the last message the bot sent them that a reaction answers."""
+        who, _, key = rest.rpartition(" ")
+        key = key.strip()
+        if not key:
+            raise ShellError(f"write it like `% react @ana:example.org {YES}` (or {NO}); `% react {YES}` after % as")
+        if who.strip():
+            match = SPEAKER.match(who.strip())
+            if not match:
+                raise ShellError(f"write it like `% react @ana:example.org {YES}` or `% react council @cy:example.org {YES}`")
+            speaker = parse_speaker(match.group("room"), match.group("sender"))
+        elif self.speaker is not None:
+            speaker = self.speaker
+        else:
+            raise ShellError(f"say who reacts, like `% react @ana:example.org {YES}`, or pick a speaker with % as")
+        room_id = room_id_of(speaker.room, speaker.sender)
+        row = await self.runtime.read(lambda session: answers.latest_for(session, speaker.sender, room_id))
+        if row is None:
+            where = "in a DM" if speaker.room is RoomKind.DM else f"in the {speaker.room.value} room"
+            raise ShellError(f"the bot has asked {speaker.sender} nothing {where} that a reaction answers")
+        await self.runtime.react(Reaction(speaker.sender, speaker.room, room_id, f"$react-{uuid.uuid4().hex}",
+                                          row.event_id, key))
 
     async def _advance(self, delta: timedelta) -> None:
         if delta > timedelta(days=3660):

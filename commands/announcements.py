@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.dispatcher import Context
 from commands.framework import Arg, Choice, Integer, Role, RoomKind, Router, Text, UsageError
-from commands.services import announcements
+from commands.services import announcements, answers
 from commands.words import announcements as said
 from storage.models import Audience
 
@@ -35,7 +35,7 @@ async def announce(ctx: Context, audience: str, **args: str) -> None:
     if not bar or not body:
         raise UsageError(said.needs_bar(ctx))
     draft = await announcements.draft(ctx, await ctx.me(), Audience(audience), title, body)
-    ctx.reply(said.drafted(ctx, draft))
+    ctx.reply(said.drafted(ctx, draft), answers=answers.announcement(draft.ann.id, ctx.sender))
 
 
 @router.command(

@@ -6,7 +6,7 @@ from commands.arguments import CHECKIN
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, CommandError, Integer, MatrixId, Plan, Role, Router, Schedule
 from commands.messages import Target
-from commands.services import calendar, checkins, coaching, mentorships, people, records
+from commands.services import answers, calendar, checkins, coaching, mentorships, people, records
 from commands.words import calendar as calendar_words
 from commands.words import checkins as said
 from storage.models import Mentorship, Person
@@ -48,7 +48,8 @@ async def checkin(ctx: Context, mentee: str, when: Plan) -> None:
                                 every_weeks=when.every_weeks)
     mentee_zone = people.zone_of(person, ctx.policy)
     ctx.reply(said.planned(ctx, c, person, ctx.zone, mentee_zone))
-    ctx.send(Target.dm(person.matrix_id), said.planned_for_mentee(ctx, c, me, mentee_zone))
+    ctx.send(Target.dm(person.matrix_id), said.planned_for_mentee(ctx, c, me, mentee_zone),
+             answers=answers.checkin(c.id, person.matrix_id))
 
 
 @router.command("checkins", rooms=DM_ONLY, examples=("checkins",))
@@ -86,8 +87,10 @@ async def move(ctx: Context, checkin: int, when: Plan) -> None:
     other, mentee = await _people_of(ctx, m)
     await checkins.move(ctx, c, m, when.at, ctx.zone.key, by=me)
     ctx.reply(said.moved(ctx, c, other, ctx.zone))
+    to_mentee = other.id == mentee.id  # the mentee confirms the new time
     ctx.send(Target.dm(other.matrix_id), said.moved_for_other(ctx, c, me, people.zone_of(other, ctx.policy),
-                                                              to_mentee=other.id == mentee.id))
+                                                              to_mentee=to_mentee),
+             answers=answers.checkin(c.id, other.matrix_id) if to_mentee else None)
 
 
 @router.command(

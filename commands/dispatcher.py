@@ -33,7 +33,7 @@ from commands.framework import (
     UsageError,
     WrongRoom,
 )
-from commands.messages import File, Incoming, Outgoing, Target
+from commands.messages import Answers, File, Incoming, Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
 from commands import words
 from commands.words import dispatch as said
@@ -82,20 +82,20 @@ class Context(Work):
             self.person = await people.ensure(self.session, self.sender, self.now)
         return self.person
 
-    def reply(self, msg: Msg | str, files: tuple[File, ...] = ()) -> None:
-        self.outbox.append(Outgoing(Target.reply_to(self.incoming), _msg(msg), self.incoming.event_id,
-                                    files=tuple(files)))
+    def reply(self, msg: Msg | str, files: tuple[File, ...] = (), answers: Answers | None = None) -> None:
+        self.outbox.append(Outgoing(Target.reply_to(self.incoming), _msg(msg), self.incoming.answered_event,
+                                    files=tuple(files), answers=answers))
 
     def send(self, target: Target, msg: Msg | str, reply_to: str | None = None, *, notify: bool | None = None,
-             invite: str | None = None, files: tuple[File, ...] = ()) -> None:
+             invite: str | None = None, files: tuple[File, ...] = (), answers: Answers | None = None) -> None:
         """Send to ``target``; a message for the very room the command came from is a reply."""
         here = self.incoming.room
         if invite is None and ((target.room is here and here is RoomKind.DM and target.user_id == self.sender) or (
             target.room is here and here in (RoomKind.MENTORS, RoomKind.COUNCIL) and target.room_id is None
         ) or target == Target.reply_to(self.incoming)):
-            self.reply(msg, files)
+            self.reply(msg, files, answers)
         else:
-            super().send(target, msg, reply_to, notify=notify, invite=invite, files=files)
+            super().send(target, msg, reply_to, notify=notify, invite=invite, files=files, answers=answers)
 
     def cmd(self, text: str) -> Msg:
         """How to type a command here: with the prefix in a shared room."""
@@ -335,7 +335,7 @@ class Dispatcher:
     ) -> Result:
         """Store a reply that is the whole outcome (refusal, error, unknown command)."""
         outcome, msg = answer
-        messages = [Outgoing(Target.reply_to(incoming), msg, incoming.event_id)]
+        messages = [Outgoing(Target.reply_to(incoming), msg, incoming.answered_event)]
         try:
             async with self.db.session() as session:
                 if once_per is not None and not await courtesy.due(session, incoming.sender, once_per, now):

@@ -23,6 +23,13 @@ class Incoming:
     # Set when the room would be a direct message with the sender but is not private
     # enough to be one (public, unencrypted, others invited): why, in a few words.
     room_problem: RoomProblem | None = None
+    # A reaction taken as a command: the message reacted to, under which the answer goes.
+    reacts_to: str | None = None
+
+    @property
+    def answered_event(self) -> str | None:
+        """The event an answer to this is a reply to."""
+        return self.reacts_to or self.event_id
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,35 @@ class File:
 
 
 @dataclass(frozen=True)
+class Answers:
+    """What a ✅ or ❌ reaction under a message answers: the command each stands for, exactly as
+    the person would type it in a DM, and the one person whose reaction counts. ``kind`` and
+    ``number`` name what is decided (an ``offer`` of request N, a ``checkin`` N to confirm, an
+    ``announcement`` N), so that a reaction once it is decided is not taken as an answer."""
+
+    kind: str
+    number: int
+    yes: str
+    no: str | None
+    answerer: str
+
+    def to_json(self) -> str:
+        return json.dumps([self.kind, self.number, self.yes, self.no, self.answerer], ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Answers | None:
+        return cls(*json.loads(text)) if text else None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a transport posted a message: its room and event id (a reaction names them)."""
+
+    room_id: str
+    event_id: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     target: Target
     msg: Msg
@@ -117,13 +153,15 @@ class Outgoing:
     bulk: bool = False
     # Someone to invite into the target room (a shared one) before the message is posted.
     invite: str | None = None
+    # What a ✅ or ❌ reaction under it answers: the transport adds both reactions for a tap.
+    answers: Answers | None = None
 
     def render(self) -> Rendered:
         mentions = self.msg.mentions()
         if self.notify and self.target.user_id and self.target.user_id not in mentions:
             mentions.append(self.target.user_id)
         return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(mentions), self.reply_to,
-                        self.files, self.notify, self.invite)
+                        self.files, self.notify, self.invite, self.answers)
 
 
 @dataclass(frozen=True)
@@ -138,6 +176,7 @@ class Rendered:
     files: tuple[File, ...] = ()
     notify: bool = False  # sent so that it notifies (Matrix: m.text, not m.notice)
     invite: str | None = None  # invited into the room before the message is posted
+    answers: Answers | None = None  # answered by a ✅ or ❌ reaction: the transport adds both
 
 
 class SendFailed(Exception):
@@ -165,7 +204,9 @@ class Outbox(Protocol):
     """Where the bot's messages go: Matrix, the terminal shell, or a test.
 
     ``txn_id`` is unique per message and stays the same when a send is retried,
-    so a transport can make retries idempotent. Raise ``SendFailed`` on failure.
+    so a transport can make retries idempotent. Raise ``SendFailed`` on failure. Returns where
+    the message was posted (``Sent``) when the transport knows; a message with ``answers`` is
+    then found again by a reaction under it.
     """
 
-    async def send(self, message: Rendered, txn_id: str) -> None: ...
+    async def send(self, message: Rendered, txn_id: str) -> Sent | None: ...

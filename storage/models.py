@@ -843,6 +843,8 @@ class OutboxMessage(SQLModel, table=True):
     invite: Optional[str] = Field(default=None, max_length=255)
     # For a group's room (room_kind ``group``): the group, whose room the transport finds or makes.
     group_id: Optional[int] = Field(default=None)
+    # What a ✅ or ❌ reaction under it answers (``commands.messages.Answers`` as JSON), until sent.
+    answers: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
 
     __table_args__ = (
         _partial(
@@ -852,6 +854,25 @@ class OutboxMessage(SQLModel, table=True):
             where="sent_at IS NULL AND NOT given_up",
         ),
     )
+
+
+class AnswerableMessage(SQLModel, table=True):
+    """A message the bot sent that a ✅ or ❌ reaction answers (an offer, a check-in to confirm, an
+    announcement's preview), found again by the room and event id a reaction names."""
+
+    __tablename__ = "answerable_message"
+
+    id: Optional[int] = Field(default=None, primary_key=True)  # in the order they were sent
+    room_id: str = Field(max_length=255)
+    event_id: str = Field(max_length=255)
+    kind: str = Field(max_length=20)  # offer, checkin, announcement
+    number: int  # the request, check-in or announcement it is about
+    yes: str = Field(max_length=100)  # the command a ✅ stands for, as typed in a DM
+    no: Optional[str] = Field(default=None, max_length=100)  # the command a ❌ stands for, if any
+    answerer: str = Field(max_length=255, index=True)  # the only person whose reaction counts
+    sent_at: datetime = _when()
+
+    __table_args__ = (UniqueConstraint("room_id", "event_id"),)
 
 
 class CourtesyNotice(SQLModel, table=True):

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.config import Settings, StorageSettings
 from bot.runtime import Runtime
-from bot.shell import Shell, render
+from bot.shell import Shell, render, sent
 from commands.clock import ManualClock
 from commands.dispatcher import Result
 from commands.framework import RoomKind
-from commands.messages import Incoming, Rendered
+from commands.messages import Incoming, Rendered, Sent
 from commands.policy import ProgramPolicy
 from storage.models import metadata
 
@@ -125,9 +125,10 @@ class RecordingOutbox:
         self.sent: list[Rendered] = []
         self.txn_ids: list[str] = []
 
-    async def send(self, message: Rendered, txn_id: str) -> None:
+    async def send(self, message: Rendered, txn_id: str) -> Sent:
         self.sent.append(message)
         self.txn_ids.append(txn_id)
+        return sent(message, txn_id)  # posted where the shell posts it, so that `% react` finds it
 
 
 class BotHarness:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -22,6 +23,7 @@ from nio import (
     RoomMessageNotice,
     RoomMessageText,
     RoomPreset,
+    ReactionEvent,
     SyncResponse,
 )
 
@@ -50,12 +52,22 @@ class Seen:
 
 
 @dataclass
+class SeenReaction:
+    room_id: str
+    sender: str
+    reacts_to: str
+    key: str
+    event_id: str
+
+
+@dataclass
 class Person:
     """A person with a Matrix client that keeps syncing and remembers what it saw."""
 
     account: Account
     client: AsyncClient
     seen: list[Seen] = field(default_factory=list)
+    reactions: list[SeenReaction] = field(default_factory=list)
     task: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -84,6 +96,9 @@ class Person:
                             room_id, event.sender, event.body, getattr(event, "formatted_body", "") or "",
                             event.source["content"].get("msgtype", ""), event.source["content"], event.event_id,
                         ))
+                    elif isinstance(event, ReactionEvent):
+                        self.reactions.append(SeenReaction(room_id, event.sender, event.reacts_to, event.key,
+                                                           event.event_id))
             for room_id in response.rooms.invite:
                 await self.client.join(room_id)
             if self.client.olm is not None:
@@ -109,6 +124,27 @@ class Person:
         )
         assert hasattr(response, "event_id"), response
         return response.event_id
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        """React to a message as Element does: in an encrypted room the reaction is encrypted
+        (its relation stays in the clear part), elsewhere it is a plain m.reaction."""
+        content: dict[str, Any] = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        kind = "m.reaction"
+        if self.client.rooms[room_id].encrypted:
+            if not self.client.rooms[room_id].members_synced:  # as room_send does before it encrypts
+                await self.client.joined_members(room_id)
+                if self.client.should_query_keys:
+                    await self.client.keys_query()
+            if self.client.olm.should_share_group_session(room_id):
+                await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+            kind, content = self.client.encrypt(room_id, kind, content)
+        url = f"{self.client.homeserver}/_matrix/client/v3/rooms/{room_id}/send/{kind}/{secrets.token_hex(8)}"
+        async with aiohttp.ClientSession() as http:
+            async with http.put(url, json=content,
+                                headers={"Authorization": f"Bearer {self.account.access_token}"}) as response:
+                answer = await response.json()
+        assert "event_id" in answer, answer
+        return answer["event_id"]
 
     def has_joined(self, room_id: str, user_id: str) -> bool:
         """Whether ``user_id`` is joined (not just invited) in the room, as this person sees it."""

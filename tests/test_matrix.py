@@ -407,19 +407,23 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
         assert sqlite3.connect(tmp_path / "mentorbot.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-async def test_a_request_is_offered_in_a_dm_and_accepted_in_the_mentors_room(world, tmp_path):
-    # Mia, a mentor whose client reads encrypted DMs, joins. Bob and Cy (who made the
-    # mentors room, so is a mentor too) are away, so the offer goes to Mia.
+async def the_only_free_mentor(world: World, tmp_path) -> Person:
+    """Mia, a mentor whose client reads encrypted DMs, joins; Bob and Cy (who made the mentors
+    room, so is a mentor too) are away, so an offer goes to Mia."""
     mia = await person(world.synapse, "mia", tmp_path, encrypted=True)
-    try:
-        await world.cy.client.room_invite(world.mentors_room, mia.user_id)
-        await mia.until_joined(world.mentors_room, mia.user_id)
-        await world.cy.say(world.mentors_room, "!away in 2 weeks")
-        await world.bob.say(world.mentors_room, "!away in 2 weeks")
-        await world.bob.say(world.mentors_room, "!mentors")  # answered after Mia's join is seen
-        roster = (await world.bob.replies(world.bot_id, world.mentors_room, 3))[2]
-        assert "Mentors (3)" in roster.body and "mia" in roster.body and roster.body.count("away until") == 2
+    await world.cy.client.room_invite(world.mentors_room, mia.user_id)
+    await mia.until_joined(world.mentors_room, mia.user_id)
+    await world.cy.say(world.mentors_room, "!away in 2 weeks")
+    await world.bob.say(world.mentors_room, "!away in 2 weeks")
+    await world.bob.say(world.mentors_room, "!mentors")  # answered after Mia's join is seen
+    roster = (await world.bob.replies(world.bot_id, world.mentors_room, 3))[2]
+    assert "Mentors (3)" in roster.body and "mia" in roster.body and roster.body.count("away until") == 2
+    return mia
 
+
+async def test_a_request_is_offered_in_a_dm_and_accepted_in_the_mentors_room(world, tmp_path):
+    mia = await the_only_free_mentor(world, tmp_path)
+    try:
         room = await open_dm(world.ana, world.bot_id, encrypted=True)
         await world.ana.say(room, "request help with my first <b>event</b>")
         [thanks] = await world.ana.replies(world.bot_id, room, 1)
@@ -751,3 +755,78 @@ async def test_a_calendar_file_arrives_encrypted_in_a_dm_and_opens_as_a_calendar
     assert event.start == when and event.start.tzinfo.key == "America/Lima"
     assert event["SUMMARY"] == "Check-in with Bob"
     assert event["UID"] == f"checkin-{number}@{world.bot_id.partition(':')[2]}"
+
+
+async def test_an_offer_in_an_encrypted_dm_gets_the_bots_reactions_and_a_mentors_encrypted_tick_accepts_it(
+        world, tmp_path):
+    mia = await the_only_free_mentor(world, tmp_path)
+    try:
+        room = await open_dm(world.ana, world.bot_id, encrypted=True)
+        await world.ana.say(room, "request help with my first event")
+        await world.ana.replies(world.bot_id, room, 1)
+
+        def offers(_):
+            return [s for s in mia.from_user(world.bot_id) if "may suit you" in s.body]
+
+        await mia.wait_for(offers, timeout=30)
+        [offer] = offers(None)
+        assert mia.client.rooms[offer.room_id].encrypted
+        assert raw_event(world.synapse, mia, offer.room_id, offer.event_id)["type"] == "m.room.encrypted"
+
+        def bots_reactions():
+            return sorted(r.key for r in mia.reactions if r.sender == world.bot_id and r.reacts_to == offer.event_id)
+
+        await mia.wait_for(lambda _: bots_reactions() == sorted(["✅", "❌"]), timeout=30)
+        # Ana, who is no mentor and not in the room, cannot answer; Mia's tick, encrypted as Element
+        # sends it, is her `accept 1`.
+        tick = await mia.react(offer.room_id, offer.event_id, "✅")
+        assert raw_event(world.synapse, mia, offer.room_id, tick)["type"] == "m.room.encrypted"
+
+        def done(_):
+            return [s for s in mia.from_user(world.bot_id, offer.room_id) if "mentor now" in s.body]
+
+        await mia.wait_for(done, timeout=30)
+        [answer] = done(None)
+        assert answer.body.startswith("Done: you are ")
+        assert answer.content["m.relates_to"] == {"m.in_reply_to": {"event_id": offer.event_id}}
+        await world.ana.wait_for(lambda _: any("is your mentor now" in s.body
+                                               for s in world.ana.from_user(world.bot_id, room)), timeout=30)
+        # A second tick under the decided offer gets one short note, then nothing more.
+        await mia.react(offer.room_id, offer.event_id, "❌")
+        await mia.wait_for(lambda _: any(s.body == "That offer was already answered."
+                                         for s in mia.from_user(world.bot_id, offer.room_id)), timeout=30)
+        # Taking the tick back does nothing; a new tick after it gets no second note.
+        assert hasattr(await mia.client.room_redact(offer.room_id, tick), "event_id")
+        await mia.react(offer.room_id, offer.event_id, "✅")
+        before = len(mia.from_user(world.bot_id, offer.room_id))
+        await mia.say(offer.room_id, "help")  # Mia's messages are taken in order: answered after her tick
+        await mia.wait_for(lambda _: len(mia.from_user(world.bot_id, offer.room_id)) > before, timeout=30)
+        assert mia.from_user(world.bot_id, offer.room_id)[-1].body.startswith("Here is what you can do")
+        notes = [s for s in mia.from_user(world.bot_id, offer.room_id) if "already answered" in s.body]
+        assert len(notes) == 1
+    finally:
+        await mia.stop()
+
+
+async def test_answers_in_shared_rooms_are_replies_and_the_council_taps_to_publish(world):
+    # In the mentors room, the bot's answer is a reply to the command.
+    asked = await world.bob.say(world.mentors_room, "!mentors")
+    [reply] = await world.bob.replies(world.bot_id, world.mentors_room, 1)
+    assert reply.content["m.relates_to"] == {"m.in_reply_to": {"event_id": asked}}
+    # In the council room (not encrypted: plain reactions), the preview of an announcement is a
+    # reply too, with the bot's ✅ and ❌ under it; Cy's plain tick publishes it.
+    drafted = await world.cy.say(world.council_room, "!announce mentors Mentor training on 3 March | "
+                                                     "Join us at 16:00 UTC for the spring training.")
+    [preview] = await world.cy.replies(world.bot_id, world.council_room, 1, timeout=30)
+    assert preview.body.startswith("Draft announcement #1")
+    assert preview.content["m.relates_to"] == {"m.in_reply_to": {"event_id": drafted}}
+    await world.cy.wait_for(lambda _: sorted(r.key for r in world.cy.reactions if r.sender == world.bot_id
+                                             and r.reacts_to == preview.event_id) == ["✅", "❌"], timeout=30)
+    tick = await world.cy.react(world.council_room, preview.event_id, "✅")
+    assert raw_event(world.synapse, world.cy, world.council_room, tick)["type"] == "m.reaction"
+    published = (await world.cy.replies(world.bot_id, world.council_room, 2, timeout=30))[1]
+    assert published.body.startswith("Published announcement #1")
+    assert published.content["m.relates_to"] == {"m.in_reply_to": {"event_id": preview.event_id}}
+    copy = await world.bob.wait_for(lambda _: [s for s in world.bob.from_user(world.bot_id, world.mentors_room)
+                                               if "Announcement #1" in s.body], timeout=30)
+    assert copy

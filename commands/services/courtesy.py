@@ -2,7 +2,7 @@
 
 A stranger writing in a room the bot does not answer in, a client whose messages the
 bot cannot decrypt, a flood of commands: each gets one short notice, then silence until
-the period has passed. The last time is stored, so a restart does not repeat it.
+the period has passed. A reaction under a question already decided gets one short note too. The last time is stored, so a restart does not repeat it.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from storage.session import Session
 OTHER_ROOM = "other_room"
 UNDECRYPTABLE = "undecryptable"
 SLOW_DOWN = "slow_down"
+LATE_ANSWER = "late_answer"  # a ✅ or ❌ under a message whose question was decided already
 QUIET_FOR = {
     OTHER_ROOM: timedelta(days=1),
     UNDECRYPTABLE: timedelta(hours=1),
     SLOW_DOWN: timedelta(minutes=10),
+    LATE_ANSWER: timedelta(days=1),
 }
 
 

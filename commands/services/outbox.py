@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import select
 
 from commands.kinds import RoomKind
-from commands.messages import File, Incoming, Outgoing, Rendered, Target
+from commands.messages import Answers, File, Incoming, Outgoing, Rendered, Target
 from storage.models import HandledEvent, OutboxMessage
 from storage.session import Session
 
@@ -62,7 +62,7 @@ async def store(session: Session, messages: list[Outgoing], now: datetime,
          "reply_to": r.reply_to, "sent_at": None, "attempts": 0, "last_error": None, "given_up": False,
          "files": json.dumps([f.to_dict() for f in r.files], ensure_ascii=False) if r.files else "",
          "notify": r.notify, "next_attempt_at": None, "lane": lane, "invite": r.invite,
-         "group_id": r.target.group_id}
+         "group_id": r.target.group_id, "answers": r.answers.to_json() if r.answers else ""}
         for r, txn_id, lane in zip(rendered, txn_ids, lanes)
     ]
     # All the messages in one statement; each id is found by its transaction id (unique), so
@@ -121,7 +121,8 @@ def rendered(row: OutboxMessage) -> Rendered:
     target = Target(RoomKind(row.room_kind), user_id=row.user_id, room_id=row.room_id, group_id=row.group_id)
     mentions = tuple(m for m in row.mentions.split("\n") if m)
     files = tuple(File(**f) for f in json.loads(row.files)) if row.files else ()
-    return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify, row.invite)
+    return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify, row.invite,
+                    Answers.from_json(row.answers))
 
 
 TargetKey = tuple[str, str | None, str | None, int | None]
@@ -189,7 +190,7 @@ _MARK_SENT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)))
     .values(sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1, body="", html="", mentions="", files="",
-            user_id=None, invite=None)
+            user_id=None, invite=None, answers="")
 )
 
 
@@ -199,6 +200,6 @@ async def mark_failed(session: Session, row_id: int, reason: str, *, give_up: bo
     row.last_error = reason[:1000]
     row.given_up = give_up
     if give_up:  # never to be sent: nothing of it is kept
-        row.body = row.html = row.mentions = row.files = ""
+        row.body = row.html = row.mentions = row.files = row.answers = ""
         row.invite = None
     await session.commit()

@@ -20,7 +20,7 @@ from commands.clock import add_months
 from commands.kinds import RoomKind
 from commands.messages import File
 from commands.policy import RetentionPolicy
-from commands.services import audit, coaching, conversations, courtesy, groups, mentorships, people, rules
+from commands.services import answers, audit, coaching, conversations, courtesy, groups, mentorships, people, rules
 from commands.services.agreements import PARTS as AGREEMENT_PARTS
 from commands.services.errors import DomainError
 from commands.services.visibility import RETENTION_SETTINGS, Reader, confidential_columns, may_read
@@ -443,16 +443,17 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
               .values(state=ReminderState.CANCELLED))
     # Messages to them not sent yet are dropped; those sent keep no address.
     await run(update(OutboxMessage).where(OutboxMessage.user_id == person.matrix_id, OutboxMessage.sent_at.is_(None))
-              .values(given_up=True, body="", html="", mentions="", files="",
+              .values(given_up=True, body="", html="", mentions="", files="", answers="",
                       last_error="the person asked to be forgotten"))
     await run(update(OutboxMessage).where(OutboxMessage.user_id == person.matrix_id).values(user_id=None))
     # Nor are they invited anywhere, nor welcomed in a room (a message sent keeps no invite).
     await run(update(OutboxMessage).where(OutboxMessage.invite == person.matrix_id, OutboxMessage.sent_at.is_(None))
-              .values(given_up=True, body="", html="", mentions="", files="", invite=None,
+              .values(given_up=True, body="", html="", mentions="", files="", invite=None, answers="",
                       last_error="the person asked to be forgotten"))
     await run(update(OutboxMessage).where(OutboxMessage.mentions.contains(person.matrix_id),
                                           OutboxMessage.sent_at.is_not(None)).values(mentions=""))
     await courtesy.forget(session, person.matrix_id)
+    await answers.forget(session, person.matrix_id)  # no reaction of theirs is looked for any more
     await people.keep_council_removal(session, person)
     # The row stays, under a pseudonym: the audit trail and the program's counts refer to it.
     person.matrix_id = FORGOTTEN.format(pid)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Callable
 
 from commands.kinds import RoomKind
-from commands.messages import File, Outgoing, Target
+from commands.messages import Answers, File, Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
 from commands.text import Msg
 from storage.session import Session
@@ -62,16 +62,17 @@ class Work:
         self.render(event, self)
 
     def send(self, target: Target, msg, reply_to: str | None = None, *, notify: bool | None = None,
-             invite: str | None = None, files: tuple[File, ...] = ()) -> None:
+             invite: str | None = None, files: tuple[File, ...] = (), answers: Answers | None = None) -> None:
         """Send ``msg`` (a ``commands.text.Msg``) to ``target``. What goes to one person's DM is
         meant for them: it notifies them (``notify``), unless told otherwise. In a shared room,
         only what someone must act on (an escalation, a request to decide) notifies. ``invite``: a
         person the transport invites into the target room before posting (a new mentor).
-        ``files`` are sent after the message, in the same room (a chart)."""
+        ``files`` are sent after the message, in the same room (a chart). ``answers``: what a ✅ or
+        ❌ reaction under it answers (see ``commands.reactions``)."""
         if notify is None:
             notify = target.room is RoomKind.DM and target.user_id is not None
         self.outbox.append(Outgoing(target, msg if isinstance(msg, Msg) else Msg(msg), reply_to, notify=notify,
-                                    bulk=self.bulk, invite=invite, files=tuple(files)))
+                                    bulk=self.bulk, invite=invite, files=tuple(files), answers=answers))
 
     @contextmanager
     def in_bulk(self) -> Iterator[None]:

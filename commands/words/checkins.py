@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from commands.clock import read_duration
 from commands.kinds import RoomKind
 from commands.messages import Target
-from commands.services import people
+from commands.services import answers, people
 from commands.services.checkins import (
     CheckInNotScheduled,
     CheckInOfEndedMentorship,
@@ -290,4 +290,5 @@ def reminder(event: ReminderDue, work: Work) -> None:
     else:
         msg = t("{head} {name} has not confirmed it yet. To move it: {move}.", head=head,
                 name=people.name_of(event.mentee), move=_move_cmd(work, c))
-    work.send(Target.dm(to.matrix_id), msg)
+    asks = event.coaching is None and to.id == event.mentee.id and not c.confirmed_at  # the mentee confirms it
+    work.send(Target.dm(to.matrix_id), msg, answers=answers.checkin(c.id, to.matrix_id) if asks else None)

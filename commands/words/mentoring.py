@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from commands.kinds import Role, RoomKind
 from commands.messages import Target
 from commands.policy import ProgramPolicy
-from commands.services import people
+from commands.services import answers, people
 from commands.services.matching import Match, Wishes, is_away
 from commands.services.mentorships import (
     AlreadyDeclined,
@@ -195,7 +195,7 @@ def _mentor_proposed(e: MentorProposed, work: Work) -> None:
           "If nobody takes it by {deadline}, it goes to the council.",
           accept=typed(work, f"accept {number}", RoomKind.DM), decline=typed(work, f"decline {number}", RoomKind.DM),
           deadline=day(request.escalate_at or work.now, zone)),
-    ))
+    ), answers=answers.offer(number, e.mentor.matrix_id))
     if e.announce:
         work.send(Target.mentors(), t(
             "{needs}: {summary}. I have asked {mentor}; any mentor with a free place can take it with {accept}.",
