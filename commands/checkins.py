@@ -49,7 +49,7 @@ async def checkin(ctx: Context, mentee: str, when: Plan) -> None:
     ctx.send(Target.dm(person.matrix_id), said.planned_for_mentee(ctx, c, me, mentee_zone))
 
 
-@router.command("checkins", rooms=DM_ONLY, examples=("checkins",))
+@router.command("checkins", safe=True, rooms=DM_ONLY, examples=("checkins",))
 async def list_checkins(ctx: Context) -> None:
     """Your upcoming check-ins: as a mentor, with all your mentees; as a mentee, with your mentor;
     and your coaching sessions from the coach pool, as coach or as the one who asked."""

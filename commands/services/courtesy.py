@@ -2,7 +2,8 @@
 
 A stranger writing in a room the bot does not answer in, a client whose messages the
 bot cannot decrypt, a flood of commands: each gets one short notice, then silence until
-the period has passed. The last time is stored, so a restart does not repeat it.
+the period has passed. Chatter in a DM gets the full welcome once a day, then one line.
+The last time is stored, so a restart does not repeat it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from storage.session import Session
 OTHER_ROOM = "other_room"
 UNDECRYPTABLE = "undecryptable"
 SLOW_DOWN = "slow_down"
+WELCOME = "welcome"  # the full answer to words in a DM that are no command; later ones get a line
 QUIET_FOR = {
     OTHER_ROOM: timedelta(days=1),
     UNDECRYPTABLE: timedelta(hours=1),
     SLOW_DOWN: timedelta(minutes=10),
+    WELCOME: timedelta(days=1),
 }
 
 
