@@ -407,27 +407,34 @@ class Dispatcher:
         return self._typo(incoming, text) or said.unknown_command(_shown(text), None, self._cmd(incoming, "help"))
 
     def _typo(self, incoming: Incoming, text: str) -> Msg | None:
-        """The answer to a word that names a family of commands or is clearly a typo of one; None
+        """The answer to words that name a family of commands or are clearly a typo of one; None
         otherwise. Only a safe command is suggested itself; for one that changes anything else,
-        its help is (see ``commands.suggest``)."""
+        its help is (see ``commands.suggest``). A family's name alone (``mentor``) is no guess: its
+        forms are listed; followed by words that match none of them, its help is offered."""
         word = text.split()[0].lower()
         subs = self.registry.subcommands(word)
-        if subs:
+        if subs and text.lower().split() == [word]:
             return said.needs_subcommand(word, [self._cmd(incoming, c.name) for c in subs],
                                          self._cmd(incoming, f"help {subs[0].name}"))
         close = suggest.closest(self.registry, text)
-        if close is None:
-            return None
-        if close.explain:
-            return said.explain_first(_shown(text), self._cmd(incoming, close.typed_name),
+        if close is not None and not close.explain:
+            return said.unknown_command(_cut(close.typed), self._cmd(incoming, close.typed_name),
+                                        self._cmd(incoming, "help"))
+        if close is not None:
+            return said.explain_first(_cut(close.typed), self._cmd(incoming, close.typed_name),
                                       self._cmd(incoming, f"help {close.typed_name}"))
-        return said.unknown_command(_shown(text), self._cmd(incoming, close.typed_name), self._cmd(incoming, "help"))
+        if subs:
+            return said.family_help(word, self._cmd(incoming, f"help {word}"))
+        return None
 
     def _cmd(self, incoming: Incoming, text: str) -> Msg:
         return as_typed(text, incoming.room, self.prefix)
 
 
 def _shown(text: str) -> str:
-    """The first word typed, as quoted back: cut when it is long."""
-    word = text.split()[0].lower()
-    return word if len(word) <= 30 else word[:30] + "…"
+    """The first word of ``text``, as quoted back: cut when it is long."""
+    return _cut(text.split()[0].lower())
+
+
+def _cut(words: str) -> str:
+    return words if len(words) <= 30 else words[:30] + "…"

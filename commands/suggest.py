@@ -28,6 +28,7 @@ class Suggestion:
 
     command: Command
     typed_name: str  # the name (or alias) the typed words are close to
+    typed: str  # the words typed that are close to it
 
     @property
     def explain(self) -> bool:
@@ -60,20 +61,23 @@ def closest(registry: Registry, text: str) -> Suggestion | None:
     """The command ``text`` (which starts with no command) is clearly a typo of, or None.
 
     Each name is compared with as many of the first words as it has (``mentor remov`` with
-    ``mentor remove``). Of the names equally close, a safe one wins."""
+    ``mentor remove``). Of the names equally close, the longest wins (``mentor remov`` is not
+    ``mentors``), then a safe one."""
     words = text.lower().split()
-    best: tuple[int, bool, Command, str] | None = None
+    best: tuple[int, int, bool, Command, str, str] | None = None
     for name in registry.names():
         count = len(name.split())
         if count > len(words):
             continue
         typed = " ".join(words[:count])
+        if abs(len(typed) - len(name)) > allowed_typos(name):
+            continue  # too many letters more or fewer to be close, whatever they are
         distance = typos(typed, name)
         if distance == 0 or distance > allowed_typos(name):
             continue
         command = registry.get(name)
         assert command is not None
-        key = (distance, not command.safe)
-        if best is None or key < best[:2]:
-            best = (distance, not command.safe, command, name)
-    return None if best is None else Suggestion(best[2], best[3])
+        key = (distance, -count, not command.safe)
+        if best is None or key < best[:3]:
+            best = (*key, command, name, typed)
+    return None if best is None else Suggestion(*best[3:])

@@ -43,7 +43,7 @@ PHRASINGS: dict[Wish, tuple[str, ...]] = {
         "could i get a mentor", "could i have a mentor", "may i have a mentor", "i would like to have a mentor",
         "i would like to get a mentor", "i want to get a mentor", "i want to find a mentor", "find me a mentor",
         "get me a mentor", "how do i get a mentor", "how can i get a mentor", "how do i find a mentor",
-        "how can i find a mentor", "request a mentor", "mentor me", "i want to be mentored",
+        "how can i find a mentor", "mentor me", "i want to be mentored",
         "i would like to be mentored",
         # German
         "ich mochte einen mentor", "ich hatte gern einen mentor", "ich brauche einen mentor",
