@@ -113,9 +113,13 @@ def plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]|_", " ", text).split())
 
 
+def _longest_first(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(phrases, key=len, reverse=True))
+
+
 def _strip_front(text: str, phrases: tuple[str, ...]) -> str:
-    """``text`` without one of ``phrases`` in front (a whole word or words), if it has one."""
-    for phrase in sorted(phrases, key=len, reverse=True):
+    """``text`` without one of ``phrases`` (longest first) in front, as a whole word or words."""
+    for phrase in phrases:
         if text == phrase:
             return ""
         if text.startswith(phrase + " "):
@@ -124,7 +128,7 @@ def _strip_front(text: str, phrases: tuple[str, ...]) -> str:
 
 
 def _strip_back(text: str, phrases: tuple[str, ...]) -> str:
-    for phrase in sorted(phrases, key=len, reverse=True):
+    for phrase in phrases:
         if text.endswith(" " + phrase):
             return text[: -len(phrase) - 1]
     return text
@@ -132,13 +136,14 @@ def _strip_back(text: str, phrases: tuple[str, ...]) -> str:
 
 def _bare(text: str) -> str:
     """The plain message without a greeting in front nor polite words at either end."""
-    text = _strip_front(plain(text), GREETINGS)
-    text = _strip_front(text, ("there", "bot", "mentorbot"))  # "hi there, ...", "hello bot ..."
-    text = _strip_front(text, POLITE)
-    return _strip_back(text, POLITE)
+    text = _strip_front(plain(text), _GREETINGS)
+    text = _strip_front(text, ("mentorbot", "there", "bot"))  # "hi there, ...", "hello bot ..."
+    text = _strip_front(text, _POLITE)
+    return _strip_back(text, _POLITE)
 
 
 _WISHES = {phrase: wish for wish, phrases in PHRASINGS.items() for phrase in phrases}
+_GREETINGS, _THANKS, _POLITE = map(_longest_first, (GREETINGS, THANKS, POLITE))
 
 
 def wish(text: str) -> Wish | None:
@@ -149,8 +154,8 @@ def wish(text: str) -> Wish | None:
 def chat(text: str) -> Chat:
     """Whether ``text`` opens with a greeting, a thank-you, or neither."""
     words = plain(text)
-    if _strip_front(words, THANKS) != words:
+    if _strip_front(words, _THANKS) != words:
         return Chat.THANKS
-    if _strip_front(words, GREETINGS) != words:
+    if _strip_front(words, _GREETINGS) != words:
         return Chat.GREETING
     return Chat.OTHER

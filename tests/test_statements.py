@@ -38,9 +38,9 @@ def _engine(db):
 # a newcomer is read nothing but their record; a mentee their mentor and next check-in in one
 # statement; a mentor the requests offered to them and their next check-ins.
 WELCOMES = {
-    "hi newcomer": (NEWCOMER, "hi", 6, 2),  # the day's courtesy noted; the person; store the answer
-    "hi mentee": (ANA, "hello", 7, 2),
-    "hi mentor": (BOB, "hi", 8, 2),
+    "hi newcomer": (NEWCOMER, "hi", 8, 2),  # the day's courtesy read and noted; the person; store; mark sent
+    "hi mentee": (ANA, "hello", 9, 2),
+    "hi mentor": (BOB, "hi", 10, 2),
 }
 
 
