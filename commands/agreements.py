@@ -46,6 +46,7 @@ def _named(text_: str) -> tuple[str | None, str]:
 
 @router.command(
     "agreement",
+    safe=True,
     args=[Arg("mentee", MatrixId(), optional=True)],
     roles=[Role.MENTEE, Role.MENTOR, Role.COUNCIL],
     rooms=DM_ONLY,

@@ -65,6 +65,7 @@ async def cancel(ctx: Context, announcement: int) -> None:
 
 @router.command(
     "announcements",
+    safe=True,
     roles=[Role.COUNCIL],
     rooms=(RoomKind.COUNCIL, RoomKind.DM),
     examples=("announcements",),

@@ -52,7 +52,7 @@ async def checkin(ctx: Context, mentee: str, when: Plan) -> None:
              answers=answers.checkin(c.id, person.matrix_id))
 
 
-@router.command("checkins", rooms=DM_ONLY, examples=("checkins",))
+@router.command("checkins", safe=True, rooms=DM_ONLY, examples=("checkins",))
 async def list_checkins(ctx: Context) -> None:
     """Your upcoming check-ins: as a mentor, with all your mentees; as a mentee, with your mentor;
     and your coaching sessions from the coach pool, as coach or as the one who asked."""

@@ -133,7 +133,7 @@ async def cancel(ctx: Context, number: int) -> None:
     ctx.reply(said.cancelled(cs, other, ctx.zone))
 
 
-@router.command("coaching", rooms=DM_ONLY, examples=("coaching",))
+@router.command("coaching", safe=True, rooms=DM_ONLY, examples=("coaching",))
 async def list_sessions(ctx: Context) -> None:
     """Your coaching sessions still asked or planned, as the one who asked or as the coach."""
     me = await ctx.me()

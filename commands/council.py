@@ -70,7 +70,7 @@ async def refuse(ctx: Context, change: int, note: str | None) -> None:
     ctx.reply(words.change_refused_done(change, mentee))
 
 
-@router.command("council", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("council",))
+@router.command("council", safe=True, roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("council",))
 async def council_list(ctx: Context) -> None:
     """Who is on the council: members of the council room and those the configuration names."""
     members = await people.council_members(ctx.session, ctx.policy)
@@ -111,7 +111,7 @@ async def council_add(ctx: Context, person: str) -> None:
     ctx.reply(words.added_to_council(await council.add_to_council(ctx, ctx.sender, person)))
 
 
-@router.command("queue", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("queue",))
+@router.command("queue", safe=True, roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("queue",))
 async def queue(ctx: Context) -> None:
     """What waits for the council: escalated requests and changes of mentor to decide.
 
@@ -122,6 +122,7 @@ async def queue(ctx: Context) -> None:
 
 @router.command(
     "audit",
+    safe=True,
     args=[PERSON],
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
@@ -138,6 +139,7 @@ async def audit_trail(ctx: Context, person: str) -> None:
 
 @router.command(
     "report",
+    safe=True,
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
     examples=("report",),
@@ -153,6 +155,7 @@ async def report(ctx: Context) -> None:
 
 @router.command(
     "report chart",
+    safe=True,
     roles=[Role.COUNCIL],
     rooms=COUNCIL_ROOMS,
     examples=("report chart",),
@@ -190,7 +193,7 @@ async def cohort_propose(ctx: Context) -> None:
     ctx.reply(cohort_said.proposal(await cohort.propose(ctx, await ctx.me()), ctx, _names_here(ctx)))
 
 
-@router.command("cohort show", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("cohort show",))
+@router.command("cohort show", safe=True, roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("cohort show",))
 async def cohort_show(ctx: Context) -> None:
     """Show the cohort proposal waiting for confirmation again."""
     ctx.reply(cohort_said.proposal(await cohort.waiting_proposal(ctx), ctx, _names_here(ctx)))

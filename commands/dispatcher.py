@@ -35,9 +35,10 @@ from commands.framework import (
 )
 from commands.messages import Answers, File, Incoming, Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
-from commands import words
+from commands import suggest, wishes, words
 from commands.words import dispatch as said
-from commands.services import courtesy, outbox, people
+from commands.words import welcome as welcome_said
+from commands.services import courtesy, outbox, people, welcome
 from commands.services.errors import DomainError
 from commands.services.work import Work
 from commands.text import Msg, as_typed
@@ -202,7 +203,11 @@ class Dispatcher:
             return Result("ignored", [])
         now = self.clock.now()
         command, _, rest = self.registry.find(text) if text else (None, "", "")
-        command, rest = await self._conversation(incoming, text, command, rest, now)
+        routed, rest = await self._conversation(incoming, text, command, rest, now)
+        if routed is command and incoming.room is RoomKind.DM and text and len(incoming.text) <= MAX_MESSAGE and (
+                command is None or wishes.wish(text) is not None):  # not an answer in a guided conversation
+            return await self._not_a_command(incoming, text, now)
+        command = routed
         if command is None or len(incoming.text) > MAX_MESSAGE:
             return await self._answer(incoming, now, self._early_answer(incoming, text))
         ctx: Context | None = None
@@ -210,9 +215,7 @@ class Dispatcher:
             async with self.db.session() as session:
                 # A replayed event is caught by the handled_event primary key at commit.
                 person, languages = await people.find_with_languages(session, incoming.sender)
-                roles = people.roles_of(incoming.sender, person, self.policy)
-                if person is None and Role.COUNCIL in roles and await people.removal_kept(session, incoming.sender):
-                    roles = roles - {Role.COUNCIL}  # removed by the council, then erased at their request
+                roles = await self._roles(session, incoming.sender, person)
                 command = self.registry.pick(command, incoming.room, roles)
                 self._check_access(command, roles, incoming)
                 self._check_subcommand(command, rest, incoming)
@@ -258,6 +261,41 @@ class Dispatcher:
             return await self._failed(incoming, now, command)
         except Exception:
             return await self._failed(incoming, now, command)
+
+    async def _roles(self, session, sender: str, person: Person | None) -> frozenset[Role]:
+        roles = people.roles_of(sender, person, self.policy)
+        if person is None and Role.COUNCIL in roles and await people.removal_kept(session, sender):
+            roles = roles - {Role.COUNCIL}  # removed by the council, then erased at their request
+        return roles
+
+    async def _not_a_command(self, incoming: Incoming, text: str, now: datetime) -> Result:
+        """Words in a DM that are no command (or one of the plain wishes of ``commands.wishes``): the
+        one place they are answered. Nothing is done on a guess: a wish is answered with the command
+        to type, a clear typo with a safe command (``commands.suggest``), anything else
+        with a welcome that fits the person, in full once a day and in one line after that."""
+        wish = wishes.wish(text)
+        if wish is not None:
+            return await self._answer(incoming, now, ("wish", welcome_said.wish(wish)))
+        typo = self._typo(incoming, text)
+        if typo is not None:
+            return await self._answer(incoming, now, ("unknown", typo))
+        chat = wishes.chat(text)
+        messages: list[Outgoing] = []
+        try:
+            async with self.db.session() as session:
+                if await courtesy.due(session, incoming.sender, courtesy.WELCOME, now):
+                    person = await people.find(session, incoming.sender)
+                    roles = await self._roles(session, incoming.sender, person)
+                    standing = await welcome.standing(session, person, roles, now)
+                    msg = welcome_said.welcome(chat, standing, self.policy)
+                else:
+                    msg = welcome_said.again(chat)
+                messages = [Outgoing(Target.reply_to(incoming), msg, incoming.event_id)]
+                rows = await outbox.store(session, messages, now, handled=incoming)
+                await session.commit()
+        except IntegrityError:  # the handled_event key: this event was answered already
+            return Result("duplicate", [])
+        return Result("welcome", messages, None, rows)
 
     async def _outside(self, incoming: Incoming) -> Result:
         """A room that is neither one of the program's nor a private DM (a public room, a room
@@ -376,23 +414,44 @@ class Dispatcher:
         forms = [c.name for c in self.registry.subcommands(command.name)]
         close = difflib.get_close_matches(f"{command.name} {word}", forms, n=1, cutoff=0.75)
         if close:
+            meant = self.registry.get(close[0])
+            if meant is not None and not meant.safe:  # never suggested from a guess: its help is
+                raise UsageError(said.explain_first(f"{command.name} {word}", self._cmd(incoming, close[0]),
+                                                    self._cmd(incoming, f"help {close[0]}")))
             raise UsageError(said.did_you_mean_subcommand(f"{command.name} {word}", self._cmd(incoming, close[0])))
 
     def _unknown(self, incoming: Incoming, text: str) -> Msg:
+        return self._typo(incoming, text) or said.unknown_command(_shown(text), None, self._cmd(incoming, "help"))
+
+    def _typo(self, incoming: Incoming, text: str) -> Msg | None:
+        """The answer to words that name a family of commands or are clearly a typo of one; None
+        otherwise. Only a safe command is suggested itself; for one that changes anything else,
+        its help is (see ``commands.suggest``). A family's name alone (``mentor``) is no guess: its
+        forms are listed; followed by words that match none of them, its help is offered."""
         word = text.split()[0].lower()
         subs = self.registry.subcommands(word)
-        if subs:
+        if subs and text.lower().split() == [word]:
             return said.needs_subcommand(word, [self._cmd(incoming, c.name) for c in subs],
                                          self._cmd(incoming, f"help {subs[0].name}"))
-        two = " ".join(text.lower().split()[:2])
-        close = difflib.get_close_matches(two, self.registry.names(), n=1, cutoff=0.75) or difflib.get_close_matches(
-            word, self.registry.names(), n=1, cutoff=0.6
-        )
-        shown = word if len(word) <= 30 else word[:30] + "…"
-        return said.unknown_command(shown, self._cmd(incoming, close[0]) if close else None,
-                                    self._cmd(incoming, "help"))
+        close = suggest.closest(self.registry, text)
+        if close is not None and not close.explain:
+            return said.unknown_command(_cut(close.typed), self._cmd(incoming, close.typed_name),
+                                        self._cmd(incoming, "help"))
+        if close is not None:
+            return said.explain_first(_cut(close.typed), self._cmd(incoming, close.typed_name),
+                                      self._cmd(incoming, f"help {close.typed_name}"))
+        if subs:
+            return said.family_help(word, self._cmd(incoming, f"help {word}"))
+        return None
 
     def _cmd(self, incoming: Incoming, text: str) -> Msg:
         return as_typed(text, incoming.room, self.prefix)
 
 
+def _shown(text: str) -> str:
+    """The first word of ``text``, as quoted back: cut when it is long."""
+    return _cut(text.split()[0].lower())
+
+
+def _cut(words: str) -> str:
+    return words if len(words) <= 30 else words[:30] + "…"

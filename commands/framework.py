@@ -507,6 +507,9 @@ class Command:
     aliases: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     group: str = ""
+    # Safe to suggest from a guess at what someone meant (see ``commands.suggest``): it only
+    # shows things, or sets a field of the sender's own profile that they can set back at once.
+    safe: bool = False
 
     def usage(self) -> str:
         return " ".join([self.name, *(a.usage() for a in self.args)])
@@ -584,8 +587,14 @@ class Router:
         rooms: Iterable[RoomKind] = EVERYWHERE,
         aliases: Sequence[str] = (),
         examples: Sequence[str] = (),
+        safe: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Declare a command. The handler's docstring is its help: first line the summary."""
+        """Declare a command. The handler's docstring is its help: first line the summary.
+
+        ``safe``: the bot may suggest the command to someone whose words it could not read,
+        because it only shows things, whatever its arguments (or sets a field of the sender's
+        own profile, which they can set back at once). A command that ends, cancels, declines,
+        removes, erases or changes anything else must never be declared so."""
 
         def decorate(handler: Handler) -> Handler:
             doc = (handler.__doc__ or "").strip()
@@ -602,6 +611,7 @@ class Router:
                     aliases=tuple(aliases),
                     examples=tuple(examples),
                     group=self.title,
+                    safe=safe,
                 )
             )
             return handler

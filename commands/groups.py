@@ -73,7 +73,7 @@ async def decline(ctx: Context, group: int) -> None:
     await _answer(ctx, group, False)
 
 
-@router.command("groups", roles=IN_GROUPS, rooms={RoomKind.DM, RoomKind.COUNCIL}, examples=("groups",))
+@router.command("groups", safe=True, roles=IN_GROUPS, rooms={RoomKind.DM, RoomKind.COUNCIL}, examples=("groups",))
 async def list_groups(ctx: Context) -> None:
     """The groups you lead or are in, with their members (the council: every group)."""
     me = await ctx.me()
@@ -183,7 +183,8 @@ async def session(ctx: Context, group: int, kind: str, outcome: str) -> None:
     ctx.reply(said.session_recorded(g, record, len(await groups.member_people(ctx.session, g.id))))
 
 
-@router.command("group sessions", args=[GROUP], roles=IN_GROUPS, rooms=DM_ONLY, examples=("group sessions 1",))
+@router.command("group sessions", safe=True, args=[GROUP], roles=IN_GROUPS, rooms=DM_ONLY,
+                examples=("group sessions 1",))
 async def list_sessions(ctx: Context, group: int) -> None:
     """The latest recorded sessions of a group you lead or are in (the council: any group)."""
     me = await ctx.me()

@@ -12,6 +12,7 @@ router = Router("help", "Help")
 
 @router.command(
     "help",
+    safe=True,
     args=[Arg("command", Text("command", max_length=100), optional=True)],
     aliases=("?",),
     examples=("help", "help profile timezone"),

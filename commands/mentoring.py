@@ -61,7 +61,7 @@ async def withdraw(ctx: Context) -> None:
     ctx.reply(said.withdrawn(ctx, waiting))
 
 
-@mentee_router.command("status", rooms=DM_ONLY, examples=("status",))
+@mentee_router.command("status", safe=True, rooms=DM_ONLY, examples=("status",))
 async def status(ctx: Context) -> None:
     """Your mentor, since when, until when the commitment runs, where your agreement stands, your open
     request and next check-in."""
@@ -117,6 +117,7 @@ async def end(ctx: Context, reason: str | None) -> None:
 
 @mentor_router.command(
     "requests",
+    safe=True,
     roles=[Role.MENTOR, Role.COUNCIL],
     rooms=(RoomKind.MENTORS, RoomKind.COUNCIL, RoomKind.DM),
     examples=("requests",),
@@ -179,7 +180,7 @@ async def decline(ctx: Context, request: int, reason: str | None) -> None:
     ctx.reply(said.declined(request, was_offered))
 
 
-@mentor_router.command("mentees", roles=[Role.MENTOR], rooms=DM_ONLY, examples=("mentees",))
+@mentor_router.command("mentees", safe=True, roles=[Role.MENTOR], rooms=DM_ONLY, examples=("mentees",))
 async def mentees(ctx: Context) -> None:
     """Your mentees: since when, until when the commitment runs, and their next check-in."""
     me = await ctx.me()
@@ -229,6 +230,7 @@ async def back(ctx: Context) -> None:
 
 @mentor_router.command(
     "pool",
+    safe=True,
     args=[Arg("skill", Text("skill", max_length=50), optional=True)],
     rooms=EVERYWHERE,
     examples=("pool", "pool public speaking"),

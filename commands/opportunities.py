@@ -132,7 +132,7 @@ async def opportunity_by_interest(ctx: Context, interest: str, kind: str, **args
     ctx.reply(said.shared(ctx, done, ctx.zone, named=False))
 
 
-@router.command("opportunities", rooms=DM_ONLY, examples=("opportunities",))
+@router.command("opportunities", safe=True, rooms=DM_ONLY, examples=("opportunities",))
 async def list_opportunities(ctx: Context) -> None:
     """The opportunities shared with you whose day is not over, soonest first."""
     items = await opportunities.open_for(ctx.session, ctx.person, ctx.now) if ctx.person is not None else []

@@ -12,7 +12,7 @@ from commands.words import privacy as words
 router = Router("privacy", "Your data")
 
 
-@router.command("mydata", rooms=DM_ONLY, examples=("mydata",))
+@router.command("mydata", safe=True, rooms=DM_ONLY, examples=("mydata",))
 async def mydata(ctx: Context) -> None:
     """Get everything I store about you, as two files: JSON (for other programs) and a readable summary.
 
@@ -58,6 +58,7 @@ async def forget_me_confirm(ctx: Context) -> None:
 
 @router.command(
     "export",
+    safe=True,
     args=[Arg("what", WordList("what", max_items=len(privacy.EXPORTS) + 2), optional=True)],
     roles=[Role.COUNCIL],
     rooms=DM_ONLY,
@@ -79,7 +80,7 @@ async def export(ctx: Context, what: list[str] | None) -> None:
     ctx.reply(words.exported(exported, kinds, confidential, ctx, ctx.room), files=(exported.archive,))
 
 
-@router.command("retention", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("retention",))
+@router.command("retention", safe=True, roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("retention",))
 async def retention(ctx: Context) -> None:
     """The retention policy: how long confidential texts are kept, and what expires next.
 

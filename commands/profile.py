@@ -12,7 +12,7 @@ from storage.models import TagKind
 router = Router("profile", "Your profile")
 
 
-@router.command("profile", rooms=DM_ONLY, examples=("profile",))
+@router.command("profile", safe=True, rooms=DM_ONLY, examples=("profile",))
 async def show(ctx: Context) -> None:
     """Show your profile: name, time zone, languages, interests and, for mentors, skills and capacity."""
     person = ctx.person
@@ -27,6 +27,7 @@ async def show(ctx: Context) -> None:
 
 @router.command(
     "profile name",
+    safe=True,
     args=[Arg("name", Text("name", max_length=100))],
     rooms=DM_ONLY,
     examples=("profile name Ana García",),
@@ -42,6 +43,7 @@ async def set_name(ctx: Context, name: str) -> None:
 
 @router.command(
     "profile timezone",
+    safe=True,
     args=[Arg("zone", TimeZoneName())],
     aliases=("profile tz",),
     rooms=DM_ONLY,
@@ -55,6 +57,7 @@ async def set_timezone(ctx: Context, zone: str) -> None:
 
 @router.command(
     "profile languages",
+    safe=True,
     args=[Arg("languages", WordList("languages"), optional=True, default=[])],
     rooms=DM_ONLY,
     examples=("profile languages en, es",),
@@ -67,6 +70,7 @@ async def set_languages(ctx: Context, languages: list[str]) -> None:
 
 @router.command(
     "profile interests",
+    safe=True,
     args=[Arg("interests", WordList("interests"), optional=True, default=[])],
     rooms=DM_ONLY,
     examples=("profile interests event planning, localisation",),
@@ -82,6 +86,7 @@ async def set_interests(ctx: Context, interests: list[str]) -> None:
 
 @router.command(
     "profile skills",
+    safe=True,
     args=[Arg("skills", WordList("skills"), optional=True, default=[])],
     aliases=("skills",),
     roles=[Role.MENTOR],

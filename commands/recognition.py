@@ -15,7 +15,7 @@ NOMINATION = Arg("nomination", Integer(minimum=1, label="nomination number"))
 ANSWERED = Arg("nomination", Integer(minimum=1, label="nomination number"), optional=True)
 
 
-@router.command("nominations", roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("nominations",))
+@router.command("nominations", safe=True, roles=[Role.COUNCIL], rooms=COUNCIL_ROOMS, examples=("nominations",))
 async def nominations(ctx: Context) -> None:
     """Recent nominations of mentees for recognition, and where each stands.
 

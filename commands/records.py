@@ -128,7 +128,7 @@ async def diary(ctx: Context, entry: str | None) -> None:
     ctx.reply(said.diary(entries, ctx.zone))
 
 
-@router.command("goals", roles=[Role.MENTEE], rooms=DM_ONLY, examples=("goals",))
+@router.command("goals", safe=True, roles=[Role.MENTEE], rooms=DM_ONLY, examples=("goals",))
 async def goals(ctx: Context) -> None:
     """Your goals, open and reached."""
     me = await ctx.me()
@@ -171,6 +171,7 @@ async def goals_done(ctx: Context, goal: int) -> None:
 
 @router.command(
     "history",
+    safe=True,
     args=[Arg("mentee", MatrixId(), optional=True)],
     roles=[Role.MENTEE, Role.MENTOR, Role.COUNCIL],
     rooms=DM_ONLY,
@@ -239,7 +240,7 @@ async def feedback(ctx: Context, answer: str) -> None:
     ctx.reply(said.feedback_recorded(year, ctx))
 
 
-@router.command("feedbacks", roles=[Role.COUNCIL], rooms=DM_ONLY, examples=("feedbacks",))
+@router.command("feedbacks", safe=True, roles=[Role.COUNCIL], rooms=DM_ONLY, examples=("feedbacks",))
 async def feedbacks(ctx: Context) -> None:
     """This year's feedback answers (council only, in a direct message)."""
     if not visibility.may_read("feedback.strengths", {Reader.COUNCIL}, ctx.room):

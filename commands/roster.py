@@ -51,6 +51,7 @@ async def remove(ctx: Context, person: str) -> None:
 
 @router.command(
     "mentors",
+    safe=True,
     roles=[Role.MENTOR, Role.COUNCIL],
     rooms=(RoomKind.MENTORS, RoomKind.COUNCIL, RoomKind.DM),
     examples=("mentors",),

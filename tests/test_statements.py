@@ -14,6 +14,8 @@ from sqlalchemy import event
 
 from commands.kinds import RoomKind
 from commands.messages import Incoming
+from tests.conftest import COUNCIL
+
 ANA, BOB = "@ana:example.org", "@bob:example.org"
 
 NEWCOMER = "@new:example.org"
@@ -32,6 +34,16 @@ def _engine(db):
     return db.sync_engine if db.sync_engine is not None else db.engine.sync_engine
 
 
+# The answer to words that are no command, the day's full welcome (who, what, statements, commits):
+# a newcomer is read nothing but their record; a mentee their mentor and next check-in in one
+# statement; a mentor the requests offered to them and their next check-ins.
+WELCOMES = {
+    "hi newcomer": (NEWCOMER, "hi", 8, 2),  # the day's courtesy read and noted; the person; store; mark sent
+    "hi mentee": (ANA, "hello", 9, 2),
+    "hi mentor": (BOB, "hi", 10, 2),
+}
+
+
 @pytest.mark.parametrize("name", list(HOT))
 async def test_a_hot_command_runs_no_more_statements_than_stated(demo_bot, name):
     who, text, most, commits = HOT[name]
@@ -39,6 +51,17 @@ async def test_a_hot_command_runs_no_more_statements_than_stated(demo_bot, name)
         assert "#1" in await demo_bot.reply(BOB, "requests")
     else:  # the first delivery after a start reads what an earlier process left; counted apart
         await demo_bot.send(BOB, "help")
+    await _within(demo_bot, name, who, text, most, commits, "ok")
+
+
+@pytest.mark.parametrize("name", list(WELCOMES))
+async def test_a_welcome_runs_no_more_statements_than_stated(demo_bot, name):
+    who, text, most, commits = WELCOMES[name]
+    await demo_bot.send(COUNCIL, "help")  # the first delivery after a start, counted apart
+    await _within(demo_bot, name, who, text, most, commits, "welcome")
+
+
+async def _within(demo_bot, name: str, who: str, text: str, most: int, commits: int, outcome: str) -> None:
     ran: list[str] = []
     engine = _engine(demo_bot.db)
 
@@ -57,7 +80,7 @@ async def test_a_hot_command_runs_no_more_statements_than_stated(demo_bot, name)
     finally:
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
-    assert result.outcome == "ok", result.messages[0].msg.plain() if result.messages else result.outcome
+    assert result.outcome == outcome, result.messages[0].msg.plain() if result.messages else result.outcome
     assert demo_bot.outbox.sent, "the reply was delivered"
     shown = "\n".join(ran)
     assert len(ran) <= most, f"{name}: {len(ran)} statements, at most {most} expected:\n{shown}"

@@ -2,7 +2,9 @@
 
 A stranger writing in a room the bot does not answer in, a client whose messages the
 bot cannot decrypt, a flood of commands: each gets one short notice, then silence until
-the period has passed. A reaction under a question already decided gets one short note too. The last time is stored, so a restart does not repeat it.
+the period has passed. A reaction under a question already decided gets one short note too.
+Chatter in a DM gets the full welcome once a day, then one line. The last time is stored,
+so a restart does not repeat it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ OTHER_ROOM = "other_room"
 UNDECRYPTABLE = "undecryptable"
 SLOW_DOWN = "slow_down"
 LATE_ANSWER = "late_answer"  # a ✅ or ❌ under a message whose question was decided already
+WELCOME = "welcome"  # the full answer to words in a DM that are no command; later ones get a line
 QUIET_FOR = {
     OTHER_ROOM: timedelta(days=1),
     UNDECRYPTABLE: timedelta(hours=1),
     SLOW_DOWN: timedelta(minutes=10),
     LATE_ANSWER: timedelta(days=1),
+    WELCOME: timedelta(days=1),
 }
 
 

@@ -52,3 +52,15 @@ def unknown_command(word: str, suggestion: Msg | None, help_cmd: Msg) -> Msg:
     if suggestion is not None:
         msg += t(" Did you mean {suggestion}?", suggestion=suggestion)
     return msg + t(" Send {help} for the list of commands.", help=help_cmd)
+
+
+def explain_first(word: str, name: Msg, help_cmd: Msg) -> Msg:
+    """A typo of a command that changes something: its help is offered, never the command itself."""
+    return t("I don't know the command {word}. If you meant {name}, send {help} first to read what it does.",
+             word=code(word), name=name, help=help_cmd)
+
+
+def family_help(word: str, help_cmd: Msg) -> Msg:
+    """A family of commands followed by words that match none of its forms."""
+    return t("{word} needs one more word, and I don't know the one you wrote. Send {help} to see its forms "
+             "and what each does.", word=code(word), help=help_cmd)
