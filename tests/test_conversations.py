@@ -119,7 +119,7 @@ async def test_cancel_midway_stores_nothing(demo_bot):
     assert {k: v for k, v in after.items() if k != "person"} == {k: v for k, v in before.items() if k != "person"}
     assert (await tags_of(bot, IVO))[TagKind.LANGUAGE] == []
     # The next text is an ordinary one again.
-    assert "I don't know the command" in await say(bot, f"{IVO}> design please")
+    assert "I understand short commands rather than sentences" in await say(bot, f"{IVO}> design please")
 
 
 async def test_no_at_the_summary_stores_nothing(demo_bot):
@@ -175,7 +175,7 @@ async def test_a_conversation_left_for_a_day_is_forgotten_quietly(demo_bot):
     await bot.runtime.advance_to(bot.clock.now() + timedelta(days=1, minutes=5), bot.clock)
     assert all(m.target.user_id != IVO for m in bot.outbox.sent[sent:])  # no message about it
     assert await rows(bot, Conversation) == []  # the clean-up erased the answers
-    assert "I don't know the command" in await say(bot, f"{IVO}> de, en")
+    assert "I understand short commands rather than sentences" in await say(bot, f"{IVO}> de, en")
     assert len(await rows(bot, MentorRequest)) == 1 and (await tags_of(bot, IVO))[TagKind.LANGUAGE] == []
 
 
@@ -183,7 +183,7 @@ async def test_an_expired_conversation_is_not_answered_even_before_the_clean_up(
     bot = demo_bot
     await say(bot, f"{IVO}> request")
     bot.clock.advance(timedelta(days=1, seconds=1))  # no scheduled work ran
-    assert "I don't know the command" in await say(bot, f"{IVO}> de, en")
+    assert "I understand short commands rather than sentences" in await say(bot, f"{IVO}> de, en")
     assert "Question 1 of 4:" in await say(bot, f"{IVO}> request")  # a new one starts afresh
 
 
