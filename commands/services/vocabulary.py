@@ -13,43 +13,30 @@ request, matching, the migration that cleans what was stored before):
   word for it when the program has a vocabulary (``[program] skills``), with a suggestion
   when it is close in spelling to a known one; ``skills(text, vocabulary)`` reads a list.
 
-Languages come from langcodes and its language_data (names in every language); countries
-from Babel's territory names and pytz's zones of each country; spelling closeness from
-rapidfuzz. Only the abbreviations of time zones are a table of our own: no library keeps
-them, as they are ambiguous by nature (IST is Indian, Irish and Israeli time).
+What each word becomes is ``storage.normal``'s (the form in which it is stored); this
+module adds what people are told: the errors, and the closest known words by spelling
+(rapidfuzz) as suggestions.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone as utc_zone
 from functools import lru_cache
 from typing import Mapping, Sequence
-from zoneinfo import ZoneInfo, available_timezones
 
 import langcodes
-import pytz
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global
 from rapidfuzz import fuzz, process
 
 from commands.services.errors import DomainError
+from storage.normal import AREAS, MAX_WORD, folded, known_timezones, language_tag, plain_word, zones_meant
 
-MAX_WORD = 50  # characters of one language, interest or skill
 MAX_ITEMS = 20  # items of one list
 SUGGESTIONS = 3  # closest names offered for a word not understood
 CLOSE = 80  # rapidfuzz score (0-100) from which a spelling is "close" to a known word
 
 # A vocabulary: each skill's own word, with the other words people use for it.
 Vocabulary = Mapping[str, Sequence[str]]
-
-
-def folded(text: str) -> str:
-    """``text`` compared without case, accents or extra spaces: ``São  Paulo`` -> ``sao paulo``."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in plain if not unicodedata.combining(c)).replace("_", " ").split())
 
 
 def closest(text: str, names: Sequence[str], limit: int = SUGGESTIONS, cutoff: float = 60) -> tuple[str, ...]:
@@ -83,34 +70,14 @@ class TooManyWords(DomainError):
     length: int = MAX_WORD
 
 
-def _standard(found: langcodes.Language) -> str | None:
-    """The standard tag of a language found, or None if it names no real language."""
-    tag = langcodes.standardize_tag(found.to_tag(), macro=True)
-    language = langcodes.Language.get(tag)
-    if not language.language or language.language == "und" or not language.is_valid():
-        return None
-    return tag
-
-
-@lru_cache(maxsize=2048)
 def language(text: str) -> str:
     """The BCP-47 tag of a language named in any language or by its code or tag:
     ``Deutsch``, ``german``, ``de``, ``pt_BR``, ``Brazilian Portuguese``, ``polski``.
     UnknownLanguage (with the closest names) if it names none."""
     word = " ".join(text.split())
-    if not word:
-        raise UnknownLanguage(word)
     if len(word) > MAX_WORD:
         raise TooManyWords(word[:20])
-    code = word.replace("_", "-")
-    tag = None
-    if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", code) and langcodes.tag_is_valid(code):
-        tag = _standard(langcodes.Language.get(code))
-    if tag is None and len(word) > 2:  # a two-letter word is a code or nothing (``ua`` is no language)
-        try:
-            tag = _standard(langcodes.find(word))
-        except LookupError:
-            tag = None
+    tag = language_tag(word)
     if tag is None:
         names = _language_names()
         near = closest(word, tuple(names), limit=2 * SUGGESTIONS, cutoff=CLOSE)
@@ -187,30 +154,6 @@ def shared_languages(wanted: Sequence[str], spoken: Sequence[str]) -> tuple[str,
 
 # ---------------------------------------------------------------- time zones
 
-# Common abbreviations of time zones, each to the zone people mean by it, or to the zones
-# it can mean. A table of our own, as no library keeps these: they are not unique.
-ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "utc": ("UTC",), "gmt": ("UTC", "Europe/London"), "z": ("UTC",),
-    "wet": ("Europe/Lisbon",), "west": ("Europe/Lisbon",),
-    "bst": ("Europe/London",), "ist": ("Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"),
-    "cet": ("Europe/Berlin",), "cest": ("Europe/Berlin",), "met": ("Europe/Berlin",),
-    "eet": ("Europe/Athens",), "eest": ("Europe/Athens",), "msk": ("Europe/Moscow",),
-    "est": ("America/New_York",), "edt": ("America/New_York",), "et": ("America/New_York",),
-    "cst": ("America/Chicago", "Asia/Shanghai"), "cdt": ("America/Chicago",), "ct": ("America/Chicago",),
-    "mst": ("America/Denver", "America/Phoenix"), "mdt": ("America/Denver",), "mt": ("America/Denver",),
-    "pst": ("America/Los_Angeles",), "pdt": ("America/Los_Angeles",), "pt": ("America/Los_Angeles",),
-    "akst": ("America/Anchorage",), "akdt": ("America/Anchorage",), "hst": ("Pacific/Honolulu",),
-    "ast": ("America/Halifax", "Asia/Riyadh"), "brt": ("America/Sao_Paulo",), "art": ("America/Argentina/Buenos_Aires",),
-    "wat": ("Africa/Lagos",), "cat": ("Africa/Maputo",), "eat": ("Africa/Nairobi",), "sast": ("Africa/Johannesburg",),
-    "pkt": ("Asia/Karachi",), "jst": ("Asia/Tokyo",), "kst": ("Asia/Seoul",), "hkt": ("Asia/Hong_Kong",),
-    "sgt": ("Asia/Singapore",), "wib": ("Asia/Jakarta",), "aest": ("Australia/Sydney",),
-    "aedt": ("Australia/Sydney",), "acst": ("Australia/Adelaide",), "awst": ("Australia/Perth",),
-    "nzst": ("Pacific/Auckland",), "nzdt": ("Pacific/Auckland",),
-}
-# Areas of the IANA names of places (not ``US/Eastern`` or ``Etc/GMT+3``).
-AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
-
-
 @dataclass
 class UnknownZone(DomainError):
     """A word that names no time zone; ``suggestions`` are the closest names (zones, cities, countries)."""
@@ -227,94 +170,15 @@ class AmbiguousZone(DomainError):
     choices: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
-def known_timezones() -> frozenset[str]:
-    """IANA zone names, without server-dependent ones like ``localtime``."""
-    return frozenset(z for z in available_timezones() - {"localtime", "Factory", "posixrules"}
-                     if not z.startswith(("right/", "posix/")))
-
-
-@lru_cache(maxsize=1)
-def _zones_by_name() -> dict[str, str]:
-    return {folded(z): z for z in known_timezones()}
-
-
-def _country_zones() -> dict[str, list[str]]:
-    return {code: list(zones) for code, zones in pytz.country_timezones.items()}
-
-
-def _clock(zone: str) -> tuple:
-    """A zone's offsets in January and July this year: zones with the same clock the whole year."""
-    year = datetime.now(utc_zone.utc).year
-    return tuple(datetime(year, month, 1, tzinfo=utc_zone.utc).astimezone(ZoneInfo(zone)).utcoffset()
-                 for month in (1, 7))
-
-
-def _distinct_clocks(zones: Sequence[str]) -> tuple[str, ...]:
-    """``zones`` less those that keep the same time as one before them (Busingen as Berlin)."""
-    seen: dict[tuple, str] = {}
-    for zone in zones:
-        if zone in known_timezones():
-            seen.setdefault(_clock(zone), zone)
-    return tuple(seen.values())
-
-
-@lru_cache(maxsize=1)
-def _places() -> dict[str, tuple[str, ...]]:
-    """Cities and countries by folded name, each to the zones it can mean."""
-    places: dict[str, list[str]] = {}
-    principal = [z for zones in _country_zones().values() for z in zones]
-    # Cities: the last part of the zones of countries (their principal zones) first, so
-    # ``Buenos Aires`` is America/Argentina/Buenos_Aires, not its old alias.
-    for zone in principal + sorted(known_timezones()):
-        if zone.split("/")[0] in AREAS and "/" in zone:
-            city = folded(zone.rsplit("/", 1)[1])
-            if zone not in places.setdefault(city, []) and (zone in principal or not places[city]):
-                places[city].append(zone)
-    english = Locale("en").territories
-    aliases = get_global("territory_aliases")
-    for code, zones in _country_zones().items():
-        names = {english.get(code, ""), code}
-        names |= {alias for alias, codes in aliases.items() if codes == [code] and alias.isalpha()}
-        names |= {_own_name(code)}
-        for name in filter(None, names):
-            places.setdefault(folded(name), [])
-            places[folded(name)] = list(dict.fromkeys(places[folded(name)] + zones))
-    return {name: tuple(zones) for name, zones in places.items()}
-
-
-def _own_name(code: str) -> str:
-    """A country's name in its main language (``Polska``, ``Deutschland``)."""
-    spoken = get_global("territory_languages").get(code, {})
-    official = [lang for lang, info in spoken.items() if info.get("official_status")]
-    for lang in official[:1]:
-        try:
-            return Locale.parse(lang).territories.get(code, "")
-        except (UnknownLocaleError, ValueError):
-            return ""
-    return ""
-
-
 def timezone(text: str) -> str:
-    """The IANA zone a person means: a zone name in any case (``europe/berlin``), a city
-    (``Berlin``, ``new york``), a country with one clock (``Poland``) or an abbreviation
-    (``CET``). AmbiguousZone if it means several, UnknownZone if none."""
+    """The IANA zone a person means (see ``zones_meant``): AmbiguousZone if it means several,
+    UnknownZone (with the closest names) if none."""
     word = " ".join(text.strip().strip("\"'“”").split())
-    key = folded(word)
-    if not key:
-        raise UnknownZone(word)
-    named = _zones_by_name().get(key) or _zones_by_name().get(key.replace(" ", "_"))
-    if named is not None and ("/" in named or named == "UTC"):
-        return named
-    # Old one-word zone names (``Poland``, ``Portugal``, ``EST``) are read as the country or
-    # abbreviation they are: ``Portugal`` has two clocks, and ``EST`` knows no summer time.
-    meant = ABBREVIATIONS.get(key) or _distinct_clocks(_places().get(key, ()))
+    meant = zones_meant(word)
     if len(meant) == 1:
         return meant[0]
     if meant:
-        raise AmbiguousZone(word, tuple(meant))
-    if named is not None:
-        return named
+        raise AmbiguousZone(word, meant)
     shown = word if len(word) <= 40 else word[:40] + "…"
     by_city = {z.rsplit("/", 1)[1].replace("_", " "): z for z in sorted(known_timezones(), reverse=True)
                if z.split("/")[0] in AREAS}
@@ -335,11 +199,6 @@ class Skill:
     value: str
     suggestion: str | None = None
     known: bool = True
-
-
-def plain_word(text: str) -> str:
-    """A word as stored when nothing more is known of it: lower case, single spaces."""
-    return " ".join(text.casefold().split())
 
 
 def canonical(word: str, vocabulary: Vocabulary) -> str | None:
