@@ -25,6 +25,19 @@ from storage.models import (
 from tests.conftest import START, database_url
 
 
+def upgraded_to(revision: str):
+    """What takes a connection's database to ``revision`` (to plant data an upgrade then reads)."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    def upgrade(connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    return upgrade
+
+
 @pytest.fixture
 async def db(tmp_path):
     database = Database(database_url(tmp_path, empty=True))
@@ -239,18 +252,10 @@ async def test_times_come_back_in_utc(db):
 
 
 async def test_upgrading_to_0006_fills_when_each_mentorship_last_met(db):
-    from alembic import command
     from sqlalchemy import text
 
-    from storage.db import alembic_config
-
-    def to_0005(connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0005")
-
     async with db.engine.begin() as conn:
-        await conn.run_sync(to_0005)
+        await conn.run_sync(upgraded_to("0005"))
         for sql in (
             "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
             "updated_at) VALUES (1, '@ana:x.org', true, false, false, 0, false, '2027-01-01', '2027-01-01'), "
@@ -274,18 +279,10 @@ async def test_upgrading_to_0006_fills_when_each_mentorship_last_met(db):
 async def test_upgrading_to_0012_sets_when_each_running_mentorship_is_halfway(db):
     """Mentorships running before reviews were proposed get their mid-term: halfway through
     their commitment; one that ended gets none."""
-    from alembic import command
     from sqlalchemy import text
 
-    from storage.db import alembic_config
-
-    def to_0011(connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0011")
-
     async with db.engine.begin() as conn:
-        await conn.run_sync(to_0011)
+        await conn.run_sync(upgraded_to("0011"))
         for sql in (
             "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
             "updated_at) VALUES (1, '@ana:x.org', true, false, false, 0, false, '2027-01-01', '2027-01-01'), "
@@ -399,19 +396,12 @@ async def test_upgrading_to_0020_reads_the_words_people_gave_before(db, caplog):
     with a count, never beside who gave it. A word given twice (``en`` and ``English``) is kept once."""
     import logging
 
-    from alembic import command
     from sqlalchemy import text
 
-    from storage.db import alembic_config
     from storage.models import PersonTag, TagKind
 
-    def to_0019(connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0019")
-
     async with db.engine.begin() as conn:
-        await conn.run_sync(to_0019)
+        await conn.run_sync(upgraded_to("0019"))
         for sql in (
             "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
             "updated_at, timezone) VALUES "
@@ -435,5 +425,6 @@ async def test_upgrading_to_0020_reads_the_words_people_gave_before(db, caplog):
                     (1, TagKind.INTEREST, "ux design"), (2, TagKind.LANGUAGE, "de"), (2, TagKind.LANGUAGE, "pt-BR"),
                     (2, TagKind.SKILL, "l10n"), (3, TagKind.LANGUAGE, "elvish-ish")]
     logged = "\n".join(r.getMessage() for r in caplog.records if "0020" in r.getMessage())
-    assert "'elvish-ish' (people who gave it: 2)" in logged and "'Portugal' (people who gave it: 1) means several" in logged
+    assert "'elvish-ish' (people who gave it: 2)" in logged
+    assert "'Portugal' (people who gave it: 1) means several" in logged
     assert "@" not in logged and "x.org" not in logged
