@@ -142,25 +142,29 @@ async def mentor(bot, who: str, *settings: str) -> None:
         await bot.send(who, line)
 
 
+async def offers(bot, *profile: str, request: str) -> dict[str, str]:
+    """Eve sets her profile and asks for a mentor: the offers sent, by mentor."""
+    for line in ("profile timezone Berlin", *profile):
+        await bot.send(EVE, line)
+    sent = await bot.say(f"{EVE}> {request}")
+    return {who: m for m in sent for who in (ADA, ZOE) if m.startswith(f"[dm {who}]")}
+
+
 async def test_a_mentor_who_wrote_pt_is_offered_the_request_of_a_mentee_who_wrote_portuguese(bot):
     await mentor(bot, ADA, "profile languages de", "profile skills events")
     await mentor(bot, ZOE, "profile languages pt", "profile skills events")
-    for line in ("profile timezone Berlin", "profile languages Portuguese", "profile interests events"):
-        await bot.send(EVE, line)
-    sent = await bot.say(f"{EVE}> request help me plan events")
-    offer = [m for m in sent if m.startswith(f"[dm {ZOE}]")]
-    assert offer and "shares: events; speaks Portuguese; same time zone" in offer[0]
-    assert not [m for m in sent if m.startswith(f"[dm {ADA}]")]
+    sent = await offers(bot, "profile languages Portuguese", "profile interests events",
+                        request="request help me plan events")
+    assert list(sent) == [ZOE]
+    assert "shares: events; speaks Portuguese; same time zone" in sent[ZOE]
 
 
 async def test_localisation_localization_and_l10n_meet(bot):
     await mentor(bot, ADA, "profile languages en", "profile skills events")
-    await mentor(bot, ZOE, "profile languages en", "profile skills l10n")
-    for line in ("profile timezone Berlin", "profile languages en", "profile interests localisation"):
-        await bot.send(EVE, line)
-    sent = await bot.say(f"{EVE}> request help with translating our site")
-    offer = [m for m in sent if m.startswith(f"[dm {ZOE}]")]
-    assert offer and "shares: localization; speaks English" in offer[0]
+    await mentor(bot, ZOE, "profile languages English", "profile skills l10n")
+    sent = await offers(bot, "profile languages en", "profile interests localisation",
+                        request="request help with translating our site")
+    assert list(sent) == [ZOE] and "shares: localization; speaks English" in sent[ZOE]
 
 
 def test_a_synonym_added_later_counts_for_words_stored_before():
