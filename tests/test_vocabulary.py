@@ -184,3 +184,12 @@ def test_the_configuration_refuses_a_word_given_to_two_skills(tmp_path):
     assert "'L10N' means both 'localization' and 'translation'" in str(info.value)
     path.write_text('[program]\nskills = { "UX Design" = ["user experience"] }\n', encoding="utf-8")
     assert config.load(str(path), env={}).program.skills == {"UX Design": ["user experience"]}
+
+
+async def test_an_opportunity_for_an_interest_reaches_the_mentees_who_wrote_a_synonym(bot):
+    await mentor(bot, ADA, "profile languages en", "profile skills events")
+    await offers(bot, "profile interests l10n", request="request help with translating our site")
+    sent = await bot.say(f"council {COUNCIL}> !opportunity interest Localisation training 2027-03-10 18:00 | "
+                         "https://example.org/sprint | Translation sprint")
+    assert any(m.startswith("[council]") and "with 1 mentee by DM" in m for m in sent), sent
+    assert any(m.startswith(f"[dm {EVE}]") and "Translation sprint" in m for m in sent), sent
