@@ -1,8 +1,8 @@
 """Words people type about themselves, read into one normal form each.
 
-Whatever reads a language, a time zone, an interest or a skill goes through the plain
-functions here, so the same word is understood the same way everywhere (``profile``, a
-request, matching, the migration that cleans what was stored before):
+Whatever reads a language, a time zone, an interest or a skill from a person goes through
+the plain functions here, so the same word is understood the same way everywhere
+(``profile``, a request, matching):
 
 - ``language(text)``: a BCP-47 tag (``Deutsch``, ``German``, ``de`` -> ``de``), else
   ``UnknownLanguage`` with the closest language names; ``languages(text)`` reads a list;
