@@ -154,11 +154,28 @@ ApiPace = Annotated[StrictInt, _rule(lambda v: 1 <= v <= 40, "must be from 1 to 
                                      "API requests a minute for all its keys together; leave room for the others")]
 PollSeconds = Annotated[StrictInt, _rule(lambda v: v >= 10, "must be at least 10 seconds, got {}")]
 SecretText = Annotated[StrictStr, AfterValidator(Secret)]
+
+
+def _bad_skills(vocabulary: dict[str, list[str]]) -> str | None:
+    from commands.services.vocabulary import MAX_WORD, plain_word
+
+    meaning: dict[str, str] = {}
+    for skill, others in vocabulary.items():
+        for word in (skill, *others):
+            plain = plain_word(word)
+            if not plain or len(plain) > MAX_WORD or "," in plain:
+                return f"bad skill word {word!r}: use words of 1 to {MAX_WORD} characters, without commas"
+            if meaning.setdefault(plain, plain_word(skill)) != plain_word(skill):
+                return f"{word!r} means both {meaning[plain]!r} and {skill!r}: give each word to one skill only"
+    return None
+
+
+SkillWords = Annotated[dict[StrictStr, list[StrictStr]], _check(_bad_skills)]
 DbUrl = Annotated[StrictStr, _check(lambda v: check_database_url(v)), AfterValidator(DatabaseUrl)]
 
 # The kinds the rules of commands/policy.py name.
 KINDS = {"timezone": TimeZone, "matrix_ids": MatrixIds, "durations": Durations, "month": Month,
-         "positive": Positive, "non_negative": NonNegative}
+         "positive": Positive, "non_negative": NonNegative, "skills": SkillWords}
 
 # Defaults are validated too: the rules between keys then always run, and a required key that is
 # absent (its default empty) is reported as missing.

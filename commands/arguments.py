@@ -13,7 +13,7 @@ from typing import Any
 
 from commands.framework import Arg, Integer, MatrixId, Text
 from commands.kinds import Role
-from commands.services import mentorships
+from commands.services import mentorships, people, vocabulary
 from storage.models import Mentorship, Person
 
 
@@ -46,6 +46,47 @@ class KnownPerson(MatrixId):
 
     async def resolve(self, value: str, ctx: Any) -> Person:
         return await mentorships.known_person(ctx, value, self.role)
+
+
+class Words(Text):
+    """Words as typed, quotes and all (a list reads its own quoted phrases)."""
+
+    def convert(self, token: str) -> str:
+        return super().convert(token) and token.strip()
+
+
+class Languages(Words):
+    """Languages, by name in any language or by code (``Deutsch, pt-BR``): the handler gets
+    their tags, or the command is refused with the closest language names."""
+
+    def __init__(self) -> None:
+        super().__init__("languages", max_length=1000)
+
+    async def resolve(self, value: str, ctx: Any) -> list[str]:
+        return vocabulary.languages(value)
+
+
+class Zone(Words):
+    """A time zone as people name it (``Berlin``, ``Poland``, ``CET``, ``Europe/Berlin``): the
+    handler gets the IANA zone, or the command is refused with the zones it could mean."""
+
+    def __init__(self) -> None:
+        super().__init__("time zone", max_length=200)
+
+    async def resolve(self, value: str, ctx: Any) -> str:
+        return vocabulary.timezone(value)
+
+
+class Skills(Words):
+    """Interests or skills separated by commas: the handler gets each in its normal form (the
+    program's own word for a synonym), with the suggestions to make."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label, max_length=1500)
+
+    async def resolve(self, value: str, ctx: Any) -> list[vocabulary.Skill]:
+        known = () if ctx.policy.skills else await people.words_in_use(ctx.session)
+        return vocabulary.skills(value, ctx.policy.skills, known)
 
 
 # The shared declarations.

@@ -2,7 +2,7 @@
 
 While a person has a conversation open, what they type in their DM that is no command is the
 answer to its pending question (the dispatcher asks :data:`LISTENER`), read by the question's
-function in :mod:`commands.answers`. ``cancel`` (or ``stop``) ends it at any point with nothing
+function in :mod:`commands.readers`. ``cancel`` (or ``stop``) ends it at any point with nothing
 stored; after the last question comes a summary, and only ``yes`` applies the answers. A real
 command typed meanwhile runs as usual and the conversation stays open where it was; the reply
 of the first such command says so and asks the pending question again.
@@ -14,9 +14,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
-from commands import answers as readers
+from commands import readers
 from commands.dispatcher import Context
 from commands.framework import DM_ONLY, Arg, ArgError, Command, Router, Text
+from commands.policy import ProgramPolicy
 from commands.messages import Target
 from commands.services import conversations, mentorships, people
 from commands.services.conversations import CAPACITY, CONFIRM, GOAL, INTERESTS, LANGUAGES, SKILLS, TIMEZONE
@@ -28,8 +29,9 @@ from commands.words import roster as roster_said
 from storage.models import Conversation, ConversationKind, Person
 from storage.session import Session
 
-# How each question's answer is read. Each is ``read(text) -> value`` or raises ArgError.
-READERS: dict[str, Callable[[str], Any]] = {
+# How each question's answer is read. Each is ``read(text, policy) -> value`` or raises ArgError
+# or a domain error.
+READERS: dict[str, Callable[[str, ProgramPolicy], Any]] = {
     GOAL: readers.read_goal,
     LANGUAGES: readers.read_languages,
     TIMEZONE: readers.read_timezone,
@@ -62,7 +64,7 @@ async def answer(ctx: Context, text: str) -> None:
         await conclude(ctx, me, conversation)
         return
     try:
-        value = READERS[conversation.pending](text)
+        value = READERS[conversation.pending](text, ctx.policy)
         if conversation.pending == CAPACITY:
             people.check_group_size(ctx.policy, value)
     except ArgError as exc:

@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Sequence
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from commands.clock import Dated, end_of_day, read_duration
 from commands.dates import ENGLISH, RELATIVE, TIME_OF_DAY, english_forms, readings  # noqa: F401 - read here
 from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
+from commands.services import vocabulary
 from commands.text import Msg
 from commands.words import arguments as said
 from commands.words import kinds as kinds_said
@@ -217,18 +217,13 @@ class TimeZoneName(ArgType):
         return check_timezone(token)
 
 
-@lru_cache(maxsize=1)
-def known_timezones() -> frozenset[str]:
-    """IANA zone names, without server-dependent ones like ``localtime``."""
-    return frozenset(available_timezones()) - {"localtime", "Factory", "posixrules"}
-
-
 def check_timezone(name: str) -> str:
-    name = name.strip()
-    if name not in known_timezones() or name.startswith(("right/", "posix/")):
-        shown = name if len(name) <= 40 else name[:40] + "…"
-        raise ArgError(said.unknown_time_zone(shown))
-    return name
+    """The IANA zone ``name`` means (``Berlin``, ``CET``, ``Europe/Berlin``: see ``vocabulary.timezone``)."""
+    try:
+        return vocabulary.timezone(name)
+    except (vocabulary.UnknownZone, vocabulary.AmbiguousZone):
+        name = name.strip()
+        raise ArgError(said.unknown_time_zone(name if len(name) <= 40 else name[:40] + "…")) from None
 
 
 AMBIGUOUS_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b")

@@ -9,8 +9,8 @@ from commands.clock import read_duration
 
 def _rule(default, kind: str | None = None):
     """A tunable rule; ``kind`` tells the config loader how to validate it."""
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"kind": kind})
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"kind": kind})
     return field(default=default, metadata={"kind": kind})
 
 
@@ -40,6 +40,10 @@ class ProgramPolicy:
     # ``request <text>`` from a mentee whose profile lacks languages, time zone or interests asks
     # for them first, one at a time (``request`` without a text always asks).
     request_asks_profile: bool = _rule(False)
+    # The program's words for interests and skills, each with the other words people use for
+    # it: ``localization = ["localisation", "l10n"]``. A synonym typed is stored as its skill,
+    # so people who say it differently are matched. Empty: words are stored as typed.
+    skills: dict[str, list[str]] = _rule({}, "skills")
 
     def reminder_offsets(self) -> list[int]:
         """Minutes before a check-in when both people are reminded, largest first."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from commands.dispatcher import Context
-from commands.framework import DM_ONLY, Arg, Integer, Role, RoomKind, Router, Text, TimeZoneName, WordList
+from commands.arguments import Languages, Skills, Zone
+from commands.framework import DM_ONLY, Arg, Integer, Role, RoomKind, Router, Text
 from commands.services import coaching, people
+from commands.services.vocabulary import Skill
 from commands.words import coaching as coaching_said
 from commands.words import profile as words
 from storage.models import TagKind
@@ -44,13 +46,18 @@ async def set_name(ctx: Context, name: str) -> None:
 @router.command(
     "profile timezone",
     safe=True,
-    args=[Arg("zone", TimeZoneName())],
+    args=[Arg("zone", Zone())],
     aliases=("profile tz",),
     rooms=DM_ONLY,
-    examples=("profile timezone Europe/Berlin", "profile timezone America/Lima"),
+    examples=("profile timezone Europe/Berlin", "profile timezone Lima", "profile timezone CET"),
 )
 async def set_timezone(ctx: Context, zone: str) -> None:
-    """Set your time zone, so times are read and shown in your local time."""
+    """Set your time zone, so times are read and shown in your local time.
+
+    Give a zone name (Europe/Berlin), a city (Berlin, New York), a country with one time
+    zone (Poland) or an abbreviation (CET, PST); the reply says which zone was stored. For
+    a country with several zones you are shown the ones to choose from.
+    """
     local = await people.set_timezone(ctx, await ctx.me(), zone)
     ctx.reply(words.timezone_set(zone, local))
 
@@ -58,45 +65,56 @@ async def set_timezone(ctx: Context, zone: str) -> None:
 @router.command(
     "profile languages",
     safe=True,
-    args=[Arg("languages", WordList("languages"), optional=True, default=[])],
+    args=[Arg("languages", Languages(), optional=True, default="")],
     rooms=DM_ONLY,
-    examples=("profile languages en, es",),
+    examples=("profile languages English, Spanish", "profile languages Deutsch, pt-BR"),
 )
 async def set_languages(ctx: Context, languages: list[str]) -> None:
-    """Set the languages you speak, separated by commas or spaces (replaces the list)."""
+    """Set the languages you speak, separated by commas (replaces the list).
+
+    Name them in any language or by code: English, Deutsch, polski, pt-BR, Brazilian
+    Portuguese. Codes alone may also be separated by spaces (en es).
+    """
     await people.set_list(ctx, await ctx.me(), TagKind.LANGUAGE, languages)
-    ctx.reply(words.languages_set(languages, ctx.cmd("profile languages en, es")))
+    ctx.reply(words.languages_set(languages, ctx.cmd("profile languages English, Spanish")))
 
 
 @router.command(
     "profile interests",
     safe=True,
-    args=[Arg("interests", WordList("interests"), optional=True, default=[])],
+    args=[Arg("interests", Skills("interests"), optional=True, default="")],
     rooms=DM_ONLY,
     examples=("profile interests event planning, localisation",),
 )
-async def set_interests(ctx: Context, interests: list[str]) -> None:
+async def set_interests(ctx: Context, interests: list[Skill]) -> None:
     """Set what you want to grow in, separated by commas (replaces the list).
 
-    Mentors are matched to mentees by these interests and their own skills.
+    Mentors are matched to mentees by these interests and their own skills. Spaces do not
+    separate: "UX design" is one interest. A word the program knows by another name is
+    stored under the program's word (l10n as localization).
     """
-    await people.set_list(ctx, await ctx.me(), TagKind.INTEREST, interests)
-    ctx.reply(words.interests_set(interests, ctx.cmd("profile interests public speaking, events")))
+    await people.set_list(ctx, await ctx.me(), TagKind.INTEREST, [i.value for i in interests])
+    ctx.reply(words.interests_set(interests, ctx.cmd("profile interests public speaking, events"),
+                                  bool(ctx.policy.skills), ctx))
 
 
 @router.command(
     "profile skills",
     safe=True,
-    args=[Arg("skills", WordList("skills"), optional=True, default=[])],
+    args=[Arg("skills", Skills("skills"), optional=True, default="")],
     aliases=("skills",),
     roles=[Role.MENTOR],
     rooms=(RoomKind.DM, RoomKind.MENTORS),
     examples=("profile skills events, localisation, public speaking",),
 )
-async def set_skills(ctx: Context, skills: list[str]) -> None:
-    """Set the skills you offer as a mentor, separated by commas (replaces the list)."""
-    await people.set_list(ctx, await ctx.me(), TagKind.SKILL, skills)
-    ctx.reply(words.skills_set(skills, ctx.cmd("profile skills events, localisation")))
+async def set_skills(ctx: Context, skills: list[Skill]) -> None:
+    """Set the skills you offer as a mentor, separated by commas (replaces the list).
+
+    As with interests, spaces do not separate and the program's own word is stored for one
+    it knows by another name.
+    """
+    await people.set_list(ctx, await ctx.me(), TagKind.SKILL, [s.value for s in skills])
+    ctx.reply(words.skills_set(skills, ctx.cmd("profile skills events, localisation"), bool(ctx.policy.skills), ctx))
 
 
 @router.command(

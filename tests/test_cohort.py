@@ -79,8 +79,8 @@ async def test_the_proposal_beats_first_come_first_served_and_shows_both_totals(
     assert ("Total fit 46.0 with 0 unmatched; one at a time in queue order: 36.0 with 0 unmatched "
             "(+10.0 for the proposal).") in shown
     # The better assignment, each pair with the reasons matching gives.
-    assert "#1 Ana \u2192 Dana (shares: design; speaks en; same time zone; 1 of 1 place free), fit 18.0" in shown
-    assert "#2 Eve \u2192 Bob (shares: events, writing; speaks en; same time zone; 1 of 1 place free), fit 28.0" in shown
+    assert "#1 Ana \u2192 Dana (shares: design; speaks English; same time zone; 1 of 1 place free), fit 18.0" in shown
+    assert "#2 Eve \u2192 Bob (shares: events, writing; speaks English; same time zone; 1 of 1 place free), fit 28.0" in shown
     assert await proposal_pairs(program) == {1: await person_id(program, DANA), 2: await person_id(program, BOB)}
     # Nothing is sent until the council confirms.
     assert [m for m in program.outbox.sent if m.target.room is not RoomKind.COUNCIL] == []
@@ -95,7 +95,7 @@ async def test_confirm_sends_the_offers_as_one_at_a_time_does_and_mentors_accept
     # Eve's request had gone to Bob on arrival: nothing is sent to him again.
     assert "Already offered to the same mentor, so nothing was sent again: #2." in done
     dana = dms(program, DANA, start)
-    assert len(dana) == 1 and "Request #1 from Ana may suit you (shares: design; speaks en" in dana[0]
+    assert len(dana) == 1 and "Request #1 from Ana may suit you (shares: design; speaks English" in dana[0]
     assert "accept 1" in dana[0] and "They wrote: help with my first event" in dana[0]
     assert dms(program, BOB, start) == ["Request #1 has gone to another mentor, in the council's matching of all "
                                         "open requests; nothing to do."]

@@ -72,11 +72,11 @@ async def test_a_request_goes_to_the_best_match_and_the_room_sees_no_name_or_wor
     assert "Your request #2 is in." in reply and "I have asked a mentor who fits" in reply
     # Eli shares design, speaks pt and en, lives in the same zone and is free.
     [offer] = to(result, RoomKind.DM, ELI)
-    assert "Request #2 from Hana may suit you (shares: design; speaks pt, en; same time zone; 4 of 4 places free)" in offer
+    assert "Request #2 from Hana may suit you (shares: design; speaks Portuguese, English; same time zone; 4 of 4 places free)" in offer
     assert f"They wrote: help me grow as a designer {SECRET}" in offer
     assert "accept 2" in offer and "decline 2" in offer
     [room] = to(result, RoomKind.MENTORS)
-    assert room.startswith("Request #2 needs a mentor: interests: design; languages: pt, en; time zone: America/Sao_Paulo.")
+    assert room.startswith("Request #2 needs a mentor: interests: design; languages: Portuguese, English; time zone: America/Sao_Paulo.")
     assert "I have asked Eli" in room and "!accept 2" in room
     assert "Hana" not in room and SECRET not in room
 
@@ -90,9 +90,9 @@ async def test_matching_is_deterministic_and_explains_itself(demo_bot):
         again = await matching.suggest(s, request, finn, now, demo_bot.runtime.settings.program)
     # Bob shares Finn's interest; without one, Eli's free places outweigh Dana's nearer zone.
     assert [m.mentor.matrix_id for m in first] == [m.mentor.matrix_id for m in again] == [BOB, ELI, DANA]
-    assert match_reason(first[0]).plain() == "shares: public speaking; speaks en; 1h apart; 2 of 3 places free"
-    assert match_reason(first[1]).plain() == "no shared interests; speaks en; 3h apart; 4 of 4 places free"
-    assert match_reason(first[2]).plain() == "no shared interests; speaks en; 1h apart; 1 of 2 places free"
+    assert match_reason(first[0]).plain() == "shares: public speaking; speaks English; 1h apart; 2 of 3 places free"
+    assert match_reason(first[1]).plain() == "no shared interests; speaks English; 3h apart; 4 of 4 places free"
+    assert match_reason(first[2]).plain() == "no shared interests; speaks English; 1h apart; 1 of 2 places free"
 
 
 def test_the_score_weighs_interests_language_distance_and_load():
@@ -111,7 +111,7 @@ def test_the_score_weighs_interests_language_distance_and_load():
     fewer_shared = matching.Candidate(mentor("one", 4), 0, ("events",), ("es",), "Europe/Madrid")
     ranked = matching.rank(wishes, [near_busy, far, no_language, fewer_shared, near_free], now)
     assert [m.mentor.matrix_id.split(":")[0] for m in ranked] == ["@free", "@far", "@near", "@one", "@mute"]
-    assert match_reason(ranked[0]).plain() == "shares: events, l10n; speaks es; same time zone; 4 of 4 places free"
+    assert match_reason(ranked[0]).plain() == "shares: events, l10n; speaks Spanish; same time zone; 4 of 4 places free"
     assert ranked[1].hours_apart == 8
 
 
@@ -150,8 +150,8 @@ async def test_the_requests_list_shows_words_only_in_a_dm(demo_bot):
     await demo_bot.send(HANA, f"request design help {SECRET}")
     room = await demo_bot.reply(BOB, "!requests", RoomKind.MENTORS)
     assert "Open requests (2)" in room
-    assert "#1 (asked a mentor, since 2027-01-04): interests: public speaking; languages: en" in room
-    assert "Suggested: Bob (shares: public speaking; speaks en; 1h apart; 2 of 3 places free)" in room
+    assert "#1 (asked a mentor, since 2027-01-04): interests: public speaking; languages: English" in room
+    assert "Suggested: Bob (shares: public speaking; speaks English; 1h apart; 2 of 3 places free)" in room
     assert "Finn" not in room and "Hana" not in room and SECRET not in room
     assert "Send `requests` to me directly" in room
     dm = await demo_bot.reply(BOB, "requests")

@@ -25,6 +25,19 @@ from storage.models import (
 from tests.conftest import START, database_url
 
 
+def upgraded_to(revision: str):
+    """What takes a connection's database to ``revision`` (to plant data an upgrade then reads)."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    def upgrade(connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    return upgrade
+
+
 @pytest.fixture
 async def db(tmp_path):
     database = Database(database_url(tmp_path, empty=True))
@@ -239,18 +252,10 @@ async def test_times_come_back_in_utc(db):
 
 
 async def test_upgrading_to_0006_fills_when_each_mentorship_last_met(db):
-    from alembic import command
     from sqlalchemy import text
 
-    from storage.db import alembic_config
-
-    def to_0005(connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0005")
-
     async with db.engine.begin() as conn:
-        await conn.run_sync(to_0005)
+        await conn.run_sync(upgraded_to("0005"))
         for sql in (
             "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
             "updated_at) VALUES (1, '@ana:x.org', true, false, false, 0, false, '2027-01-01', '2027-01-01'), "
@@ -274,18 +279,10 @@ async def test_upgrading_to_0006_fills_when_each_mentorship_last_met(db):
 async def test_upgrading_to_0012_sets_when_each_running_mentorship_is_halfway(db):
     """Mentorships running before reviews were proposed get their mid-term: halfway through
     their commitment; one that ended gets none."""
-    from alembic import command
     from sqlalchemy import text
 
-    from storage.db import alembic_config
-
-    def to_0011(connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0011")
-
     async with db.engine.begin() as conn:
-        await conn.run_sync(to_0011)
+        await conn.run_sync(upgraded_to("0011"))
         for sql in (
             "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
             "updated_at) VALUES (1, '@ana:x.org', true, false, false, 0, false, '2027-01-01', '2027-01-01'), "
@@ -391,3 +388,43 @@ async def test_a_decision_waits_for_the_disk_and_a_note_to_itself_need_not(tmp_p
             assert (await s.exec(text("PRAGMA synchronous"))).scalar() == 2
     finally:
         await db.close()
+
+
+async def test_upgrading_to_0020_reads_the_words_people_gave_before(db, caplog):
+    """Languages typed as names become tags, zones named by a city become IANA names,
+    interests lose their capitals; what names nothing stays as it was and is logged as a word
+    with a count, never beside who gave it. A word given twice (``en`` and ``English``) is kept once."""
+    import logging
+
+    from sqlalchemy import text
+
+    from storage.models import PersonTag, TagKind
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(upgraded_to("0019"))
+        for sql in (
+            "INSERT INTO person (id, matrix_id, is_mentee, is_mentor, is_council, capacity, inactive, created_at, "
+            "updated_at, timezone) VALUES "
+            "(1, '@ana:x.org', true, false, false, 0, false, '2027-01-01', '2027-01-01', 'Berlin'), "
+            "(2, '@bob:x.org', false, true, false, 3, false, '2027-01-01', '2027-01-01', 'Portugal'), "
+            "(3, '@cy:x.org', false, true, false, 3, false, '2027-01-01', '2027-01-01', 'America/Lima')",
+            "INSERT INTO person_tag (person_id, kind, value) VALUES "
+            "(1, 'language', 'Portuguese'), (1, 'language', 'english'), (1, 'language', 'en'), "
+            "(1, 'language', 'elvish-ish'), (1, 'interest', '  UX   Design '), (1, 'interest', 'ux design'), "
+            "(2, 'language', 'deutsch'), (2, 'language', 'pt-br'), (2, 'skill', 'L10n'), "
+            "(3, 'language', 'elvish-ish')",
+        ):
+            await conn.execute(text(sql))
+    with caplog.at_level(logging.INFO):
+        await db.upgrade()
+    async with db.session() as s:
+        zones = {p.id: p.timezone for p in (await s.exec(select(Person))).all()}
+        tags = [(t.person_id, t.kind, t.value) for t in (await s.exec(select(PersonTag).order_by(PersonTag.id))).all()]
+    assert zones == {1: "Europe/Berlin", 2: "Portugal", 3: "America/Lima"}  # Portugal has two zones: kept
+    assert tags == [(1, TagKind.LANGUAGE, "pt"), (1, TagKind.LANGUAGE, "en"), (1, TagKind.LANGUAGE, "elvish-ish"),
+                    (1, TagKind.INTEREST, "ux design"), (2, TagKind.LANGUAGE, "de"), (2, TagKind.LANGUAGE, "pt-BR"),
+                    (2, TagKind.SKILL, "l10n"), (3, TagKind.LANGUAGE, "elvish-ish")]
+    logged = "\n".join(r.getMessage() for r in caplog.records if "0020" in r.getMessage())
+    assert "'elvish-ish' (people who gave it: 2)" in logged
+    assert "'Portugal' (people who gave it: 1) means several" in logged
+    assert "@" not in logged and "x.org" not in logged

@@ -30,7 +30,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from commands.services import audit, matching, mentorships, people
+from commands.services import audit, matching, mentorships, people, vocabulary
 from commands.services.errors import DomainError
 from commands.services.matching import Match, Wishes
 from commands.services.work import Event, Work
@@ -236,7 +236,8 @@ class Fits:
         self.base = [(g.load, g.free) for g in givers]
         self.points = lru_cache(maxsize=None)(matching.points)
         topics = _incidence([s.wishes.interests for s in seekers], [g.skills for g in givers])
-        spoken = _incidence([s.wishes.languages for s in seekers], [g.languages for g in givers])
+        spoken = _incidence([[vocabulary.base_language(w) for w in s.wishes.languages] for s in seekers],
+                            [[vocabulary.base_language(w) for w in g.languages] for g in givers])
         shared = topics[0] @ topics[1].T
         shares = (spoken[0] @ spoken[1].T) > 0
         speaks = spoken[1].sum(axis=1) > 0

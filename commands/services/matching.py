@@ -15,7 +15,7 @@ from sqlalchemy import Float, and_, case, cast, func, or_
 from sqlmodel import select
 
 from commands.policy import ProgramPolicy
-from commands.services import people
+from commands.services import people, vocabulary
 from storage.models import MentorRequest, Person, PersonTag, RequestDecline, TagKind
 from storage.session import Session
 
@@ -100,7 +100,7 @@ def excluded_for(request: MentorRequest, declined: set[int]) -> set[int]:
 
 def score(wishes: Wishes, c: Candidate, now: datetime, apart: int | None = None) -> Match:
     shared = tuple(i for i in wishes.interests if i in c.skills)
-    languages = tuple(lang for lang in wishes.languages if lang in c.languages)
+    languages = vocabulary.shared_languages(wishes.languages, c.languages)
     if apart is None:
         apart = hours_apart(wishes.zone, c.zone, now)
     value = points(len(shared), bool(languages), bool(c.languages), bool(wishes.languages), apart, c.load,
@@ -134,9 +134,9 @@ async def wishes_of(session: Session, mentee: Person, policy: ProgramPolicy) -> 
 
 
 def wishes_from(mentee: Person, tags: dict[TagKind, list[str]], policy: ProgramPolicy) -> Wishes:
-    """The mentee's wishes, from their tags (``people.tags``)."""
+    """The mentee's wishes, from their tags (``people.tags``), in the program's words."""
     return Wishes(
-        interests=tuple(tags[TagKind.INTEREST]),
+        interests=vocabulary.canonical_all(tags[TagKind.INTEREST], policy.skills),
         languages=tuple(tags[TagKind.LANGUAGE]),
         zone=mentee.timezone or policy.timezone,
     )
@@ -144,7 +144,8 @@ def wishes_from(mentee: Person, tags: dict[TagKind, list[str]], policy: ProgramP
 
 def candidate(mentor: Person, tags: dict[TagKind, list[str]], load: int, policy: ProgramPolicy) -> Candidate:
     """A mentor as ranking sees them, from their tags (``people.tags``), with ``load`` mentees."""
-    return Candidate(mentor, load, tuple(tags[TagKind.SKILL]), tuple(tags[TagKind.LANGUAGE]),
+    return Candidate(mentor, load, vocabulary.canonical_all(tags[TagKind.SKILL], policy.skills),
+                     tuple(tags[TagKind.LANGUAGE]),
                      mentor.timezone or policy.timezone)
 
 
@@ -175,8 +176,13 @@ async def suggest(
     def apart(zone: str) -> int:  # a zone that appeared since the list was read is measured too
         return zones[zone] if zone in zones else hours_apart(wishes.zone, zone, now)
     n = Person.active_mentees  # kept by the database as mentorships start and end
-    shared_sq = (select(PersonTag.person_id, func.count().label("k"))
-                 .where(PersonTag.kind == TagKind.SKILL, PersonTag.value.in_(wishes.interests or ("",)))
+    # A skill counts once however it was written (``l10n`` stored before the program knew it
+    # for ``localization``): each word is read as the skill it means, and those are counted.
+    meaning = vocabulary.terms(wishes.interests, policy.skills)
+    means = case(meaning, value=PersonTag.value, else_=PersonTag.value) if len(meaning) > len(wishes.interests) \
+        else PersonTag.value
+    shared_sq = (select(PersonTag.person_id, func.count(func.distinct(means)).label("k"))
+                 .where(PersonTag.kind == TagKind.SKILL, PersonTag.value.in_(tuple(meaning) or ("",)))
                  .group_by(PersonTag.person_id).subquery())
     shared = func.coalesce(shared_sq.c.k, 0)
     wants = bool(wishes.languages)
@@ -201,7 +207,7 @@ async def suggest(
             if pid in spoken_done:
                 continue  # a page boundary moved under a concurrent change: each mentor once
             spoken_done.add(pid)
-            shares = any(lang in wishes.languages for lang in spoken[pid])
+            shares = bool(vocabulary.shared_languages(wishes.languages, spoken[pid]))
             value = points(k, shares, bool(spoken[pid]), wants, apart(zone), load_n, capacity)
             found.append(((-value, load_n, matrix_id), pid, capacity, zone))
         found.sort()
@@ -215,7 +221,7 @@ async def suggest(
     best = []
     skills = await _skills(session, [pid for _, pid, _, _ in found[:limit]])
     for (_, load_n, matrix_id), pid, capacity, zone in found[:limit]:
-        offered = set(skills.get(pid, ()))
+        offered = set(vocabulary.canonical_all(skills.get(pid, ()), policy.skills))
         mine = tuple(i for i in wishes.interests if i in offered)
         best.append(score(wishes, Candidate(MentorRef(pid, matrix_id, capacity), load_n, mine, tuple(spoken[pid]), zone),
                           now, apart(zone)))

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from commands.clock import Dated
-from commands.services import audit, mentorships
+from commands.services import audit, mentorships, vocabulary
 from commands.services.errors import DomainError
 from commands.services.work import Event, Work
 from storage.models import Opportunity, OpportunityKind, OpportunityRecipient, Person, PersonTag, TagKind
@@ -137,18 +137,19 @@ async def share_with_mentees(work: Work, mentor: Person, to: str, kind: Opportun
 
 def normal_interest(text: str) -> str:
     """An interest as profiles store it: lower case, single spaces."""
-    return " ".join(text.lower().split())
+    return vocabulary.plain_word(text)
 
 
 async def share_by_interest(work: Work, member: Person, interest: str, kind: OpportunityKind, what: str, url: str,
                             when: Dated) -> Shared:
     """The council shares an opportunity with every mentee who lists ``interest`` in their profile."""
-    wanted = normal_interest(interest)
-    mentees = list((await work.session.exec(
+    wanted = vocabulary.canonical(interest, work.policy.skills) or normal_interest(interest)
+    meaning = vocabulary.terms((wanted,), work.policy.skills)  # its synonyms too, stored before they were known
+    mentees = list({p.id: p for p in (await work.session.exec(
         select(Person).join(PersonTag, PersonTag.person_id == Person.id)
-        .where(PersonTag.kind == TagKind.INTEREST, PersonTag.value == wanted, Person.is_mentee.is_(True),
+        .where(PersonTag.kind == TagKind.INTEREST, PersonTag.value.in_(tuple(meaning)), Person.is_mentee.is_(True),
                Person.forgotten_at.is_(None))
-        .order_by(Person.id))).all())
+        .order_by(Person.id))).all()}.values())
     if not mentees:
         raise NobodyWithInterest(wanted, await _interests_like(work.session, wanted))
     with work.in_bulk():  # possibly many: sent after the replies and reminders waiting now

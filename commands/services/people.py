@@ -181,6 +181,14 @@ async def tags_of(session: Session, ids: list[int]) -> dict[int, dict[TagKind, l
     return out
 
 
+async def words_in_use(session: Session, limit: int = 5000) -> tuple[str, ...]:
+    """The interests and skills people have given (each once): what a new word is compared with
+    for a suggestion when the program keeps no vocabulary of its own."""
+    rows = await session.exec(select(PersonTag.value).where(PersonTag.kind.in_((TagKind.SKILL, TagKind.INTEREST)))
+                              .distinct().limit(limit))
+    return tuple(rows.all())
+
+
 async def set_tags(session: Session, person: Person, kind: TagKind, values: list[str]) -> None:
     await session.exec(delete(PersonTag).where(PersonTag.person_id == person.id, PersonTag.kind == kind))
     for value in values:

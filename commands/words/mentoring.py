@@ -10,6 +10,7 @@ from commands.messages import Target
 from commands.policy import ProgramPolicy
 from commands.services import answers, people
 from commands.services.matching import Match, Wishes, is_away
+from commands.services.vocabulary import language_names
 from commands.services.mentorships import (
     AlreadyDeclined,
     AlreadyHasMentor,
@@ -100,13 +101,13 @@ def _summary_sentence(wishes: Wishes) -> Msg:
 def _wishes(wishes: Wishes) -> dict[str, str]:
     not_given = t("not given").plain()
     return {"interests": ", ".join(wishes.interests) or not_given,
-            "languages": ", ".join(wishes.languages) or not_given, "zone": wishes.zone}
+            "languages": ", ".join(language_names(wishes.languages)) or not_given, "zone": wishes.zone}
 
 
 def match_reason(match: Match) -> Msg:
     """Why a mentor fits: ``shares: events, l10n; speaks es; 1h apart; 2 of 4 places free``"""
     parts = [t("shares: {interests}", interests=", ".join(match.shared)) if match.shared else t("no shared interests"),
-             t("speaks {languages}", languages=", ".join(match.languages)) if match.languages
+             t("speaks {languages}", languages=", ".join(language_names(match.languages))) if match.languages
              else t("no shared language"),
              t("same time zone") if match.hours_apart == 0 else t("{hours}h apart", hours=match.hours_apart),
              tn("{free} of {n} place free", "{free} of {n} places free", match.mentor.capacity,

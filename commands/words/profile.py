@@ -6,10 +6,12 @@ from datetime import datetime
 
 from commands.kinds import Role
 from commands.services.people import BadName, Profile
+from commands.services.vocabulary import Skill, language_names
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines
 from commands.words import explains, t, tn
 from commands.words.roster import here
+from commands.words.vocabulary import suggestions
 from storage.models import TagKind
 
 
@@ -26,7 +28,8 @@ def profile(p: Profile, program_zone: str, roles: frozenset[Role], change: Msg, 
     person = p.person
 
     def listed(kind: TagKind) -> Msg | str:
-        return ", ".join(p.tags[kind]) if p.tags[kind] else not_set()
+        shown = language_names(p.tags[kind]) if kind is TagKind.LANGUAGE else p.tags[kind]
+        return ", ".join(shown) if shown else not_set()
 
     zone = person.timezone or t("(not set; the program's {zone} is used)", zone=program_zone)
     rows: list[Msg | None] = [
@@ -72,21 +75,23 @@ def timezone_set(zone: str, local: datetime) -> Msg:
              zone=zone, local=f"{local:%Y-%m-%d %H:%M}")
 
 
-def languages_set(values: list[str], example: Msg) -> Msg:
-    if values:
-        return t("Done: your languages are now {values}.", values=join(bold(v) for v in values))
+def languages_set(tags: list[str], example: Msg) -> Msg:
+    if tags:
+        return t("Done: your languages are now {values}.", values=join(bold(v) for v in language_names(tags)))
     return t("Your languages are now empty. Add some with {example}.", example=example)
 
 
-def interests_set(values: list[str], example: Msg) -> Msg:
-    if values:
-        return t("Done: your interests are now {values}.", values=join(bold(v) for v in values))
+def interests_set(read: list[Skill], example: Msg, vocabulary: bool, work: Work) -> Msg:
+    if read:
+        done = t("Done: your interests are now {values}.", values=join(bold(s.value) for s in read))
+        return lines(done, suggestions(read, vocabulary, "profile interests", work))
     return t("Your interests are now empty. Add some with {example}.", example=example)
 
 
-def skills_set(values: list[str], example: Msg) -> Msg:
-    if values:
-        return t("Done: your skills are now {values}.", values=join(bold(v) for v in values))
+def skills_set(read: list[Skill], example: Msg, vocabulary: bool, work: Work) -> Msg:
+    if read:
+        done = t("Done: your skills are now {values}.", values=join(bold(s.value) for s in read))
+        return lines(done, suggestions(read, vocabulary, "profile skills", work))
     return t("Your skills are now empty. Add some with {example}.", example=example)
 
 
