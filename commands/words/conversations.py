@@ -43,9 +43,9 @@ QUESTIONS: dict[str, Callable[[int], Msg]] = {
     GOAL: lambda most: t("What do you want to learn or get help with? A sentence or two, for example: {example}",
                          example=code("I want to organise my first community event")),
     LANGUAGES: lambda most: t("Which languages do you speak? Separate them with commas, for example: {example}",
-                              example=code("en, es")),
-    TIMEZONE: lambda most: t("What is your time zone? A name like {example} or {other}.",
-                             example=code("Europe/Berlin"), other=code("America/Lima")),
+                              example=code("Spanish, English")),
+    TIMEZONE: lambda most: t("What is your time zone? A city like {example}, or a zone name like {other}.",
+                             example=code("Berlin"), other=code("America/Lima")),
     INTERESTS: lambda most: t("What do you want to grow in? Separate your interests with commas, for example: "
                               "{example}", example=code("event planning, localisation")),
     SKILLS: lambda most: t("Which skills do you offer as a mentor? Separate them with commas, for example: {example}",
