@@ -59,7 +59,7 @@ async def test_times_are_read_in_the_speakers_zone_and_shown_in_each_persons(pro
     reply = (await program.send(BOB, "checkin @ana:example.org next tuesday 16:00")).messages[0].msg.plain()
     assert "on Tue 2027-01-05 16:00 (Europe/Madrid)" in reply
     assert "For Ana that is Tue 2027-01-05 10:00 (America/Lima)" in reply
-    assert "Bob planned a orientation session with you: Tue 2027-01-05 10:00 (America/Lima)" in dms(program, ANA)[0]
+    assert "Bob planned your orientation session: Tue 2027-01-05 10:00 (America/Lima)" in dms(program, ANA)[0]
     async with program.db.session() as s:
         c = (await s.exec(select(CheckIn).where(CheckIn.arranged.is_(True)))).one()
     assert c.due_at == utc(2027, 1, 5, 15, 0) and c.timezone == "Europe/Madrid"

@@ -131,7 +131,7 @@ def reminders_ahead(work: Work, c: CheckIn) -> Msg:
 
 def planned_for_mentee(work: Work, c: CheckIn, mentor: Person, zone: ZoneInfo) -> Msg:
     """To the mentee, about the check-in their mentor planned."""
-    return t("{who} planned a {kind} with you: {when}{every}. Send {confirm} to confirm, or {move} to ask for "
+    return t("{who} planned your {kind}: {when}{every}. Send {confirm} to confirm, or {move} to ask for "
              "another time.{calendar}", who=who(mentor), kind=kind_name(c.kind), when=shown(c.due_at, zone),
              every=_every(c), confirm=_confirm_cmd(work, c), move=_move_cmd(work, c), calendar=offer(work, c))
 
