@@ -22,8 +22,9 @@ NEWCOMER = "@new:example.org"
 
 # (who, what they send, at most this many statements, of which at most this many commits)
 HOT = {
-    "help": (ANA, "help", 6, 2),  # a reply delivered: read the person; store; mark sent
-    "status": (ANA, "status", 11, 2),
+    # In a DM, one statement more than in a room: whether the person is in a guided conversation.
+    "help": (ANA, "help", 7, 2),  # a reply delivered: the conversation; read the person; store; mark sent
+    "status": (ANA, "status", 12, 2),
     "request": (NEWCOMER, "request help with community building", 29, 4),
     "accept": (BOB, "accept 1", 23, 5),  # one reply, and three messages to others, each marked sent
     "checkin": (BOB, "checkin @ana:example.org tomorrow 16:00", 14, 3),
@@ -38,9 +39,10 @@ def _engine(db):
 # a newcomer is read nothing but their record; a mentee their mentor and next check-in in one
 # statement; a mentor the requests offered to them and their next check-ins.
 WELCOMES = {
-    "hi newcomer": (NEWCOMER, "hi", 8, 2),  # the day's courtesy read and noted; the person; store; mark sent
-    "hi mentee": (ANA, "hello", 9, 2),
-    "hi mentor": (BOB, "hi", 10, 2),
+    # the conversation (is it an answer?); the day's courtesy read and noted; the person; store; mark sent
+    "hi newcomer": (NEWCOMER, "hi", 9, 2),
+    "hi mentee": (ANA, "hello", 10, 2),
+    "hi mentor": (BOB, "hi", 11, 2),
 }
 
 
