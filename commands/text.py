@@ -7,10 +7,28 @@ can never inject markup into a message.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable, Union
 
-Part = Union[str, "Node", "Msg"]
+Part = Union[str, "Node", "Msg", "Lazy"]
+
+# The language of whoever the message being made now is for, when rendering is not told: the
+# person whose command is being handled, else the program's language (see ``commands.words``).
+reading: ContextVar[str] = ContextVar("reading", default="en")
+
+
+class Lazy:
+    """A part whose words depend on who reads it (a sentence in their language, a date written
+    their way): it becomes text only when the message is rendered for a reader."""
+
+    __slots__ = ()
+
+    def resolve(self, language: str) -> Msg:
+        raise NotImplementedError
+
+    def mentions(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -24,18 +42,27 @@ class Node:
 class Msg:
     """A message under construction: a sequence of text and formatted nodes."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "lazy")
 
     def __init__(self, *parts: Part) -> None:
-        flat: list[str | Node] = []
+        flat: list[str | Node | Lazy] = []
+        lazy = False
         for part in parts:
             if isinstance(part, Msg):
                 flat.extend(part.parts)
-            elif isinstance(part, (str, Node)):
+                lazy = lazy or part.lazy
+            elif isinstance(part, Node):
                 flat.append(part)
+                lazy = lazy or (isinstance(part.value, Msg) and part.value.lazy)
+            elif isinstance(part, str):
+                flat.append(part)
+            elif isinstance(part, Lazy):
+                flat.append(part)
+                lazy = True
             else:
                 flat.append(str(part))
-        self.parts: tuple[str | Node, ...] = tuple(flat)
+        self.parts: tuple[str | Node | Lazy, ...] = tuple(flat)
+        self.lazy = lazy  # holds words still to be put in a reader's language
 
     def __add__(self, other: Part) -> Msg:
         return Msg(self, other)
@@ -52,22 +79,41 @@ class Msg:
     def __repr__(self) -> str:
         return f"Msg({self.plain()!r})"
 
-    def plain(self) -> str:
-        return "".join(_plain(p) for p in self.parts)
+    def resolve(self, language: str | None = None) -> Msg:
+        """This message as one reader reads it, in ``language`` (by default, ``reading``'s)."""
+        if not self.lazy:
+            return self
+        language = language or reading.get()
+        out: list[Part] = []
+        for p in self.parts:
+            if isinstance(p, Lazy):
+                out.append(p.resolve(language).resolve(language))
+            elif isinstance(p, Node) and isinstance(p.value, Msg) and p.value.lazy:
+                out.append(Node(p.kind, p.value.resolve(language), p.extra, p.notify))
+            else:
+                out.append(p)
+        return Msg(*out)
 
-    def html(self) -> str:
+    def plain(self, language: str | None = None) -> str:
+        return "".join(_plain(p) for p in self.resolve(language).parts)
+
+    def html(self, language: str | None = None) -> str:
         # Line breaks become <br>, except inside rendered Markdown, which has its own blocks.
         return "".join(p.extra if isinstance(p, Node) and p.kind == "rich" else _html(p).replace("\n", "<br>\n")
-                       for p in self.parts)
+                       for p in self.resolve(language).parts)
 
     def mentions(self) -> list[str]:
         """Matrix IDs this message pings (``mention``, not ``person``), in order, without repeats."""
         seen: list[str] = []
         for p in self.parts:
-            if isinstance(p, Node):
+            if isinstance(p, Lazy):
+                ids = p.mentions()
+            elif isinstance(p, Node):
                 inner = p.value.mentions() if isinstance(p.value, Msg) else []
                 ids = [p.value] if p.kind == "mention" and p.notify else inner
-                seen.extend(i for i in ids if i not in seen)
+            else:
+                continue
+            seen.extend(i for i in ids if i not in seen)
         return seen
 
 

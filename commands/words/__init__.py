@@ -21,30 +21,136 @@ renderers and explanations with ``@renders`` and ``@explains``.
 
 from __future__ import annotations
 
-import gettext
 import string
+from datetime import datetime
 from functools import lru_cache
 from typing import Callable, TypeVar
+from zoneinfo import ZoneInfo
 
 from commands.kinds import RoomKind
+from commands.languages import catalog, locale
 from commands.services.errors import DomainError
 from commands.services.work import Event, Work
-from commands.text import Msg, Part, as_typed
+from commands.text import Lazy, Msg, Part, as_typed
 
 _FIELDS = string.Formatter()
-# The catalog in use. English is the templates themselves; a language's catalog replaces it.
-catalog: gettext.NullTranslations = gettext.NullTranslations()
+
+
+class Said(Lazy):
+    """A sentence, put in the reader's language when the message is rendered for them: so one
+    message sent to several people reads right for each."""
+
+    __slots__ = ("template", "plural", "n", "parts")
+
+    def __init__(self, template: str, plural: str | None, n: int | None, parts: dict[str, Part]) -> None:
+        self.template, self.plural, self.n, self.parts = template, plural, n, parts
+
+    def resolve(self, language: str) -> Msg:
+        translations = catalog(language)
+        if self.plural is None:
+            return fill(translations.gettext(self.template), self.parts)
+        text = translations.ngettext(self.template, self.plural, self.n)
+        return fill(text, {"n": number(self.n), **self.parts})
+
+    def mentions(self) -> list[str]:
+        return Msg(*self.parts.values()).mentions()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Said) and (self.template, self.plural, self.n, self.parts) == \
+            (other.template, other.plural, other.n, other.parts)
+
+    def __hash__(self) -> int:
+        return hash((self.template, self.plural, self.n))
 
 
 def t(template: str, /, **parts: Part) -> Msg:
-    """The sentence ``template``, translated, with its ``{name}`` placeholders filled by ``parts``."""
-    return fill(catalog.gettext(template), parts)
+    """The sentence ``template``, in the reader's language, with its ``{name}`` placeholders filled
+    by ``parts``."""
+    return Msg(Said(template, None, None, parts))
 
 
 def tn(singular: str, plural: str, n: int, /, **parts: Part) -> Msg:
-    """The singular or plural form for ``n`` (the catalog's plural rule), translated and filled.
-    ``{n}`` is ``n``, written with thousands separators."""
-    return fill(catalog.ngettext(singular, plural, n), {"n": f"{n:,}", **parts})
+    """The singular or plural form for ``n`` (the reader's language's plural rule), translated and
+    filled. ``{n}`` is ``n``, written the reader's way (``1,234``; ``1.234`` in German)."""
+    return Msg(Said(singular, plural, n, parts))
+
+
+def N_(template: str) -> str:
+    """Marks a sentence kept in a table (a kind's name) for translation: ``t(TABLE[key])`` says it."""
+    return template
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a singular and plural kept in a table for translation: ``tn(*TABLE[key], n)`` says it."""
+    return singular, plural
+
+
+class Number(Lazy):
+    """A number written the reader's way."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int | float) -> None:
+        self.value = value
+
+    def resolve(self, language: str) -> Msg:
+        from babel.numbers import format_decimal
+
+        return Msg(format_decimal(self.value, locale=locale(language)))
+
+
+def number(value: int | float) -> Msg:
+    return Msg(Number(value))
+
+
+# How a date or time is written, as CLDR patterns (see Babel's ``format_datetime``): day and
+# time stay in the ISO order people also type them back in; weekday and month are the reader's.
+DATE_FORMS = {
+    "day": "yyyy-MM-dd",
+    "moment": "yyyy-MM-dd HH:mm",
+    "weekday moment": "EEE yyyy-MM-dd HH:mm",
+    "weekday day": "EEE yyyy-MM-dd",
+    "weekday": "EEEE",
+    "month": "LLLL yyyy",
+    "short month": "LLL yyyy",
+}
+
+
+class Capital(Lazy):
+    """Words that begin a sentence: their first letter a capital, in the reader's language."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: Msg) -> None:
+        self.words = words
+
+    def resolve(self, language: str) -> Msg:
+        text = self.words.plain(language)
+        return Msg(text[:1].upper() + text[1:])
+
+
+def capital(words: Msg) -> Msg:
+    return Msg(Capital(words))
+
+
+class When(Lazy):
+    """A date or time in a time zone, written in the reader's language."""
+
+    __slots__ = ("value", "zone", "form")
+
+    def __init__(self, value: datetime, zone: ZoneInfo | None, form: str) -> None:
+        self.value, self.zone, self.form = value, zone, form
+
+    def resolve(self, language: str) -> Msg:
+        from babel.dates import format_datetime
+
+        local = self.value.astimezone(self.zone) if self.zone is not None else self.value
+        return Msg(format_datetime(local, DATE_FORMS[self.form], tzinfo=local.tzinfo, locale=locale(language)))
+
+
+def written(value: datetime, zone: ZoneInfo | None = None, form: str = "moment") -> Msg:
+    """``value`` written the reader's way in ``zone`` (``form`` one of ``DATE_FORMS``)."""
+    return Msg(When(value, zone, form))
 
 
 @lru_cache(maxsize=4096)

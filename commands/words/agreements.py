@@ -36,7 +36,7 @@ from commands.services.reviews import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines
-from commands.words import explains, renders, t, typed
+from commands.words import explains, renders, t, typed, written
 from commands.words.mentoring import day, who
 from storage.models import Agreement, AgreementCheck, Goal, GoalState, Person, SessionKind
 
@@ -286,7 +286,7 @@ def works_usage() -> Msg:
 @explains(NotAsked)
 def _not_asked(error: NotAsked, work: Work) -> Msg:
     return t("I ask you both whether your agreement works on {day}; answer then. To change it now, write the change "
-             "with {cmd}.", day=f"{error.asks_at:%Y-%m-%d}", cmd=_dm(work, "agreement draft ..."))
+             "with {cmd}.", day=written(error.asks_at, None, "day"), cmd=_dm(work, "agreement draft ..."))
 
 
 # ---------------------------------------------------------------- reviews

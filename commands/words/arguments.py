@@ -9,9 +9,8 @@ from __future__ import annotations
 import calendar
 from datetime import datetime
 
-from commands.text import Msg, code, lines
-from commands import words
-from commands.words import t, tn
+from commands.text import Msg, code, lines, reading
+from commands.words import t, tn, written
 
 DATE_EXAMPLE = "2027-03-01 16:00, next tuesday 16:00, in 2 weeks"
 
@@ -106,7 +105,7 @@ def language_names(codes: list[str]) -> str:
     from babel import Locale
     from babel.lists import format_list
 
-    here = Locale.parse(words.catalog.info().get("language") or "en", sep="-")  # the catalog's own language
+    here = Locale.parse(reading.get())  # the reader's own language
     return format_list([here.languages.get(code, code) for code in codes], style="or", locale=here)
 
 
@@ -115,7 +114,7 @@ def which_date(text: str, choices: list[tuple[str, datetime]]) -> Msg:
     reading comes back as the command to send, with the day it is."""
     return lines(t("{text} could mean more than one date, so I did nothing yet. Send the one you mean:",
                    text=repr(text)),
-                 *(t("{command} ({day})", command=code(command), day=f"{day:%A}") for command, day in choices))
+                 *(t("{command} ({day})", command=code(command), day=written(day, None, "weekday")) for command, day in choices))
 
 
 def no_time_of_day(text: str) -> str:

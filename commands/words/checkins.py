@@ -22,7 +22,7 @@ from commands.services.checkins import (
 from commands.services.records import NotYourMentee
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
-from commands.words import catalog, explains, renders, t, tn, typed
+from commands.words import explains, renders, t, tn, typed, written
 from commands.words.calendar import offer
 from commands.words.mentoring import day, who
 from storage.models import CheckIn, CheckInKind, CheckInState, CoachingSession, Person
@@ -36,9 +36,9 @@ KIND_NAMES = {
 }
 
 
-def kind_name(kind: CheckInKind) -> str:
+def kind_name(kind: CheckInKind) -> Msg:
     """What a check-in of ``kind`` is called: ``orientation session``."""
-    return catalog.gettext(KIND_NAMES[kind])
+    return t(KIND_NAMES[kind])
 
 
 def checkin_name(c: CheckIn, coaching: CoachingSession | None = None) -> Msg | str:
@@ -56,8 +56,7 @@ def reader_zone(work: Work) -> ZoneInfo:
 
 def shown(when: datetime, zone: ZoneInfo) -> str:
     """``Tue 2027-01-12 16:00 (Europe/Berlin)``: a time as one person reads it."""
-    local = when.astimezone(zone)
-    return f"{local:%a %Y-%m-%d %H:%M} ({zone.key})"
+    return Msg(written(when, zone, "weekday moment"), f" ({zone.key})")
 
 
 def repeats(c: CheckIn) -> Msg | str:
@@ -123,9 +122,9 @@ def reminders_ahead(work: Work, c: CheckIn) -> Msg:
     missed = [r for r in work.policy.reminders if r not in ahead]
     if not ahead:
         return t(" It is too soon for a reminder: none will come.")
-    said = t(" You both get a reminder {offsets} before.", offsets=join(ahead, catalog.gettext(" and ")))
+    said = t(" You both get a reminder {offsets} before.", offsets=join(ahead, t(" and ")))
     if missed:
-        said += t(" (Too soon for the one {offsets} before.)", offsets=join(missed, catalog.gettext(" and ")))
+        said += t(" (Too soon for the one {offsets} before.)", offsets=join(missed, t(" and ")))
     return said
 
 

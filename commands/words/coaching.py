@@ -33,7 +33,7 @@ from commands.services.coaching import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
-from commands.words import explains, renders, t, typed
+from commands.words import explains, renders, t, typed, written
 from commands.words.calendar import offer
 from commands.words.checkins import reader_zone, reminders_ahead, shown
 from commands.words.mentoring import who
@@ -44,8 +44,8 @@ def _cmd(work: Work, text: str) -> Msg:
     return typed(work, text, RoomKind.DM)
 
 
-def _month(month: datetime) -> str:
-    return f"{month:%B %Y}"
+def _month(month: datetime) -> Msg:
+    return written(month, None, "month")
 
 
 def _pool_cmd(work: Work, skill: str) -> Msg:

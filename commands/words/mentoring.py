@@ -50,7 +50,7 @@ from commands.services.mentorships import (
 )
 from commands.services.work import Work
 from commands.text import Msg, Node, bold, code, join, lines, mention, person
-from commands.words import explains, renders, t, tn, typed
+from commands.words import explains, renders, t, tn, typed, written
 from storage.models import MentorRequest, Mentorship, Person, RequestState
 
 ASK = "request <what you want help with>"  # the command to ask for a mentor, as people type it
@@ -64,8 +64,8 @@ def who(someone: Person) -> Node:
     return person(someone.matrix_id, people.name_of(someone))
 
 
-def day(when: datetime, zone: ZoneInfo) -> str:
-    return f"{when.astimezone(zone):%Y-%m-%d}"
+def day(when: datetime, zone: ZoneInfo) -> Msg:
+    return written(when, zone, "day")
 
 
 def _here(work: Work) -> RoomKind:

@@ -17,7 +17,7 @@ from commands.services.opportunities import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, link, person
-from commands.words import catalog, explains, renders, t, tn, typed
+from commands.words import explains, renders, t, tn, typed, written
 from commands.words.checkins import shown
 from storage.models import Opportunity, OpportunityKind
 
@@ -29,7 +29,7 @@ KIND_NAMES = {OpportunityKind.TRAINING: "training", OpportunityKind.EVENT: "even
 
 
 def kind_name(kind: OpportunityKind) -> str:
-    return catalog.gettext(KIND_NAMES[kind])
+    return t(KIND_NAMES[kind])
 
 
 def _here(work: Work) -> RoomKind:
@@ -40,10 +40,10 @@ def _cmd(work: Work, text: str) -> Msg:
     return typed(work, text, _here(work))
 
 
-def when(o: Opportunity, reader: ZoneInfo) -> str:
+def when(o: Opportunity, reader: ZoneInfo) -> Msg:
     """The opportunity's day as its sharer meant it; a time of day in the reader's own zone."""
     if o.all_day:
-        return f"{o.happens_at.astimezone(ZoneInfo(o.timezone)):%a %Y-%m-%d}"
+        return written(o.happens_at, ZoneInfo(o.timezone), "weekday day")
     return shown(o.happens_at, reader)
 
 

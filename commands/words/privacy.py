@@ -24,7 +24,7 @@ from commands.services.privacy import (
 from commands.services.visibility import RETENTION_SETTINGS
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines
-from commands.words import explains, renders, t, tn, typed
+from commands.words import explains, renders, t, tn, typed, written
 
 # ---------------------------------------------------------------- mydata
 
@@ -257,7 +257,7 @@ def retention_report(policy: RetentionPolicy, waiting: dict[str, int], last: dat
     rows.append(t("Expired and waiting for the daily job: {waiting}. Change the policy in the {section} section of "
                   "the config.", waiting=counted(waiting) if waiting else t("nothing"), section=code("[retention]")))
     if last is not None:
-        rows.append(t("Last run: {when}.", when=f"{last.astimezone(zone):%Y-%m-%d %H:%M}"))
+        rows.append(t("Last run: {when}.", when=written(last, zone)))
     return lines(*rows)
 
 

@@ -9,7 +9,7 @@ from commands.services.people import BadName, Profile
 from commands.services.vocabulary import Skill, language_names
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines
-from commands.words import explains, t, tn
+from commands.words import explains, t, tn, written
 from commands.words.roster import here
 from commands.words.vocabulary import suggestions
 from storage.models import TagKind
@@ -72,7 +72,7 @@ def name_set(name: str) -> Msg:
 
 def timezone_set(zone: str, local: datetime) -> Msg:
     return t("Done: your time zone is {zone}. Your local time now is {local}.",
-             zone=zone, local=f"{local:%Y-%m-%d %H:%M}")
+             zone=zone, local=written(local))
 
 
 def languages_set(tags: list[str], example: Msg) -> Msg:

@@ -20,7 +20,7 @@ from commands.services.records import (
 from commands.services.rules import feedback_slot
 from commands.services.work import Work
 from commands.text import Msg, bold, code, lines, person
-from commands.words import explains, t, tn, typed
+from commands.words import capital, explains, t, tn, typed, written
 from commands.words.agreements import agreement_text, goal_state
 from commands.words.checkins import describe, kind_name, reader_zone
 from commands.words.mentoring import day, who
@@ -57,7 +57,7 @@ def session_recorded(work: Work, kind: str, mentee: Person, parts: dict, held: C
         progress = (t(" Progress {start} \u2192 {now} of 10.", start=str(parts["progress_start"]),
                       now=str(parts["progress_now"])) if parts["progress_start"]
                     else t(" Progress {now} of 10.", now=str(parts["progress_now"])))
-    done = t(" {Kind} #{number} is marked as held.", Kind=kind_name(held.kind).capitalize(),
+    done = t(" {Kind} #{number} is marked as held.", Kind=capital(kind_name(held.kind)),
              number=str(held.id)) if held else ""
     return t("Recorded: {kind} session with {who} on {day}.{progress}{done} Only you, {who} and the council can "
              "read it.", kind=kind, who=who(mentee), day=day(work.now, zone), progress=progress, done=done)

@@ -9,7 +9,7 @@ from commands.services import people
 from commands.services.people import AlreadyMentor, GroupTooLarge, NotAMentor, StillMentoring
 from commands.services.work import Work
 from commands.text import Msg, Node, bold, code, lines, person
-from commands.words import explains, t, tn, typed
+from commands.words import explains, t, tn, typed, written
 
 
 def who(someone) -> Node:
@@ -95,7 +95,7 @@ def roster(rows: list[tuple[object, int, bool]], zone: ZoneInfo) -> Msg:
                      capacity=str(m.capacity))
         elif away:
             line = t("• {mentor}: {load} of {capacity}, away until {date}", mentor=who(m), load=str(load),
-                     capacity=str(m.capacity), date=f"{m.away_until.astimezone(zone):%Y-%m-%d}")
+                     capacity=str(m.capacity), date=written(m.away_until, zone, "day"))
         else:
             line = t("• {mentor}: {load} of {capacity}", mentor=who(m), load=str(load), capacity=str(m.capacity))
         out.append(line)

@@ -25,12 +25,12 @@ from commands.services.rules import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines
-from commands.words import renders, t, tn, typed
+from commands.words import renders, t, tn, typed, written
 from commands.words.checkins import kind_name, shown
 
 
-def _day(when, zone: ZoneInfo) -> str:
-    return f"{when.astimezone(zone):%Y-%m-%d}"
+def _day(when, zone: ZoneInfo) -> Msg:
+    return written(when, zone, "day")
 
 
 def meeting_rule(cadence: Cadence) -> Msg:
@@ -172,7 +172,7 @@ def weekly_digest(e: DigestDue, work: Work) -> Msg:
     see = t(" ({requests})", requests=typed(work, "requests", RoomKind.MENTORS)) if e.waiting else ""
     rows: list[Msg | None] = [t(
         "{title}: {active}, {waiting}{see}.",
-        title=bold(t("Weekly digest, week of {day}", day=f"{e.week_of:%Y-%m-%d}")),
+        title=bold(t("Weekly digest, week of {day}", day=written(e.week_of, None, "day"))),
         active=tn("{n} active mentorship", "{n} active mentorships", e.active),
         waiting=tn("{n} open request", "{n} open requests", e.waiting), see=see)]
     if e.overdue:
@@ -216,13 +216,13 @@ def program_report(figures: ProgramFigures, title: Msg | str) -> Msg:
 
 
 def monthly_report_title(start, zone: ZoneInfo) -> Msg:
-    return t("Program report for {month}", month=f"{start.astimezone(zone):%B %Y}")
+    return t("Program report for {month}", month=written(start, zone, "month"))
 
 
 def report_so_far_title(local, zone: ZoneInfo) -> Msg:
     """The title of the council's ``report``: this month so far."""
-    return t("Program report for {month} so far (to {when} {zone})", month=f"{local:%B %Y}",
-             when=f"{local:%Y-%m-%d %H:%M}", zone=zone.key)
+    return t("Program report for {month} so far (to {when} {zone})", month=written(local, None, "month"),
+             when=written(local, None), zone=zone.key)
 
 
 # What each series of the council's chart is called (``rules.SERIES``; a test checks none is missing).
@@ -238,7 +238,7 @@ SERIES_LABELS = {
 
 
 def _month(start, zone: ZoneInfo) -> str:
-    return f"{start.astimezone(zone):%b %Y}"
+    return written(start, zone, "short month").plain()
 
 
 def program_year(year: ProgramYear, zone: ZoneInfo) -> Msg:
