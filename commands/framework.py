@@ -17,8 +17,9 @@ from commands.clock import Dated, end_of_day, read_duration
 from commands.dates import ENGLISH, RELATIVE, TIME_OF_DAY, english_forms, readings  # noqa: F401 - read here
 from commands.kinds import DM_ONLY, EVERYWHERE, Role, RoomKind  # noqa: F401 - the declarations' words
 from commands.services import vocabulary
-from commands.text import Msg
+from commands.text import Msg, join
 from commands.words import arguments as said
+from commands.words import tx
 from commands.words import kinds as kinds_said
 
 MAX_TEXT = 2000  # longest free text a command accepts
@@ -484,6 +485,12 @@ class Arg:
         text = f"{self.name}..." if self.type.greedy else self.name
         return f"[{text}]" if self.optional else f"<{text}>"
 
+    def usage_said(self) -> Msg:
+        """As ``usage``, with the argument's name in the reader's language."""
+        name = tx(self.name, "argument")
+        text = Msg(name, "...") if self.type.greedy else name
+        return Msg("[", text, "]") if self.optional else Msg("<", text, ">")
+
 
 # ---------------------------------------------------------------- commands
 
@@ -508,6 +515,20 @@ class Command:
 
     def usage(self) -> str:
         return " ".join([self.name, *(a.usage() for a in self.args)])
+
+    def usage_said(self) -> Msg:
+        """The usage line as a reader reads it: the command's words as typed, its arguments named
+        in the reader's language."""
+        return join([self.name, *(a.usage_said() for a in self.args)], " ")
+
+    def summary_said(self) -> Msg:
+        return tx(self.summary)
+
+    def details_said(self) -> Msg | None:
+        return tx(self.details) if self.details else None
+
+    def examples_said(self) -> list[Msg]:
+        return [tx(e, "example") for e in self.examples]
 
     def allows_role(self, roles: Iterable[Role]) -> bool:
         return Role.ANYONE in self.roles or bool(self.roles & set(roles))
@@ -537,7 +558,7 @@ class Command:
             before = rest
             if not rest.strip():
                 if not arg.optional:
-                    raise UsageError(self._usage_message(said.missing(arg.name)))
+                    raise UsageError(self._usage_message(said.missing(tx(arg.name, "argument").plain())))
                 values[arg.name] = arg.default
                 continue
             try:
@@ -560,10 +581,11 @@ class Command:
 
     def usage_error(self, arg: str, problem: str) -> UsageError:
         """The refusal of a value of argument ``arg`` that a handler found wrong, said like the parser's."""
-        return UsageError(self._usage_message(said.problem_with(arg, problem)))
+        return UsageError(self._usage_message(said.problem_with(tx(arg, "argument").plain(), problem)))
 
     def _usage_message(self, problem: str) -> Msg:
-        return said.usage(problem, self.usage(), self.examples[0] if self.examples else None, self.name)
+        examples = self.examples_said()
+        return said.usage(problem, self.usage_said(), examples[0] if examples else None, self.name)
 
 
 class Router:

@@ -6,6 +6,7 @@ from commands.dispatcher import Context
 from commands.framework import Arg, Command, Router, Text, UsageError
 from commands.text import Msg, bold, code, join, lines
 from commands.words import help as said
+from commands.words import tx
 
 router = Router("help", "Help")
 
@@ -35,7 +36,7 @@ async def help_command(ctx: Context, command: str | None) -> None:
             continue
         # One line a topic: the list stays short enough to read in a chat, however many commands
         # there are; what each one does is one `help <command>` away.
-        groups.append(said.topic_line(bold(r.title), join((code(c.usage()) for c in usable))))
+        groups.append(said.topic_line(bold(tx(r.title)), join((code(c.usage_said()) for c in usable))))
     ctx.reply(
         lines(
             said.overview_intro(ctx.cmd("help <command>")),
@@ -60,10 +61,10 @@ def find_or_suggest(ctx: Context, name: str) -> Command:
 
 def describe(ctx: Context, c: Command) -> Msg:
     return lines(
-        said.title(c.name, c.summary),
-        said.usage(c.usage()),
-        Msg(c.details) if c.details else None,
+        said.title(c.name, c.summary_said()),
+        said.usage(c.usage_said()),
+        c.details_said(),
         said.who_and_where(c.who(), c.allows_role(ctx.roles), c.where()),
         said.also(c.aliases) if c.aliases else None,
-        said.examples(c.examples) if c.examples else None,
+        said.examples(c.examples_said()) if c.examples else None,
     )

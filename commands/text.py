@@ -161,7 +161,7 @@ def bold(*parts: Part) -> Node:
     return Node("bold", Msg(*parts))
 
 
-def code(text: str) -> Node:
+def code(text: str | Msg) -> Node:
     return Node("code", text)
 
 

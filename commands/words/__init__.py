@@ -75,6 +75,33 @@ def tn(singular: str, plural: str, n: int, /, **parts: Part) -> Msg:
     return Msg(Said(singular, plural, n, parts))
 
 
+class Translated(Lazy):
+    """Text kept outside sentences (a command's help, an argument's name, an example), translated
+    as written: it has no placeholders. ``context`` tells apart the same words used in two ways."""
+
+    __slots__ = ("text", "context")
+
+    def __init__(self, text: str, context: str | None) -> None:
+        self.text, self.context = text, context
+
+    def resolve(self, language: str) -> Msg:
+        translations = catalog(language)
+        if self.context is None:
+            return Msg(translations.gettext(self.text))
+        return Msg(translations.pgettext(self.context, self.text))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Translated) and (self.text, self.context) == (other.text, other.context)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.context))
+
+
+def tx(text: str, context: str | None = None) -> Msg:
+    """``text`` as written, in the reader's language (see ``Translated``)."""
+    return Msg(Translated(text, context))
+
+
 def N_(template: str) -> str:
     """Marks a sentence kept in a table (a kind's name) for translation: ``t(TABLE[key])`` says it."""
     return template
@@ -114,6 +141,26 @@ DATE_FORMS = {
     "month": "LLLL yyyy",
     "short month": "LLL yyyy",
 }
+
+
+class LanguageName(Lazy):
+    """A language's name (from its tag, ``pt-BR``) in the reader's language: ``Portuguese
+    (Brazil)``, ``Portugiesisch (Brasilien)``."""
+
+    __slots__ = ("tag",)
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def resolve(self, language: str) -> Msg:
+        from commands.services.vocabulary import language_name
+
+        return Msg(language_name(self.tag, language))
+
+
+def language_names(tags: list[str]) -> list[Msg]:
+    """The languages' names, each in the reader's language."""
+    return [Msg(LanguageName(tag)) for tag in tags]
 
 
 class Capital(Lazy):
@@ -166,7 +213,7 @@ def fill(template: str, parts: dict[str, Part]) -> Msg:
             out.append(literal)
         if name is not None:
             value = parts[name]
-            out.append(format(value, spec) if spec else value)
+            out.append(format(value, spec) if spec and not isinstance(value, Msg) else value)
     return Msg(*out)
 
 

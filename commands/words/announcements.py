@@ -35,7 +35,7 @@ from commands.services.announcements import (
 from commands.words.checkins import shown
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines, link, markdown, mention, person
-from commands.words import explains, renders, t, tn, typed
+from commands.words import Nn_, explains, number, renders, t, tn, typed
 from storage.models import Announcement, AnnouncementState, Audience, CopyState, Person
 
 WRITE = "announce <audience> <title> | <text>"  # the command to write an announcement, as people type it
@@ -104,27 +104,27 @@ def needs_bar(work: Work) -> Msg:
 
 
 LENGTHS = {  # (part, too long): the forum's limit, said in singular and plural
-    ("title", False): ("The title is {n} character; the forum needs at least {limit}. Say a little more.",
+    ("title", False): Nn_("The title is {n} character; the forum needs at least {limit}. Say a little more.",
                        "The title is {n} characters; the forum needs at least {limit}. Say a little more."),
-    ("title", True): ("The title is {n} character; the forum takes at most {limit}.",
+    ("title", True): Nn_("The title is {n} character; the forum takes at most {limit}.",
                       "The title is {n} characters; the forum takes at most {limit}."),
-    ("text", False): ("The text is {n} character; the forum needs at least {limit}.",
+    ("text", False): Nn_("The text is {n} character; the forum needs at least {limit}.",
                       "The text is {n} characters; the forum needs at least {limit}."),
-    ("text", True): ("The text is {n:,} character; keep an announcement under {limit:,} and link to more.",
-                     "The text is {n:,} characters; keep an announcement under {limit:,} and link to more."),
-    ("citation", False): ("The citation is {n} character; the forum needs at least {limit}: say what the "
+    ("text", True): Nn_("The text is {n} character; keep an announcement under {limit} and link to more.",
+                     "The text is {n} characters; keep an announcement under {limit} and link to more."),
+    ("citation", False): Nn_("The citation is {n} character; the forum needs at least {limit}: say what the "
                           "mentee did, in a sentence or two.",
                           "The citation is {n} characters; the forum needs at least {limit}: say what the "
                           "mentee did, in a sentence or two."),
-    ("citation", True): ("The citation is {n:,} character; keep it under {limit:,}.",
-                         "The citation is {n:,} characters; keep it under {limit:,}."),
+    ("citation", True): Nn_("The citation is {n} character; keep it under {limit}.",
+                         "The citation is {n} characters; keep it under {limit}."),
 }
 
 
 @explains(WrongLength)
 def _wrong_length(e: WrongLength, work: Work) -> Msg:
     singular, plural = LENGTHS[e.part, e.too_long]
-    return tn(singular, plural, e.length, n=e.length, limit=e.limit)
+    return tn(singular, plural, e.length, limit=number(e.limit))
 
 
 def _dms(n: int) -> Msg:
@@ -369,8 +369,8 @@ def _new_forum_topics(e: NewForumTopics, work: Work) -> None:
         return
     # A flood (after downtime, say) is listed, not posted topic by topic.
     chunks = [new[i:i + RELAY_LISTED] for i in range(0, len(new), RELAY_LISTED)]
-    for number, chunk in enumerate(chunks, start=1):
-        part = t(" ({number} of {count})", number=number, count=len(chunks)) if len(chunks) > 1 else ""
+    for index, chunk in enumerate(chunks, start=1):
+        part = t(" ({number} of {count})", number=index, count=len(chunks)) if len(chunks) > 1 else ""
         work.send(Target.mentors(), lines(
             tn("💬 {n} new topic on the forum{part}:", "💬 {n} new topics on the forum{part}:",
                len(new), n=str(len(new)), part=part),

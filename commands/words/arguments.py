@@ -168,7 +168,7 @@ def problem_with(name: str, problem: str) -> str:
     return _("{name}: {problem}", name=name, problem=problem)
 
 
-def usage(problem: str, usage_line: str, example: str | None, command: str) -> Msg:
+def usage(problem: str, usage_line: Msg, example: Msg | None, command: str) -> Msg:
     """The reply to a command that could not be read: the problem, the usage, an example, help."""
     sentence = problem[0].upper() + problem[1:]
     msg = t("{problem}. Usage: {usage}.", problem=sentence, usage=code(usage_line))

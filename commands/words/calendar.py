@@ -7,16 +7,16 @@ from commands.services import people
 from commands.services.calendar import Meeting
 from commands.services.work import Work
 from commands.text import Msg
-from commands.words import t, tn, typed
+from commands.words import N_, t, tn, typed
 from storage.models import CheckIn, CheckInKind
 
 # An event's title in the person's calendar: what it is and with whom, nothing said in it.
 SUMMARIES = {
-    CheckInKind.ORIENTATION: "Orientation session with {name}",
-    CheckInKind.FOLLOWUP: "Follow-up with {name}",
-    CheckInKind.REGULAR: "Check-in with {name}",
-    CheckInKind.MIDTERM: "Mid-term review with {name}",
-    CheckInKind.FINAL: "Final session with {name}",
+    CheckInKind.ORIENTATION: N_("Orientation session with {name}"),
+    CheckInKind.FOLLOWUP: N_("Follow-up with {name}"),
+    CheckInKind.REGULAR: N_("Check-in with {name}"),
+    CheckInKind.MIDTERM: N_("Mid-term review with {name}"),
+    CheckInKind.FINAL: N_("Final session with {name}"),
 }
 
 

@@ -22,17 +22,17 @@ from commands.services.checkins import (
 from commands.services.records import NotYourMentee
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
-from commands.words import explains, renders, t, tn, typed, written
+from commands.words import N_, explains, renders, t, tn, typed, written
 from commands.words.calendar import offer
 from commands.words.mentoring import day, who
 from storage.models import CheckIn, CheckInKind, CheckInState, CoachingSession, Person
 
 KIND_NAMES = {
-    CheckInKind.ORIENTATION: "orientation session",
-    CheckInKind.FOLLOWUP: "follow-up",
-    CheckInKind.REGULAR: "check-in",
-    CheckInKind.MIDTERM: "mid-term review",
-    CheckInKind.FINAL: "final session",
+    CheckInKind.ORIENTATION: N_("orientation session"),
+    CheckInKind.FOLLOWUP: N_("follow-up"),
+    CheckInKind.REGULAR: N_("check-in"),
+    CheckInKind.MIDTERM: N_("mid-term review"),
+    CheckInKind.FINAL: N_("final session"),
 }
 
 

@@ -33,7 +33,7 @@ from commands.services.coaching import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, person
-from commands.words import explains, renders, t, typed, written
+from commands.words import N_, explains, renders, t, typed, written
 from commands.words.calendar import offer
 from commands.words.checkins import reader_zone, reminders_ahead, shown
 from commands.words.mentoring import who
@@ -228,11 +228,11 @@ def _no_such(e: NoSuchCoaching, work: Work) -> Msg:
 
 
 STATE_SAID = {
-    CoachingState.ACCEPTED: "Coaching session #{number} was already accepted.",
-    CoachingState.DECLINED: "Coaching session #{number} was already declined.",
-    CoachingState.LAPSED: "The ask #{number} has lapsed: its time came before it was answered.",
-    CoachingState.CANCELLED: "Coaching session #{number} was cancelled.",
-    CoachingState.HELD: "Coaching session #{number} has taken place already.",
+    CoachingState.ACCEPTED: N_("Coaching session #{number} was already accepted."),
+    CoachingState.DECLINED: N_("Coaching session #{number} was already declined."),
+    CoachingState.LAPSED: N_("The ask #{number} has lapsed: its time came before it was answered."),
+    CoachingState.CANCELLED: N_("Coaching session #{number} was cancelled."),
+    CoachingState.HELD: N_("Coaching session #{number} has taken place already."),
 }
 
 

@@ -12,10 +12,9 @@ from commands.services.conversations import (
     SKILLS,
     TIMEZONE,
 )
-from commands.services import vocabulary
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines
-from commands.words import t, tn, typed
+from commands.words import language_names, t, tn, typed
 from commands.kinds import RoomKind
 from storage.models import ConversationKind
 
@@ -72,7 +71,7 @@ def question(work: Work, asked: str, number: int, total: int, *, max_capacity: i
 def shown(asked: str, value: Any) -> str | Msg:
     """An answer as it is stored, to show it back."""
     if asked == LANGUAGES:
-        return join(vocabulary.language_names(value))
+        return join(language_names(value))
     if isinstance(value, list):
         return join(value)
     return str(value)

@@ -31,11 +31,11 @@ def no_such_command(name: str, help_cmd: Msg) -> Msg:
     return t("There is no command {name}. Send {help} for the list of commands.", name=code(name), help=help_cmd)
 
 
-def title(name: str, summary: str) -> Msg:
+def title(name: str, summary: Msg) -> Msg:
     return t("{name}: {summary}", name=bold(name), summary=summary)
 
 
-def usage(line: str) -> Msg:
+def usage(line: Msg) -> Msg:
     return t("Usage: {usage}", usage=code(line))
 
 
@@ -49,5 +49,5 @@ def also(aliases: tuple[str, ...]) -> Msg:
     return t("Also: {aliases}", aliases=join(code(a) for a in aliases))
 
 
-def examples(items: tuple[str, ...]) -> Msg:
+def examples(items: list[Msg]) -> Msg:
     return t("Examples: {examples}", examples=join(code(e) for e in items))

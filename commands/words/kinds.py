@@ -5,23 +5,23 @@ from __future__ import annotations
 from typing import Iterable
 
 from commands.kinds import Role, RoomKind
-from commands.words import t
+from commands.words import N_, t
 
 ROLE_NOUNS = {
-    Role.ANYONE: "anyone",
-    Role.MENTEE: "mentees",
-    Role.MENTOR: "mentors",
-    Role.COUNCIL: "council members",
+    Role.ANYONE: N_("anyone"),
+    Role.MENTEE: N_("mentees"),
+    Role.MENTOR: N_("mentors"),
+    Role.COUNCIL: N_("council members"),
 }
 
 
 ROOM_NOUNS = {
-    RoomKind.DM: "a direct message with me",
-    RoomKind.MENTORS: "the mentors room",
-    RoomKind.COUNCIL: "the council room",
-    RoomKind.OTHER: "any other room",
+    RoomKind.DM: N_("a direct message with me"),
+    RoomKind.MENTORS: N_("the mentors room"),
+    RoomKind.COUNCIL: N_("the council room"),
+    RoomKind.OTHER: N_("any other room"),
 }
-ROOM_SHORT = {RoomKind.DM: "DM", RoomKind.MENTORS: "mentors room", RoomKind.COUNCIL: "council room", RoomKind.OTHER: "other rooms"}
+ROOM_SHORT = {RoomKind.DM: N_("DM"), RoomKind.MENTORS: N_("mentors room"), RoomKind.COUNCIL: N_("council room"), RoomKind.OTHER: N_("other rooms")}
 
 
 def who(roles: Iterable[Role]) -> str:

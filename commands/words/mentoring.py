@@ -10,7 +10,6 @@ from commands.messages import Target
 from commands.policy import ProgramPolicy
 from commands.services import answers, people
 from commands.services.matching import Match, Wishes, is_away
-from commands.services.vocabulary import language_names
 from commands.services.mentorships import (
     AlreadyDeclined,
     AlreadyHasMentor,
@@ -50,7 +49,7 @@ from commands.services.mentorships import (
 )
 from commands.services.work import Work
 from commands.text import Msg, Node, bold, code, join, lines, mention, person
-from commands.words import explains, renders, t, tn, typed, written
+from commands.words import explains, language_names, renders, t, tn, typed, written
 from storage.models import MentorRequest, Mentorship, Person, RequestState
 
 ASK = "request <what you want help with>"  # the command to ask for a mentor, as people type it
@@ -98,16 +97,17 @@ def _summary_sentence(wishes: Wishes) -> Msg:
     return t("Interests: {interests}; languages: {languages}; time zone: {zone}.", **_wishes(wishes))
 
 
-def _wishes(wishes: Wishes) -> dict[str, str]:
-    not_given = t("not given").plain()
+def _wishes(wishes: Wishes) -> dict[str, Msg | str]:
+    not_given = t("not given")
     return {"interests": ", ".join(wishes.interests) or not_given,
-            "languages": ", ".join(language_names(wishes.languages)) or not_given, "zone": wishes.zone}
+            "languages": join(language_names(wishes.languages)) if wishes.languages else not_given,
+            "zone": wishes.zone}
 
 
 def match_reason(match: Match) -> Msg:
     """Why a mentor fits: ``shares: events, l10n; speaks es; 1h apart; 2 of 4 places free``"""
     parts = [t("shares: {interests}", interests=", ".join(match.shared)) if match.shared else t("no shared interests"),
-             t("speaks {languages}", languages=", ".join(language_names(match.languages))) if match.languages
+             t("speaks {languages}", languages=join(language_names(match.languages))) if match.languages
              else t("no shared language"),
              t("same time zone") if match.hours_apart == 0 else t("{hours}h apart", hours=match.hours_apart),
              tn("{free} of {n} place free", "{free} of {n} places free", match.mentor.capacity,

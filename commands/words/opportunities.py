@@ -17,15 +17,15 @@ from commands.services.opportunities import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines, link, person
-from commands.words import explains, renders, t, tn, typed, written
+from commands.words import N_, explains, renders, t, tn, typed, written
 from commands.words.checkins import shown
 from storage.models import Opportunity, OpportunityKind
 
 MENTOR_EXAMPLE = ("opportunity @ana:example.org training 2027-03-10 | https://example.org/workshop | "
                   "Facilitation workshop")
 COUNCIL_EXAMPLE = "opportunity interest localisation event 12 March | https://example.org/sprint | Translation sprint"
-KIND_NAMES = {OpportunityKind.TRAINING: "training", OpportunityKind.EVENT: "event",
-              OpportunityKind.INTRODUCTION: "introduction"}
+KIND_NAMES = {OpportunityKind.TRAINING: N_("training"), OpportunityKind.EVENT: N_("event"),
+              OpportunityKind.INTRODUCTION: N_("introduction")}
 
 
 def kind_name(kind: OpportunityKind) -> str:

@@ -24,7 +24,7 @@ from commands.services.privacy import (
 from commands.services.visibility import RETENTION_SETTINGS
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines
-from commands.words import explains, renders, t, tn, typed, written
+from commands.words import N_, Nn_, explains, renders, t, tn, typed, written
 
 # ---------------------------------------------------------------- mydata
 
@@ -42,27 +42,27 @@ def mydata_sent(records: int, files: tuple[File, File], work: Work, room: RoomKi
 
 
 SECTION_TITLES = {
-    "requests": "Your requests for a mentor",
-    "conversation": "Your answers to a question the bot is asking (not confirmed yet)",
-    "mentorships": "Your mentorships",
-    "changes_of_mentor": "Changes of mentor you asked for",
-    "checkins": "Check-ins",
-    "coaching_sessions": "Single coaching sessions",
-    "sessions_about_you": "Session records about you",
-    "diary": "Your diary",
-    "goals": "Your goals",
-    "agreements": "Agreements of your mentorships",
-    "agreement_follow_ups": "Your answers: does the agreement work?",
-    "groups": "Mentoring groups you led or were asked to",
-    "group_sessions": "Sessions of your groups",
-    "feedback_you_gave": "Feedback you gave",
-    "requests_you_declined": "Requests you declined",
-    "nominations_of_you": "Nominations of you",
-    "nominations_you_made": "Nominations you made",
-    "opportunities_for_you": "Opportunities shared with you",
-    "opportunities_you_shared": "Opportunities you shared",
-    "announcements_you_wrote": "Announcements you wrote",
-    "your_actions": "What you did (the audit trail)",
+    "requests": N_("Your requests for a mentor"),
+    "conversation": N_("Your answers to a question the bot is asking (not confirmed yet)"),
+    "mentorships": N_("Your mentorships"),
+    "changes_of_mentor": N_("Changes of mentor you asked for"),
+    "checkins": N_("Check-ins"),
+    "coaching_sessions": N_("Single coaching sessions"),
+    "sessions_about_you": N_("Session records about you"),
+    "diary": N_("Your diary"),
+    "goals": N_("Your goals"),
+    "agreements": N_("Agreements of your mentorships"),
+    "agreement_follow_ups": N_("Your answers: does the agreement work?"),
+    "groups": N_("Mentoring groups you led or were asked to"),
+    "group_sessions": N_("Sessions of your groups"),
+    "feedback_you_gave": N_("Feedback you gave"),
+    "requests_you_declined": N_("Requests you declined"),
+    "nominations_of_you": N_("Nominations of you"),
+    "nominations_you_made": N_("Nominations you made"),
+    "opportunities_for_you": N_("Opportunities shared with you"),
+    "opportunities_you_shared": N_("Opportunities you shared"),
+    "announcements_you_wrote": N_("Announcements you wrote"),
+    "your_actions": N_("What you did (the audit trail)"),
 }
 
 
@@ -225,19 +225,19 @@ def file_too_large(name: str, length: int, limit: int | None) -> Msg:
 # ---------------------------------------------------------------- retention
 
 EXPIRED = {  # each kind of text the retention policy erases (``privacy.Expiry.what``), counted
-    "session notes": ("{n} session note", "{n} session notes"),
-    "agreements": ("{n} agreement", "{n} agreements"),
-    "follow-up answers": ("{n} answer to an agreement's follow-up", "{n} answers to an agreement's follow-up"),
-    "diary entries": ("{n} diary entry", "{n} diary entries"),
-    "goals": ("{n} goal", "{n} goals"),
-    "feedback answers": ("{n} feedback answer", "{n} feedback answers"),
-    "end reasons": ("{n} end reason", "{n} end reasons"),
-    "change reasons": ("{n} change reason", "{n} change reasons"),
-    "decline reasons": ("{n} decline reason", "{n} decline reasons"),
-    "coaching asks": ("{n} coaching ask", "{n} coaching asks"),
-    "group session notes": ("{n} group session note", "{n} group session notes"),
-    "group end reasons": ("{n} reason for ending a group", "{n} reasons for ending a group"),
-    "group leave reasons": ("{n} reason for leaving a group", "{n} reasons for leaving a group"),
+    "session notes": Nn_("{n} session note", "{n} session notes"),
+    "agreements": Nn_("{n} agreement", "{n} agreements"),
+    "follow-up answers": Nn_("{n} answer to an agreement's follow-up", "{n} answers to an agreement's follow-up"),
+    "diary entries": Nn_("{n} diary entry", "{n} diary entries"),
+    "goals": Nn_("{n} goal", "{n} goals"),
+    "feedback answers": Nn_("{n} feedback answer", "{n} feedback answers"),
+    "end reasons": Nn_("{n} end reason", "{n} end reasons"),
+    "change reasons": Nn_("{n} change reason", "{n} change reasons"),
+    "decline reasons": Nn_("{n} decline reason", "{n} decline reasons"),
+    "coaching asks": Nn_("{n} coaching ask", "{n} coaching asks"),
+    "group session notes": Nn_("{n} group session note", "{n} group session notes"),
+    "group end reasons": Nn_("{n} reason for ending a group", "{n} reasons for ending a group"),
+    "group leave reasons": Nn_("{n} reason for leaving a group", "{n} reasons for leaving a group"),
 }
 
 

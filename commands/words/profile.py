@@ -6,10 +6,10 @@ from datetime import datetime
 
 from commands.kinds import Role
 from commands.services.people import BadName, Profile
-from commands.services.vocabulary import Skill, language_names
+from commands.services.vocabulary import Skill
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines
-from commands.words import explains, t, tn, written
+from commands.words import explains, language_names, t, tn, written
 from commands.words.roster import here
 from commands.words.vocabulary import suggestions
 from storage.models import TagKind
@@ -29,7 +29,7 @@ def profile(p: Profile, program_zone: str, roles: frozenset[Role], change: Msg, 
 
     def listed(kind: TagKind) -> Msg | str:
         shown = language_names(p.tags[kind]) if kind is TagKind.LANGUAGE else p.tags[kind]
-        return ", ".join(shown) if shown else not_set()
+        return join(shown) if shown else not_set()
 
     zone = person.timezone or t("(not set; the program's {zone} is used)", zone=program_zone)
     rows: list[Msg | None] = [

@@ -20,7 +20,7 @@ from commands.services.records import (
 from commands.services.rules import feedback_slot
 from commands.services.work import Work
 from commands.text import Msg, bold, code, lines, person
-from commands.words import capital, explains, t, tn, typed, written
+from commands.words import capital, explains, t, tn, typed
 from commands.words.agreements import agreement_text, goal_state
 from commands.words.checkins import describe, kind_name, reader_zone
 from commands.words.mentoring import day, who

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from commands.kinds import RoomProblem
 from commands.text import Msg, bold, code
-from commands.words import t
+from commands.words import N_, t
 
 _PROBLEMS = {
-    RoomProblem.PUBLIC: "anyone can join it",
-    RoomProblem.JOINABLE: "people can join it without an invitation (join rule {detail})",
-    RoomProblem.WORLD_READABLE: "anyone can read its history",
-    RoomProblem.OTHERS_IN_IT: "others are in it",
-    RoomProblem.NOT_IN_IT: "you are not in it",
-    RoomProblem.OUTSIDER_POWER: "someone who is not in it holds power in it",
-    RoomProblem.NOT_ENCRYPTED: "it is not encrypted",
-    RoomProblem.ENCRYPTED: "it is encrypted, and I run without encryption",
-    RoomProblem.NOT_SEEN: "the bot cannot see its settings yet",
+    RoomProblem.PUBLIC: N_("anyone can join it"),
+    RoomProblem.JOINABLE: N_("people can join it without an invitation (join rule {detail})"),
+    RoomProblem.WORLD_READABLE: N_("anyone can read its history"),
+    RoomProblem.OTHERS_IN_IT: N_("others are in it"),
+    RoomProblem.NOT_IN_IT: N_("you are not in it"),
+    RoomProblem.OUTSIDER_POWER: N_("someone who is not in it holds power in it"),
+    RoomProblem.NOT_ENCRYPTED: N_("it is not encrypted"),
+    RoomProblem.ENCRYPTED: N_("it is encrypted, and I run without encryption"),
+    RoomProblem.NOT_SEEN: N_("the bot cannot see its settings yet"),
 }
 
 
