@@ -170,12 +170,21 @@ def _bad_skills(vocabulary: dict[str, list[str]]) -> str | None:
     return None
 
 
+def _bad_language(value: str) -> str | None:
+    from commands.languages import SPOKEN
+
+    if value in SPOKEN:
+        return None
+    return f"the bot does not speak {value!r}: use one of {', '.join(SPOKEN)}"
+
+
+Language = Annotated[StrictStr, _check(_bad_language)]
 SkillWords = Annotated[dict[StrictStr, list[StrictStr]], _check(_bad_skills)]
 DbUrl = Annotated[StrictStr, _check(lambda v: check_database_url(v)), AfterValidator(DatabaseUrl)]
 
 # The kinds the rules of commands/policy.py name.
 KINDS = {"timezone": TimeZone, "matrix_ids": MatrixIds, "durations": Durations, "month": Month,
-         "positive": Positive, "non_negative": NonNegative, "skills": SkillWords}
+         "positive": Positive, "non_negative": NonNegative, "skills": SkillWords, "language": Language}
 
 # Defaults are validated too: the rules between keys then always run, and a required key that is
 # absent (its default empty) is reported as missing.

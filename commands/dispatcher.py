@@ -40,8 +40,9 @@ from commands.words import dispatch as said
 from commands.words import welcome as welcome_said
 from commands.services import courtesy, outbox, people, welcome
 from commands.services.errors import DomainError
+from commands.services.languages import Readers, of_person
 from commands.services.work import Work
-from commands.text import Msg, as_typed
+from commands.text import Msg, as_typed, reading
 from storage.db import Database
 from storage.models import Person
 
@@ -173,7 +174,7 @@ class Dispatcher:
                                                                            courtesy.SLOW_DOWN, now):
                     messages = [Outgoing(Target.reply_to(first), notice, first.event_id)]
                 await outbox.mark_handled(session, fresh[1:], now)
-                rows = await outbox.store(session, messages, now, handled=first)
+                rows = await outbox.store(session, messages, now, handled=first, readers=self._readers())
                 await session.commit()
         log.info("skipped %d commands from someone over their budget", len(fresh))
         return Result("skipped", messages, None, rows)
@@ -183,8 +184,12 @@ class Dispatcher:
         if CONTROL.search(incoming.text):
             # Invisible control characters (NUL above all, which PostgreSQL cannot store) are dropped.
             incoming = replace(incoming, text=CONTROL.sub("", incoming.text))
-        async with self._turn:
-            result = await self._handle(incoming)
+        heard = reading.set(self.policy.language)
+        try:
+            async with self._turn:
+                result = await self._handle(incoming)
+        finally:
+            reading.reset(heard)
         if result.outcome != "ignored":
             log.info(
                 "command=%s outcome=%s room=%s took=%.1fms",
@@ -211,17 +216,23 @@ class Dispatcher:
         if command is None or len(incoming.text) > MAX_MESSAGE:
             return await self._answer(incoming, now, self._early_answer(incoming, text))
         ctx: Context | None = None
+        readers: Readers | None = None
         try:
             async with self.db.session() as session:
                 # A replayed event is caught by the handled_event primary key at commit.
                 person, languages = await people.find_with_languages(session, incoming.sender)
+                # The sender reads their replies in their language; a shared room, the program's.
+                readers = self._readers(incoming.sender, person, languages)
+                if incoming.room is RoomKind.DM:
+                    reading.set(readers.known[incoming.sender])
                 roles = await self._roles(session, incoming.sender, person)
                 command = self.registry.pick(command, incoming.room, roles)
                 self._check_access(command, roles, incoming)
                 self._check_subcommand(command, rest, incoming)
                 typed = "" if incoming.room is RoomKind.DM else self.prefix
+                read_in = [person.language, *languages] if person is not None and person.language else languages
                 args = command.parse(rest, ParseEnv(now, people.zone_of(person, self.policy),
-                                                    date_languages(languages), typed))
+                                                    date_languages(read_in), typed))
                 ctx = Context(
                     incoming=incoming,
                     session=session,
@@ -236,16 +247,17 @@ class Dispatcher:
                     retention=self.retention,
                     render=words.render,
                     host=self.host,
+                    readers=readers,
                 )
                 await command.handler(ctx, **await command.resolve(args, ctx))
                 # The answer is stored with what the command did: both or neither.
-                rows = await outbox.store(session, ctx.outbox, now, handled=incoming)
+                rows = await outbox.store(session, ctx.outbox, now, handled=incoming, readers=ctx.readers)
                 await session.commit()
             if ctx.erased:
                 await self._empty_log()
             return Result("ok", ctx.outbox, command.name, rows, planned=ctx.planned, announced=ctx.announced)
         except CommandError as exc:
-            return await self._answer(incoming, now, (exc.outcome, exc.message), command.name)
+            return await self._answer(incoming, now, (exc.outcome, exc.message), command.name, readers=readers)
         except DomainError as exc:
             try:
                 explained = words.explain(exc, ctx) if ctx is not None else None
@@ -253,7 +265,7 @@ class Dispatcher:
                 explained = None
             if explained is None:
                 return await self._failed(incoming, now, command)
-            return await self._answer(incoming, now, (exc.outcome, explained), command.name)
+            return await self._answer(incoming, now, (exc.outcome, explained), command.name, readers=readers)
         except IntegrityError:
             # Another worker handled this very event a moment ago.
             if incoming.event_id and await self._was_handled(incoming.event_id):
@@ -261,6 +273,13 @@ class Dispatcher:
             return await self._failed(incoming, now, command)
         except Exception:
             return await self._failed(incoming, now, command)
+
+    def _readers(self, sender: str | None = None, person: Person | None = None,
+                 languages: list[str] = ()) -> Readers:
+        """Who reads which language; with a sender read from the database, theirs is known."""
+        if sender is None:
+            return Readers(self.policy.language)
+        return Readers(self.policy.language, {sender: of_person(person, languages, self.policy.language)})
 
     async def _roles(self, session, sender: str, person: Person | None) -> frozenset[Role]:
         roles = people.roles_of(sender, person, self.policy)
@@ -283,15 +302,17 @@ class Dispatcher:
         messages: list[Outgoing] = []
         try:
             async with self.db.session() as session:
+                readers = self._readers()
                 if await courtesy.due(session, incoming.sender, courtesy.WELCOME, now):
-                    person = await people.find(session, incoming.sender)
+                    person, languages = await people.find_with_languages(session, incoming.sender)
+                    readers = self._readers(incoming.sender, person, languages)
                     roles = await self._roles(session, incoming.sender, person)
                     standing = await welcome.standing(session, person, roles, now)
                     msg = welcome_said.welcome(chat, standing, self.policy)
                 else:
                     msg = welcome_said.again(chat)
                 messages = [Outgoing(Target.reply_to(incoming), msg, incoming.event_id)]
-                rows = await outbox.store(session, messages, now, handled=incoming)
+                rows = await outbox.store(session, messages, now, handled=incoming, readers=readers)
                 await session.commit()
         except IntegrityError:  # the handled_event key: this event was answered already
             return Result("duplicate", [])
@@ -316,8 +337,12 @@ class Dispatcher:
         logged and reported as such; with ``raise_passing``, a passing fault (the database locked
         or gone) is raised instead, for the caller to try the same work again.
         """
-        async with self._turn:
-            return await self._run_job(name, job, raise_passing, durable)
+        heard = reading.set(self.policy.language)
+        try:
+            async with self._turn:
+                return await self._run_job(name, job, raise_passing, durable)
+        finally:
+            reading.reset(heard)
 
     async def _run_job(self, name: str, job: Callable[[Work], Awaitable[object]],
                        raise_passing: bool = False, durable: bool = True) -> Result:
@@ -325,9 +350,9 @@ class Dispatcher:
         try:
             async with self.db.session(durable=durable) as session:
                 work = Work(session=session, now=now, policy=self.policy, prefix=self.prefix, forum=self.forum,
-                            retention=self.retention, render=words.render)
+                            retention=self.retention, render=words.render, readers=self._readers())
                 await job(work)
-                rows = await outbox.store(session, work.outbox, now)
+                rows = await outbox.store(session, work.outbox, now, readers=work.readers)
                 await session.commit()
             if work.erased:
                 await self._empty_log()
@@ -355,8 +380,12 @@ class Dispatcher:
 
         With ``once_per`` (a kind of courtesy notice), the sender gets it at most once in
         that kind's period, whatever they send meanwhile."""
-        async with self._turn:
-            return await self._answer(incoming, self.clock.now(), ("notice", msg), once_per=once_per)
+        heard = reading.set(self.policy.language)
+        try:
+            async with self._turn:
+                return await self._answer(incoming, self.clock.now(), ("notice", msg), once_per=once_per)
+        finally:
+            reading.reset(heard)
 
     async def _failed(self, incoming: Incoming, now: datetime, command: Command) -> Result:
         log.exception("command %s failed", command.name)
@@ -369,7 +398,7 @@ class Dispatcher:
 
     async def _answer(
         self, incoming: Incoming, now: datetime, answer: tuple[str, Msg], command: str | None = None,
-        once_per: str | None = None,
+        once_per: str | None = None, readers: Readers | None = None,
     ) -> Result:
         """Store a reply that is the whole outcome (refusal, error, unknown command)."""
         outcome, msg = answer
@@ -378,7 +407,8 @@ class Dispatcher:
             async with self.db.session() as session:
                 if once_per is not None and not await courtesy.due(session, incoming.sender, once_per, now):
                     return Result("ignored", [], command)
-                rows = await outbox.store(session, messages, now, handled=incoming)
+                rows = await outbox.store(session, messages, now, handled=incoming,
+                                          readers=readers or self._readers())
                 await session.commit()
         except IntegrityError:  # the handled_event key: this event was answered already
             return Result("duplicate", [], command)

@@ -156,11 +156,13 @@ class Outgoing:
     # What a ✅ or ❌ reaction under it answers: the transport adds both reactions for a tap.
     answers: Answers | None = None
 
-    def render(self) -> Rendered:
+    def render(self, language: str = "en") -> Rendered:
+        """The message as its reader reads it, in ``language``."""
         mentions = self.msg.mentions()
         if self.notify and self.target.user_id and self.target.user_id not in mentions:
             mentions.append(self.target.user_id)
-        return Rendered(self.target, self.msg.plain(), self.msg.html(), tuple(mentions), self.reply_to,
+        msg = self.msg.resolve(language)
+        return Rendered(self.target, msg.plain(), msg.html(), tuple(mentions), self.reply_to,
                         self.files, self.notify, self.invite, self.answers)
 
 

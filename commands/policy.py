@@ -17,6 +17,9 @@ def _rule(default, kind: str | None = None):
 @dataclass
 class ProgramPolicy:
     name: str = _rule("Mentorship program")
+    # The language of the shared rooms, the forum's posts, and of people whose own languages
+    # the bot does not speak (one of ``commands.languages.SPOKEN``).
+    language: str = _rule("en", "language")
     timezone: str = _rule("UTC", "timezone")
     council: list[str] = _rule([], "matrix_ids")
     commitment_months: int = _rule(12, "positive")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from commands.dispatcher import Context
 from commands.arguments import Languages, Skills, Zone
 from commands.framework import DM_ONLY, Arg, Integer, Role, RoomKind, Router, Text
+from commands import languages
 from commands.services import coaching, people
+from commands.services.languages import of_person
+from commands.text import reading
 from commands.services.vocabulary import Skill
 from commands.words import coaching as coaching_said
 from commands.words import profile as words
@@ -75,8 +78,44 @@ async def set_languages(ctx: Context, languages: list[str]) -> None:
     Name them in any language or by code: English, Deutsch, polski, pt-BR, Brazilian
     Portuguese. Codes alone may also be separated by spaces (en es).
     """
-    await people.set_list(ctx, await ctx.me(), TagKind.LANGUAGE, languages)
+    me = await ctx.me()
+    await people.set_list(ctx, me, TagKind.LANGUAGE, languages)
+    _reads(ctx, of_person(me, languages, ctx.policy.language))
     ctx.reply(words.languages_set(languages, ctx.cmd("profile languages English, Spanish")))
+
+
+def _reads(ctx: Context, language: str) -> None:
+    """The sender reads ``language`` from now on: the reply already is in it."""
+    ctx.readers.known[ctx.incoming.sender] = language
+    reading.set(language)
+
+
+@router.command(
+    "profile language",
+    safe=True,
+    args=[Arg("language", Languages(), optional=True, default="")],
+    rooms=DM_ONLY,
+    examples=("profile language Deutsch", "profile language pl", "profile language"),
+)
+async def set_language(ctx: Context, language: list[str]) -> None:
+    """Choose the language I write to you in: English, German, Polish, Spanish or Portuguese.
+
+    Name it in any language or by code (Deutsch, polski, es, pt-BR). Without one, I write
+    in the first of your profile's languages that I speak, else in the program's language.
+    The commands keep their words in every language; their help is in yours. Dates you
+    type are read in your language and in English.
+    """
+    if len(language) > 1:
+        raise ctx.command.usage_error("language", words.one_language())
+    chosen = languages.speaks(language[0]) if language else None
+    if language and chosen is None:
+        ctx.reply(words.not_spoken(language[0], ctx.cmd("profile language Deutsch")))
+        return
+    me = await ctx.me()
+    people.set_language(ctx, me, chosen)
+    now_read = of_person(me, (await people.tags(ctx.session, me.id))[TagKind.LANGUAGE], ctx.policy.language)
+    _reads(ctx, now_read)
+    ctx.reply(words.language_set(now_read, chosen is not None, ctx.cmd("profile language")))
 
 
 @router.command(

@@ -233,6 +233,9 @@ class Person(SQLModel, table=True):
     council_removed_at: Optional[datetime] = _when(nullable=True, default=None)
     # How many single coaching sessions a mentor gives a month; None: the program's default.
     coaching_per_month: Optional[int] = None
+    # The language they chose for the bot's messages (``profile language``); None: the first of
+    # their profile languages the bot speaks, else the program's (``commands.languages``).
+    language: Optional[str] = Field(default=None, max_length=16)
 
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),

@@ -157,6 +157,7 @@ def test_text_that_reads_as_different_dates_is_offered_back(languages, text, cho
 
 async def test_a_german_speaking_mentor_plans_a_checkin_in_german(program):
     await program.say(f"{BOB}> profile languages de")
+    await program.say(f"{BOB}> profile language English")  # replies stay in English
     said = await program.say(f"{BOB}> checkin {ANA} nächsten Dienstag 16:00")
     assert "on Tue 2027-01-05 16:00 (Europe/Madrid)" in said[0]
     assert "Tue 2027-01-05 10:00 (America/Lima)" in said[1] and said[1].startswith(f"[dm {ANA}]")
@@ -172,6 +173,7 @@ async def test_a_german_speaking_mentor_plans_a_checkin_in_german(program):
 ])
 async def test_mentors_plan_checkins_in_their_languages(program, languages, when, expected):
     await program.say(f"{BOB}> profile languages {languages}")
+    await program.say(f"{BOB}> profile language English")  # replies stay in English
     said = await program.say(f"{BOB}> checkin {ANA} {when}")
     assert said[0].startswith(f"[dm {BOB}] Done: orientation session #1"), said
     assert await planned(program) == [expected]
@@ -179,6 +181,7 @@ async def test_mentors_plan_checkins_in_their_languages(program, languages, when
 
 async def test_german_from_someone_who_does_not_speak_it_is_not_read(program):
     await program.say(f"{BOB}> profile languages en, fr")
+    await program.say(f"{BOB}> profile language English")  # replies stay in English
     before = await program.snapshot()
     [said] = await program.say(f"{BOB}> checkin {ANA} nächsten Dienstag 16:00")
     assert ("I can't read 'nächsten Dienstag 16:00' as a date; write it in English, like 2027-03-01 16:00, "
@@ -194,6 +197,7 @@ async def test_someone_with_english_only_is_told_as_before(program):
 
 async def test_an_ambiguous_date_plans_nothing_and_offers_each_reading_to_send(program):
     await program.say(f"{BOB}> profile languages de, pl")
+    await program.say(f"{BOB}> profile language English")  # replies stay in English
     before = await program.snapshot()
     said = await program.say(f"{BOB}> checkin {ANA} so 10:00")
     assert said == [f"[dm {BOB}] 'so 10:00' could mean more than one date, so I did nothing yet. "
@@ -208,6 +212,7 @@ async def test_an_ambiguous_date_plans_nothing_and_offers_each_reading_to_send(p
 
 async def test_a_repeat_and_a_move_read_the_speakers_languages_too(program):
     await program.say(f"{BOB}> profile languages es")
+    await program.say(f"{BOB}> profile language English")  # replies stay in English
     said = await program.say(f"{BOB}> checkin {ANA} every 2 weeks from mar 16:00")
     assert said == [f"[dm {BOB}] 'mar 16:00' could mean more than one date, so I did nothing yet. "
                     f"Send the one you mean:\n`checkin {ANA} every 2 weeks from 2027-01-05 16:00` (Tuesday)\n"
@@ -216,6 +221,7 @@ async def test_a_repeat_and_a_move_read_the_speakers_languages_too(program):
     assert (await planned(program))[0] == utc(2027, 1, 5, 15, 0)
     # Ana speaks Portuguese and moves the first one.
     await program.say(f"{ANA}> profile languages pt")
+    await program.say(f"{ANA}> profile language English")  # replies stay in English
     said = await program.say(f"{ANA}> checkin move 1 quarta-feira 11:00")
     assert "Wed 2027-01-06 11:00 (America/Lima)" in said[0], said
     assert (await planned(program))[0] == utc(2027, 1, 6, 16, 0)
@@ -223,6 +229,7 @@ async def test_a_repeat_and_a_move_read_the_speakers_languages_too(program):
 
 async def test_away_in_the_mentors_room_reads_german_and_offers_choices_with_the_prefix(program):
     await program.say(f"{BOB}> profile languages de, pl")
+    await program.say(f"{BOB}> profile language English")  # replies stay in English
     said = await program.say(f"mentors {BOB}> !away 15. März 2027")
     assert "2027-03-15" in said[0], said
     async with program.db.session() as s:
@@ -234,6 +241,7 @@ async def test_away_in_the_mentors_room_reads_german_and_offers_choices_with_the
 
 async def test_an_opportunity_date_is_read_in_the_mentors_language(program):
     await program.say(f"{BOB}> profile languages de")
+    await program.say(f"{BOB}> profile language English")  # replies stay in English
     said = await program.say(f"{BOB}> opportunity {ANA} event Freitag 17:00 | https://example.org/call | Community call")
     assert "Fri 2027-01-08 17:00 (Europe/Madrid)" in said[-1] and "Fri 2027-01-08 11:00 (America/Lima)" in said[0]
 

@@ -59,8 +59,8 @@ async def test_chat_that_starts_with_the_prefix_is_not_a_command(demo_bot, text)
 
 
 async def test_a_mistyped_subcommand_gets_a_suggestion(demo_bot):
-    text = await demo_bot.reply(ANA, "profile language en")
-    assert text == "I don't know `profile language`. Did you mean `profile languages`?"
+    text = await demo_bot.reply(ANA, "profile languges en")
+    assert text == "I don't know `profile languges`. Did you mean `profile languages`?"
 
 
 async def test_quoted_phrases_in_lists(demo_bot):

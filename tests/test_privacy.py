@@ -81,6 +81,8 @@ async def year_of_ana(bot) -> None:
     for who, name in ((BOB, BOB_NAME), (DAN, DAN_NAME), (ANA, ANA_NAME), (GIA, GIA_NAME)):
         await run(bot, who, f"profile name {name}")
     await run(bot, ANA, "profile timezone America/Lima")
+    # Ana reads Polish: what is confidential stays so in every language.
+    await run(bot, ANA, "profile language polski")
     await run(bot, ANA, f"profile interests {ANA_TAG}, events")
     await run(bot, ANA, "request")
     await run(bot, ANA, ANA_DRAFT)
@@ -465,6 +467,7 @@ CASES = {
     "identity.mentor": (BOB_NAME, {ANA: {M}, BOB: {S}, DAN: {MS}, COUNCIL: {C}},
                         (ANA, BOB, DAN, COUNCIL, "mentors room", "council room")),
     "person.timezone": ("America/Lima", ABOUT_ANA, (ANA, COUNCIL)),
+    "person.language": ('"language": "pl"', ABOUT_ANA, (ANA,)),
     "person_tag.value": (ANA_TAG, ABOUT_ANA, (ANA, COUNCIL, "mentors room")),
     "mentor_request.topic": (ANA_TOPIC, ABOUT_ANA, (ANA, COUNCIL)),
     "session_record.outcome": (ANA_OUTCOME, HER_SESSION, (ANA, BOB, COUNCIL)),

@@ -18,7 +18,7 @@ COMMANDS = REGISTRY.commands
 # The commands declared safe to suggest. A command added to this list must only show things,
 # or set a field of the sender's own profile: this list is the review of that promise.
 SAFE = {
-    "help", "profile", "profile name", "profile timezone", "profile languages", "profile interests",
+    "help", "profile", "profile name", "profile timezone", "profile language", "profile languages", "profile interests",
     "profile skills", "status", "requests", "mentees", "pool", "checkins", "coaching", "agreement", "goals",
     "history", "feedbacks", "groups", "group sessions", "opportunities", "mentors", "council", "queue", "audit",
     "report", "report chart", "cohort show", "nominations", "announcements", "mydata", "export", "retention",

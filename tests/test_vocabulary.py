@@ -40,6 +40,7 @@ async def stored(bot, who: str, kind: TagKind) -> list[str]:
 
 
 async def test_languages_named_in_any_language_are_stored_as_tags_and_shown_as_names(bot):
+    await said(bot, f"{EVE}> profile language English")  # her replies stay in English, to read the names
     reply = await said(bot, f"{EVE}> profile languages Portuguese, English")
     assert reply == f"[dm {EVE}] Done: your languages are now Portuguese, English."
     assert await stored(bot, EVE, TagKind.LANGUAGE) == ["pt", "en"]
@@ -138,13 +139,13 @@ async def test_a_word_close_to_a_known_skill_is_kept_with_a_suggestion(bot):
 
 async def mentor(bot, who: str, *settings: str) -> None:
     await bot.send(COUNCIL, f"mentor add {who} 3")
-    for line in ("profile timezone Europe/Berlin", *settings):
+    for line in ("profile timezone Europe/Berlin", "profile language English", *settings):
         await bot.send(who, line)
 
 
 async def offers(bot, *profile: str, request: str) -> dict[str, str]:
     """Eve sets her profile and asks for a mentor: the offers sent, by mentor."""
-    for line in ("profile timezone Berlin", *profile):
+    for line in ("profile timezone Berlin", "profile language English", *profile):
         await bot.send(EVE, line)
     sent = await bot.say(f"{EVE}> {request}")
     return {who: m for m in sent for who in (ADA, ZOE) if m.startswith(f"[dm {who}]")}

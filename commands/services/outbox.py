@@ -17,7 +17,9 @@ from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import select
 
 from commands.kinds import RoomKind
+from commands.languages import SOURCE
 from commands.messages import Answers, File, Incoming, Outgoing, Rendered, Target
+from commands.services.languages import Readers
 from storage.models import HandledEvent, OutboxMessage
 from storage.session import Session
 
@@ -41,9 +43,10 @@ class Queued:
 
 
 async def store(session: Session, messages: list[Outgoing], now: datetime,
-                 handled: Incoming | None = None) -> list[Queued]:
+                 handled: Incoming | None = None, readers: Readers | None = None) -> list[Queued]:
     """Store messages to send, in the caller's transaction, and (when ``handled`` is given)
-    that this incoming event is answered: a replayed event breaks the key at once.
+    that this incoming event is answered: a replayed event breaks the key at once. Each message
+    is written in its reader's language (``readers``; English when not given).
 
     Plain table inserts, the messages in one statement: this runs for every command.
     """
@@ -52,7 +55,9 @@ async def store(session: Session, messages: list[Outgoing], now: datetime,
                                             "handled_at": now})
     if not messages:
         return []
-    rendered = [m.render() for m in messages]
+    if readers is not None:
+        await readers.look_up(session, (m.target for m in messages))
+    rendered = [m.render(readers.of(m.target) if readers is not None else SOURCE) for m in messages]
     lanes = [BULK if m.bulk else NOW for m in messages]
     answered = handled.event_id if handled is not None else None
     txn_ids = [m.txn_id or _txn_id(answered, index) for index, m in enumerate(messages)]

@@ -14,6 +14,7 @@ from sqlalchemy import and_, delete, func
 from sqlmodel import select
 
 from commands.kinds import Role
+from commands.languages import reader_language
 from commands.policy import ProgramPolicy
 from commands.services import audit
 from commands.services.errors import DomainError
@@ -327,6 +328,7 @@ class Profile:
     tags: dict[TagKind, list[str]]
     mentees: int | None  # a mentor's active mentees now; None for others
     coaching_per_month: int | None = None  # a mentor's single coaching sessions a month; None for others
+    reads: str = "en"  # the language the bot writes to them in
 
 
 def coaching_limit(person: Person, policy: ProgramPolicy) -> int:
@@ -336,8 +338,9 @@ def coaching_limit(person: Person, policy: ProgramPolicy) -> int:
 
 async def profile(work: Work, person: Person) -> Profile:
     load = await active_mentee_count(work.session, person.id) if person.is_mentor else None
-    return Profile(person, await tags(work.session, person.id), load,
-                   coaching_limit(person, work.policy) if person.is_mentor else None)
+    found = await tags(work.session, person.id)
+    return Profile(person, found, load, coaching_limit(person, work.policy) if person.is_mentor else None,
+                   reader_language(person.language, found[TagKind.LANGUAGE], work.policy.language))
 
 
 async def set_name(work: Work, person: Person, name: str) -> str:
@@ -353,6 +356,12 @@ async def set_timezone(work: Work, person: Person, zone: str) -> datetime:
     person.timezone = zone
     person.updated_at = work.now
     return work.now.astimezone(zone_of(person, work.policy))
+
+
+def set_language(work: Work, person: Person, language: str | None) -> None:
+    """Set the language of the bot's messages to ``person`` (None: chosen from their languages)."""
+    person.language = language
+    person.updated_at = work.now
 
 
 async def set_list(work: Work, person: Person, kind: TagKind, values: list[str]) -> None:

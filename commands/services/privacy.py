@@ -109,7 +109,7 @@ async def collect(session: Session, person: Person, now: datetime, program: str)
         "exported_at": _when(now),
         "profile": {
             **_pick("person", person, {Reader.SUBJECT}, (
-                "matrix_id", "display_name", "timezone", "capacity", "away_until", "inactive", "created_at")),
+                "matrix_id", "display_name", "timezone", "language", "capacity", "away_until", "inactive", "created_at")),
             "roles": roles,
             "languages": tags[TagKind.LANGUAGE.value],
             "skills": tags[TagKind.SKILL.value],
@@ -457,7 +457,7 @@ async def forget(work: Work, person: Person) -> dict[str, int]:
     await people.keep_council_removal(session, person)
     # The row stays, under a pseudonym: the audit trail and the program's counts refer to it.
     person.matrix_id = FORGOTTEN.format(pid)
-    person.display_name = person.timezone = person.dm_room_id = person.away_until = None
+    person.display_name = person.timezone = person.dm_room_id = person.away_until = person.language = None
     person.is_mentee = person.is_mentor = person.is_council = False
     person.capacity, person.inactive, person.updated_at, person.forgotten_at = 0, True, now, now
     audit.record(session, at=now, actor=None, entity="person", entity_id=pid, action="forgotten")
@@ -601,7 +601,7 @@ async def expiring(session: Session, policy: RetentionPolicy, now: datetime) -> 
 # ---------------------------------------------------------------- the council's export
 
 EXPORTS: dict[str, tuple[type, tuple[str, ...]]] = {
-    "people": (Person, ("id", "matrix_id", "display_name", "timezone", "is_mentee", "is_mentor", "is_council",
+    "people": (Person, ("id", "matrix_id", "display_name", "timezone", "language", "is_mentee", "is_mentor", "is_council",
                         "capacity", "away_until", "inactive", "created_at", "forgotten_at")),
     "requests": (MentorRequest, ("id", "mentee_id", "topic", "state", "proposed_to_id", "previous_mentor_id",
                                  "created_at", "escalated_at", "closed_at")),

@@ -73,6 +73,7 @@ RULES: dict[str, Rule] = {r.field: r for r in (
     _rule("identity.mentor", {A, S, M, MS, G, C}, rooms=BOTH_ROOMS | GROUP_ROOM, personal=False,
           about="who a mentor is (their Matrix ID and name, as a mentor): mentors are named in both rooms"),
     _rule("person.timezone", {A, S, M, MS, C}, rooms=BOTH_ROOMS, about="the time zone, for matching and reminders"),
+    _rule("person.language", {A, S, C}, about="the language chosen for the bot's messages to them"),
     _rule("person_tag.value", {A, S, M, MS, C}, rooms=BOTH_ROOMS,
           about="languages, skills and interests (shown with requests, without a name, in the mentors room)"),
     # What a mentee asks for: mentors read it to decide, in a direct message only.

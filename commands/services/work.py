@@ -18,6 +18,7 @@ from typing import Callable
 from commands.kinds import RoomKind
 from commands.messages import Answers, File, Outgoing, Target
 from commands.policy import ProgramPolicy, RetentionPolicy
+from commands.services.languages import Readers
 from commands.text import Msg
 from storage.session import Session
 
@@ -55,6 +56,8 @@ class Work:
     erased: bool = False  # set when texts were erased: the database's log is emptied after the commit
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     bulk: bool = False  # what is sent now is one of the program's bulk notices (see ``in_bulk``)
+    # Which language each reader of what is sent gets (the program's, until looked up).
+    readers: Readers = field(default_factory=lambda: Readers("en"))
 
     def emit(self, event: Event) -> None:
         """Record that ``event`` happened; the people concerned hear of it with this work's messages."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from commands.kinds import Role
+from commands.languages import SPOKEN
 from commands.services.people import BadName, Profile
 from commands.services.vocabulary import Skill
 from commands.services.work import Work
@@ -37,6 +38,8 @@ def profile(p: Profile, program_zone: str, roles: frozenset[Role], change: Msg, 
         t("Name: {name}", name=person.display_name or not_set()),
         t("Time zone: {zone}", zone=zone),
         t("Languages: {languages}", languages=listed(TagKind.LANGUAGE)),
+        (t("My messages to you: {language} (your choice)", language=language_names([p.reads])[0]) if person.language
+         else t("My messages to you: {language}", language=language_names([p.reads])[0])),
         t("Interests: {interests}", interests=listed(TagKind.INTEREST)),
     ]
     if p.mentees is not None:
@@ -73,6 +76,28 @@ def name_set(name: str) -> Msg:
 def timezone_set(zone: str, local: datetime) -> Msg:
     return t("Done: your time zone is {zone}. Your local time now is {local}.",
              zone=zone, local=written(local))
+
+
+def one_language() -> str:
+    return t("name one language; I write to you in one at a time").plain()
+
+
+def spoken_names() -> Msg:
+    """The languages the bot writes in, named in the reader's language."""
+    return join(bold(name) for name in language_names(list(SPOKEN)))
+
+
+def not_spoken(tag: str, example: Msg) -> Msg:
+    return t("I can't write in {language} yet. I write in {spoken}; choose one with {example}.",
+             language=bold(language_names([tag])[0]), spoken=spoken_names(), example=example)
+
+
+def language_set(language: str, chosen: bool, reset: Msg) -> Msg:
+    if chosen:
+        return t("Done: I write to you in {language} from now on. Send {reset} alone to let your profile's "
+                 "languages decide again.", language=bold(language_names([language])[0]), reset=reset)
+    return t("Done: I write to you in {language}: the first of your languages I speak, or else the "
+             "program's.", language=bold(language_names([language])[0]))
 
 
 def languages_set(tags: list[str], example: Msg) -> Msg:
