@@ -87,6 +87,11 @@ def extract() -> Catalog:
     return catalog
 
 
+def _rel(path: Path) -> str:
+    """A path as a translator finds it: from the repository's root."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _where(handler) -> tuple[str, int]:
     code = handler.__code__
     return str(Path(code.co_filename).resolve().relative_to(ROOT)), code.co_firstlineno
@@ -122,7 +127,7 @@ def update(languages: list[str]) -> None:
 def new(language: str) -> None:
     path = po_path(language)
     if path.exists():
-        raise SystemExit(f"{path.relative_to(ROOT)} exists already; run update instead")
+        raise SystemExit(f"{_rel(path)} exists already; run update instead")
     catalog = _new_catalog(language)
     catalog.update(_read(TEMPLATE))
     _write(catalog, path)
@@ -149,7 +154,7 @@ def problems(language: str, template: Catalog | None = None) -> list[str]:
     template = template or _read(TEMPLATE)
     path = po_path(language)
     if not path.exists():
-        return [f"{language}: no catalog at {path.relative_to(ROOT)} (python -m bot.translations new {language})"]
+        return [f"{language}: no catalog at {_rel(path)} (python -m bot.translations new {language})"]
     catalog = _read(path, language)
     out: list[str] = []
     expected_plurals = get_plural(language).num_plurals
@@ -185,7 +190,7 @@ def problems(language: str, template: Catalog | None = None) -> list[str]:
                            f"the original's {sorted(original)} in {form!r}")
     mo = mo_path(language)
     if not out and (not mo.exists() or mo.read_bytes() != _compiled(catalog)):
-        out.append(f"{language}: {mo.relative_to(ROOT)} is not compiled from the .po "
+        out.append(f"{language}: {_rel(mo)} is not compiled from the .po "
                    "(python -m bot.translations compile)")
     return out
 
@@ -200,7 +205,7 @@ def _shown(key: tuple) -> str:
 def template_problems() -> list[str]:
     """Whether the template in the repository has exactly the code's sentences."""
     if not TEMPLATE.exists():
-        return [f"no template at {TEMPLATE.relative_to(ROOT)} (python -m bot.translations extract)"]
+        return [f"no template at {_rel(TEMPLATE)} (python -m bot.translations extract)"]
     code = {_ids(m) for m in extract() if m.id}
     kept = {_ids(m) for m in _read(TEMPLATE) if m.id}
     out = [f"the template lacks {_shown(k)}" for k in sorted(code - kept, key=str)]
@@ -219,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     languages = args.languages or [language for language in SPOKEN if language != SOURCE]
     if args.action == "extract":
         _write(extract(), TEMPLATE)
-        print(f"wrote {TEMPLATE.relative_to(ROOT)}")
+        print(f"wrote {_rel(TEMPLATE)}")
     elif args.action == "update":
         update(languages)
     elif args.action == "compile":
