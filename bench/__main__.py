@@ -35,6 +35,9 @@ async def roundtrip() -> list[tuple[str, bool, str]]:
         ("round trips: every command answered", r["rounds"] >= 20, f"{r['rounds']} answered"),
         ("burst: every command answered exactly once", r["answered"] == r["burst"] and r["twice"] == 0,
          f"{r['answered']} of {r['burst']}, {r['twice']} twice"),
+        ("burst, program speaking German: every command answered exactly once",
+         r["german answered"] == r["burst"] and r["german twice"] == 0,
+         f"{r['german answered']} of {r['burst']}, {r['german twice']} twice"),
     ]
 
 
@@ -80,7 +83,16 @@ async def scale() -> list[tuple[str, bool, str]]:
                       f"against {f['alone_unmatched']}")]
 
 
-QUICK = {"roundtrip": roundtrip, "fairness": fairness, "scheduler": scheduler, "scale": scale}
+async def languages() -> list[tuple[str, bool, str]]:
+    from bench import languages as bench
+
+    r = bench.main(repeat=2)
+    return [("languages: every sentence rendered in every language", r["sentences"] > 0,
+             f"{r['sentences']} sentences, {len(r['timing'])} languages")]
+
+
+QUICK = {"roundtrip": roundtrip, "fairness": fairness, "scheduler": scheduler, "scale": scale,
+         "languages": languages}
 
 
 def main(argv: list[str]) -> int:

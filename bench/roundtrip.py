@@ -2,7 +2,9 @@
 
     python -m bench.roundtrip [--rounds 250] [--burst-users 20] [--burst-each 50] [--peer PATH]
 
-Both bots run as their own processes on one throwaway Synapse. Sequential round
+Both bots run as their own processes on one throwaway Synapse. A second mentorbot whose
+program speaks German answers the same command beside them, so that the cost of a reader of
+another language (a catalog to read, dates and numbers written by Babel) shows as a ratio. Sequential round
 trips are measured in alternating blocks (echo, mentorbot, echo, ...) so both
 see the same machine load; then each bot gets the same burst. Prints latency
 percentiles, the ratios mentorbot/raw, burst delivery, start-up time and peak RSS.
@@ -132,6 +134,17 @@ async def client_for(server: Synapse, account) -> AsyncClient:
     client = AsyncClient(server.url, account.user_id)
     client.restore_login(account.user_id, account.device_id, account.access_token)
     return client
+
+
+def config(homeserver: str, user_id: str, mentors_room: str, council_room: str, language: str) -> str:
+    return (
+        f'[matrix]\nhomeserver = "{homeserver}"\nuser_id = "{user_id}"\n'
+        f'mentors_room = "{mentors_room}"\ncouncil_room = "{council_room}"\nstore_path = "store"\n'
+        f'[program]\nlanguage = "{language}"\n'
+        # The burst is a load test: each sender's commands go far beyond a person's budget
+        # (bench.fairness measures the budget and serving people in turn).
+        '[limits]\ncommand_burst = 100000\ncommands_per_minute = 1000000\n'
+    )
 
 
 async def start_mentorbot(workdir: Path, env: dict) -> tuple[asyncio.subprocess.Process, float]:
@@ -267,13 +280,16 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
     try:
         echo_account = server.register("echo")
         bot_account = server.register("mentorbot")
+        german_account = server.register("mentorbotde")
         runner_account = server.register("runner")
         runner = await client_for(server, runner_account)
         clients.append(runner)
         echo_room = (await runner.room_create(name="echo", invite=[echo_account.user_id])).room_id
         mentors_room = (await runner.room_create(name="mentors", invite=[bot_account.user_id])).room_id
         council_room = (await runner.room_create(name="council", invite=[bot_account.user_id])).room_id
-        rooms = [echo_room, mentors_room]
+        german_mentors = (await runner.room_create(name="mentoren", invite=[german_account.user_id])).room_id
+        german_council = (await runner.room_create(name="rat", invite=[german_account.user_id])).room_id
+        rooms = [echo_room, mentors_room, german_mentors]
         if peer:
             peer_account = server.register("reminders")
             peer_room = (await runner.room_create(name="reminders", invite=[peer_account.user_id])).room_id
@@ -298,22 +314,26 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
 
         botdir = workdir / "mentorbot"
         botdir.mkdir()
-        (botdir / "config.toml").write_text(
-            f'[matrix]\nhomeserver = "{server.url}"\nuser_id = "{bot_account.user_id}"\n'
-            f'mentors_room = "{mentors_room}"\ncouncil_room = "{council_room}"\nstore_path = "store"\n'
-            # The burst is a load test: each sender's commands go far beyond a person's budget
-            # (bench.fairness measures the budget and serving people in turn).
-            '[limits]\ncommand_burst = 100000\ncommands_per_minute = 1000000\n'
-        )
+        (botdir / "config.toml").write_text(config(server.url, bot_account.user_id, mentors_room, council_room, "en"))
         env["MENTORBOT_MATRIX_PASSWORD"] = bot_account.password
         first, cold = await start_mentorbot(botdir, env)
         await stop(first)
         bot, warm = await start_mentorbot(botdir, env)
         processes.append(bot)
+        germandir = workdir / "mentorbot-de"
+        germandir.mkdir()
+        (germandir / "config.toml").write_text(
+            config(server.url, german_account.user_id, german_mentors, german_council, "de"))
+        first, _ = await start_mentorbot(germandir, {**env, "MENTORBOT_MATRIX_PASSWORD": german_account.password})
+        await stop(first)
+        german, german_warm = await start_mentorbot(
+            germandir, {**env, "MENTORBOT_MATRIX_PASSWORD": german_account.password})
+        processes.append(german)
 
         watcher = Watcher(runner)
         # (name, process, room, command): the floor first, then each bot measured against it.
-        contenders = [("raw echo", echo, echo_room, "!ping"), ("mentorbot", bot, mentors_room, "!mentors")]
+        contenders = [("raw echo", echo, echo_room, "!ping"), ("mentorbot", bot, mentors_room, "!mentors"),
+                      ("mentorbot de", german, german_mentors, "!mentors")]
         if peer:
             started = time.perf_counter()
             peer_process = await start_peer(peer, workdir / "peer", server, peer_account, peer_room)
@@ -341,6 +361,7 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
             bursts[name] = await burst(server, senders, watcher, room, text, burst_each)
             burst_cpu[name] = cpu_seconds(process.pid) - before
         rss = peak_rss_mb(bot.pid)
+        german_rss = peak_rss_mb(german.pid)
 
         raw, ours = times["raw echo"], times["mentorbot"]
         ms = lambda v: f"{v * 1000:6.1f} ms"  # noqa: E731
@@ -355,6 +376,9 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
         for name, r in all_ratios.items():
             print(f"{'ratio ' + name[:8]:14}" + "".join(f"{r[p]:>9.2f}x" for p in (50, 95, 99)))
         ratios = all_ratios["mentorbot"]
+        german_ratios = {p: percentile(times["mentorbot de"], p) / percentile(ours, p) for p in (50, 95, 99)}
+        print(f"{'ratio de/en':14}" + "".join(f"{german_ratios[p]:>9.2f}x" for p in (50, 95, 99))
+              + "   (a German reader against an English one)")
         total = burst_users * burst_each
         print()
         print(f"Burst: {burst_users} users x {burst_each} commands sent at once ({total})")
@@ -372,8 +396,11 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
                           for name in per))
         print(f"  mentorbot/raw: {per['mentorbot'] / max(per['raw echo'], 1e-9):.2f}x sequential, "
               f"{per_burst['mentorbot'] / max(per_burst['raw echo'], 1e-9):.2f}x in the burst")
+        print(f"  mentorbot de/en: {per['mentorbot de'] / max(per['mentorbot'], 1e-9):.2f}x sequential, "
+              f"{per_burst['mentorbot de'] / max(per_burst['mentorbot'], 1e-9):.2f}x in the burst")
         print(f"mentorbot start-up to joined and syncing: {warm:.2f} s (first start, new device: {cold:.2f} s)")
-        print(f"mentorbot peak RSS: {rss:.0f} MB")
+        print(f"mentorbot peak RSS: {rss:.0f} MB; speaking German: {german_rss:.0f} MB, "
+              f"start-up {german_warm:.2f} s")
         if peer:
             print(f"reminder-bot start-up to joined (first start): {peer_ready:.2f} s; "
                   f"peak RSS {peak_rss_mb(peer_process.pid):.0f} MB")
@@ -390,7 +417,9 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
         ]
         for name, ok in checks:
             print(f"{'PASS' if ok else 'MISS'}  {name}")
-        return {"rounds": len(ours), "burst": total, "answered": our_burst[0], "twice": our_burst[1]}
+        german_burst = bursts["mentorbot de"]
+        return {"rounds": len(ours), "burst": total, "answered": our_burst[0], "twice": our_burst[1],
+                "german answered": german_burst[0], "german twice": german_burst[1]}
     finally:
         if "watcher" in locals() and watcher.task is not None:
             watcher.task.cancel()

@@ -23,6 +23,7 @@ from commands.framework import RoomKind
 from commands import reactions
 from commands.messages import Answers, Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Sent, Target
 from commands.reactions import Reaction
+from commands.text import reading
 from commands.services import answers as answerable
 from commands.text import Msg
 from commands.words import rooms as rooms_said
@@ -105,6 +106,9 @@ class Runtime:
 
     async def start(self) -> None:
         """Upgrade the database schema; safe to call on every start."""
+        # What the transport says on its own (a file too large, a room not private) is in the
+        # program's language: the tasks started from here on inherit it.
+        reading.set(self.settings.program.language)
         await self.db.upgrade()
         if self.forum is None:
             # Topics confirmed while a forum was configured, and not posted: send the rest without it.

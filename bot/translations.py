@@ -7,8 +7,8 @@ them, and check that every language is complete (see docs/translating.md).
     python -m bot.translations check [LANGUAGE]   # complete, consistent, compiled: exit 1 if not
     python -m bot.translations new LANGUAGE       # start a catalog for a new language
 
-Sentences are found where the code says them: ``t(...)``, ``tn(singular, plural, n)`` and the
-table markers ``N_``/``Nn_`` (``commands.words``), and in the command declarations: each
+Sentences are found where the code says them: ``t(...)``, ``tn(singular, plural, n)``, ``tx(...)``
+and the table markers ``N_``/``Nn_`` (``commands.words``), and in the command declarations: each
 command's help (its docstring), its examples and its arguments' names, and each topic's title.
 """
 
@@ -32,7 +32,7 @@ from commands.languages import DOMAIN, LOCALE_DIR, SOURCE, SPOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
-KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "Nn_": (1, 2), "_": None, "_counted": (1, 1)}
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "Nn_": (1, 2), "tx": None, "_": None, "_counted": (1, 1)}
 EXAMPLE, ARGUMENT = "example", "argument"  # contexts of the command declarations' words
 _FIELDS = string.Formatter()
 

@@ -3,6 +3,7 @@
 Arbitrary Unicode, very long messages, HTML and Markdown, broken quoting and random
 argument lists go to every declared command, from a stranger, a mentee, a mentor
 and a council member, in a DM, the mentors room, the council room and another room.
+Ana reads German and Bob Polish, the others the program's English.
 No exception escapes (a crash would show as an apology), every answer is a short,
 readable message whose HTML carries nothing the person typed as markup, and a
 refused command changes no data.
@@ -63,6 +64,9 @@ def world(tmp_path_factory):
     loop.run_until_complete(runtime.start())
     loop.run_until_complete(demo.seed(runtime.db, START, settings_.program))
     harness = BotHarness(runtime, runtime.clock, runtime.outbox)
+    # Readers in other languages than the program's: the same guarantees in every language.
+    for sender, language in (("@ana:example.org", "Deutsch"), ("@bob:example.org", "polski")):
+        assert loop.run_until_complete(harness.send(sender, f"profile language {language}")).outcome == "ok"
     yield loop, harness
     loop.run_until_complete(runtime.close())
     loop.close()
@@ -90,8 +94,8 @@ async def _check(bot: BotHarness, sender: str, room: RoomKind, text: str, *, is_
         assert all(m.msg.plain().startswith("I don't answer in this room") for m in result.messages)
     elif is_command or room is RoomKind.DM:
         assert result.messages, (sender, room, text[:200])
-    for message in result.messages:
-        rendered = message.render()
+    assert len(result.stored) == len(result.messages)
+    for rendered in (queued.message for queued in result.stored):  # as stored: in the reader's language
         assert rendered.body.strip() and len(rendered.body) < 6000, rendered.body[:300]
         assert "Traceback" not in rendered.body and "Exception" not in rendered.body
         for markup in ("<script", "<img", "<b>"):

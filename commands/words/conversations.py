@@ -14,14 +14,17 @@ from commands.services.conversations import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, code, join, lines
-from commands.words import language_names, t, tn, typed
+from commands.words import language_names, t, tn, tx, typed
 from commands.kinds import RoomKind
 from storage.models import ConversationKind
 
 # What a person types to stop a conversation, to say yes to its summary, or no. Lower case.
-CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "abort", "abbrechen"})
-YES_WORDS = frozenset({"yes", "y", "ok", "okay", "sure", "yep", "confirm", "ja", "sí", "si", "oui", "sim"})
-NO_WORDS = frozenset({"no", "n", "nope", "nein", "non", "não", "nao"})
+# In English and in each language the bot speaks.
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "abort", "abbrechen", "stopp", "anuluj", "przerwij", "cancelar",
+                          "parar"})
+YES_WORDS = frozenset({"yes", "y", "ok", "okay", "sure", "yep", "confirm", "ja", "sí", "si", "oui", "sim", "tak",
+                       "claro", "bestätigen", "potwierdź", "confirmar"})
+NO_WORDS = frozenset({"no", "n", "nope", "nein", "non", "não", "nao", "nie"})
 
 
 def control_word(text: str) -> str | None:
@@ -40,7 +43,7 @@ def _dm(work: Work, text: str) -> Msg:
 # Each question, with an example of an answer.
 QUESTIONS: dict[str, Callable[[int], Msg]] = {
     GOAL: lambda most: t("What do you want to learn or get help with? A sentence or two, for example: {example}",
-                         example=code("I want to organise my first community event")),
+                         example=code(tx("I want to organise my first community event"))),
     LANGUAGES: lambda most: t("Which languages do you speak? Separate them with commas, for example: {example}",
                               example=code("Spanish, English")),
     TIMEZONE: lambda most: t("What is your time zone? A city like {example}, or a zone name like {other}.",
