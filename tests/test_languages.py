@@ -151,8 +151,8 @@ async def test_a_mentee_and_a_mentor_each_read_only_their_own_language(bot, ment
     offer, acceptance, a check-in with both its reminders, a confirmation and a session record:
     each reads every message in their own language, and the mentors room reads the program's."""
     script = [
-        f"{COUNCIL}> mentor add {BOB} 3",
         f"{BOB}> profile language {SELF_NAMES[mentor_language]}",
+        f"{COUNCIL}> mentor add {BOB} 3",
         f"{BOB}> profile timezone Europe/Madrid",
         f"{BOB}> profile skills events",
         f"{ANA}> profile languages {SELF_NAMES[mentee_language]}, English",

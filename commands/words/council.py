@@ -29,8 +29,9 @@ from commands.services.council import (
 )
 from commands.services.work import Work
 from commands.text import Msg, bold, lines, person
-from commands.words import explains, renders, t, typed
+from commands.words import N_, explains, renders, t, typed
 from commands.words.roster import here, who
+from storage.models import ChangeState
 
 
 def day(when: datetime, zone: ZoneInfo) -> str:
@@ -66,7 +67,13 @@ def no_such_change(error: NoSuchChange, work: Work) -> Msg:
 
 @explains(ChangeAlreadyDecided)
 def change_already_decided(error: ChangeAlreadyDecided, work: Work) -> Msg:
-    return t("Change request #{number} is already {state}.", number=str(error.number), state=error.state.value)
+    return t("Change request #{number} is already {state}.", number=str(error.number),
+             state=t(CHANGE_STATES.get(error.state, error.state.value)))
+
+
+# How a decided change request's state is said.
+CHANGE_STATES = {ChangeState.APPROVED: N_("approved"), ChangeState.REFUSED: N_("refused"),
+                 ChangeState.WITHDRAWN: N_("withdrawn"), ChangeState.PENDING: N_("pending")}
 
 
 @explains(NotOnCouncil)

@@ -49,7 +49,7 @@ from commands.services.mentorships import (
 )
 from commands.services.work import Work
 from commands.text import Msg, Node, bold, code, join, lines, mention, person
-from commands.words import explains, language_names, renders, t, tn, typed, written
+from commands.words import N_, explains, language_names, renders, t, tn, typed, written
 from storage.models import MentorRequest, Mentorship, Person, RequestState
 
 ASK = "request <what you want help with>"  # the command to ask for a mentor, as people type it
@@ -161,6 +161,10 @@ def _already_requested(e: AlreadyRequested, work: Work) -> Msg:
              status=typed(work, "status", RoomKind.DM))
 
 
+# The fields of a profile that matching reads, as a sentence names them.
+PROFILE_FIELDS = {"timezone": N_("time zone"), "languages": N_("languages"), "interests": N_("interests")}
+
+
 def request_sent(work: Work, request: MentorRequest, offered: bool, missing: list[str]) -> Msg:
     """The mentee's request is in: whether a mentor was asked, the deadline, and what to add to their profile."""
     if request.proposed_to_id:
@@ -174,7 +178,8 @@ def request_sent(work: Work, request: MentorRequest, offered: bool, missing: lis
     if missing:
         example = "Europe/Berlin" if missing[0] == "timezone" else "events, en"
         tip = t("Tip: a match is better with your {missing} in your profile, e.g. {example}.",
-                missing=", ".join(missing), example=_cmd(work, f"profile {missing[0]} {example}"))
+                missing=join(t(PROFILE_FIELDS.get(m, m)) for m in missing),
+                example=_cmd(work, f"profile {missing[0]} {example}"))
     return lines(
         t("{thanks} {found}", thanks=bold(t("Thanks! Your request #{number} is in.", number=request.id)), found=found),
         t("If nobody takes it by {deadline}, the council finds you a mentor.",
@@ -438,10 +443,17 @@ def _no_such_request(e: NoSuchRequest, work: Work) -> Msg:
              number=e.number, requests=_cmd(work, "requests"))
 
 
+# How a closed request's state is said.
+REQUEST_STATES = {RequestState.ACCEPTED: N_("accepted"), RequestState.ASSIGNED: N_("assigned by the council"),
+                  RequestState.WITHDRAWN: N_("withdrawn"), RequestState.ESCALATED: N_("with the council"),
+                  RequestState.OPEN: N_("open"), RequestState.PROPOSED: N_("offered to a mentor")}
+
+
 @explains(RequestClosed)
 def _request_closed(e: RequestClosed, work: Work) -> Msg:
     return t("Request #{number} is closed ({state}). Send {requests} to see the open ones.",
-             number=e.request.id, state=e.request.state.value, requests=_cmd(work, "requests"))
+             number=e.request.id, state=t(REQUEST_STATES.get(e.request.state, e.request.state.value)),
+             requests=_cmd(work, "requests"))
 
 
 @explains(LeavingYou)

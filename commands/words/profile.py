@@ -10,10 +10,14 @@ from commands.services.people import BadName, Profile
 from commands.services.vocabulary import Skill
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines
-from commands.words import explains, language_names, t, tn, written
+from commands.words import N_, explains, language_names, t, tn, written
 from commands.words.roster import here
 from commands.words.vocabulary import suggestions
 from storage.models import TagKind
+
+
+# A person's roles, as their profile names them.
+ROLE_NAMES = {Role.MENTEE: N_("mentee"), Role.MENTOR: N_("mentor"), Role.COUNCIL: N_("council member")}
 
 
 def no_profile(name: Msg, timezone: Msg, languages: Msg) -> Msg:
@@ -48,8 +52,8 @@ def profile(p: Profile, program_zone: str, roles: frozenset[Role], change: Msg, 
                        person.capacity, load=str(p.mentees)))
         rows.append(tn("Single coaching sessions: {n} a month", "Single coaching sessions: {n} a month",
                        p.coaching_per_month or 0))
-    names = [r.value for r in (Role.MENTEE, Role.MENTOR, Role.COUNCIL) if r in roles]
-    rows.append(t("Roles: {roles}", roles=", ".join(names)) if names else t("Roles: none yet"))
+    names = [t(ROLE_NAMES[r]) for r in (Role.MENTEE, Role.MENTOR, Role.COUNCIL) if r in roles]
+    rows.append(t("Roles: {roles}", roles=join(names)) if names else t("Roles: none yet"))
     rows.append(t("Change a field with {change}; see {help}.", change=change, help=help_cmd))
     return lines(*rows)
 
