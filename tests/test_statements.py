@@ -23,11 +23,12 @@ NEWCOMER = "@new:example.org"
 # (who, what they send, at most this many statements, of which at most this many commits)
 HOT = {
     # In a DM, one statement more than in a room: whether the person is in a guided conversation.
+    # A command that writes to others reads the languages of all of them in one statement.
     "help": (ANA, "help", 7, 2),  # a reply delivered: the conversation; read the person; store; mark sent
     "status": (ANA, "status", 12, 2),
-    "request": (NEWCOMER, "request help with community building", 29, 4),
+    "request": (NEWCOMER, "request help with community building", 30, 4),
     "accept": (BOB, "accept 1", 23, 5),  # one reply, and three messages to others, each marked sent
-    "checkin": (BOB, "checkin @ana:example.org tomorrow 16:00", 14, 3),
+    "checkin": (BOB, "checkin @ana:example.org tomorrow 16:00", 15, 3),
 }
 
 

@@ -19,6 +19,9 @@ from storage.models import Person, PersonTag, TagKind
 from storage.session import Session
 
 
+CHUNK = 500  # people looked up in one statement
+
+
 def of_person(person: Person | None, profile_languages: Iterable[str], program: str) -> str:
     """The language ``person`` reads (the program's for someone the program does not know)."""
     if person is None:
@@ -38,11 +41,14 @@ class Readers:
         wanted = {t.user_id for t in targets if t.room is RoomKind.DM and t.user_id} - self.known.keys()
         if not wanted:
             return
-        rows = (await session.exec(
-            select(Person.matrix_id, Person.language, PersonTag.value)
-            .outerjoin(PersonTag, and_(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE))
-            .where(Person.matrix_id.in_(sorted(wanted))).order_by(Person.id, PersonTag.id)
-        )).all()
+        ordered = sorted(wanted)
+        rows = []
+        for start in range(0, len(ordered), CHUNK):  # thousands of readers, after a long downtime
+            rows += (await session.exec(
+                select(Person.matrix_id, Person.language, PersonTag.value)
+                .outerjoin(PersonTag, and_(PersonTag.person_id == Person.id, PersonTag.kind == TagKind.LANGUAGE))
+                .where(Person.matrix_id.in_(ordered[start:start + CHUNK])).order_by(Person.id, PersonTag.id)
+            )).all()
         chosen: dict[str, str | None] = {}
         spoken: dict[str, list[str]] = {}
         for matrix_id, language, tag in rows:
