@@ -15,6 +15,7 @@ command's help (its docstring), its examples and its arguments' names, and each 
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import string
 import sys
@@ -53,12 +54,34 @@ def _new_catalog(locale: str | None = None) -> Catalog:
                    revision_date=datetime(2026, 1, 1, tzinfo=timezone.utc), fuzzy=False)
 
 
+def _python(fileobj, keywords, comment_tags, options):
+    """Babel's extraction method for Python, read from the syntax tree: a sentence inside another's
+    placeholders (``t("{a}", a=t("b"))``) is found as well as the outer one."""
+    source = fileobj.read().decode("utf-8")
+    lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in keywords):
+            continue
+        spec = KEYWORDS[node.func.id] or (1,)
+        texts = [node.args[i - 1] if len(node.args) >= i else None for i in spec]
+        if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in texts):
+            continue  # a sentence kept elsewhere (a table), marked where it is written
+        values = [a.value for a in texts]
+        comments, line = [], node.lineno - 2
+        while line >= 0 and lines[line].strip().startswith("#"):
+            text = lines[line].strip().lstrip("#").strip()
+            if any(text.startswith(tag) for tag in comment_tags):
+                comments.insert(0, text)
+            line -= 1
+        yield node.lineno, node.func.id, values[0] if len(values) == 1 else tuple(values), comments
+
+
 def extract() -> Catalog:
     """Every sentence of the code and the command declarations, as a template catalog."""
     catalog = _new_catalog()
     for package in ("commands", "bot"):
         for filename, lineno, message, comments, context in extract_from_dir(
-                ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS,
+                ROOT / package, method_map=[("**.py", _python)], keywords=KEYWORDS,
                 comment_tags=("Translators:",), strip_comment_tags=True):
             if package == "bot" and filename.startswith("translations"):
                 continue
