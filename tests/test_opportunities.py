@@ -254,7 +254,7 @@ async def test_bad_input_gets_a_friendly_error_with_an_example_and_nothing_is_st
 async def test_the_same_link_and_day_shared_as_another_kind_is_refused(program):
     await run(program, BOB, SHARE)
     reply = await program.reply(BOB, SHARE.replace("training", "event", 1))
-    assert reply == "That link on that day is opportunity #1 already, shared as training; share it as training too."
+    assert reply == "That link on that day is opportunity #1 already, shared as `training`; share it as `training` too."
 
 
 # ---------------------------------------------------------------- what the council sees, and the person's data

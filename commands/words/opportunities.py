@@ -134,7 +134,7 @@ def _nobody_with_interest(e: NobodyWithInterest, work: Work) -> Msg:
 @explains(KnownAsOther)
 def _known_as_other(e: KnownAsOther, work: Work) -> Msg:
     return t("That link on that day is opportunity #{number} already, shared as {kind}; share it as {kind} too.",
-             number=e.existing.id, kind=kind_name(e.existing.kind))
+             number=e.existing.id, kind=code(e.existing.kind.value))  # the word the command reads
 
 
 # ---------------------------------------------------------------- the list
