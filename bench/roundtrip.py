@@ -374,7 +374,8 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
         all_ratios = {name: {p: percentile(values, p) / percentile(raw, p) for p in (50, 95, 99)}
                       for name, values in times.items() if name != "raw echo"}
         for name, r in all_ratios.items():
-            print(f"{'ratio ' + name[:8]:14}" + "".join(f"{r[p]:>9.2f}x" for p in (50, 95, 99)))
+            label = {"mentorbot": "mentorbot", "mentorbot de": "ours de", "reminder-bot": "peer"}.get(name, name)
+            print(f"{'ratio ' + label[:8]:14}" + "".join(f"{r[p]:>9.2f}x" for p in (50, 95, 99)))
         ratios = all_ratios["mentorbot"]
         german_ratios = {p: percentile(times["mentorbot de"], p) / percentile(ours, p) for p in (50, 95, 99)}
         print(f"{'ratio de/en':14}" + "".join(f"{german_ratios[p]:>9.2f}x" for p in (50, 95, 99))
