@@ -100,6 +100,9 @@ async def seed(db: Database, now: datetime, policy: ProgramPolicy | None = None)
                 is_mentor=demo.role == "mentor",
                 is_mentee=demo.role == "mentee",
                 capacity=demo.capacity,
+                # Everyone in the demo chose English, so that the guides' tour reads as printed;
+                # `profile language Deutsch` (or `profile language` alone) shows the others.
+                language="en",
                 created_at=now,
                 updated_at=now,
             )

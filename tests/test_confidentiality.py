@@ -16,7 +16,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import pytest
+
 from commands.framework import RoomKind
+from commands.languages import catalog
 from tests.conftest import COUNCIL
 from tests.test_announcements import make_bot
 
@@ -24,12 +27,20 @@ MARK = "SECRET-7Q"
 ANA, BOB, DANA, FINN = "@ana:example.org", "@bob:example.org", "@dana:example.org", "@finn:example.org"
 
 
+@pytest.mark.parametrize("program_language,readers", [
+    ("en", {}),
+    # The same year in other languages: a German program, Ana reading Polish and Bob Spanish.
+    ("de", {ANA: "polski", BOB: "español"}),
+], ids=["english", "german-polish-spanish"])
 async def test_no_confidential_text_reaches_a_shared_room_the_forum_or_the_logs_in_a_year(
-    tmp_path, policy, fake, caplog
+    tmp_path, policy, fake, caplog, program_language, readers
 ):
     caplog.set_level(logging.INFO)  # the most the bot logs (`mentorbot run -v`)
+    policy.language = program_language
     bot = await make_bot(tmp_path, policy, fake, seed=False)
     try:
+        for who, language in readers.items():
+            assert (await bot.send(who, f"profile language {language}")).outcome == "ok"
         async def step(sender, text, room=RoomKind.DM):
             result = await bot.send(sender, text, room)
             assert result.outcome == "ok", (text, [m.msg.plain() for m in result.messages])
@@ -73,8 +84,16 @@ async def test_no_confidential_text_reaches_a_shared_room_the_forum_or_the_logs_
         assert MARK in (await bot.send(COUNCIL, "history @ana:example.org")).messages[0].msg.plain()
 
         shared = [m for m in bot.outbox.sent if m.target.room is not RoomKind.DM]
-        assert len(shared) > 20 and any("Weekly digest" in m.body for m in shared)
-        assert any("New on the forum" in m.body for m in shared) and any("Announcement #1" in m.body for m in shared)
+        def said(template: str, **parts) -> str:  # a sentence as the shared rooms read it
+            return catalog(program_language).gettext(template).format(**parts).split("{")[0]
+
+        weekly = said("Weekly digest, week of {day}", day="{")
+        forum = said("💬 New on the forum: {title} by {author}", title="{", author="")
+        announced = said("📣 Announcement #{number} from the council, for {audience}: {title}", number=1,
+                         audience="{", title="")
+        assert min(len(weekly), len(forum), len(announced)) > 5, (weekly, forum, announced)
+        assert len(shared) > 20 and any(weekly in m.body for m in shared)
+        assert any(forum in m.body for m in shared) and any(announced in m.body for m in shared)
         leaks = [m.body for m in shared if MARK in m.body + m.html]
         assert leaks == []
         assert fake.posts and all(MARK not in p.raw and MARK not in p.topic.title for p in fake.posts)

@@ -54,7 +54,8 @@ async def test_a_newcomer_builds_a_profile(bot):
                      "Interests: event planning, localisation", "Roles: none yet"):
         assert expected in profile
     assert "Skills" not in profile
-    assert "is only for mentors" in await bot.reply(eve, "profile skills events")
+    denied = (await bot.send(eve, "profile skills events")).stored[0].message.body
+    assert "Lo siento, `profile skills` es solo para mentores." in denied  # she reads Spanish now
 
 
 async def test_profile_is_private_and_user_text_is_not_markup(demo_bot):

@@ -77,13 +77,14 @@ def test_each_kind_of_fault_in_a_catalog_is_found(tmp_path, monkeypatch, fault, 
         message.flags.add("fuzzy")
     elif fault == "placeholder":
         message.string = message.string.replace("{", "{x", 1)
-    else:
-        message.string = tuple(message.string)[:2]  # Polish has three forms
     monkeypatch.setattr(translations, "LOCALE_DIR", tmp_path)
     out = io.BytesIO()
     write_po(out, po)
+    text = out.getvalue()
+    if fault == "plural":  # a header copied from a language with two forms: Polish has three
+        text = re.sub(rb"nplurals=3; plural=\(.*?\);", b"nplurals=2; plural=(n != 1);", text, flags=re.S)
     translations.po_path("pl").parent.mkdir(parents=True)
-    translations.po_path("pl").write_bytes(out.getvalue())
+    translations.po_path("pl").write_bytes(text)
     problems = translations.problems("pl")
     assert any(found in p for p in problems), problems
 
