@@ -85,6 +85,9 @@ ANSWER: Command = router.commands[0]
 
 
 def pending_question(ctx: Context, conversation: Conversation) -> Msg:
+    """What the conversation waits for: its next question, or after the last one, a yes or no."""
+    if conversation.pending == CONFIRM:
+        return summary(ctx, conversation)
     questions = conversations.asked(conversation)
     number = questions.index(conversation.pending) + 1
     return said.question(ctx, conversation.pending, number, len(questions),

@@ -286,3 +286,13 @@ async def test_a_crash_in_an_answer_is_an_apology_and_the_conversation_goes_on(d
     monkeypatch.undo()
     text = await say(bot, f"{IVO}> de")
     assert "Got it: German." in text and "Question 3 of 4:" in text
+
+
+async def test_a_command_typed_at_the_summary_runs_and_the_summary_waits_for_yes(demo_bot):
+    bot = demo_bot
+    await say(bot, f"{IVO}> request")
+    for answer in (SECRET, "Portuguese, English", "America/Sao_Paulo", "design, events"):
+        await say(bot, f"{IVO}> {answer}")
+    text = await say(bot, f"{IVO}> profile")  # not an answer: it runs, and the summary is said again
+    assert "Your profile" in text and "Here is your request for a mentor:" in text and "Send `yes`" in text
+    assert "Thanks! Your request #2 is in." in await say(bot, f"{IVO}> yes")
