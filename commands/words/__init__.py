@@ -2,8 +2,9 @@
 
 Each feature has a module of message functions (``commands.words.mentoring`` ...). A
 function's qualified name is the sentence's stable key (``mentoring.request_sent``); its
-text is an English template that goes through the translation catalog first, so a second
-language is a catalog file, not a code change:
+text is an English template, translated when the message is rendered for its reader (each
+reader in their own language: ``commands.languages``), so a language is a catalog file,
+not a code change (docs/translating.md):
 
     t("Send {cmd} to see what I can do.", cmd=typed(work, "help"))
     tn("{n} mentee", "{n} mentees", count)
@@ -12,7 +13,10 @@ Templates use ``{name}`` placeholders, filled with rich parts (a command, a bold
 plain text; whatever a person typed enters as plain text and is escaped when rendered as
 HTML. Plurals come from the catalog's own plural rule (``ngettext``), never from ``'s'
 if n != 1`` in code; articles belong to the phrase they go with ("an orientation
-meeting"), so each language writes its own.
+meeting"), so each language writes its own. Numbers and dates are written by Babel in
+the reader's locale (``number``, ``written``). A ``.plain()`` taken while a message is
+made (a file's text, a reason passed on as text) is in the language of whoever is being
+answered (``commands.text.reading``).
 
 Domain events and domain errors are turned into messages here too: ``render`` for what
 services emit, ``explain`` for why they refuse. Each feature module registers its
