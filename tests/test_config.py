@@ -279,3 +279,9 @@ def test_wrong_shapes_are_named(tmp_path):
     found = problems(write(tmp_path, '[program]\nreminders = ["24h", 5]\ncouncil = "@cy:example.org"\n'))
     assert any("[program] reminders: wrong type: expected a list of strings, got ['24h', 5]" in p for p in found)
     assert any("[program] council: wrong type: expected a list of strings, got '@cy:example.org'" in p for p in found)
+
+
+def test_the_programs_language_must_be_one_the_bot_speaks(tmp_path):
+    text = "\n".join(problems(write(tmp_path, '[program]\nlanguage = "fr"\n')))
+    assert "[program] language: the bot does not speak 'fr': use one of en, de, pl, es, pt" in text
+    assert config.load(str(write(tmp_path, '[program]\nlanguage = "pl"\n')), env={}).program.language == "pl"
