@@ -30,14 +30,14 @@ def of_person(person: Person | None, profile_languages: Iterable[str], program: 
 
 
 class Readers:
-    """The language of each target of a batch of messages, looked up in one statement at most."""
+    """The language of each target of a batch of messages, looked up together."""
 
     def __init__(self, program: str, known: dict[str, str] | None = None) -> None:
         self.program = program
         self.known = dict(known or {})
 
     async def look_up(self, session: Session, targets: Iterable[Target]) -> None:
-        """Read the languages of the DM targets not known yet (one statement for all of them)."""
+        """Read the languages of the DM targets not known yet (one statement for up to 500 of them)."""
         wanted = {t.user_id for t in targets if t.room is RoomKind.DM and t.user_id} - self.known.keys()
         if not wanted:
             return
