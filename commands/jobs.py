@@ -67,17 +67,20 @@ async def publish_announcements(forum: Forum, run: RunJob) -> list[Result]:
     results: list[Result] = []
     while True:
         claimed: list[Claim] = []
+        texts: list[str] = []
 
         async def take(work: Work) -> None:
             claim = await announcements.claim_next(work)
             if claim is not None:
                 claimed.append(claim)
+                # Written here, in the program's language, as everything posted to the forum is.
+                texts.append(said.topic_text(claim))
 
         taken = await run("announcements", take)
         if taken.outcome != "ok" or not claimed:
             return results
         claim = claimed[0]
-        outcome = await forum.publish(title=claim.title, raw=said.topic_text(claim), external_id=claim.external_id,
+        outcome = await forum.publish(title=claim.title, raw=texts[0], external_id=claim.external_id,
                                       maybe_posted=claim.maybe_posted)
         log.info("announcement %s, try %s: %s", claim.announcement_id,
                  "again" if claim.maybe_posted else "first", type(outcome).__name__.lower())

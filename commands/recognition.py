@@ -66,7 +66,8 @@ def _nominee(ctx: Context, nomination: int | None):
 @router.command("recognition yes", args=[ANSWERED], rooms=DM_ONLY, examples=("recognition yes", "recognition yes 1"))
 async def consent(ctx: Context, nomination: int | None) -> None:
     """Agree to be celebrated publicly, as the council showed you (the number is needed only if several wait)."""
-    await recognition.consent(ctx, _nominee(ctx, nomination), nomination, said.celebration_title)
+    await recognition.consent(ctx, _nominee(ctx, nomination), nomination,
+                              lambda n, nominee: said.celebration_title(n, nominee, ctx.policy.language))
     ctx.reply(said.celebrating(ctx))
 
 

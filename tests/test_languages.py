@@ -273,3 +273,24 @@ async def test_numbers_and_dates_are_written_the_readers_way():
     assert written(day, None, "weekday moment").plain("de") == "Di. 2027-01-05 15:00"
     assert written(day, None, "month").plain("pl") == "styczeń 2027"
     assert written(day, None, "weekday").plain("pt") == "terça-feira"
+
+
+async def test_an_announcement_reaches_each_reader_in_their_language(bot):
+    """The council's words as written; around them, each copy in its reader's language: the
+    mentors room in the program's, a mentee's DM in hers."""
+    bot.runtime.settings.program.language = "de"
+    await bot.say(f"{ANA}> profile language polski")
+    await bot.say(f"{ANA}> request {TOPICS['pl']}")
+    await bot.say(f"{COUNCIL}> mentor add {BOB} 3")
+    await bot.say(f"{BOB}> accept 1")  # Ana is a mentee now
+    await bot.say(f"{COUNCIL}> profile language English")
+    await bot.say(f"council {COUNCIL}> !announce all Frühjahrstreffen | Wir sehen uns **dort**.")
+    start = len(bot.outbox.sent)
+    await bot.say(f"council {COUNCIL}> !confirm 1")
+    sent = bot.outbox.sent[start:]
+    [copy] = [m.body for m in sent if m.target.user_id == ANA]
+    [notice] = [m.body for m in sent if m.target.room is RoomKind.MENTORS]
+    assert "Frühjahrstreffen" in copy and catalog("pl").gettext("everyone") in copy
+    assert_reads(copy, "pl")
+    assert catalog("de").gettext("everyone") in notice
+    assert_reads(notice, "de")

@@ -59,6 +59,7 @@ class UnknownLanguage(DomainError):
 
     word: str
     suggestions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the suggestions' tags, to name them in the reader's language
 
 
 @dataclass
@@ -82,7 +83,7 @@ def language(text: str) -> str:
         names = _language_names()
         near = closest(word, tuple(names), limit=2 * SUGGESTIONS, cutoff=CLOSE)
         tags = dict.fromkeys(names[n] for n in near)
-        raise UnknownLanguage(word, tuple(language_name(t) for t in tags)[:SUGGESTIONS])
+        raise UnknownLanguage(word, tuple(language_name(t) for t in tags)[:SUGGESTIONS], tuple(tags)[:SUGGESTIONS])
     return tag
 
 

@@ -143,6 +143,7 @@ DATE_FORMS = {
     "weekday day": "EEE yyyy-MM-dd",
     "weekday": "EEEE",
     "month": "LLLL yyyy",
+    "month name": "LLLL",
     "short month": "LLL yyyy",
 }
 

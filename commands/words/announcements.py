@@ -48,10 +48,10 @@ def _cmd(work: Work, text: str) -> Msg:
     return typed(work, text, getattr(work, "room", RoomKind.DM))
 
 
-def audience(kind: Audience) -> str:
-    """Who an announcement is for, as its copies say it."""
+def audience(kind: Audience) -> Msg:
+    """Who an announcement is for, as its copies say it (each in its reader's language)."""
     names = {Audience.MENTORS: t("mentors"), Audience.MENTEES: t("mentees"), Audience.ALL: t("everyone")}
-    return names[kind].plain()
+    return names[kind]
 
 
 # ---------------------------------------------------------------- the announcement itself

@@ -6,7 +6,6 @@ come back as text; ``usage`` makes the whole reply.
 
 from __future__ import annotations
 
-import calendar
 from datetime import datetime
 
 from commands.text import Msg, code, lines, reading
@@ -76,11 +75,16 @@ def no_such_month(year: str, month: str, day: str) -> str:
 
 def no_such_day_in_year(year: str, month: str, day: str) -> str:
     return _("{year}-{month}-{day} is not a date: {name} {year} has no day {number}",
-             year=year, month=month, day=day, name=calendar.month_name[int(month)], number=int(day))
+             year=year, month=month, day=day, name=_month_name(int(month)), number=int(day))
 
 
 def no_such_day(month: int, day: int) -> str:
-    return _("{name} has no day {day}", name=calendar.month_name[month], day=day)
+    return _("{name} has no day {day}", name=_month_name(month), day=day)
+
+
+def _month_name(month: int) -> str:
+    """A month's name in the reader's language (``February``, ``Februar``, ``luty``)."""
+    return written(datetime(2000, month, 1), None, "month name").plain()
 
 
 def date_too_long() -> str:

@@ -29,9 +29,11 @@ from storage.models import Nomination, NominationState, Person
 ACCEPT_EXAMPLE = "nomination accept 1 Ana ran three localisation sprints this spring and welcomed 12 new translators."
 
 
-def celebration_title(nomination: Nomination, nominee: Person) -> str:
-    """The title of a celebration, as the mentors room and the forum show it."""
-    return t("Celebrating {name} (recognition #{number})", name=who(nominee), number=str(nomination.id)).plain()
+def celebration_title(nomination: Nomination, nominee: Person, language: str) -> str:
+    """The title of a celebration, as the mentors room and the forum show it: in the program's
+    ``language``, also when the nominee is shown it beforehand in theirs."""
+    return t("Celebrating {name} (recognition #{number})", name=who(nominee), number=str(nomination.id)).plain(
+        language)
 
 
 # ---------------------------------------------------------------- the council decides
@@ -57,7 +59,7 @@ def _consent_asked(e: ConsentAsked, work: Work) -> None:
         t("🎉 Good news: the council of {program} would like to celebrate you publicly for your work in the program.",
           program=work.policy.name),
         t("This is exactly what would be published {where}:", where=where),
-        bold(celebration_title(n, e.nominee)),
+        bold(celebration_title(n, e.nominee, work.policy.language)),
         markdown(n.citation or ""),
         t("Send {yes} to agree, or {no} to keep it private. Either answer is fine: nothing is published "
           "without your yes.", yes=typed(work, f"recognition yes {n.id}", RoomKind.DM),

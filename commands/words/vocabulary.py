@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.services.vocabulary import AmbiguousZone, Skill, TooManyWords, UnknownLanguage, UnknownZone
 from commands.services.work import Work
 from commands.text import Msg, bold, join, lines
-from commands.words import explains, t
+from commands.words import explains, language_names, t
 from commands.words.roster import here
 
 
@@ -21,8 +21,9 @@ def unknown_language(error: UnknownLanguage, work: Work) -> Msg:
     if error.suggestions:
         return t("I don't know a language called {word}. Did you mean {names}? Name languages in any "
                  "language or by code, separated by commas, like {example}",
-                 word=bold(error.word), names=join((bold(n) for n in error.suggestions), " / "),
-                 example=here(work, f"{command} {error.suggestions[0]}, English"))
+                 word=bold(error.word), names=join((bold(n) for n in language_names(list(error.tags))), " / "),
+                 example=here(work, f"{command} {error.suggestions[0]}" + (
+                     "" if command == "profile language" else ", English")))
     return t("I don't know a language called {word}. Name languages in any language or by code, separated "
              "by commas, like {example}", word=bold(error.word), example=here(work, f"{command} Deutsch, pt-BR"))
 
