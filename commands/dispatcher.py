@@ -42,7 +42,7 @@ from commands.services import courtesy, outbox, people, welcome
 from commands.services.errors import DomainError
 from commands.services.languages import Readers, of_person
 from commands.services.work import Work
-from commands.text import Msg, as_typed, reading
+from commands.text import Msg, as_typed, reading, reading_in
 from storage.db import Database
 from storage.models import Person
 
@@ -184,12 +184,9 @@ class Dispatcher:
         if CONTROL.search(incoming.text):
             # Invisible control characters (NUL above all, which PostgreSQL cannot store) are dropped.
             incoming = replace(incoming, text=CONTROL.sub("", incoming.text))
-        heard = reading.set(self.policy.language)
-        try:
+        with reading_in(self.policy.language):
             async with self._turn:
                 result = await self._handle(incoming)
-        finally:
-            reading.reset(heard)
         if result.outcome != "ignored":
             log.info(
                 "command=%s outcome=%s room=%s took=%.1fms",
@@ -337,12 +334,9 @@ class Dispatcher:
         logged and reported as such; with ``raise_passing``, a passing fault (the database locked
         or gone) is raised instead, for the caller to try the same work again.
         """
-        heard = reading.set(self.policy.language)
-        try:
+        with reading_in(self.policy.language):
             async with self._turn:
                 return await self._run_job(name, job, raise_passing, durable)
-        finally:
-            reading.reset(heard)
 
     async def _run_job(self, name: str, job: Callable[[Work], Awaitable[object]],
                        raise_passing: bool = False, durable: bool = True) -> Result:
@@ -380,12 +374,9 @@ class Dispatcher:
 
         With ``once_per`` (a kind of courtesy notice), the sender gets it at most once in
         that kind's period, whatever they send meanwhile."""
-        heard = reading.set(self.policy.language)
-        try:
+        with reading_in(self.policy.language):
             async with self._turn:
                 return await self._answer(incoming, self.clock.now(), ("notice", msg), once_per=once_per)
-        finally:
-            reading.reset(heard)
 
     async def _failed(self, incoming: Incoming, now: datetime, command: Command) -> Result:
         log.exception("command %s failed", command.name)

@@ -20,8 +20,9 @@ SOURCE = "en"  # the language the sentences are written in: it needs no catalog
 SPOKEN = ("en", "de", "pl", "es", "pt")
 
 
-def base(tag: str) -> str:
-    """The language of a tag: ``pt`` for ``pt-BR``, ``de`` for ``de``."""
+def base_language(tag: str) -> str:
+    """The language a tag is of, without region or script (``pt`` for ``pt-BR``): people who
+    speak ``pt-BR`` and ``pt`` understand each other."""
     return tag.replace("_", "-").split("-")[0].lower()
 
 
@@ -29,7 +30,7 @@ def speaks(tag: str | None) -> str | None:
     """The language the bot speaks for a profile language tag (``pt-BR`` → ``pt``), or None."""
     if not tag:
         return None
-    language = base(tag)
+    language = base_language(tag)
     return language if language in SPOKEN else None
 
 

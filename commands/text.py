@@ -7,6 +7,8 @@ can never inject markup into a message.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable, Union
@@ -16,6 +18,16 @@ Part = Union[str, "Node", "Msg", "Lazy"]
 # The language of whoever the message being made now is for, when rendering is not told: the
 # person whose command is being handled, else the program's language (see ``commands.words``).
 reading: ContextVar[str] = ContextVar("reading", default="en")
+
+
+@contextmanager
+def reading_in(language: str) -> Iterator[None]:
+    """Inside, messages made without a reader are in ``language``; as before, after."""
+    token = reading.set(language)
+    try:
+        yield
+    finally:
+        reading.reset(token)
 
 
 class Lazy:

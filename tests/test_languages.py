@@ -102,31 +102,30 @@ def _pieces(text: str) -> set[str]:
 
 
 @lru_cache(maxsize=None)
-def _sentences(language: str) -> tuple[set[str], str]:
-    """The language's recognisable pieces, and all its sentences as one text to search."""
+def _entries(language: str) -> tuple[tuple[str | None, tuple[str, ...], tuple[str, ...]], ...]:
+    """The language's catalog (the template for English), read once: each entry's context, its
+    English and the language's own text (the English itself for English)."""
     path = translations.TEMPLATE if language == SOURCE else translations.po_path(language)
     with path.open("rb") as f:
         po = read_po(f, locale=None if language == SOURCE else language)
-    texts: list[str] = []
+    out = []
     for message in po:
-        if not message.id:
-            continue
-        if language == SOURCE:
-            texts += [message.id] if isinstance(message.id, str) else list(message.id)
-        else:
-            texts += [message.string] if isinstance(message.string, str) else list(message.string)
-    pieces = set().union(*(_pieces(t) for t in texts))
-    return pieces, "\n".join(texts)
+        if message.id:
+            ids = (message.id,) if isinstance(message.id, str) else tuple(message.id)
+            texts = ids if language == SOURCE else (
+                (message.string,) if isinstance(message.string, str) else tuple(message.string))
+            out.append((message.context, ids, texts))
+    return tuple(out)
 
 
 @lru_cache(maxsize=None)
 def _foreign(language: str) -> frozenset[str]:
     """Pieces of the other languages' sentences that ``language`` never says."""
-    _, own = _sentences(language)
+    own = "\n".join(text for _, _, texts in _entries(language) for text in texts)
     out: set[str] = set()
     for other in SPOKEN:
         if other != language:
-            out |= {p for p in _sentences(other)[0] if p not in own}
+            out |= {p for _, _, texts in _entries(other) for text in texts for p in _pieces(text) if p not in own}
     return frozenset(out)
 
 
@@ -134,16 +133,10 @@ def _foreign(language: str) -> frozenset[str]:
 def _patterns(language: str) -> tuple[re.Pattern, ...]:
     """The language's own sentences as patterns (a placeholder matches anything): those with words
     enough to tell a language by, and written otherwise than in English."""
-    path = translations.TEMPLATE if language == SOURCE else translations.po_path(language)
-    with path.open("rb") as f:
-        po = read_po(f, locale=None if language == SOURCE else language)
     out = []
-    for message in po:
-        if not message.id or message.context:
+    for context, ids, texts in _entries(language):
+        if context:
             continue
-        ids = [message.id] if isinstance(message.id, str) else list(message.id)
-        texts = ids if language == SOURCE else (
-            [message.string] if isinstance(message.string, str) else list(message.string))
         for text in texts:
             if language != SOURCE and text in ids:
                 continue

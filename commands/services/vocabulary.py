@@ -28,6 +28,7 @@ from typing import Mapping, Sequence
 import langcodes
 from rapidfuzz import fuzz, process
 
+from commands.languages import base_language  # noqa: F401 - also read here (matching, cohorts)
 from commands.services.errors import DomainError
 from storage.normal import AREAS, MAX_WORD, folded, known_timezones, language_tag, plain_word, zones_meant
 
@@ -135,12 +136,6 @@ def language_name(tag: str, in_language: str = "en") -> str:
 
 def language_names(tags: Sequence[str], in_language: str = "en") -> list[str]:
     return [language_name(t, in_language) for t in tags]
-
-
-def base_language(tag: str) -> str:
-    """The language a tag is of, without region or script: people who speak ``pt-BR`` and ``pt``
-    understand each other."""
-    return tag.split("-")[0].lower()
 
 
 def same_language(a: str, b: str) -> bool:
