@@ -40,6 +40,7 @@ class Environment(BaseSettings):
     matrix_password: SecretStr | None = Field(None, alias="MENTORBOT_MATRIX_PASSWORD")
     matrix_access_token: SecretStr | None = Field(None, alias="MENTORBOT_MATRIX_ACCESS_TOKEN")
     discourse_api_key: SecretStr | None = Field(None, alias="MENTORBOT_DISCOURSE_API_KEY")
+    discourse_webhook_secret: SecretStr | None = Field(None, alias="MENTORBOT_DISCOURSE_WEBHOOK_SECRET")
     storage_url: SecretStr | None = Field(None, alias="MENTORBOT_STORAGE_URL")  # a database URL may hold a password
 
 
@@ -153,6 +154,12 @@ Month = Annotated[StrictInt, _rule(lambda v: 1 <= v <= 12, "must be a month numb
 ApiPace = Annotated[StrictInt, _rule(lambda v: 1 <= v <= 40, "must be from 1 to 40, got {}: a Discourse site allows 60 "
                                      "API requests a minute for all its keys together; leave room for the others")]
 PollSeconds = Annotated[StrictInt, _rule(lambda v: v >= 10, "must be at least 10 seconds, got {}")]
+LISTEN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
+Listen = Annotated[StrictStr, _rule(lambda v: not v or ((m := LISTEN.match(v)) and 0 < int(m["port"]) < 65536),
+                                    "bad address {!r}: expected host:port, like 127.0.0.1:9108")]
+LogLevel = Annotated[StrictStr, _rule(lambda v: v in ("debug", "info", "warning", "error"),
+                                      "bad level {!r}: use debug, info, warning or error")]
+LogFormat = Annotated[StrictStr, _rule(lambda v: v in ("text", "json"), "bad format {!r}: use text or json")]
 SecretText = Annotated[StrictStr, AfterValidator(Secret)]
 
 
@@ -226,10 +233,31 @@ class DiscourseSettings:
     relay_category: NonNegative = 0
     requests_per_minute: ApiPace = 30
     relay_poll_seconds: PollSeconds = 120
+    # The secret Discourse signs its webhooks with; empty: no webhook, the relay polls only.
+    webhook_secret: SecretText = ""
 
     _not_announcements = _between(
         "relay_category", lambda relay, keys: not relay or relay != keys.get("announcements_category"),
         "must differ from announcements_category, or announcements would be relayed back to the mentors room")
+
+
+@dataclass(config=SECTION)
+class MonitoringSettings:
+    # host:port of the HTTP listener (/health, /metrics, /discourse/webhook); empty: none.
+    listen: Listen = ""
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        if not self.listen:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+@dataclass(config=SECTION)
+class LoggingSettings:
+    level: LogLevel = "info"
+    format: LogFormat = "text"
 
 
 # Rules between the keys of a policy, each reported at the key to change.
@@ -246,6 +274,8 @@ class Settings:
     program: ProgramPolicy = field(default_factory=ProgramPolicy)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     limits: FloodPolicy = field(default_factory=FloodPolicy)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: str = "built-in defaults"
     secret_sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -257,6 +287,8 @@ SECTIONS: dict[str, type] = {
     "program": ProgramPolicy,
     "retention": RetentionPolicy,
     "limits": FloodPolicy,
+    "monitoring": MonitoringSettings,
+    "logging": LoggingSettings,
 }
 
 

@@ -31,6 +31,8 @@ def pytest_addoption(parser) -> None:
 
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "homeserver: runs against a real Synapse (deselect with -m 'not homeserver')")
+    config.addinivalue_line("markers", "sqlite_only: does not depend on the database (or is about SQLite itself): "
+                                       "runs in the SQLite pass, and is left out of the PostgreSQL pass")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -38,6 +40,11 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "synapse" in item.fixturenames:
             item.add_marker(pytest.mark.homeserver)
+    if config.getoption("--postgres"):  # what the SQLite pass runs already, and is the same on both
+        kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
 
 
 def pytest_sessionstart(session) -> None:
