@@ -71,9 +71,18 @@ def matrix_bot(settings: Settings, clock: Clock | None = None):
 
     runtime = Runtime(settings, clock or SystemClock(), None, deliver_inline=False, forum=forum_for(settings),
                       charts=ChildProcessCharts())
-    bot = MatrixBot(settings, runtime, Scheduler(runtime))
+    bot = MatrixBot(settings, runtime, Scheduler(runtime), listener=listener_for(settings))
     runtime.outbox = bot
     return bot
+
+
+def listener_for(settings: Settings):
+    """The HTTP listener of ``[monitoring] listen``, with nothing served on it yet; None when off."""
+    if settings.monitoring.address is None:
+        return None
+    from bot.listener import Listener
+
+    return Listener(*settings.monitoring.address)
 
 
 def shell_runtime(settings: Settings, clock: Clock, out: TextIO) -> Runtime:

@@ -178,6 +178,7 @@ async def serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, on_signal)
 
     from bot.app import matrix_bot
+    from bot.listener import ListenerError
     from bot.matrix import FatalMatrixError
     from bot.runtime import settle
 
@@ -200,6 +201,9 @@ async def serve(settings: Settings) -> int:
     except FatalMatrixError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_TEMPORARY if exc.temporary else EXIT_FATAL
+    except ListenerError as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return EXIT_FATAL
     log.info("stopped cleanly")
     return EXIT_OK
 

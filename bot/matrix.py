@@ -62,6 +62,7 @@ from nio.store import DefaultStore
 from bot import rooms as trust
 from bot.charts import png_size
 from bot.config import Settings
+from bot.listener import Listener
 from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
 
@@ -146,7 +147,8 @@ def command_text(event: RoomMessageText) -> str:
 class MatrixBot:
     """Logs in, syncs, hands messages to the runtime, and implements its outbox."""
 
-    def __init__(self, settings: Settings, runtime: Runtime, scheduler: Scheduler) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime, scheduler: Scheduler, *,
+                 listener: Listener | None = None) -> None:
         if settings.matrix is None:
             raise FatalMatrixError("the configuration has no [matrix] section")
         self.settings = settings
@@ -161,6 +163,7 @@ class MatrixBot:
         # Built by the composition root (``bot.app.matrix_bot``); this adapter is the runtime's outbox.
         self.runtime = runtime
         self.scheduler = scheduler
+        self.listener = listener  # started first, so that /health answers (503) while connecting
         self.allowed_servers = set(self.cfg.allowed_servers) or {server_of(self.cfg.user_id)}
         self.client: AsyncClient | None = None
         self.rooms: dict[RoomKind, str] = {}  # configured room kind -> room id
@@ -204,6 +207,8 @@ class MatrixBot:
         turns: asyncio.Task | None = None
         scheduler: Scheduler | None = None  # set once started
         try:
+            if self.listener is not None:
+                await self.listener.start()
             if not await self._reach_homeserver():
                 return  # stopped while waiting
             await self._login()
@@ -249,6 +254,8 @@ class MatrixBot:
                     await reacting
             if self.client is not None:
                 await self.client.close()
+            if self.listener is not None:
+                await self.listener.stop()
             await self.runtime.close()
 
     def stop(self) -> None:
