@@ -71,8 +71,13 @@ def matrix_bot(settings: Settings, clock: Clock | None = None):
 
     runtime = Runtime(settings, clock or SystemClock(), None, deliver_inline=False, forum=forum_for(settings),
                       charts=ChildProcessCharts())
-    bot = MatrixBot(settings, runtime, Scheduler(runtime), listener=listener_for(settings))
+    listener = listener_for(settings)
+    bot = MatrixBot(settings, runtime, Scheduler(runtime), listener=listener)
     runtime.outbox = bot
+    if listener is not None:
+        from bot.monitoring import watch
+
+        bot.monitor = watch(bot, listener)  # /health and /metrics
     return bot
 
 

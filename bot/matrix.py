@@ -30,6 +30,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     ContentRepositoryConfigResponse,
+    ErrorResponse,
     InviteMemberEvent,
     JoinError,
     KeysUploadError,
@@ -164,12 +165,18 @@ class MatrixBot:
         self.runtime = runtime
         self.scheduler = scheduler
         self.listener = listener  # started first, so that /health answers (503) while connecting
+        self.monitor: Any = None  # what serves /health and /metrics on it (``bot.monitoring``), when it is on
         self.allowed_servers = set(self.cfg.allowed_servers) or {server_of(self.cfg.user_id)}
         self.client: AsyncClient | None = None
         self.rooms: dict[RoomKind, str] = {}  # configured room kind -> room id
         self.since: str | None = None
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()  # joined and syncing
+        self.sync_timeout_ms = SYNC_TIMEOUT_MS  # how long a sync waits for news before it returns empty
+        # When the last sync came back and all of it was taken in (monotonic; None: none yet),
+        # and until when the homeserver asked the bot to wait (its rate limit), for /health.
+        self.synced_at: float | None = None
+        self.rate_limited_until = 0.0
         self._synced = asyncio.Condition()
         self._dm_rooms: dict[str, str] = {}  # user id -> DM room id
         self._group_rooms: dict[str, int] = {}  # room id -> the mentoring group it was made for
@@ -298,6 +305,7 @@ class MatrixBot:
             store_path = str(self.store)
         saved = self._load_credentials()
         self.client = AsyncClient(cfg.homeserver, cfg.user_id, store_path=store_path, config=client_config)
+        self.client.add_response_callback(self._on_error_response, ErrorResponse)
         try:
             await self._log_in(saved)
         except Exception as exc:
@@ -318,6 +326,14 @@ class MatrixBot:
                     f"homeserver ({said}): the store was lost or replaced. Stop the bot, move {self.store} aside "
                     "(keeping its cross_signing.json for the new store) and start again with [matrix] password set: "
                     "the bot logs in as a new device.")
+
+    async def _on_error_response(self, response: ErrorResponse) -> None:
+        """matrix-nio waits out a rate limit (429) by itself, for as long as the homeserver asks:
+        noted, so that messages waiting meanwhile are known to wait for it."""
+        if response.status_code == "M_LIMIT_EXCEEDED":
+            wait = (getattr(response, "retry_after_ms", None) or 5000) / 1000
+            self.rate_limited_until = max(self.rate_limited_until, time.monotonic() + wait)
+            self.runtime.observer.homeserver_rate_limited(wait)
 
     async def _log_in(self, saved: dict[str, str] | None) -> None:
         """Restore the kept device, or log in with the token or the password."""
@@ -539,6 +555,7 @@ class MatrixBot:
         self.since = self._done_token = response.next_batch
         self._present = set(response.rooms.join)
         self._rooms_known.set()
+        self.synced_at = time.monotonic()
 
     async def _sync_loop(self) -> None:
         backoff = 1.0
@@ -550,7 +567,7 @@ class MatrixBot:
         while not self.stopping.is_set():
             await self._while_busy()
             sync = asyncio.ensure_future(self.client.sync(
-                timeout=0 if full_state else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self.since,
+                timeout=0 if full_state else self.sync_timeout_ms, sync_filter=SYNC_FILTER, since=self.since,
                 full_state=full_state,
             ))
             stop = asyncio.ensure_future(self.stopping.wait())
@@ -577,6 +594,7 @@ class MatrixBot:
             full_state = False
             try:
                 await self._process(response)
+                self.synced_at = time.monotonic()
                 stalled = 1.0
             except GapError as exc:
                 # The token is not saved: the next sync starts from the same place,
@@ -1085,8 +1103,8 @@ class MatrixBot:
             is_direct=True, preset=RoomPreset.trusted_private_chat, invite=[user_id], initial_state=initial_state
         )
         if isinstance(created, RoomCreateError):
-            raise RoomUnreachable(f"cannot open a DM with {user_id}: {created.message}")
-        log.info("opened a new private DM %s with %s", created.room_id, user_id)
+            raise RoomUnreachable(f"cannot open a DM: {created.message}")  # no one's Matrix ID: it goes to the log
+        log.info("opened a new private DM %s", created.room_id)
         self._present.add(created.room_id)
         self._creators[created.room_id] = {self.cfg.user_id}
         await self._remember_dm(user_id, created.room_id)

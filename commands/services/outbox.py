@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, update
 from sqlmodel import select
 
 from commands.kinds import RoomKind
@@ -128,6 +128,31 @@ def rendered(row: OutboxMessage) -> Rendered:
     files = tuple(File(**f) for f in json.loads(row.files)) if row.files else ()
     return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify, row.invite,
                     Answers.from_json(row.answers))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Messages not sent yet (nor given up): those due now, and those held back for a room that
+    cannot be reached now; how many, and when the oldest of each was decided."""
+
+    due: int = 0
+    oldest_due: datetime | None = None
+    held: int = 0
+    oldest_held: datetime | None = None
+
+
+async def waiting(session: Session, now: datetime) -> Waiting:
+    """What waits in the outbox, in one statement over the index of pending messages."""
+    held = and_(OutboxMessage.next_attempt_at.is_not(None), OutboxMessage.next_attempt_at > now)
+    kind = case((held, 1), else_=0)
+    rows = (await session.exec(
+        select(kind, func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
+        .group_by(kind)
+    )).all()
+    counts = {is_held: (count, oldest) for is_held, count, oldest in rows}
+    due, held_ = counts.get(0, (0, None)), counts.get(1, (0, None))
+    return Waiting(due[0], due[1], held_[0], held_[1])
 
 
 TargetKey = tuple[str, str | None, str | None, int | None]
