@@ -97,6 +97,8 @@ class Metrics(Observer):
         for state in ("due", "held"):
             self.outbox_messages.labels(state)
             self.outbox_age.labels(state)
+        for check in CHECKS:  # set by each look (every scrape makes one)
+            self.health_ok.labels(check)
         self._counted: dict[tuple[str, str], Any] = {}
 
     # ---------------------------------------------------------------- the observer's hooks
