@@ -30,7 +30,7 @@ from bot.runtime import Runtime
 from commands.clock import ManualClock
 from commands.framework import RoomKind
 from commands.messages import Incoming, Rendered, RoomUnreachable, SendFailed
-from tests.conftest import COUNCIL, START, RecordingOutbox, database_url
+from tests.conftest import COUNCIL, START, RecordingOutbox, database_url, on_postgres
 from tests.planting import checkins_with_reminders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,12 @@ def transport(*, synced_ago: float | None, timeout_ms: int = 30_000, limited_for
     now = time.monotonic()
     return SimpleNamespace(synced_at=None if synced_ago is None else now - synced_ago, sync_timeout_ms=timeout_ms,
                            rate_limited_until=now + limited_for if limited_for else 0.0)
+
+
+async def drop_table(bot, table: str) -> None:
+    async with bot.db.session() as session:
+        await session.exec(text(f"DROP TABLE {table}" + (" CASCADE" if on_postgres() else "")))
+        await session.commit()
 
 
 @pytest.fixture
@@ -105,9 +111,7 @@ async def test_a_flood_counts_as_skipped_and_a_crash_as_failed_and_as_a_database
     for sender, line in ((COUNCIL, "mentor add @bob:example.org 3"), (ANA, "request help with events"),
                          (BOB, "accept 1")):
         assert (await bot.send(sender, line)).outcome == "ok"
-    async with bot.db.session() as session:  # the goals' table is gone: writing one fails
-        await session.exec(text("DROP TABLE goal"))
-        await session.commit()
+    await drop_table(bot, "goal")  # the goals' table is gone: writing one fails
     assert (await bot.send(ANA, "goals add a first goal")).outcome == "failed"
     assert sample(monitor, "mentorbot_commands_total", command="goals add", outcome="failed") == 1
     assert sample(monitor, "mentorbot_database_errors_total") >= 1
@@ -281,9 +285,7 @@ async def test_the_log_has_a_line_per_command_and_never_what_was_typed_nor_who(b
     assert (await bot.send(BOB, f"session @ana:example.org orientation {SECRET} | next: {SECRET}-next")).outcome == "ok"
     assert (await bot.send(ANA, f"diary {SECRET}-diary")).outcome == "ok"
     assert (await bot.send(BOB, f"!frobnicate {SECRET}-typo", RoomKind.MENTORS)).outcome == "unknown"
-    async with bot.db.session() as session:  # a command that crashes on what was typed
-        await session.exec(text("DROP TABLE goal"))
-        await session.commit()
+    await drop_table(bot, "goal")  # a command that crashes on what was typed
     assert (await bot.send(ANA, f"goals add {SECRET}-goal")).outcome == "failed"
     logged = out.getvalue()
     assert SECRET not in logged

@@ -144,15 +144,13 @@ class Waiting:
 async def waiting(session: Session, now: datetime) -> Waiting:
     """What waits in the outbox, in one statement over the index of pending messages."""
     held = and_(OutboxMessage.next_attempt_at.is_not(None), OutboxMessage.next_attempt_at > now)
-    kind = case((held, 1), else_=0)
-    rows = (await session.exec(
-        select(kind, func.count(), func.min(OutboxMessage.created_at))
+    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+    row = (await session.exec(
+        select(func.count(case((due, 1))), func.min(case((due, OutboxMessage.created_at))),
+               func.count(case((held, 1))), func.min(case((held, OutboxMessage.created_at))))
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
-        .group_by(kind)
-    )).all()
-    counts = {is_held: (count, oldest) for is_held, count, oldest in rows}
-    due, held_ = counts.get(0, (0, None)), counts.get(1, (0, None))
-    return Waiting(due[0], due[1], held_[0], held_[1])
+    )).one()
+    return Waiting(*row)
 
 
 TargetKey = tuple[str, str | None, str | None, int | None]
