@@ -230,7 +230,7 @@ class Monitor:
         age = now - t.synced_at
         if age > limit:
             return False, f"sync: the last good sync was {age:.0f} s ago (more than {limit:.0f} s)"
-        return True, f"sync: ok (the last {age:.0f} s ago)"
+        return True, f"sync: ok (the last one {age:.0f} s ago)"
 
     def _outbox(self, w: stored.Waiting, now: datetime) -> tuple[bool, str]:
         m = self.metrics

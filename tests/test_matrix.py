@@ -180,6 +180,9 @@ async def test_an_invite_from_a_server_not_allowed_is_refused(synapse, tmp_path)
 
 
 async def test_a_rate_limited_bot_still_delivers_every_reply(world):
+    from bot.monitoring import Monitor
+
+    monitor = Monitor(world.running.bot.runtime, world.running.bot)  # what /metrics would count
     admin = world.synapse.register(unique("admin"), admin=True)
     world.synapse.override_ratelimit(admin, world.bot_id, 1, 2)
     room = await open_dm(world.bob, world.bot_id)
@@ -187,6 +190,10 @@ async def test_a_rate_limited_bot_still_delivers_every_reply(world):
         await world.bob.say(room, f"profile name Bob {i}")
     replies = await world.bob.replies(world.bot_id, room, 6, timeout=60)
     assert [r.body for r in replies] == [f"Done: I'll call you Bob {i}." for i in range(6)]
+    # The homeserver's 429s were waited out, and counted.
+    registry = monitor.metrics.registry
+    assert registry.get_sample_value("mentorbot_matrix_rate_limit_waits_total") >= 1
+    assert registry.get_sample_value("mentorbot_matrix_rate_limit_wait_seconds_total") > 0
 
 
 async def test_a_burst_of_100_commands_from_5_users_is_answered_exactly_once(world, tmp_path):

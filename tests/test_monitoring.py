@@ -509,3 +509,13 @@ async def test_health_and_metrics_scraped_while_the_bot_serves_commands_on_synap
         if cable.server is not None:
             cable.server.close()
         await bob.stop()
+
+
+def test_the_program_and_its_storage_know_nothing_of_metrics():
+    """Commands report to a neutral observer; only ``bot/`` knows Prometheus."""
+    from tests.test_architecture import imported_modules
+
+    found = sorted({(p.relative_to(ROOT).as_posix(), m) for package in ("commands", "storage")
+                    for p, m in imported_modules(package) if m.split(".")[0] == "prometheus_client"})
+    assert found == []
+    assert any(m == "prometheus_client" for _, m in imported_modules("bot"))  # the check sees imports
