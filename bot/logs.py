@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
@@ -51,8 +52,12 @@ class TextFormatter(logging.Formatter):
 
 
 def _text(value: Any) -> str:
+    """A field's value as ``key=value`` shows it: quoted when it has spaces, quotes or ``=``."""
     shown = str(value)
-    return json.dumps(shown, ensure_ascii=False) if not shown or any(c in shown for c in ' "=\n') else shown
+    return json.dumps(shown, ensure_ascii=False) if not shown or _QUOTED.search(shown) else shown
+
+
+_QUOTED = re.compile(r'[\s"=]')
 
 
 class JsonFormatter(logging.Formatter):
