@@ -197,7 +197,8 @@ class Monitor:
                 waiting = None
                 reason = type(getattr(exc, "orig", None) or exc).__name__
                 lines.append(f"database: not answering ({reason}; the bot's log says more)")
-                log.warning("health check: the database did not answer: %s", getattr(exc, "orig", None) or exc)
+                if self._last is None or "database" not in self._last.failing:  # once, not at every scrape
+                    log.warning("health check: the database did not answer: %s", getattr(exc, "orig", None) or exc)
             if waiting is None:
                 failing.append("database")
                 for state in ("due", "held"):
@@ -248,8 +249,8 @@ class Monitor:
         if limited:
             return True, (f"outbox: {w.due} due, the oldest for {_minutes(waited)}: the homeserver asked the bot "
                           f"to wait (rate limit){held}")
-        return False, (f"outbox: stuck: {w.due} messages due, the oldest for {_minutes(waited)}, and none sent "
-                       f"for {_minutes(quiet)}{held}")
+        return False, (f"outbox: stuck: {w.due} message{'s' if w.due != 1 else ''} due, the oldest for "
+                       f"{_minutes(waited)}, and none sent for {_minutes(quiet)}{held}")
 
     def _note(self, health: Health) -> None:
         """A change of health goes to the log as well, once."""
