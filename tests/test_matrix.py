@@ -374,6 +374,7 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     (tmp_path / "config.toml").write_text(
         f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\n'
         f'mentors_room = "{mentors}"\ncouncil_room = "{council}"\nstore_path = "store"\n' + storage_toml(tmp_path)
+        + '[logging]\nformat = "json"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     env["MENTORBOT_MATRIX_PASSWORD"] = bot.password
@@ -396,6 +397,11 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     assert process.returncode == 0, log
     assert "stopped cleanly" in log and "Traceback" not in log
     assert bot.password not in log
+    # The log in JSON, a line per command with its fields, and nothing of who typed it.
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert [(e["command"], e["outcome"], e["room"]) for e in entries if e["message"] == "command handled"] == \
+        [("help", "ok", "mentors")]
+    assert bob.user_id not in log
     # The device was kept, with its token readable only by the bot's user; so is everything the
     # bot wrote: its encryption store (the device's keys) and its database with its side files.
     assert oct((tmp_path / "store" / "credentials.json").stat().st_mode & 0o777) == "0o600"
