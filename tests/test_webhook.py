@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -321,6 +322,48 @@ def test_a_webhook_secret_needs_the_listener():
                             env={"MENTORBOT_DISCOURSE_WEBHOOK_SECRET": SECRET})
     assert settings.discourse.webhook_secret == SECRET and settings.monitoring.address == ("127.0.0.1", 9108)
     assert config.parse(file, "config.toml", env={}).discourse.webhook_secret == ""  # no secret: polling only
+
+
+# ---------------------------------------------------------------- the whole bot
+
+
+async def test_the_bot_on_a_real_homeserver_relays_a_webhooks_topic_at_once(synapse, tmp_path, fake):
+    from tests.matrix_helpers import RunningBot, bot_settings, person, unique
+
+    bot = synapse.register(unique("hookbot"))
+    bob = await person(synapse, "bob", tmp_path)
+    running = RunningBot(None)
+    try:
+        mentors_room = await bob.room(bot.user_id, name="mentors")
+        council_room = await bob.room(bot.user_id, name="council")
+        settings = bot_settings(synapse, bot, tmp_path, mentors_room=mentors_room, council_room=council_room,
+                                council=[bob.user_id])
+        settings.discourse = forum_settings(fake, webhook_secret=SECRET, relay_poll_seconds=3600)
+        settings.monitoring = MonitoringSettings(listen=f"127.0.0.1:{_spare_port()}")
+        running.settings = settings
+        await running.start()  # `mentorbot run`'s bot: the webhook is served on its listener
+        await asyncio.to_thread(_until, lambda: any(r[2] == "/posts.json" for r in fake.requests))
+        fake.webhooks.append(Webhook(f"http://{settings.monitoring.listen}{PATH}", secret=SECRET))
+
+        started = time.monotonic()
+        fake.add_topic("How do you plan a first meeting?", "Looking for tips on the very first session.",
+                       username="dana")
+        await bob.wait_for(lambda _: [s for s in bob.from_user(bot.user_id, mentors_room) if NEWS in s.body])
+        took = time.monotonic() - started
+        assert took < 10, f"relayed after {took:.1f} s"  # the next poll is an hour away
+        [notice] = [s for s in bob.from_user(bot.user_id, mentors_room) if NEWS in s.body]
+        assert "How do you plan a first meeting? by dana" in notice.body
+        assert len([r for r in fake.requests if r[2] == "/posts.json"]) == 1
+        assert sorted(d.answer for d in await asyncio.to_thread(fake.delivered, 2)) == ["relaying", "relaying"]
+    finally:
+        await running.stop()
+        await bob.stop()
+
+
+def _spare_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _until(condition, timeout: float = 10.0) -> None:
