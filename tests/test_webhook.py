@@ -78,8 +78,9 @@ class Hooked:
 
 
 async def hooked_bot(tmp_path, policy, fake, *, secret: str = SECRET, **changes) -> Hooked:
-    """The bot as `mentorbot run` makes it, without Matrix: its clock is now (the forum's events
-    carry the real time), and its poll waits an hour unless a test polls."""
+    """The bot's runtime with the fake forum, and its listener serving the webhook, without Matrix:
+    its clock is now (the forum's events carry the real time), and it polls when a test says so
+    (or, with a scheduler, every hour)."""
     settings = Settings(storage=StorageSettings(url=database_url(tmp_path)), program=policy,
                         discourse=forum_settings(fake, webhook_secret=secret, relay_poll_seconds=3600, **changes))
     runtime = Runtime(settings, ManualClock(datetime.now(timezone.utc)), RecordingOutbox(),
