@@ -159,6 +159,7 @@ def test_run_needs_a_matrix_section(tmp_path):
 
 
 @pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
+@pytest.mark.sqlite_only  # its own embedded database, on either pass
 def test_run_waits_for_an_unreachable_homeserver_and_a_forum_that_is_down_and_stops_cleanly_on_sigterm(tmp_path,
                                                                                                        fake):
     import signal

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,10 @@ from nio.crypto import OlmAccount
 from nio.store import DefaultStore
 
 from bot import online, preflight
-from bot.config import load
-from tests.conftest import storage_toml
+from bot.config import StorageSettings, load
+from bot.matrix import FatalMatrixError
+from tests.conftest import database_url, storage_toml
+from tests.matrix_helpers import RunningBot
 from tests.synapse import free_port
 from tests.test_cli import mentorbot
 from tests.test_matrix import world  # noqa: F401 - the fixture is used by name
@@ -195,6 +198,16 @@ async def test_check_config_online_on_a_running_bot_is_all_well_and_tells_a_stor
     assert [line for line in refused if "token" in line] == [
         f"✘ the access token is not accepted for {cfg.user_id} (Invalid access token passed.): check [matrix] "
         "access_token (or MENTORBOT_MATRIX_ACCESS_TOKEN) and user_id"]
+    # A password that is not the bot's stops `run` with the words check-config prints (and for good).
+    (tmp_path / "other").mkdir()
+    wrong = replace(settings, matrix=replace(cfg, password="not-the-password", store_path=str(tmp_path / "fresh")),
+                    storage=StorageSettings(url=database_url(tmp_path / "other")))
+    [told] = [c for c in await online.check(wrong) if not c.ok]
+    assert told.line() == (f"✘ the password is not accepted for {cfg.user_id} (Invalid username or password): check "
+                           "[matrix] password (or MENTORBOT_MATRIX_PASSWORD) and user_id")
+    with pytest.raises(FatalMatrixError) as stopped:
+        await RunningBot(wrong).start()
+    assert str(stopped.value) == told.what and not stopped.value.temporary
     # The device's store, lost: its database is gone, or holds another device's keys, or is damaged.
     # Each is told with what to do, in the words the bot stops with at start.
     lost = copy_store(store, tmp_path / "lost")
