@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(sub.add_parser("run", help="serve the program on Matrix"))
     check = with_config(sub.add_parser("check-config", help="validate the configuration and print a summary"))
     check.add_argument("--online", action="store_true",
-                       help="also connect: the homeserver, the bot's login, its rooms (invite-only?), the database")
+                       help="also connect: the homeserver, the bot's login, its rooms (invite-only?), its "
+                            "encryption store, the database, Discourse")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     with_config(db_sub.add_parser("upgrade", help="migrate the database schema to the newest version"))
@@ -187,8 +188,15 @@ async def serve(settings: Settings) -> int:
     except FatalMatrixError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return EXIT_FATAL
+    from bot.preflight import forum_fault
+
+    forum_checked = asyncio.ensure_future(forum_fault(settings))  # asked while the database opens
     await open_database(bot.runtime.db)
     settle()
+    if fault := await forum_checked:  # a [discourse] that waiting cannot put right, as check-config says it
+        print(f"mentorbot: {fault}", file=sys.stderr)
+        await bot.runtime.close()
+        return EXIT_FATAL
     if stop_asked.is_set():
         await bot.runtime.close()
         log.info("stopped before connecting")

@@ -133,6 +133,8 @@ class FakeDiscourse:
     categories: dict[int, str] = field(default_factory=lambda: {5: "announcements", 6: "mentors", 7: "general"})
     min_title: int = MIN_TITLE
     min_body: int = MIN_BODY
+    title: str = "Mentoring forum"
+    no_topics_in: set[int] = field(default_factory=set)  # categories where the API user may not start topics
     webhooks: list[Webhook] = field(default_factory=list)  # Admin > API > Webhooks
     deliveries: list[Delivery] = field(default_factory=list, init=False)
     _event_ids: itertools.count = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
@@ -150,6 +152,8 @@ class FakeDiscourse:
         self._server: ThreadingHTTPServer | None = None
         self._post_schema = _schema("/posts.json", "post")
         self._list_schema = _schema("/posts.json", "get")
+        self._site_schema = _schema("/site/basic-info.json", "get")
+        self._category_schema = _schema("/c/{id}/show.json", "get")
 
     # ------------------------------------------------------------ lifecycle
 
@@ -266,6 +270,8 @@ class FakeDiscourse:
                         "Error code: ip_10_secs_limit.\n")
                 return 429, {"Content-Type": "text/plain", "Retry-After": str(wait),
                              "Discourse-Rate-Limit-Error-Code": "ip_10_secs_limit"}, text.encode()
+            if method == "GET" and path == "/site/basic-info.json" and h.headers.get("Api-Key") is None:
+                return self._basic_info()  # public: anyone may ask it, without a key
             if h.headers.get("Api-Key") != self.api_key or h.headers.get("Api-Username") != self.api_username:
                 return _error(403, ["The API username or key is invalid."], "invalid_access")
             limited = self._site_limit() or self._injected_limit()
@@ -275,6 +281,13 @@ class FakeDiscourse:
                 return self._create(h, body)
             if method == "GET" and path == "/posts.json":
                 return self._latest(query)
+            if method == "GET" and path == "/site/basic-info.json":
+                return self._basic_info()
+            if method == "GET" and path == "/session/current.json":
+                return self._current_user()
+            shown = re.fullmatch(r"/c/([^/]+)/show\.json", path)
+            if method == "GET" and shown:
+                return self._category(shown.group(1))
             match = re.fullmatch(r"/t/external_id/([^/]+)\.json", path)
             if method == "GET" and match:
                 return self._by_external_id(match.group(1))
@@ -309,6 +322,8 @@ class FakeDiscourse:
         category = form.get("category")
         if category is not None and (not category.isdigit() or int(category) not in self.categories):
             return _error(400, ["You supplied invalid parameters to the request: category"], "invalid_parameters")
+        if category is not None and int(category) in self.no_topics_in:
+            return _error(403, ["You are not permitted to view the requested resource."], "invalid_access")
         external_id = form.get("external_id")
         errors = []
         title = (title or "").strip()
@@ -365,6 +380,55 @@ class FakeDiscourse:
             return _error(404, ["The requested URL or resource could not be found."], "not_found")
         return 301, {"Location": f"{self.url}/t/{topic.slug}/{topic.id}.json",
                      "Content-Type": "text/html; charset=utf-8"}, b""
+
+    def _basic_info(self):
+        answer = {
+            "logo_url": "/images/discourse-logo-sketch.png", "logo_small_url": "/images/discourse-logo-sketch-small.png",
+            "apple_touch_icon_url": "/images/default-apple-touch-icon.png", "favicon_url": "/images/default-favicon.ico",
+            "title": self.title, "description": "Where mentors and mentees meet", "header_primary_color": "333333",
+            "header_background_color": "ffffff", "login_required": False, "locale": "en",
+            "include_in_discourse_discover": False, "mobile_logo_url": "",
+        }
+        jsonschema.validate(answer, self._site_schema)
+        return 200, {"Content-Type": JSON_TYPE}, answer
+
+    def _current_user(self):
+        """Discourse's CurrentUserSerializer, in part (the OpenAPI description has none for it)."""
+        return 200, {"Content-Type": JSON_TYPE}, {"current_user": {
+            "id": 1, "username": self.api_username, "name": self.api_username.title(),
+            "avatar_template": f"/letter_avatar_proxy/v4/letter/{self.api_username[0]}/8e7dd6/{{size}}.png",
+            "admin": True, "moderator": False, "staff": True, "trust_level": 4, "can_create_topic": True,
+        }}
+
+    def _category(self, ref: str):
+        """``GET /c/{id}/show.json``: 404 for a category that does not exist; ``permission`` 1 (full)
+        where the user may start topics, else null."""
+        category_id = int(ref) if ref.isdigit() else next((i for i, n in self.categories.items() if n == ref), None)
+        if category_id not in self.categories:
+            return _error(404, ["The requested URL or resource could not be found."], "not_found")
+        name = self.categories[category_id]
+        count = sum(1 for t in self.topics if t.category_id == category_id)
+        answer = {"category": {
+            "id": category_id, "name": name.title(), "color": "0088CC", "text_color": "FFFFFF", "style_type": "square",
+            "emoji": None, "icon": None, "slug": name, "topic_count": count, "post_count": count, "position": category_id,
+            "description": None, "description_text": None, "description_excerpt": None, "topic_url": None,
+            "read_restricted": False, "permission": None if category_id in self.no_topics_in else 1,
+            "notification_level": 1, "can_edit": True, "topic_template": None, "topic_title_placeholder": None,
+            "has_children": False, "subcategory_count": None, "sort_order": None, "sort_ascending": None,
+            "show_subcategory_list": False, "num_featured_topics": 3, "default_view": None,
+            "subcategory_list_style": "rows_with_featured_topics", "default_top_period": "all",
+            "default_list_filter": "all", "minimum_required_tags": 0, "navigate_to_first_post_after_read": False,
+            "custom_fields": {}, "required_tag_groups": [], "read_only_banner": None, "available_groups": [],
+            "auto_close_hours": None, "auto_close_based_on_last_post": False,
+            "allow_unlimited_owner_edits_on_first_post": False, "default_slow_mode_seconds": None,
+            "group_permissions": [{"permission_type": 1, "group_name": "everyone", "group_id": 0}], "email_in": None,
+            "email_in_allow_strangers": False, "mailinglist_mirror": False, "all_topics_wiki": False,
+            "can_delete": False, "allow_badges": True, "topic_featured_link_allowed": True, "search_priority": 0,
+            "topic_posting_review_group_ids": [], "reply_posting_review_group_ids": [], "uploaded_logo": None,
+            "uploaded_logo_dark": None, "uploaded_background": None, "uploaded_background_dark": None,
+        }}
+        jsonschema.validate(answer, self._category_schema)
+        return 200, {"Content-Type": JSON_TYPE}, answer
 
     # ------------------------------------------------------------ the forum's data
 

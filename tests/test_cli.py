@@ -159,15 +159,20 @@ def test_run_needs_a_matrix_section(tmp_path):
 
 
 @pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
-def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tmp_path):
+@pytest.mark.sqlite_only  # its own embedded database, on either pass
+def test_run_waits_for_an_unreachable_homeserver_and_a_forum_that_is_down_and_stops_cleanly_on_sigterm(tmp_path,
+                                                                                                       fake):
     import signal
     import threading
 
     from tests.synapse import free_port
 
+    fake.faults.down = True  # Discourse in maintenance: told, and waited for like the homeserver
     (tmp_path / "config.toml").write_text(
         f'[matrix]\nhomeserver = "http://127.0.0.1:{free_port()}"\nuser_id = "@bot:example.org"\n'
         'password = "pw-canary-1"\nmentors_room = "#mentors:example.org"\ncouncil_room = "#council:example.org"\nstore_path = "store"\n'
+        f'[discourse]\nurl = "{fake.url}"\napi_username = "{fake.api_username}"\napi_key = "{fake.api_key}"\n'
+        'announcements_category = 5\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     process = subprocess.Popen([MENTORBOT, "run"], cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env)
@@ -178,19 +183,23 @@ def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tm
     def read() -> None:
         for line in process.stderr:
             lines.append(line)
-            if "trying again in" in line:
+            if "Trying again in 2 s" in line:  # the second try: it keeps trying
                 waiting.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     assert waiting.wait(timeout=60), "".join(lines)
+    assert process.poll() is None
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
     reader.join(timeout=10)
     stderr = "".join(lines)
     assert process.returncode == 0, stderr
-    assert "cannot reach the homeserver http://127.0.0.1:" in stderr and "trying again in" in stderr
-    assert "pw-canary-1" not in stderr and "Traceback" not in stderr
+    assert (f"the Discourse site {fake.url} answers HTTP 503 (it may be starting, in maintenance or failing). The bot "
+            "starts all the same; what goes to Discourse waits for it.") in stderr
+    assert ("the homeserver http://127.0.0.1:" in stderr and " refuses connections (it may be down): is it running? "
+            "Trying again in 1 s." in stderr)
+    assert "pw-canary-1" not in stderr and fake.api_key not in stderr and "Traceback" not in stderr
 
 
 def test_db_upgrade_migrates_once(tmp_path):
