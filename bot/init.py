@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -381,8 +383,6 @@ async def _reach(homeserver: str, report: Report) -> None:
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         raise report.fail(f"{homeserver} cannot be reached ({type(exc).__name__}: {exc}): {what}") from None
     try:
-        import json
-
         versions = json.loads(body).get("versions") if status == 200 else None
     except (ValueError, AttributeError):
         versions = None
@@ -594,8 +594,6 @@ async def _invite(client: AsyncClient, kind: str, room_id: str, state: list[dict
 
 
 def _toml(value: Any) -> str:
-    import json
-
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
@@ -659,8 +657,6 @@ def differences(path: Path, text: str) -> list[str]:
 
 
 def write_config(plan: Plan, rooms: dict[str, str], report: Report) -> None:
-    import os
-
     text = config_text(plan, rooms)
     try:
         config.parse(tomllib.loads(text), str(plan.path), env={})
