@@ -182,7 +182,7 @@ QUESTIONS = (
     Question("council", "--council", "Council members, Matrix IDs separated by spaces (like @cy:example.org)",
              _council_problem),
     *(Question(f"{kind}_room", f"--{kind}-room", f"The {kind} room: an existing room's ID or alias, or Enter to "
-               "make a new one", lambda v: None if not v or config.ROOM_REF.match(v) else
+               "make a new one", lambda v, kind=kind: None if not v or config.ROOM_REF.match(v) else
                f"{v!r} is not a room ID or alias: write it like !abc:example.org or #{kind}:example.org", "",
                optional=True) for kind in KINDS),
 )
@@ -202,7 +202,9 @@ def read_existing(path: Path) -> dict[str, Any]:
     out = {}
     for key, (section, name) in KEYS.items():
         value = found.get(section, {}).get(name) if isinstance(found.get(section), dict) else None
-        if value is not None and not (key in PLACEHOLDERS and value == example.get(section, {}).get(name)):
+        right_type = (isinstance(value, list) and all(isinstance(v, str) for v in value) if key == "council"
+                      else isinstance(value, str))
+        if right_type and not (key in PLACEHOLDERS and value == example.get(section, {}).get(name)):
             out[key] = value
     return out
 
@@ -238,6 +240,8 @@ def plan(given: Given, ask: Callable[[str, str], str] | None = None) -> tuple[Pl
             continue
         if default is None:
             problems.append(f"{q.flag} is needed: {q.prompt[0].lower()}{q.prompt[1:]}")
+        elif q.key in existing and (problem := q.problem(default)):
+            problems.append(f"{path}: [{KEYS[q.key][0]}] {KEYS[q.key][1]}: {problem} (give {q.flag}, or fix the file)")
         answers[q.key] = default
     store = given.store or existing.get("store") or "store"
     database = given.database or existing.get("database") or config.StorageSettings().url
