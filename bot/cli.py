@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--online", action="store_true",
                        help="also connect: the homeserver, the bot's login, its rooms (invite-only?), its "
                             "encryption store, the database, Discourse")
+    add_init(sub)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     with_config(db_sub.add_parser("upgrade", help="migrate the database schema to the newest version"))
@@ -58,6 +59,43 @@ def build_parser() -> argparse.ArgumentParser:
                       help="an empty database, like postgresql+asyncpg://user:password@host/mentorbot")
     copy.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return parser
+
+
+def add_init(sub) -> None:
+    from commands.languages import SPOKEN
+
+    init = sub.add_parser(
+        "init", help="set up a new bot: log in once, make its rooms, write the configuration",
+        description="Take the bot's new account to a working configuration: log in once and keep the device in the "
+                    "store, make the mentors and council rooms (invite-only, encrypted) or check the ones given, "
+                    "invite the council, write the configuration (no secret in it), then check it online. Asks for "
+                    "what is not given when run in a terminal. Running it again changes nothing that is there.")
+    init.add_argument("--homeserver", metavar="URL", help="the homeserver's address clients use, like "
+                      "https://matrix.example.org")
+    init.add_argument("--user-id", metavar="ID", help="the bot's Matrix ID, like @mentorbot:example.org (the account "
+                      "must exist)")
+    init.add_argument("--password-env", metavar="VAR", help="the environment variable that holds the bot's password "
+                      "(default: MENTORBOT_MATRIX_PASSWORD; else it is asked for in a terminal). Used for the first "
+                      "login only, and never kept")
+    init.add_argument("--name", help="the program's name; the rooms are named after it")
+    init.add_argument("--timezone", metavar="ZONE", help="the program's time zone, like Europe/Berlin (default: UTC)")
+    init.add_argument("--language", choices=SPOKEN, help="the language of the shared rooms (default: en)")
+    init.add_argument("--council", metavar="ID", action="append", default=[],
+                      help="a council member's Matrix ID, invited to both rooms (repeat for more)")
+    init.add_argument("--mentors-room", metavar="ROOM", help="an existing mentors room (ID or alias) to check and "
+                      "use instead of making one")
+    init.add_argument("--council-room", metavar="ROOM", help="an existing council room (ID or alias) to check and "
+                      "use instead of making one")
+    init.add_argument("--config", metavar="FILE", help=f"the configuration file to write (default: "
+                      f"${config.ENV_CONFIG}, then ./{config.DEFAULT_CONFIG}); one that is there is never overwritten")
+    init.add_argument("--store", metavar="DIR", help="the folder for the bot's device and encryption keys "
+                      "(default: store)")
+    init.add_argument("--database", metavar="URL", help="the database, like sqlite+aiosqlite:///mentorbot.db (the "
+                      "default) or postgresql+asyncpg://user@host/mentorbot; a URL with a password goes in "
+                      "MENTORBOT_STORAGE_URL instead")
+    init.add_argument("-y", "--yes", "--non-interactive", dest="yes", action="store_true",
+                      help="ask nothing: take what is not given from the configuration there, or the defaults")
+    init.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             return check_config(args.config, online=args.online)
         if args.command == "run":
             return run(args.config)
+        if args.command == "init":
+            return init(args)
         if args.command == "db" and args.db_command == "copy":
             return asyncio.run(db_copy(args.source, args.target))
         if args.command == "db":
@@ -156,6 +196,19 @@ def run(path: str | None) -> int:
         )
         return EXIT_FATAL
     return asyncio.run(serve(settings))
+
+
+def init(args: argparse.Namespace) -> int:
+    from bot import init as setup
+
+    if not args.verbose:  # the steps say what went wrong, in words
+        logging.getLogger("nio").setLevel(logging.ERROR)
+    given = setup.Given(
+        homeserver=args.homeserver, user_id=args.user_id, password_env=args.password_env, name=args.name,
+        timezone=args.timezone, language=args.language, council=args.council, mentors_room=args.mentors_room,
+        council_room=args.council_room, config=args.config, store=args.store, database=args.database,
+        interactive=not args.yes and sys.stdin.isatty())
+    return asyncio.run(setup.run(given, dict(os.environ)))
 
 
 async def serve(settings: Settings) -> int:

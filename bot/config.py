@@ -24,6 +24,7 @@ from pydantic.dataclasses import dataclass, is_pydantic_dataclass
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import credentials
 from commands.policy import FloodPolicy, ProgramPolicy, RetentionPolicy
 
 ENV_CONFIG = "MENTORBOT_CONFIG"
@@ -212,9 +213,12 @@ class MatrixSettings:
     allowed_servers: Servers = Field(default_factory=list)
     encryption: StrictBool = True
 
-    _password_or_token = _between("access_token", lambda token, keys: token or keys.get("password"), (
+    # A device kept in the store (by `mentorbot init`, or the bot's own first login) needs neither.
+    _password_or_token = _between("store_path", lambda store, keys: keys.get("access_token") or keys.get("password") or (
+        store and credentials.load(store, keys.get("homeserver"), keys.get("user_id"))), (
         f"missing key: set one of them (or {SECRET_ENV['matrix', 'password']} / "
-        f"{SECRET_ENV['matrix', 'access_token']})"), shown_at="password / access_token")
+        f"{SECRET_ENV['matrix', 'access_token']}), or run `mentorbot init`, which keeps the bot's device in "
+        "store_path"), shown_at="password / access_token")
     _store_for_keys = _between("encryption", lambda on, keys: not on or keys.get("store_path", "store"),
                                "missing key: encryption needs a store for its keys", shown_at="store_path")
 

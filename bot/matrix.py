@@ -66,6 +66,7 @@ from bot.config import Settings
 from bot.listener import Listener
 from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
+from bot import credentials
 
 from commands.kinds import RoomKind, RoomProblem
 from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Sent, Target
@@ -282,25 +283,13 @@ class MatrixBot:
         return False
 
     async def _login(self) -> None:
-        cfg = self.cfg
-        client_config = AsyncClientConfig(
-            encryption_enabled=cfg.encryption,
-            store_sync_tokens=False,  # the sync token lives in our database
-            store=DefaultStore,
-            max_timeout_retry_wait_time=15,
-            request_timeout=60,
-        )
-        store_path = ""
-        if self.store is not None:
-            self.store.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.store, 0o700)
-            store_path = str(self.store)
         saved = self._load_credentials()
-        self.client = AsyncClient(cfg.homeserver, cfg.user_id, store_path=store_path, config=client_config)
+        self.client = new_client(self.cfg.homeserver, self.cfg.user_id, self.cfg.store_path,
+                                 encryption=self.cfg.encryption)
         try:
             await self._log_in(saved)
         except Exception as exc:
-            if not _store_fault(exc):
+            if not store_fault(exc):
                 raise
             raise FatalMatrixError(preflight.store_damaged(self.store, exc)) from None
         if self.client.olm and self.client.should_upload_keys:
@@ -361,31 +350,12 @@ class MatrixBot:
         who = await self.client.whoami()
         return not isinstance(who, WhoamiError)
 
-    def _credentials_path(self) -> Path | None:
-        return self.store / "credentials.json" if self.store is not None else None
-
     def _load_credentials(self) -> dict[str, str] | None:
-        path = self._credentials_path()
-        if path is None or not path.exists():
-            return None
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            log.warning("ignoring an unreadable %s", path)
-            return None
-        if data.get("user_id") != self.cfg.user_id or data.get("homeserver") != self.cfg.homeserver:
-            return None
-        return data
+        return credentials.load(self.store, self.cfg.homeserver, self.cfg.user_id) if self.store is not None else None
 
     def _save_credentials(self, device_id: str, token: str) -> None:
-        path = self._credentials_path()
-        if path is None:
-            return
-        data = {"homeserver": self.cfg.homeserver, "user_id": self.cfg.user_id,
-                "device_id": device_id, "access_token": token}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
+        if self.store is not None:
+            credentials.save(self.store, self.cfg.homeserver, self.cfg.user_id, device_id, token)
 
     # ------------------------------------------------------------------ rooms
 
@@ -1200,7 +1170,23 @@ def _text(body: str, html: str, *, notify: bool = False, mentions: tuple[str, ..
             "formatted_body": html, "m.mentions": {"user_ids": list(mentions)}}
 
 
-def _store_fault(exc: Exception) -> bool:
+def new_client(homeserver: str, user_id: str, store_path: str, *, encryption: bool) -> AsyncClient:
+    """The client the bot logs in with, its encryption store in ``store_path`` (made, for the bot's
+    user only, if it is not there yet)."""
+    client_config = AsyncClientConfig(
+        encryption_enabled=encryption,
+        store_sync_tokens=False,  # the sync token lives in our database
+        store=DefaultStore,
+        max_timeout_retry_wait_time=15,
+        request_timeout=60,
+    )
+    if store_path:
+        Path(store_path).mkdir(parents=True, exist_ok=True)
+        os.chmod(store_path, 0o700)
+    return AsyncClient(homeserver, user_id, store_path=store_path, config=client_config)
+
+
+def store_fault(exc: Exception) -> bool:
     """Whether an error came from the encryption store's own database (damaged, unreadable)."""
     return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "peewee"
 
