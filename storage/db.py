@@ -70,6 +70,15 @@ def make_private(path: Path) -> None:
                 os.chmod(side, PRIVATE)
 
 
+def sqlite_file_of(url: str) -> str | None:
+    """The file of an SQLite database URL; None for another database, an in-memory one, or
+    one named by an SQLite URI (whose file the bot neither creates nor copies)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") or parsed.query.get("uri"):
+        return None
+    return parsed.database
+
+
 def alembic_config():
     from alembic.config import Config as AlembicConfig
 
@@ -96,9 +105,7 @@ class Database:
             from storage.models import use_postgresql
 
             use_postgresql()
-        # The file to create private (not an in-memory database, nor one named by an SQLite URI).
-        self._sqlite_file = parsed.database if (self.is_sqlite and parsed.database not in (None, "", ":memory:")
-                                                and not parsed.query.get("uri")) else None
+        self._sqlite_file = sqlite_file_of(url)
         # hide_parameters: errors and logs never carry what people typed.
         # pool_reset_on_return: every session already ends its own transaction, so the
         # pool's extra rollback on each return would be one more round trip per command.
