@@ -314,15 +314,19 @@ def db_backup(settings: Settings, file: str, *, force: bool) -> int:
 
 
 def db_restore(settings: Settings, file: str) -> int:
-    from storage.backup import BackupRefused, is_postgres_archive, postgres_commands, restore_sqlite
+    from storage.backup import (BackupRefused, is_postgres_archive, is_sqlite_file, postgres_commands,
+                                restore_sqlite)
     from storage.db import sqlite_file_of
 
     url = settings.storage.url
     if url.startswith("postgresql"):
         backup = Path(file)
         if not backup.is_file() or not is_postgres_archive(backup):
-            print(f"mentorbot: {file} is not a pg_dump archive in the custom format (pg_dump -Fc): "
-                  "see `mentorbot db backup` for the command that makes one", file=sys.stderr)
+            hint = ("see `mentorbot db backup` for the command that makes one" if not is_sqlite_file(backup) else
+                    "it is an SQLite backup. Restore it into SQLite ([storage] url = \"sqlite+aiosqlite:///...\"), "
+                    "then move the program over with `mentorbot db copy`")
+            print(f"mentorbot: {file} is not a pg_dump archive in the custom format (pg_dump -Fc): {hint}",
+                  file=sys.stderr)
             return EXIT_CONFIG
         commands = postgres_commands(url, file)
         print(f"The database is on PostgreSQL ({config.mask_db_url(url)}): restore the archive with PostgreSQL's "

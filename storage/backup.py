@@ -87,10 +87,8 @@ def backup_revision(path: Path) -> str:
     (an SQLite file, whole, with mentorbot's tables) and that this version can read it."""
     if not path.is_file():
         raise BackupRefused(f"{path}: no such file")
-    with path.open("rb") as file:
-        header = file.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        hint = " (it is a PostgreSQL archive: restore it with pg_restore)" if header.startswith(PG_CUSTOM_HEADER) else ""
+    if not is_sqlite_file(path):
+        hint = " (it is a PostgreSQL archive: restore it with pg_restore)" if is_postgres_archive(path) else ""
         raise BackupRefused(f"{path} is not an SQLite database, so not a backup of mentorbot's{hint}")
     with closing(_open_read_only(path)) as conn:
         revision = _check(conn, str(path))
@@ -195,5 +193,16 @@ def postgres_commands(url: str, file: str) -> PostgresCommands:
 
 
 def is_postgres_archive(path: Path) -> bool:
-    with path.open("rb") as file:
-        return file.read(len(PG_CUSTOM_HEADER)) == PG_CUSTOM_HEADER
+    return _starts_with(path, PG_CUSTOM_HEADER)
+
+
+def is_sqlite_file(path: Path) -> bool:
+    return _starts_with(path, SQLITE_HEADER)
+
+
+def _starts_with(path: Path, header: bytes) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(len(header)) == header
+    except OSError:
+        return False
