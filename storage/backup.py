@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from storage.db import HEAD_REVISION, alembic_config, make_private
+from storage.db import HEAD_REVISION, known_revisions, make_private
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_CUSTOM_HEADER = b"PGDMP"  # how a pg_dump archive in the custom format (-Fc) starts
@@ -117,13 +117,6 @@ def restore_sqlite(backup: Path, target: Path) -> Restored:
         src.backup(dst)  # SQLite writes the whole database in one transaction
         _check(dst, f"the restored database {target}")
     return Restored(target, revision, upgrade_needed=revision != HEAD_REVISION)
-
-
-def known_revisions() -> set[str]:
-    """Every migration revision this version of mentorbot has."""
-    from alembic.script import ScriptDirectory
-
-    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:

@@ -87,6 +87,22 @@ def alembic_config():
     return cfg
 
 
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer version of mentorbot, to a revision this one lacks."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(f"its schema is at revision {revision}, from a newer version of mentorbot "
+                         f"(this version knows up to {HEAD_REVISION})")
+        self.revision = revision
+
+
+def known_revisions() -> set[str]:
+    """Every migration revision this version has."""
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def head_revision() -> str:
     """The newest migration, as Alembic reads it from the migration scripts."""
     from alembic.script import ScriptDirectory
@@ -206,6 +222,8 @@ def _upgrade_sync(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     before = MigrationContext.configure(connection).get_current_revision()
+    if before is not None and before not in known_revisions():
+        raise SchemaTooNew(before)  # a migration only moves forward
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")

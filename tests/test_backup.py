@@ -306,3 +306,22 @@ def test_the_backup_units_write_a_dated_copy_each_day_and_keep_two_weeks(tmp_pat
     # A new dated copy; the one of 20 days ago is gone, the one of 5 days ago and what is no backup are kept.
     assert len(made) == 1 and names == sorted(["mentorbot-2020-01-16-0300.db", made[0], "notes.txt"])
     assert read(backups / made[0], "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
+
+
+@pytest.mark.sqlite_only
+def test_a_database_a_newer_version_migrated_stops_the_bot_with_what_to_do(tmp_path):
+    (tmp_path / "config.toml").write_text(
+        '[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@mentorbot:example.org"\naccess_token = "t"\n'
+        'mentors_room = "!m:example.org"\ncouncil_room = "!c:example.org"\nencryption = false\n'
+        f'[storage]\nurl = "{database_url(tmp_path)}"\n')
+    conn = sqlite3.connect(tmp_path / "mentorbot.db")
+    conn.execute("UPDATE alembic_version SET version_num = '0999'")
+    conn.commit()
+    conn.close()
+    result = mentorbot("run", cwd=tmp_path)
+    # 78: the service manager does not start it again and again; nothing was changed.
+    assert result.returncode == 78
+    assert result.stderr == (f"mentorbot: cannot use the database {database_url(tmp_path)}: its schema is at revision "
+                             f"0999, from a newer version of mentorbot (this version knows up to {HEAD_REVISION}). "
+                             "Install the newer version again, or restore a backup made before the upgrade.\n")
+    assert read(tmp_path / "mentorbot.db", "SELECT version_num FROM alembic_version") == [("0999",)]
