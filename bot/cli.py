@@ -283,30 +283,24 @@ async def db_copy(source: str, target: str) -> int:
     return EXIT_OK
 
 
+PASSWORD_NOT_SHOWN = "The password is not shown: give it in the PGPASSWORD environment variable or in ~/.pgpass."
+
+
 def db_backup(settings: Settings, file: str, *, force: bool) -> int:
-    from storage.backup import BackupRefused, backup_sqlite, postgres_commands
-    from storage.db import sqlite_file_of
+    from storage.backup import backup_sqlite, postgres_commands
 
     url = settings.storage.url
     if url.startswith("postgresql"):
         commands = postgres_commands(url, file)
         print(f"The database is on PostgreSQL ({config.mask_db_url(url)}): back it up with PostgreSQL's pg_dump, "
               f"which reads one consistent snapshot while the bot runs:\n\n    {commands.dump}\n\n"
-              "The password is not shown: give it in the PGPASSWORD environment variable or in ~/.pgpass. "
-              f"To restore the file into a new, empty database:\n\n    {commands.createdb}\n    {commands.restore}")
+              f"{PASSWORD_NOT_SHOWN} To restore the file into a new, empty database:\n\n"
+              f"    {commands.createdb}\n    {commands.restore}")
         return EXIT_OK
-    source = sqlite_file_of(url)
-    if source is None:
-        print(f"mentorbot: [storage] url {config.mask_db_url(url)} is kept in no file: there is nothing to back up",
-              file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        copied = backup_sqlite(Path(source), Path(file), force=force)
-    except BackupRefused as exc:
-        print(f"mentorbot: cannot back up: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    except (OSError, sqlite3.Error) as exc:
-        print(f"mentorbot: the backup failed, and {file} was not written: {exc}", file=sys.stderr)
+    source = sqlite_file(url, "there is nothing to back up")
+    copied = source and backup_step(lambda: backup_sqlite(source, Path(file), force=force), refused="cannot back up",
+                                    failed=f"the backup failed, and {file} was not written")
+    if not copied:
         return EXIT_CONFIG
     print(f"Backed up {source} to {copied.path}: {copied.size:,} bytes, schema revision {copied.revision}, "
           "checked, readable by its owner only.")
@@ -314,14 +308,15 @@ def db_backup(settings: Settings, file: str, *, force: bool) -> int:
 
 
 def db_restore(settings: Settings, file: str) -> int:
-    from storage.backup import (BackupRefused, is_postgres_archive, is_sqlite_file, postgres_commands,
-                                restore_sqlite)
-    from storage.db import sqlite_file_of
+    from storage.backup import is_postgres_archive, is_sqlite_file, postgres_commands, restore_sqlite
 
     url = settings.storage.url
     if url.startswith("postgresql"):
         backup = Path(file)
-        if not backup.is_file() or not is_postgres_archive(backup):
+        if not backup.is_file():
+            print(f"mentorbot: cannot restore: {file}: no such file", file=sys.stderr)
+            return EXIT_CONFIG
+        if not is_postgres_archive(backup):
             hint = ("see `mentorbot db backup` for the command that makes one" if not is_sqlite_file(backup) else
                     "it is an SQLite backup. Restore it into SQLite ([storage] url = \"sqlite+aiosqlite:///...\"), "
                     "then move the program over with `mentorbot db copy`")
@@ -332,22 +327,13 @@ def db_restore(settings: Settings, file: str) -> int:
         print(f"The database is on PostgreSQL ({config.mask_db_url(url)}): restore the archive with PostgreSQL's "
               "pg_restore, into an empty database, with the bot stopped. Make the database if it does not exist "
               f"(the first command), then restore:\n\n    {commands.createdb}\n    {commands.restore}\n\n"
-              "The password is not shown: give it in the PGPASSWORD environment variable or in ~/.pgpass. "
-              "A backup from an older version of mentorbot is upgraded when the bot starts "
+              f"{PASSWORD_NOT_SHOWN} A backup from an older version of mentorbot is upgraded when the bot starts "
               "(or at once, with `mentorbot db upgrade`).")
         return EXIT_OK
-    target = sqlite_file_of(url)
-    if target is None:
-        print(f"mentorbot: [storage] url {config.mask_db_url(url)} is kept in no file: there is nowhere to restore to",
-              file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        restored = restore_sqlite(Path(file), Path(target))
-    except BackupRefused as exc:
-        print(f"mentorbot: cannot restore: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    except (OSError, sqlite3.Error) as exc:
-        print(f"mentorbot: the restore failed: {exc}", file=sys.stderr)
+    target = sqlite_file(url, "there is nowhere to restore to")
+    restored = target and backup_step(lambda: restore_sqlite(Path(file), target), refused="cannot restore",
+                                      failed="the restore failed")
+    if not restored:
         return EXIT_CONFIG
     print(f"Restored {file} (schema revision {restored.revision}) into {target}.")
     if restored.upgrade_needed:  # from an older version: upgraded now, as at the bot's start
@@ -355,6 +341,28 @@ def db_restore(settings: Settings, file: str) -> int:
     print("Start the bot: it serves the program as it was at the backup.")
     return EXIT_OK
 
+
+def sqlite_file(url: str, otherwise: str) -> Path | None:
+    """The file of the configured SQLite database; None, said, when it is kept in none (in memory)."""
+    from storage.db import sqlite_file_of
+
+    if (found := sqlite_file_of(url)) is None:
+        print(f"mentorbot: [storage] url {config.mask_db_url(url)} is kept in no file: {otherwise}", file=sys.stderr)
+        return None
+    return Path(found)
+
+
+def backup_step(work, *, refused: str, failed: str):
+    """What ``work`` returns; None when it was refused or failed, said in one line."""
+    from storage.backup import BackupRefused
+
+    try:
+        return work()
+    except BackupRefused as exc:
+        print(f"mentorbot: {refused}: {exc}", file=sys.stderr)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"mentorbot: {failed}: {exc}", file=sys.stderr)
+    return None
 
 if __name__ == "__main__":
     sys.exit(main())
