@@ -78,6 +78,10 @@ def matrix_bot(settings: Settings, clock: Clock | None = None):
                       charts=ChildProcessCharts())
     bot = MatrixBot(settings, runtime, Scheduler(runtime), listener=listener_for(settings))
     runtime.outbox = bot
+    if bot.listener is not None:
+        from bot.webhook import serve_webhook  # POST /discourse/webhook, when [discourse] webhook_secret is set
+
+        serve_webhook(bot.listener, runtime)
     return bot
 
 

@@ -355,16 +355,31 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None, *, 
         if isinstance(merged.get(section), dict):
             merged[section][key] = value.get_secret_value()
             from_env[(section, key)] = f"environment {name}"
+    across = _across_sections(merged, path, from_env)
     try:
         checked = ConfigFile.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(path, _problems(exc, merged, path, from_env)) from None
+        raise ConfigError(path, _problems(exc, merged, path, from_env) + across) from None
+    if across:
+        raise ConfigError(path, across)
     settings = Settings(source=source or path, secret_sources=dict(from_env),
                         **{name: value for name in SECTIONS if (value := getattr(checked, name)) is not None})
     for section, key in SECRETS - set(from_env):
         if getattr(getattr(settings, section), key, ""):
             settings.secret_sources[(section, key)] = path
     return settings
+
+
+def _across_sections(raw: dict[str, Any], path: str, from_env: dict) -> list[str]:
+    """Rules between sections, each reported at the key that needs the other section."""
+    discourse, monitoring = raw.get("discourse"), raw.get("monitoring")
+    secret = discourse.get("webhook_secret") if isinstance(discourse, dict) else None
+    listen = monitoring.get("listen") if isinstance(monitoring, dict) else None
+    if isinstance(secret, str) and secret and not listen:
+        where = from_env.get(("discourse", "webhook_secret")) or f"{path}: [discourse] webhook_secret"
+        return [f"{where}: Discourse's webhook is served on the bot's HTTP listener, which is off: set "
+                "[monitoring] listen (like 127.0.0.1:9108), or leave webhook_secret empty to poll only"]
+    return []
 
 
 def _problems(error: ValidationError, raw: dict[str, Any], path: str, from_env: dict) -> list[str]:
