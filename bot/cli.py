@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
+from pathlib import Path
 
 from bot import __version__, config
 from bot.app import DatabaseUnavailable, open_database
@@ -58,6 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--to", dest="target", metavar="URL", required=True,
                       help="an empty database, like postgresql+asyncpg://user:password@host/mentorbot")
     copy.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    backup = with_config(db_sub.add_parser(
+        "backup", help="copy the database to FILE, safely while the bot runs (on PostgreSQL: the pg_dump command)"))
+    backup.add_argument("file", metavar="FILE", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    restore = with_config(db_sub.add_parser(
+        "restore", help="restore a backup into the configured database, which must be empty or missing "
+                        "(on PostgreSQL: the pg_restore command)"))
+    restore.add_argument("file", metavar="FILE", help="a backup made by `mentorbot db backup`")
+    from bot.examples import EXAMPLES
+
+    example = sub.add_parser(
+        "example", help=f"print a file that ships with mentorbot ({', '.join(EXAMPLES)}), "
+                        "like: mentorbot example config > config.toml",
+        description="Print a file that ships with mentorbot, to save and adapt.")
+    example.add_argument("name", metavar="NAME", choices=list(EXAMPLES),
+                         help="; ".join(f"{name}: {what}" for name, (_, what) in EXAMPLES.items()))
     return parser
 
 
@@ -125,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
             return init(args)
         if args.command == "db" and args.db_command == "copy":
             return asyncio.run(db_copy(args.source, args.target))
+        if args.command == "db" and args.db_command == "backup":
+            return db_backup(load_settings(args.config), args.file, force=args.force)
+        if args.command == "db" and args.db_command == "restore":
+            return db_restore(load_settings(args.config), args.file)
+        if args.command == "example":
+            from bot.examples import text
+
+            sys.stdout.write(text(args.name))
+            return EXIT_OK
         if args.command == "db":
             return asyncio.run(db_upgrade(load_settings(args.config)))
         if args.command == "shell":
@@ -191,7 +218,7 @@ def run(path: str | None) -> int:
     if settings.matrix is None:
         print(
             f"mentorbot: {settings.source} has no [matrix] section; `mentorbot run` needs one "
-            "(see config.example.toml). To try the bot without Matrix, use `mentorbot shell`.",
+            "(see `mentorbot example config`). To try the bot without Matrix, use `mentorbot shell`.",
             file=sys.stderr,
         )
         return EXIT_FATAL
@@ -316,6 +343,87 @@ async def db_copy(source: str, target: str) -> int:
           "database and start the bot.")
     return EXIT_OK
 
+
+PASSWORD_NOT_SHOWN = "The password is not shown: give it in the PGPASSWORD environment variable or in ~/.pgpass."
+
+
+def db_backup(settings: Settings, file: str, *, force: bool) -> int:
+    from storage.backup import backup_sqlite, postgres_commands
+
+    url = settings.storage.url
+    if url.startswith("postgresql"):
+        commands = postgres_commands(url, file)
+        print(f"The database is on PostgreSQL ({config.mask_db_url(url)}): back it up with PostgreSQL's pg_dump, "
+              f"which reads one consistent snapshot while the bot runs:\n\n    {commands.dump}\n\n"
+              f"{PASSWORD_NOT_SHOWN} To restore the file into a new, empty database:\n\n"
+              f"    {commands.createdb}\n    {commands.restore}")
+        return EXIT_OK
+    source = sqlite_file(url, "there is nothing to back up")
+    copied = source and backup_step(lambda: backup_sqlite(source, Path(file), force=force), refused="cannot back up",
+                                    failed=f"the backup failed, and {file} was not written")
+    if not copied:
+        return EXIT_CONFIG
+    print(f"Backed up {source} to {copied.path}: {copied.size:,} bytes, schema revision {copied.revision}, "
+          "checked, readable by its owner only.")
+    return EXIT_OK
+
+
+def db_restore(settings: Settings, file: str) -> int:
+    from storage.backup import is_postgres_archive, is_sqlite_file, postgres_commands, restore_sqlite
+
+    url = settings.storage.url
+    if url.startswith("postgresql"):
+        backup = Path(file)
+        if not backup.is_file():
+            print(f"mentorbot: cannot restore: {file}: no such file", file=sys.stderr)
+            return EXIT_CONFIG
+        if not is_postgres_archive(backup):
+            hint = ("see `mentorbot db backup` for the command that makes one" if not is_sqlite_file(backup) else
+                    "it is an SQLite backup. Restore it into SQLite ([storage] url = \"sqlite+aiosqlite:///...\"), "
+                    "then move the program over with `mentorbot db copy`")
+            print(f"mentorbot: {file} is not a pg_dump archive in the custom format (pg_dump -Fc): {hint}",
+                  file=sys.stderr)
+            return EXIT_CONFIG
+        commands = postgres_commands(url, file)
+        print(f"The database is on PostgreSQL ({config.mask_db_url(url)}): restore the archive with PostgreSQL's "
+              "pg_restore, into an empty database, with the bot stopped. Make the database if it does not exist "
+              f"(the first command), then restore:\n\n    {commands.createdb}\n    {commands.restore}\n\n"
+              f"{PASSWORD_NOT_SHOWN} A backup from an older version of mentorbot is upgraded when the bot starts "
+              "(or at once, with `mentorbot db upgrade`).")
+        return EXIT_OK
+    target = sqlite_file(url, "there is nowhere to restore to")
+    restored = target and backup_step(lambda: restore_sqlite(Path(file), target), refused="cannot restore",
+                                      failed="the restore failed")
+    if not restored:
+        return EXIT_CONFIG
+    print(f"Restored {file} (schema revision {restored.revision}) into {target}.")
+    if restored.upgrade_needed:  # from an older version: upgraded now, as at the bot's start
+        return asyncio.run(db_upgrade(settings))
+    print("Start the bot: it serves the program as it was at the backup.")
+    return EXIT_OK
+
+
+def sqlite_file(url: str, otherwise: str) -> Path | None:
+    """The file of the configured SQLite database; None, said, when it is kept in none (in memory)."""
+    from storage.db import sqlite_file_of
+
+    if (found := sqlite_file_of(url)) is None:
+        print(f"mentorbot: [storage] url {config.mask_db_url(url)} is kept in no file: {otherwise}", file=sys.stderr)
+        return None
+    return Path(found)
+
+
+def backup_step(work, *, refused: str, failed: str):
+    """What ``work`` returns; None when it was refused or failed, said in one line."""
+    from storage.backup import BackupRefused
+
+    try:
+        return work()
+    except BackupRefused as exc:
+        print(f"mentorbot: {refused}: {exc}", file=sys.stderr)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"mentorbot: {failed}: {exc}", file=sys.stderr)
+    return None
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -333,7 +333,8 @@ def load(explicit: str | None = None, *, allow_missing: bool = True, env: dict[s
     path, named = resolve_path(explicit)
     if not path.exists():
         if named or not allow_missing:
-            hint = "copy config.example.toml to config.toml and edit it" if not named else "check the path"
+            hint = ("make one with `mentorbot example config > config.toml`, then edit it" if not named
+                    else "check the path")
             raise ConfigError(str(path), [f"{path}: file not found ({hint})"])
         return parse({}, str(path), env, source="built-in defaults")
     try:

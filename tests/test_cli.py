@@ -117,8 +117,10 @@ def test_shell_directives_with_mistakes_are_explained(tmp_path):
 
 
 def test_check_config_passes_on_the_example_and_masks_secrets(tmp_path):
+    # The example as an installed mentorbot gives it, without the source at hand.
+    (tmp_path / "mine.toml").write_text(mentorbot("example", "config", cwd=tmp_path).stdout)
     result = mentorbot(
-        "check-config", "--config", str(ROOT / "config.example.toml"), cwd=tmp_path,
+        "check-config", "--config", "mine.toml", cwd=tmp_path,
         env={"MENTORBOT_MATRIX_ACCESS_TOKEN": "syt_secret_value_123"},
     )
     assert result.returncode == 0, result.stderr
@@ -142,7 +144,27 @@ def test_check_config_names_every_problem_and_exits_1(tmp_path):
 def test_check_config_without_any_file_says_how_to_make_one(tmp_path):
     result = mentorbot("check-config", cwd=tmp_path)
     assert result.returncode == 1
-    assert "config.toml: file not found (copy config.example.toml to config.toml and edit it)" in result.stderr
+    assert ("config.toml: file not found (make one with `mentorbot example config > config.toml`, then edit it)"
+            in result.stderr)
+
+
+def test_the_files_that_ship_with_mentorbot_are_printed_as_they_are_in_the_package(tmp_path):
+    from importlib.metadata import version
+
+    help_text = mentorbot("--help", cwd=tmp_path).stdout
+    assert "example" in help_text and "config, service, backup-service, backup-timer" in " ".join(help_text.split())
+    shipped = {"config": ROOT / "bot" / "config.example.toml", "service": ROOT / "bot" / "systemd" / "mentorbot.service",
+               "backup-service": ROOT / "bot" / "systemd" / "mentorbot-backup.service",
+               "backup-timer": ROOT / "bot" / "systemd" / "mentorbot-backup.timer"}
+    for name, path in shipped.items():
+        result = mentorbot("example", name, cwd=tmp_path)
+        assert result.returncode == 0 and result.stdout == path.read_text(encoding="utf-8"), name
+    # One copy of the example: the one at the top of the source is a link to the package's.
+    top = ROOT / "config.example.toml"
+    assert top.is_symlink() and top.resolve() == shipped["config"].resolve()
+    unknown = mentorbot("example", "nginx", cwd=tmp_path)
+    assert unknown.returncode == 2 and "invalid choice: 'nginx' (choose from 'config', 'service'" in unknown.stderr
+    assert mentorbot("--version", cwd=tmp_path).stdout == f"mentorbot {version('mentorbot')}\n"
 
 
 def test_config_comes_from_the_environment_variable(tmp_path):
