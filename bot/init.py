@@ -58,14 +58,10 @@ PLACEHOLDERS = {"homeserver", "user_id", "mentors_room", "council_room", "counci
 
 
 def example_config() -> str:
-    """The shipped example configuration, which a written configuration is made from: the
-    package's own copy, or the one at the top of a clone."""
-    from importlib import resources
+    """The shipped example configuration, which a written configuration is made from."""
+    from bot import examples
 
-    shipped = resources.files("bot").joinpath("config.example.toml")
-    if shipped.is_file():
-        return shipped.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "config.example.toml").read_text(encoding="utf-8")
+    return examples.text("config")
 
 
 # ---------------------------------------------------------------------- what the operator says

@@ -214,7 +214,7 @@ async def test_init_stops_with_what_to_do_and_writes_nothing_it_should_not(synap
         # An address that answers, but not as a Matrix homeserver.
         code, out, err = await mentorbot(work, *base[:2], fake.url, *base[3:])
         assert code == 1 and "Traceback" not in err
-        assert f"✘ {fake.url} answers, but not as a Matrix homeserver (HTTP 404): check --homeserver" in out
+        assert f"✘ {fake.url} answers, but not as a Matrix homeserver (HTTP 403): check --homeserver" in out
         assert list(work.iterdir()) == []
         # A room given that anyone can join: said, with what to change, and not changed.
         public = await cy.client.room_create(name="open", invite=[bot.user_id], preset=RoomPreset.public_chat)
