@@ -34,10 +34,15 @@ async def open_database(db) -> str | None:
     """Upgrade the schema and write once, turning failures into a clear message."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from storage.db import SchemaTooNew
+
     try:
         before = await db.upgrade()
         await db.check_writable()
         return before
+    except SchemaTooNew as exc:
+        raise DatabaseUnavailable(f"cannot use the database {mask_db_url(db.url)}: {exc}. Install the newer version "
+                                  "again, or restore a backup made before the upgrade.", fatal=True) from None
     except (OperationalError, DBAPIError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc)
         target = mask_db_url(db.url)
@@ -76,8 +81,10 @@ def matrix_bot(settings: Settings, clock: Clock | None = None):
     runtime.outbox = bot
     if listener is not None:
         from bot.monitoring import watch
+        from bot.webhook import serve_webhook  # POST /discourse/webhook, when [discourse] webhook_secret is set
 
         bot.monitor = watch(bot, listener)  # /health and /metrics
+        serve_webhook(listener, runtime)
     return bot
 
 

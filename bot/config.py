@@ -24,6 +24,7 @@ from pydantic.dataclasses import dataclass, is_pydantic_dataclass
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import credentials
 from commands.policy import FloodPolicy, ProgramPolicy, RetentionPolicy
 
 ENV_CONFIG = "MENTORBOT_CONFIG"
@@ -212,9 +213,12 @@ class MatrixSettings:
     allowed_servers: Servers = Field(default_factory=list)
     encryption: StrictBool = True
 
-    _password_or_token = _between("access_token", lambda token, keys: token or keys.get("password"), (
+    # A device kept in the store (by `mentorbot init`, or the bot's own first login) needs neither.
+    _password_or_token = _between("store_path", lambda store, keys: keys.get("access_token") or keys.get("password") or (
+        store and credentials.load(store, keys.get("homeserver"), keys.get("user_id"))), (
         f"missing key: set one of them (or {SECRET_ENV['matrix', 'password']} / "
-        f"{SECRET_ENV['matrix', 'access_token']})"), shown_at="password / access_token")
+        f"{SECRET_ENV['matrix', 'access_token']}), or run `mentorbot init`, which keeps the bot's device in "
+        "store_path"), shown_at="password / access_token")
     _store_for_keys = _between("encryption", lambda on, keys: not on or keys.get("store_path", "store"),
                                "missing key: encryption needs a store for its keys", shown_at="store_path")
 
@@ -330,7 +334,8 @@ def load(explicit: str | None = None, *, allow_missing: bool = True, env: dict[s
     path, named = resolve_path(explicit)
     if not path.exists():
         if named or not allow_missing:
-            hint = "copy config.example.toml to config.toml and edit it" if not named else "check the path"
+            hint = ("make one with `mentorbot example config > config.toml`, then edit it" if not named
+                    else "check the path")
             raise ConfigError(str(path), [f"{path}: file not found ({hint})"])
         return parse({}, str(path), env, source="built-in defaults")
     try:
@@ -355,10 +360,13 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None, *, 
         if isinstance(merged.get(section), dict):
             merged[section][key] = value.get_secret_value()
             from_env[(section, key)] = f"environment {name}"
+    across = _across_sections(merged, path, from_env)
     try:
         checked = ConfigFile.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(path, _problems(exc, merged, path, from_env)) from None
+        raise ConfigError(path, _problems(exc, merged, path, from_env) + across) from None
+    if across:
+        raise ConfigError(path, across)
     given = frozenset((section, key) for section, values in merged.items() if isinstance(values, dict)
                       for key in values)
     settings = Settings(source=source or path, secret_sources=dict(from_env), given=given,
@@ -367,6 +375,18 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None, *, 
         if getattr(getattr(settings, section), key, ""):
             settings.secret_sources[(section, key)] = path
     return settings
+
+
+def _across_sections(raw: dict[str, Any], path: str, from_env: dict) -> list[str]:
+    """Rules between sections, each reported at the key that needs the other section."""
+    discourse, monitoring = raw.get("discourse"), raw.get("monitoring")
+    secret = discourse.get("webhook_secret") if isinstance(discourse, dict) else None
+    listen = monitoring.get("listen") if isinstance(monitoring, dict) else None
+    if isinstance(secret, str) and secret and not listen:
+        where = from_env.get(("discourse", "webhook_secret")) or f"{path}: [discourse] webhook_secret"
+        return [f"{where}: Discourse's webhook is served on the bot's HTTP listener, which is off: set "
+                "[monitoring] listen (like 127.0.0.1:9108), or leave webhook_secret empty to poll only"]
+    return []
 
 
 def _problems(error: ValidationError, raw: dict[str, Any], path: str, from_env: dict) -> list[str]:

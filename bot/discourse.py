@@ -79,7 +79,7 @@ class Discourse:
         return f"category {self.settings.announcements_category}"
 
     def topic_url(self, topic_id: int, slug: str | None = None) -> str:
-        return f"{self.base}/t/{slug}/{topic_id}" if slug else f"{self.base}/t/{topic_id}"
+        return topic_url(self.base, topic_id, slug)
 
     # ------------------------------------------------------------ the forum's calls
 
@@ -127,15 +127,7 @@ class Discourse:
     async def latest_posts(self, before: int | None = None) -> list[ForumPost]:
         """One page of the newest public posts (newest first), ``id <= before`` when given."""
         answer = await self._call("GET", "/posts.json", params=None if before is None else {"before": str(before)})
-        posts = []
-        for p in (answer or {}).get("latest_posts", []):
-            posts.append(ForumPost(
-                id=int(p["id"]), topic_id=int(p["topic_id"]), post_number=int(p["post_number"]),
-                category_id=p.get("category_id"), title=p.get("topic_title") or "", username=p.get("username") or "",
-                excerpt=excerpt(p.get("cooked") or p.get("raw") or ""),
-                url=self.topic_url(int(p["topic_id"]), p.get("topic_slug")),
-            ))
-        return posts
+        return [forum_post(p, self.base) for p in (answer or {}).get("latest_posts", [])]
 
     async def close(self) -> None:
         if self._http is not None:
@@ -277,6 +269,20 @@ def classify(exc: BaseException) -> TopicOutcome:
         return Unavailable(f"Discourse gave an answer the bot could not read ({type(exc).__name__})")
     log.exception("unexpected error talking to Discourse", exc_info=exc)
     return Unavailable(f"unexpected error ({type(exc).__name__})")
+
+
+def topic_url(base: str, topic_id: int, slug: str | None = None) -> str:
+    return f"{base}/t/{slug}/{topic_id}" if slug else f"{base}/t/{topic_id}"
+
+
+def forum_post(p: dict[str, Any], base: str) -> ForumPost:
+    """A post as Discourse serialises it (the latest posts, a post webhook), as the relay reads it."""
+    return ForumPost(
+        id=int(p["id"]), topic_id=int(p["topic_id"]), post_number=int(p["post_number"]),
+        category_id=p.get("category_id"), title=p.get("topic_title") or "", username=p.get("username") or "",
+        excerpt=excerpt(p.get("cooked") or p.get("raw") or ""),
+        url=topic_url(base, int(p["topic_id"]), p.get("topic_slug")),
+    )
 
 
 def excerpt(cooked: str, limit: int = 200) -> str:

@@ -60,12 +60,14 @@ from nio import (
 from nio.exceptions import OlmUnverifiedDeviceError, SendRetryError
 from nio.store import DefaultStore
 
+from bot import preflight
 from bot import rooms as trust
 from bot.charts import png_size
 from bot.config import Settings
 from bot.listener import Listener
 from bot.runtime import MAX_BACKLOG, TRANSIENT, Runtime
 from bot.scheduler import Scheduler
+from bot import credentials
 
 from commands.kinds import RoomKind, RoomProblem
 from commands.messages import File, Incoming, Rendered, RoomUnreachable, SendFailed, Sent, Target
@@ -271,61 +273,38 @@ class MatrixBot:
     # ------------------------------------------------------------------ login
 
     async def _reach_homeserver(self) -> bool:
-        """Wait, with backoff, until the homeserver answers; False if stopped meanwhile."""
-        url = self.cfg.homeserver.rstrip("/") + "/_matrix/client/versions"
+        """Wait, with backoff, while the homeserver may answer later (it is down, starting or
+        busy); False if stopped meanwhile. What waiting cannot cure (no such host, a server that
+        is not a Matrix homeserver, TLS that fails) stops the bot, with what `check-config
+        --online` says of it."""
         delay = 1.0
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-            while not self.stopping.is_set():
-                try:
-                    async with http.get(url) as response:
-                        if response.status < 500:
-                            return True
-                        problem = f"HTTP {response.status}"
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                    problem = str(exc) or type(exc).__name__
-                log.warning("cannot reach the homeserver %s (%s); trying again in %.0f s",
-                            self.cfg.homeserver, problem, delay)
-                await _sleep_unless(self.stopping, delay)
-                delay = min(delay * 2, 30)
+        while not self.stopping.is_set():
+            reached = await preflight.homeserver(self.cfg.homeserver)
+            if reached.ok:
+                return True
+            if not reached.temporary:
+                raise FatalMatrixError(reached.what)
+            log.warning("%s", reached.then(f"Trying again in {delay:.0f} s."))
+            await _sleep_unless(self.stopping, delay)
+            delay = min(delay * 2, 30)
         return False
 
     async def _login(self) -> None:
-        cfg = self.cfg
-        client_config = AsyncClientConfig(
-            encryption_enabled=cfg.encryption,
-            store_sync_tokens=False,  # the sync token lives in our database
-            store=DefaultStore,
-            max_timeout_retry_wait_time=15,
-            request_timeout=60,
-        )
-        store_path = ""
-        if self.store is not None:
-            self.store.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.store, 0o700)
-            store_path = str(self.store)
         saved = self._load_credentials()
-        self.client = AsyncClient(cfg.homeserver, cfg.user_id, store_path=store_path, config=client_config)
+        self.client = new_client(self.cfg.homeserver, self.cfg.user_id, self.cfg.store_path,
+                                 encryption=self.cfg.encryption)
         self.client.add_response_callback(self._on_error_response, ErrorResponse)
         try:
             await self._log_in(saved)
         except Exception as exc:
-            if not _store_fault(exc):
+            if not store_fault(exc):
                 raise
-            raise FatalMatrixError(
-                f"the encryption store in {self.store} cannot be read ({type(exc).__name__}: {exc}): it is damaged. "
-                f"Stop the bot, move the folder {self.store} aside (keep it, it holds the device's keys), copy its "
-                "cross_signing.json into a new, empty folder at the same place (so the bot keeps the identity people "
-                "verified), and start again with [matrix] password (or MENTORBOT_MATRIX_PASSWORD) set: the bot logs "
-                "in as a new device. Messages sent to the old device cannot be read by the new one.") from None
+            raise FatalMatrixError(preflight.store_damaged(self.store, exc)) from None
         if self.client.olm and self.client.should_upload_keys:
             uploaded = await self.client.keys_upload()
             if isinstance(uploaded, KeysUploadError) and "already exists" in (uploaded.message or ""):
                 said = uploaded.message.split(". Old key")[0]  # not the keys themselves
-                raise FatalMatrixError(
-                    f"the encryption store in {self.store} does not match the device {self.client.device_id} on the "
-                    f"homeserver ({said}): the store was lost or replaced. Stop the bot, move {self.store} aside "
-                    "(keeping its cross_signing.json for the new store) and start again with [matrix] password set: "
-                    "the bot logs in as a new device.")
+                raise FatalMatrixError(preflight.store_mismatch(self.store, self.client.device_id, said))
 
     async def _on_error_response(self, response: ErrorResponse) -> None:
         """matrix-nio waits out a rate limit (429) by itself, for as long as the homeserver asks:
@@ -344,16 +323,18 @@ class MatrixBot:
             self.client.access_token = cfg.access_token
             who = await self.client.whoami()
             if isinstance(who, WhoamiError):
-                raise FatalMatrixError(f"the access token was refused: {who.message}", temporary=_passing(who))
+                raise FatalMatrixError(preflight.login_refused("access token", cfg.user_id, who.message),
+                                       temporary=_passing(who))
             if who.user_id != cfg.user_id:
-                raise FatalMatrixError(f"the access token belongs to {who.user_id}, not {cfg.user_id}")
+                raise FatalMatrixError(preflight.token_of_another(who.user_id, cfg.user_id))
             if not await self._restore(who.device_id, cfg.access_token):
-                raise FatalMatrixError("the access token was refused")
+                raise FatalMatrixError(preflight.login_refused("access token", cfg.user_id, "refused"))
             self._save_credentials(who.device_id, cfg.access_token)
         else:
             response = await self.client.login(cfg.password, device_name=cfg.device_name)
             if not hasattr(response, "access_token"):
-                raise FatalMatrixError(f"login as {cfg.user_id} failed: {getattr(response, 'message', response)}",
+                raise FatalMatrixError(preflight.login_refused("password", cfg.user_id,
+                                                               getattr(response, "message", str(response))),
                                        temporary=_passing(response))
             self._save_credentials(response.device_id, response.access_token)
             log.info("logged in with a new device %s", response.device_id)
@@ -385,31 +366,12 @@ class MatrixBot:
         who = await self.client.whoami()
         return not isinstance(who, WhoamiError)
 
-    def _credentials_path(self) -> Path | None:
-        return self.store / "credentials.json" if self.store is not None else None
-
     def _load_credentials(self) -> dict[str, str] | None:
-        path = self._credentials_path()
-        if path is None or not path.exists():
-            return None
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            log.warning("ignoring an unreadable %s", path)
-            return None
-        if data.get("user_id") != self.cfg.user_id or data.get("homeserver") != self.cfg.homeserver:
-            return None
-        return data
+        return credentials.load(self.store, self.cfg.homeserver, self.cfg.user_id) if self.store is not None else None
 
     def _save_credentials(self, device_id: str, token: str) -> None:
-        path = self._credentials_path()
-        if path is None:
-            return
-        data = {"homeserver": self.cfg.homeserver, "user_id": self.cfg.user_id,
-                "device_id": device_id, "access_token": token}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
+        if self.store is not None:
+            credentials.save(self.store, self.cfg.homeserver, self.cfg.user_id, device_id, token)
 
     # ------------------------------------------------------------------ rooms
 
@@ -462,9 +424,8 @@ class MatrixBot:
             return ref
         resolved = await self.client.room_resolve_alias(ref)
         if isinstance(resolved, RoomResolveAliasError):
-            raise FatalMatrixError(
-                f"the {kind.value} room {ref} does not resolve ({resolved.message}): check [matrix] {kind.value}_room; "
-                "without it the bot cannot keep its promises to the program", temporary=_passing(resolved))
+            raise FatalMatrixError(preflight.room_unresolved(kind.value, ref, resolved.message),
+                                   temporary=_passing(resolved))
         return resolved.room_id
 
     def trust(self, room_id: str, sender: str) -> trust.Trust:
@@ -1227,7 +1188,23 @@ def _text(body: str, html: str, *, notify: bool = False, mentions: tuple[str, ..
             "formatted_body": html, "m.mentions": {"user_ids": list(mentions)}}
 
 
-def _store_fault(exc: Exception) -> bool:
+def new_client(homeserver: str, user_id: str, store_path: str, *, encryption: bool) -> AsyncClient:
+    """The client the bot logs in with, its encryption store in ``store_path`` (made, for the bot's
+    user only, if it is not there yet)."""
+    client_config = AsyncClientConfig(
+        encryption_enabled=encryption,
+        store_sync_tokens=False,  # the sync token lives in our database
+        store=DefaultStore,
+        max_timeout_retry_wait_time=15,
+        request_timeout=60,
+    )
+    if store_path:
+        Path(store_path).mkdir(parents=True, exist_ok=True)
+        os.chmod(store_path, 0o700)
+    return AsyncClient(homeserver, user_id, store_path=store_path, config=client_config)
+
+
+def store_fault(exc: Exception) -> bool:
     """Whether an error came from the encryption store's own database (damaged, unreadable)."""
     return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "peewee"
 

@@ -2,84 +2,96 @@
 
 One line per check, ✔ or ✘ with what to do. Nothing is changed: the bot's own device and
 its encryption store are not touched (with a password and no kept device, the check logs
-in with a device of its own and logs it out again).
+in with a device of its own and logs it out again; the store is read from a copy). The
+wording and the judgement of each answer come from ``bot.preflight``, which `run` uses too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 from nio import AsyncClient, LoginResponse, RoomGetStateError, RoomResolveAliasError, WhoamiError
 
+from bot import preflight
 from bot import rooms as trust
-from commands.words import rooms as rooms_said
 from bot.config import Settings, mask_db_url
 from bot.matrix import ROOM_KEY
+from bot.preflight import Check
+from commands.words import rooms as rooms_said
 
+__all__ = ["Check", "check"]
 
-@dataclass
-class Check:
-    ok: bool
-    what: str
-
-    def line(self) -> str:
-        return f"{'✔' if self.ok else '✘'} {self.what}"
+# A sync that brings nothing but the rooms the bot is invited to (and their invite state).
+INVITES_ONLY = {"room": {"timeline": {"limit": 0}, "state": {"types": []}, "ephemeral": {"types": []},
+                         "account_data": {"types": []}},
+                "presence": {"types": []}, "account_data": {"types": []}}
 
 
 async def check(settings: Settings) -> list[Check]:
     """Every check, in order; later checks that need an earlier one are left out when it fails."""
-    out: list[Check] = []
+    out = await _matrix(settings)
     out += await _database(settings)
+    if settings.discourse is not None:
+        out += await preflight.discourse(settings.discourse)
+        out.append(preflight.webhook(settings))
+    return out
+
+
+async def _matrix(settings: Settings) -> list[Check]:
     cfg = settings.matrix
     if cfg is None:
-        out.append(Check(False, "[matrix] is not configured: `mentorbot run` needs it (see config.example.toml)"))
-        return out
-    base = cfg.homeserver.rstrip("/")
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-            async with http.get(f"{base}/_matrix/client/versions") as response:
-                body = await response.text()
-        versions = json.loads(body).get("versions") if body.startswith("{") else None
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
-        out.append(Check(False, f"the homeserver {cfg.homeserver} does not answer ({type(exc).__name__}: {exc}): "
-                                "check [matrix] homeserver and the network"))
-        return out
-    if not versions:
-        out.append(Check(False, f"{cfg.homeserver} answers, but not as a Matrix homeserver: check [matrix] "
-                                "homeserver (the address clients use, like https://matrix.example.org)"))
-        return out
-    out.append(Check(True, f"the homeserver {cfg.homeserver} answers (Matrix {versions[-1]})"))
+        return [Check(False, "[matrix] is not configured: `mentorbot run` needs it (see config.example.toml)")]
+    reached = await preflight.homeserver(cfg.homeserver)
+    if not reached.ok:
+        return [reached]
+    out = [reached]
     client = AsyncClient(cfg.homeserver, cfg.user_id)
     logged_in_here = False
     try:
-        token, how = _kept_token(settings)
-        if token:
-            client.restore_login(cfg.user_id, "", token)
+        device = None  # the device the bot would be, when it is one already
+        kept = _kept_credentials(settings)
+        if kept:
+            client.restore_login(cfg.user_id, kept["device_id"], kept["access_token"])
             who = await client.whoami()
-            if isinstance(who, WhoamiError) or who.user_id != cfg.user_id:
-                out.append(Check(False, f"the {how} is not accepted for {cfg.user_id}: "
-                                        f"{getattr(who, 'message', None) or who.user_id}"))
+            if not isinstance(who, WhoamiError) and who.user_id == cfg.user_id:
+                device = kept["device_id"]
+                out.append(Check(True, f"the kept device {device}'s token is accepted for {cfg.user_id}"))
+            else:
+                then = ("the bot would log in as a new device at its next start" if cfg.access_token or cfg.password
+                        else "set [matrix] password, and the bot logs in as a new device")
+                out.append(Check(False, f"the kept device {kept['device_id']}'s token is no longer accepted for "
+                                        f"{cfg.user_id} ({getattr(who, 'message', who.user_id)}): the device was "
+                                        f"logged out or removed; {then}"))
+        if device is None and cfg.access_token:
+            client.access_token = cfg.access_token  # its device is not known before whoami says it
+            who = await client.whoami()
+            if isinstance(who, WhoamiError):
+                out.append(Check(False, preflight.login_refused("access token", cfg.user_id, who.message)))
                 return out
-        elif cfg.password:
+            if who.user_id != cfg.user_id:
+                out.append(Check(False, preflight.token_of_another(who.user_id, cfg.user_id)))
+                return out
+            device = who.device_id
+            out.append(Check(True, f"the access token is accepted for {cfg.user_id} (device {device})"))
+        elif device is None and cfg.password:
             login = await client.login(cfg.password, device_name="mentorbot check-config")
             if not isinstance(login, LoginResponse):
-                out.append(Check(False, f"the password is not accepted for {cfg.user_id}: "
-                                        f"{getattr(login, 'message', login)}"))
+                out.append(Check(False, preflight.login_refused("password", cfg.user_id,
+                                                                getattr(login, "message", str(login)))))
                 return out
-            logged_in_here, how = True, "password"
-        else:
+            logged_in_here = True
+            out.append(Check(True, f"the password is accepted for {cfg.user_id}"))
+        elif device is None:
             out.append(Check(False, "no password or access token: set [matrix] password or MENTORBOT_MATRIX_PASSWORD"))
             return out
-        out.append(Check(True, f"the {how} is accepted for {cfg.user_id}"))
-        if cfg.encryption and not logged_in_here:
-            out.append(await _identity(client, cfg.user_id, _kept_device(settings)))
         pins = await _pins(settings)
         for kind, ref in (("mentors", cfg.mentors_room), ("council", cfg.council_room)):
             out += await _room(client, kind, ref, pins.get(kind))
+        if cfg.encryption:
+            out += await _encryption(client, settings, device)
     finally:
         if logged_in_here:
             await client.logout()
@@ -92,8 +104,7 @@ async def _room(client: AsyncClient, kind: str, ref: str, pin: dict | None) -> l
     if ref.startswith("#"):
         resolved = await client.room_resolve_alias(ref)
         if isinstance(resolved, RoomResolveAliasError):
-            return [Check(False, f"the {kind} room {ref} does not resolve ({resolved.message}): "
-                                 f"check [matrix] {kind}_room")]
+            return [Check(False, preflight.room_unresolved(kind, ref, resolved.message))]
         room_id = resolved.room_id
     checks = []
     if pin and pin.get("ref") == ref:
@@ -103,33 +114,62 @@ async def _room(client: AsyncClient, kind: str, ref: str, pin: dict | None) -> l
                                        f"{kept}: if the room really moved, put its ID in [matrix] {kind}_room"))
         room_id = kept or room_id
     state = await client.room_get_state(room_id)
-    if isinstance(state, RoomGetStateError):
-        return checks + [Check(False, f"the bot is not in the {kind} room {ref} ({state.message}): invite it")]
-    checks.append(Check(True, f"the {kind} room {ref} resolves and the bot is in it"))
-    problem = trust.openness_of_state(state.events)
+    if not isinstance(state, RoomGetStateError):
+        events = state.events
+        checks.append(Check(True, f"the {kind} room {ref} resolves and the bot is in it"))
+    elif (events := await _invite_state(client, room_id)) is not None:
+        checks.append(Check(True, f"the {kind} room {ref} resolves; the bot is invited and joins at start"))
+    else:
+        return checks + [Check(False, f"the bot is not in the {kind} room {ref} ({state.message}): invite "
+                                      f"{client.user_id} to it")]
+    problem = trust.openness_of_state(events)
     if problem:
         checks.append(Check(False, f"the {kind} room is not invite-only ({rooms_said.problem(problem)}): joining it "
-                                   "gives no role until "
-                                   "it is; make it private (invite only)"))
+                                   "gives no role until it is; make it private (invite only)"))
     else:
         checks.append(Check(True, f"the {kind} room is invite-only"))
     return checks
 
 
-async def _identity(client: AsyncClient, user_id: str, device_id: str | None) -> Check:
+async def _invite_state(client: AsyncClient, room_id: str) -> list[dict] | None:
+    """The state an invitation shows of the room (its join rule among it), when the bot is
+    invited to it; else None. A sync with no ``since`` acknowledges nothing: the bot's own
+    next sync is not changed by it."""
+    url = (f"{client.homeserver}/_matrix/client/v3/sync?timeout=0&set_presence=offline"
+           f"&filter={quote(json.dumps({**INVITES_ONLY, 'room': {**INVITES_ONLY['room'], 'rooms': [room_id]}}))}")
+    try:
+        found = await _get_json(url, client.access_token)
+    except (aiohttp.ClientError, OSError, ValueError):
+        return None
+    invited = found.get("rooms", {}).get("invite", {}).get(room_id)
+    return invited.get("invite_state", {}).get("events", []) if isinstance(invited, dict) else None
+
+
+async def _encryption(client: AsyncClient, settings: Settings, device: str | None) -> list[Check]:
+    """The device is cross-signed by its owner, and the encryption store keeps its keys."""
+    cfg = settings.matrix
+    store = Path(cfg.store_path)
+    if device is None:
+        return [Check(True, f"no device kept yet: the bot logs in as a new device at its first start and keeps its "
+                            f"keys in {store}")]
+    found = await _post_json(f"{client.homeserver}/_matrix/client/v3/keys/query",
+                             {"device_keys": {cfg.user_id: [device]}}, client.access_token)
+    published = found.get("device_keys", {}).get(cfg.user_id, {}).get(device)
+    out = [_identity(found, cfg.user_id, device, published)]
+    if published is None and not (store / f"{cfg.user_id}_{device}.db").exists():
+        out.append(Check(True, f"no encryption store for the device {device} yet: the bot makes its keys in "
+                               f"{store} at its first start"))
+    else:
+        out.append(preflight.store_matches(store, cfg.user_id, device, published))
+    return out
+
+
+def _identity(found: dict, user_id: str, device_id: str, device: dict | None) -> Check:
     """Whether the bot's device is cross-signed by its owner, with what a person compares
     to verify it (Element: ``/verify <device> <fingerprint>``)."""
-    if not device_id:
-        return Check(False, "the bot has no kept device yet: start it once, then check again")
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-        async with http.post(f"{client.homeserver}/_matrix/client/v3/keys/query",
-                             json={"device_keys": {user_id: [device_id]}},
-                             headers={"Authorization": f"Bearer {client.access_token}"}) as response:
-            found = await response.json(content_type=None)
-    device = found.get("device_keys", {}).get(user_id, {}).get(device_id)
-    ssk = found.get("self_signing_keys", {}).get(user_id)
     if device is None:
         return Check(False, f"the homeserver does not list the bot's device {device_id}: start the bot once")
+    ssk = found.get("self_signing_keys", {}).get(user_id)
     fingerprint = device.get("keys", {}).get(f"ed25519:{device_id}", "?")
     signed_by = set(device.get("signatures", {}).get(user_id, {}))
     if not ssk or not signed_by & set(ssk.get("keys", {})):
@@ -138,26 +178,33 @@ async def _identity(client: AsyncClient, user_id: str, device_id: str | None) ->
     return Check(True, f"the bot's device {device_id} is cross-signed by its owner (fingerprint {fingerprint})")
 
 
-def _kept_device(settings: Settings) -> str | None:
-    kept = Path(settings.matrix.store_path) / "credentials.json" if settings.matrix.store_path else None
-    try:
-        return json.loads(kept.read_text()).get("device_id") if kept is not None and kept.exists() else None
-    except (OSError, ValueError):
-        return None
+async def _get_json(url: str, token: str) -> dict:
+    async with aiohttp.ClientSession(timeout=preflight.TIMEOUT) as http:
+        async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+            found = await response.json(content_type=None)
+    return found if isinstance(found, dict) else {}
 
 
-def _kept_token(settings: Settings) -> tuple[str, str]:
-    """The token the bot would use: its kept device's, else the configured one."""
+async def _post_json(url: str, body: dict, token: str) -> dict:
+    async with aiohttp.ClientSession(timeout=preflight.TIMEOUT) as http:
+        async with http.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
+            found = await response.json(content_type=None)
+    return found if isinstance(found, dict) else {}
+
+
+def _kept_credentials(settings: Settings) -> dict | None:
+    """The device the bot keeps (its store's credentials.json), when it is for this account."""
     cfg = settings.matrix
     kept = Path(cfg.store_path) / "credentials.json" if cfg.store_path else None
-    if kept is not None and kept.exists():
-        try:
-            data = json.loads(kept.read_text())
-            if data.get("user_id") == cfg.user_id and data.get("homeserver") == cfg.homeserver:
-                return data["access_token"], f"kept device {data.get('device_id')}'s token"
-        except (OSError, ValueError, KeyError):
-            pass
-    return (cfg.access_token, "access token") if cfg.access_token else ("", "")
+    if kept is None or not kept.exists():
+        return None
+    try:
+        data = json.loads(kept.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("user_id") != cfg.user_id or data.get("homeserver") != cfg.homeserver:
+        return None
+    return data if data.get("device_id") and data.get("access_token") else None
 
 
 async def _database(settings: Settings) -> list[Check]:

@@ -16,7 +16,7 @@ from bot.flood import Budget, FairQueue, Item
 from commands import build_registry, jobs
 from commands.services import announcements
 from commands.services.checkins import BATCH, next_reminder_at
-from commands.services.forum import Forum
+from commands.services.forum import Forum, ForumTopic
 from commands.clock import Clock
 from commands.dispatcher import PASSING_FAULTS, Dispatcher, Result
 from commands.framework import RoomKind
@@ -252,6 +252,12 @@ class Runtime:
         async with self._relaying:
             return await jobs.relay_forum(self.forum, self._transact, category=d.relay_category,
                                           own_username=d.api_username)
+
+    async def relay_pushed(self, topic: ForumTopic) -> Result:
+        """Relay a new topic the forum told the bot of at once (a webhook), unless the poll (or
+        the same news told before) relayed it already: then nothing is sent. It does not wait for
+        a poll in progress: the two take turns only for their transactions."""
+        return await jobs.relay_pushed(topic, self._transact)
 
     async def _transact(self, name: str, job: jobs.Job) -> Result:
         """One unit of work for a job that spans several: committed, then what it sends is delivered."""

@@ -19,7 +19,7 @@ from typing import Awaitable, Callable
 from commands.dispatcher import Result
 from commands.services import agreements, announcements, checkins, conversations, privacy, reviews, rules
 from commands.services.announcements import Claim
-from commands.services.forum import Forum, TopicOutcome, new_topics, posts_since
+from commands.services.forum import Forum, ForumTopic, TopicOutcome, new_topics, posts_since
 from commands.policy import ProgramPolicy
 from commands.services.work import Work
 from storage.session import Session
@@ -123,5 +123,15 @@ async def relay_forum(forum: Forum, run: RunJob, *, category: int, own_username:
 
     async def relay(work: Work) -> None:
         await announcements.relay_topics(work, newest, topics)
+
+    return await run("forum relay", relay)
+
+
+async def relay_pushed(topic: ForumTopic, run: RunJob) -> Result:
+    """Relay a new topic the forum told the bot of at once (a webhook), unless it was relayed
+    already (by the poll, or by the same news told twice): the result's messages are empty then."""
+
+    async def relay(work: Work) -> None:
+        await announcements.relay_pushed(work, topic)
 
     return await run("forum relay", relay)

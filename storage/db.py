@@ -70,12 +70,37 @@ def make_private(path: Path) -> None:
                 os.chmod(side, PRIVATE)
 
 
+def sqlite_file_of(url: str) -> str | None:
+    """The file of an SQLite database URL; None for another database, an in-memory one, or
+    one named by an SQLite URI (whose file the bot neither creates nor copies)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") or parsed.query.get("uri"):
+        return None
+    return parsed.database
+
+
 def alembic_config():
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer version of mentorbot, to a revision this one lacks."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(f"its schema is at revision {revision}, from a newer version of mentorbot "
+                         f"(this version knows up to {HEAD_REVISION})")
+        self.revision = revision
+
+
+def known_revisions() -> set[str]:
+    """Every migration revision this version has."""
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def head_revision() -> str:
@@ -96,9 +121,7 @@ class Database:
             from storage.models import use_postgresql
 
             use_postgresql()
-        # The file to create private (not an in-memory database, nor one named by an SQLite URI).
-        self._sqlite_file = parsed.database if (self.is_sqlite and parsed.database not in (None, "", ":memory:")
-                                                and not parsed.query.get("uri")) else None
+        self._sqlite_file = sqlite_file_of(url)
         # hide_parameters: errors and logs never carry what people typed.
         # pool_reset_on_return: every session already ends its own transaction, so the
         # pool's extra rollback on each return would be one more round trip per command.
@@ -217,6 +240,8 @@ def _upgrade_sync(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     before = MigrationContext.configure(connection).get_current_revision()
+    if before is not None and before not in known_revisions():
+        raise SchemaTooNew(before)  # a migration only moves forward
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")

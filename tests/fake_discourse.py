@@ -14,7 +14,10 @@ what a real Discourse sends:
   ``extras.wait_seconds``, ``Retry-After`` and ``Discourse-Rate-Limit-Error-Code``);
 - the site-wide limit of 60 API requests a minute, shared by every key;
 - ``GET /t/external_id/{id}.json`` answering 301 to the topic, with an empty body;
-- ``GET /posts.json?before=N``: the newest 50 public posts, newest first, ``id <= N``.
+- ``GET /posts.json?before=N``: the newest 50 public posts, newest first, ``id <= N``;
+- webhooks (``webhooks``, as an admin sets them up): a new topic or post is POSTed to each,
+  from a thread of its own as Discourse's job queue does, signed and shaped as Discourse
+  sends them (see ``Webhook``).
 
 Faults can be switched on: 5xx, slow answers (for client timeouts, also after the
 topic was created), plain-text 429s, and posts held for moderation.
@@ -22,8 +25,13 @@ topic was created), plain-text 429s, and posts held for moderation.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import itertools
 import json
 import re
+import urllib.error
+import urllib.request
 import threading
 import time
 from collections import deque
@@ -56,6 +64,7 @@ class Topic:
     category_id: int
     external_id: str | None
     username: str
+    archetype: str = "regular"  # "private_message" for a personal message
 
 
 @dataclass
@@ -86,12 +95,49 @@ class Faults:
 
 
 @dataclass
+class Webhook:
+    """A webhook as an admin sets it up in Discourse (Admin > API > Webhooks): where to, the
+    secret it is signed with (none, or at least 12 characters, as Discourse requires), and which
+    events it is sent for."""
+
+    payload_url: str
+    secret: str = ""
+    events: tuple[str, ...] = ("topic_created", "post_created")
+    content_type: str = "application/json"  # Discourse sends the same JSON body under either type
+    active: bool = True
+    held: bool = False  # deliveries wait in the job queue (a busy queue) until ``release_webhooks``
+
+    def __post_init__(self) -> None:
+        if self.secret and len(self.secret) < 12:
+            raise ValueError("Secret is too short (minimum is 12 characters)")
+
+
+@dataclass
+class Delivery:
+    """One webhook request as Discourse records it under the webhook's events: what was sent, and
+    the answer (status -1 when there was none, as Discourse shows a refused connection)."""
+
+    webhook: Webhook
+    event_id: int
+    event: str
+    headers: dict[str, str]
+    body: bytes
+    status: int | None = None  # None while the request is on its way
+    answer: str = ""
+
+
+@dataclass
 class FakeDiscourse:
     api_username: str = "mentorbot"
     api_key: str = "fake-key-0123456789"
     categories: dict[int, str] = field(default_factory=lambda: {5: "announcements", 6: "mentors", 7: "general"})
     min_title: int = MIN_TITLE
     min_body: int = MIN_BODY
+    title: str = "Mentoring forum"
+    no_topics_in: set[int] = field(default_factory=set)  # categories where the API user may not start topics
+    webhooks: list[Webhook] = field(default_factory=list)  # Admin > API > Webhooks
+    deliveries: list[Delivery] = field(default_factory=list, init=False)
+    _event_ids: itertools.count = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.faults = Faults()
@@ -106,6 +152,8 @@ class FakeDiscourse:
         self._server: ThreadingHTTPServer | None = None
         self._post_schema = _schema("/posts.json", "post")
         self._list_schema = _schema("/posts.json", "get")
+        self._site_schema = _schema("/site/basic-info.json", "get")
+        self._category_schema = _schema("/c/{id}/show.json", "get")
 
     # ------------------------------------------------------------ lifecycle
 
@@ -168,7 +216,9 @@ class FakeDiscourse:
     def add_reply(self, topic: Topic, raw: str, *, username: str = "bob") -> Post:
         with self._lock:
             number = 1 + max(p.post_number for p in self.posts if p.topic is topic)
-            return self._add_post(topic, number, raw, username)
+            post = self._add_post(topic, number, raw, username)
+            self._emit_new(post)
+            return post
 
     def approve_pending(self) -> list[Post]:
         with self._lock:
@@ -220,6 +270,8 @@ class FakeDiscourse:
                         "Error code: ip_10_secs_limit.\n")
                 return 429, {"Content-Type": "text/plain", "Retry-After": str(wait),
                              "Discourse-Rate-Limit-Error-Code": "ip_10_secs_limit"}, text.encode()
+            if method == "GET" and path == "/site/basic-info.json" and h.headers.get("Api-Key") is None:
+                return self._basic_info()  # public: anyone may ask it, without a key
             if h.headers.get("Api-Key") != self.api_key or h.headers.get("Api-Username") != self.api_username:
                 return _error(403, ["The API username or key is invalid."], "invalid_access")
             limited = self._site_limit() or self._injected_limit()
@@ -229,6 +281,13 @@ class FakeDiscourse:
                 return self._create(h, body)
             if method == "GET" and path == "/posts.json":
                 return self._latest(query)
+            if method == "GET" and path == "/site/basic-info.json":
+                return self._basic_info()
+            if method == "GET" and path == "/session/current.json":
+                return self._current_user()
+            shown = re.fullmatch(r"/c/([^/]+)/show\.json", path)
+            if method == "GET" and shown:
+                return self._category(shown.group(1))
             match = re.fullmatch(r"/t/external_id/([^/]+)\.json", path)
             if method == "GET" and match:
                 return self._by_external_id(match.group(1))
@@ -263,6 +322,8 @@ class FakeDiscourse:
         category = form.get("category")
         if category is not None and (not category.isdigit() or int(category) not in self.categories):
             return _error(400, ["You supplied invalid parameters to the request: category"], "invalid_parameters")
+        if category is not None and int(category) in self.no_topics_in:
+            return _error(403, ["You are not permitted to view the requested resource."], "invalid_access")
         external_id = form.get("external_id")
         errors = []
         title = (title or "").strip()
@@ -320,6 +381,55 @@ class FakeDiscourse:
         return 301, {"Location": f"{self.url}/t/{topic.slug}/{topic.id}.json",
                      "Content-Type": "text/html; charset=utf-8"}, b""
 
+    def _basic_info(self):
+        answer = {
+            "logo_url": "/images/discourse-logo-sketch.png", "logo_small_url": "/images/discourse-logo-sketch-small.png",
+            "apple_touch_icon_url": "/images/default-apple-touch-icon.png", "favicon_url": "/images/default-favicon.ico",
+            "title": self.title, "description": "Where mentors and mentees meet", "header_primary_color": "333333",
+            "header_background_color": "ffffff", "login_required": False, "locale": "en",
+            "include_in_discourse_discover": False, "mobile_logo_url": "",
+        }
+        jsonschema.validate(answer, self._site_schema)
+        return 200, {"Content-Type": JSON_TYPE}, answer
+
+    def _current_user(self):
+        """Discourse's CurrentUserSerializer, in part (the OpenAPI description has none for it)."""
+        return 200, {"Content-Type": JSON_TYPE}, {"current_user": {
+            "id": 1, "username": self.api_username, "name": self.api_username.title(),
+            "avatar_template": f"/letter_avatar_proxy/v4/letter/{self.api_username[0]}/8e7dd6/{{size}}.png",
+            "admin": True, "moderator": False, "staff": True, "trust_level": 4, "can_create_topic": True,
+        }}
+
+    def _category(self, ref: str):
+        """``GET /c/{id}/show.json``: 404 for a category that does not exist; ``permission`` 1 (full)
+        where the user may start topics, else null."""
+        category_id = int(ref) if ref.isdigit() else next((i for i, n in self.categories.items() if n == ref), None)
+        if category_id not in self.categories:
+            return _error(404, ["The requested URL or resource could not be found."], "not_found")
+        name = self.categories[category_id]
+        count = sum(1 for t in self.topics if t.category_id == category_id)
+        answer = {"category": {
+            "id": category_id, "name": name.title(), "color": "0088CC", "text_color": "FFFFFF", "style_type": "square",
+            "emoji": None, "icon": None, "slug": name, "topic_count": count, "post_count": count, "position": category_id,
+            "description": None, "description_text": None, "description_excerpt": None, "topic_url": None,
+            "read_restricted": False, "permission": None if category_id in self.no_topics_in else 1,
+            "notification_level": 1, "can_edit": True, "topic_template": None, "topic_title_placeholder": None,
+            "has_children": False, "subcategory_count": None, "sort_order": None, "sort_ascending": None,
+            "show_subcategory_list": False, "num_featured_topics": 3, "default_view": None,
+            "subcategory_list_style": "rows_with_featured_topics", "default_top_period": "all",
+            "default_list_filter": "all", "minimum_required_tags": 0, "navigate_to_first_post_after_read": False,
+            "custom_fields": {}, "required_tag_groups": [], "read_only_banner": None, "available_groups": [],
+            "auto_close_hours": None, "auto_close_based_on_last_post": False,
+            "allow_unlimited_owner_edits_on_first_post": False, "default_slow_mode_seconds": None,
+            "group_permissions": [{"permission_type": 1, "group_name": "everyone", "group_id": 0}], "email_in": None,
+            "email_in_allow_strangers": False, "mailinglist_mirror": False, "all_topics_wiki": False,
+            "can_delete": False, "allow_badges": True, "topic_featured_link_allowed": True, "search_priority": 0,
+            "topic_posting_review_group_ids": [], "reply_posting_review_group_ids": [], "uploaded_logo": None,
+            "uploaded_logo_dark": None, "uploaded_background": None, "uploaded_background_dark": None,
+        }}
+        jsonschema.validate(answer, self._category_schema)
+        return 200, {"Content-Type": JSON_TYPE}, answer
+
     # ------------------------------------------------------------ the forum's data
 
     def _create_topic(self, title: str, raw: str, category: int, external_id: str | None, username: str) -> Post:
@@ -327,7 +437,9 @@ class FakeDiscourse:
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "topic"
         topic = Topic(self._next_topic_id, title, slug, category, external_id, username)
         self.topics.append(topic)
-        return self._add_post(topic, 1, raw, username)
+        post = self._add_post(topic, 1, raw, username)
+        self._emit_new(post)
+        return post
 
     def _add_post(self, topic: Topic, number: int, raw: str, username: str) -> Post:
         self._next_post_id += 1
@@ -364,6 +476,140 @@ class FakeDiscourse:
             "flair_group_id": None, "badges_granted": [], "can_see_hidden_post": False, "raw": p.raw,
             "excerpt": excerpt, "truncated": len(excerpt) < len(p.raw), "reviewable_id": None,
         }
+
+    # ------------------------------------------------------------ webhooks
+
+    def add_private_message(self, title: str, raw: str, *, username: str = "ana") -> Post:
+        """A personal message: never among the public posts, but its events go to webhooks too."""
+        with self._lock:
+            self._next_topic_id += 1
+            topic = Topic(self._next_topic_id, title, re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
+                          None, None, username, archetype="private_message")
+            self._next_post_id += 1
+            post = Post(self._next_post_id, topic, 1, raw, username, datetime.now(timezone.utc))
+            self._emit_new(post)
+            return post
+
+    def ping(self, webhook: Webhook) -> Delivery:
+        """The webhook's Ping button: a ``ping`` event with the body ``{"ping": "OK"}``."""
+        return self._deliver(webhook, "ping", "ping", {"ping": "OK"})
+
+    def redeliver(self, delivery: Delivery) -> Delivery:
+        """The Redeliver button of an event: the same headers (its id and signature too) and body."""
+        again = Delivery(delivery.webhook, delivery.event_id, delivery.event, dict(delivery.headers), delivery.body)
+        self._send(again)
+        return again
+
+    def delivered(self, count: int, timeout: float = 10.0) -> list[Delivery]:
+        """Waits until ``count`` deliveries have their answer; returns them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                done = [d for d in self.deliveries if d.status is not None]
+            if len(done) >= count:
+                return done
+            time.sleep(0.02)
+        raise AssertionError(f"{len(done)} webhook deliveries answered in {timeout} s, not {count}")
+
+    def _emit_new(self, post: Post) -> None:
+        """What Discourse's job queue sends when a post is created: ``topic_created`` for a first post,
+        then ``post_created``, to every active webhook that takes the event."""
+        for webhook in self.webhooks:
+            if post.post_number == 1:
+                self._deliver(webhook, "topic", "topic_created", {"topic": self._topic_webhook_json(post)})
+            self._deliver(webhook, "post", "post_created", {"post": self._post_webhook_json(post)})
+
+    def _deliver(self, webhook: Webhook, event_type: str, event: str, payload: dict) -> Delivery | None:
+        if not webhook.active or (event != "ping" and event not in webhook.events):
+            return None
+        body = json.dumps(payload, separators=(",", ":")).encode()  # as Ruby's MultiJson.dump writes it
+        event_id = next(self._event_ids)
+        headers = {
+            "Accept": "*/*", "Connection": "close", "Content-Length": str(len(body)),
+            "Content-Type": webhook.content_type, "Host": urlparse(webhook.payload_url).hostname or "",
+            "User-Agent": "Discourse/3.4.0", "X-Discourse-Instance": self.url, "X-Discourse-Event-Id": str(event_id),
+            "X-Discourse-Event-Type": event_type, "X-Discourse-Event": event,
+        }
+        if webhook.secret:
+            headers["X-Discourse-Event-Signature"] = signature(webhook.secret, body)
+        delivery = Delivery(webhook, event_id, event, headers, body)
+        self._send(delivery)
+        return delivery
+
+    def release_webhooks(self) -> None:
+        """The job queue catches up: the deliveries held for webhooks go out, all at once."""
+        with self._lock:
+            held = [d for d in self.deliveries if d.status is None and d.webhook.held]
+            for webhook in self.webhooks:
+                webhook.held = False
+            for delivery in held:
+                self._post(delivery)
+
+    def _send(self, delivery: Delivery) -> None:
+        with self._lock:
+            self.deliveries.append(delivery)
+            if not delivery.webhook.held:
+                self._post(delivery)
+
+    def _post(self, delivery: Delivery) -> None:
+        """POSTs the delivery from a thread of its own, as a job of Discourse's queue, never while
+        the request that created the post waits."""
+
+        def post() -> None:
+            request = urllib.request.Request(delivery.webhook.payload_url, data=delivery.body, method="POST",
+                                             headers=delivery.headers)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    status, text = answer.status, answer.read().decode(errors="replace")
+            except urllib.error.HTTPError as exc:
+                status, text = exc.code, exc.read().decode(errors="replace")
+            except OSError as exc:
+                status, text = -1, str(exc)
+            with self._lock:
+                delivery.status, delivery.answer = status, text
+
+        threading.Thread(target=post, daemon=True).start()
+
+    def _topic_webhook_json(self, post: Post) -> dict:
+        """A topic as Discourse's WebHookTopicViewSerializer writes it."""
+        t = post.topic
+        stamp = _stamp(post.created_at)
+        user = {"id": 1, "username": t.username, "name": t.username.title(),
+                "avatar_template": f"/letter_avatar_proxy/v4/letter/{t.username[0]}/8e7dd6/{{size}}.png"}
+        return {
+            "id": t.id, "title": t.title, "fancy_title": _escape(t.title), "posts_count": 1, "created_at": stamp,
+            "views": 0, "reply_count": 0, "like_count": 0, "last_posted_at": stamp, "visible": True,
+            "closed": False, "archived": False, "archetype": t.archetype, "slug": t.slug,
+            "category_id": t.category_id, "word_count": len(post.raw.split()), "deleted_at": None, "user_id": 1,
+            "featured_link": None, "pinned_globally": False, "pinned_at": None, "pinned_until": None,
+            "unpinned": None, "pinned": False, "highest_post_number": 1, "deleted_by": None, "bookmarked": False,
+            "participant_count": 1, "created_by": user, "last_poster": user, "tags": [], "thumbnails": None,
+        }
+
+    def _post_webhook_json(self, post: Post) -> dict:
+        """A post as Discourse's WebHookPostSerializer writes it: the post with its topic's title,
+        category and archetype, without what only a reader's view has."""
+        shown = self._post_json(post, created=False)
+        for key in ("can_view", "can_edit", "can_delete", "can_recover", "can_see_hidden_post", "can_wiki",
+                    "actions_summary", "can_view_edit_history", "yours", "flair_url", "flair_bg_color", "flair_color",
+                    "notice", "mentioned_users", "badges_granted", "readers_count", "excerpt", "truncated",
+                    "topic_html_title"):
+            shown.pop(key, None)
+        count = sum(1 for p in self.posts if p.topic is post.topic) or 1
+        shown |= {"topic_posts_count": count, "topic_filtered_posts_count": count,
+                  "topic_archetype": post.topic.archetype}
+        if post.topic.category_id in self.categories:  # a personal message has no category
+            shown["category_slug"] = self.categories[post.topic.category_id]
+        return shown
+
+
+def signature(secret: str, body: bytes) -> str:
+    """Discourse's ``X-Discourse-Event-Signature``: the HMAC-SHA256 of the raw body, keyed with the secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def _escape(text: str) -> str:

@@ -117,8 +117,10 @@ def test_shell_directives_with_mistakes_are_explained(tmp_path):
 
 
 def test_check_config_passes_on_the_example_and_masks_secrets(tmp_path):
+    # The example as an installed mentorbot gives it, without the source at hand.
+    (tmp_path / "mine.toml").write_text(mentorbot("example", "config", cwd=tmp_path).stdout)
     result = mentorbot(
-        "check-config", "--config", str(ROOT / "config.example.toml"), cwd=tmp_path,
+        "check-config", "--config", "mine.toml", cwd=tmp_path,
         env={"MENTORBOT_MATRIX_ACCESS_TOKEN": "syt_secret_value_123"},
     )
     assert result.returncode == 0, result.stderr
@@ -142,7 +144,27 @@ def test_check_config_names_every_problem_and_exits_1(tmp_path):
 def test_check_config_without_any_file_says_how_to_make_one(tmp_path):
     result = mentorbot("check-config", cwd=tmp_path)
     assert result.returncode == 1
-    assert "config.toml: file not found (copy config.example.toml to config.toml and edit it)" in result.stderr
+    assert ("config.toml: file not found (make one with `mentorbot example config > config.toml`, then edit it)"
+            in result.stderr)
+
+
+def test_the_files_that_ship_with_mentorbot_are_printed_as_they_are_in_the_package(tmp_path):
+    from importlib.metadata import version
+
+    help_text = mentorbot("--help", cwd=tmp_path).stdout
+    assert "example" in help_text and "config, service, backup-service, backup-timer" in " ".join(help_text.split())
+    shipped = {"config": ROOT / "bot" / "config.example.toml", "service": ROOT / "bot" / "systemd" / "mentorbot.service",
+               "backup-service": ROOT / "bot" / "systemd" / "mentorbot-backup.service",
+               "backup-timer": ROOT / "bot" / "systemd" / "mentorbot-backup.timer"}
+    for name, path in shipped.items():
+        result = mentorbot("example", name, cwd=tmp_path)
+        assert result.returncode == 0 and result.stdout == path.read_text(encoding="utf-8"), name
+    # One copy of the example: the one at the top of the source is a link to the package's.
+    top = ROOT / "config.example.toml"
+    assert top.is_symlink() and top.resolve() == shipped["config"].resolve()
+    unknown = mentorbot("example", "nginx", cwd=tmp_path)
+    assert unknown.returncode == 2 and "invalid choice: 'nginx' (choose from 'config', 'service'" in unknown.stderr
+    assert mentorbot("--version", cwd=tmp_path).stdout == f"mentorbot {version('mentorbot')}\n"
 
 
 def test_config_comes_from_the_environment_variable(tmp_path):
@@ -159,15 +181,20 @@ def test_run_needs_a_matrix_section(tmp_path):
 
 
 @pytest.mark.homeserver  # the Matrix side: a homeserver that goes away, or `mentorbot run` itself
-def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tmp_path):
+@pytest.mark.sqlite_only  # its own embedded database, on either pass
+def test_run_waits_for_an_unreachable_homeserver_and_a_forum_that_is_down_and_stops_cleanly_on_sigterm(tmp_path,
+                                                                                                       fake):
     import signal
     import threading
 
     from tests.synapse import free_port
 
+    fake.faults.down = True  # Discourse in maintenance: told, and waited for like the homeserver
     (tmp_path / "config.toml").write_text(
         f'[matrix]\nhomeserver = "http://127.0.0.1:{free_port()}"\nuser_id = "@bot:example.org"\n'
         'password = "pw-canary-1"\nmentors_room = "#mentors:example.org"\ncouncil_room = "#council:example.org"\nstore_path = "store"\n'
+        f'[discourse]\nurl = "{fake.url}"\napi_username = "{fake.api_username}"\napi_key = "{fake.api_key}"\n'
+        'announcements_category = 5\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     process = subprocess.Popen([MENTORBOT, "run"], cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env)
@@ -178,19 +205,23 @@ def test_run_waits_for_an_unreachable_homeserver_and_stops_cleanly_on_sigterm(tm
     def read() -> None:
         for line in process.stderr:
             lines.append(line)
-            if "trying again in" in line:
+            if "Trying again in 2 s" in line:  # the second try: it keeps trying
                 waiting.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     assert waiting.wait(timeout=60), "".join(lines)
+    assert process.poll() is None
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
     reader.join(timeout=10)
     stderr = "".join(lines)
     assert process.returncode == 0, stderr
-    assert "cannot reach the homeserver http://127.0.0.1:" in stderr and "trying again in" in stderr
-    assert "pw-canary-1" not in stderr and "Traceback" not in stderr
+    assert (f"the Discourse site {fake.url} answers HTTP 503 (it may be starting, in maintenance or failing). The bot "
+            "starts all the same; what goes to Discourse waits for it.") in stderr
+    assert ("the homeserver http://127.0.0.1:" in stderr and " refuses connections (it may be down): is it running? "
+            "Trying again in 1 s." in stderr)
+    assert "pw-canary-1" not in stderr and fake.api_key not in stderr and "Traceback" not in stderr
 
 
 def test_db_upgrade_migrates_once(tmp_path):

@@ -601,18 +601,38 @@ async def relay_topics(work: Work, newest_post_id: int, topics: list[ForumTopic]
         work.session.add(BotState(key=RELAY_FLOOR, value=str(newest_post_id)))
         return 0  # the first look: the forum's history is not news
     lower = await relay_window(work.session)
+    relayed = await _tell_mentors(work, [t for t in sorted(topics, key=lambda t: t.post_id) if t.post_id > lower])
+    row.value = str(max(int(row.value), newest_post_id))
+    return relayed
+
+
+async def relay_pushed(work: Work, topic: ForumTopic) -> bool:
+    """Tell the mentors room about a new topic the forum told the bot of at once (a webhook),
+    unless it was relayed already; True when it is relayed now.
+
+    The mark is left alone: the poll still reads every post from its own mark on, and skips
+    a topic relayed here by its notice key, so a topic pushed out of order (12 before 11 has
+    shown) hides nothing from the poll, and a topic both see is relayed once, in either order.
+    """
+    return await _tell_mentors(work, [topic]) == 1
+
+
+async def _tell_mentors(work: Work, topics: list[ForumTopic]) -> int:
+    """The topics not relayed yet, and not the bot's own announcements, relayed in one message
+    (or one each) and remembered by a notice key per topic; returns how many."""
+    if not topics:
+        return 0
     ours = set((await work.session.exec(
         select(AnnouncementCopy.remote_id).where(AnnouncementCopy.channel == CopyChannel.DISCOURSE,
                                                  AnnouncementCopy.remote_id.is_not(None))
     )).all())
-    fresh = [t for t in sorted(topics, key=lambda t: t.post_id) if t.post_id > lower and str(t.topic_id) not in ours]
+    fresh = [t for t in topics if str(t.topic_id) not in ours]
     relayed = await rules.seen_keys(work.session, [_topic_key(t) for t in fresh])
     new = [t for t in fresh if _topic_key(t) not in relayed]
     for t in new:
         work.session.add(ProgramNotice(key=_topic_key(t), sent_at=work.now))
     if new:
         work.emit(NewForumTopics(tuple(new)))
-    row.value = str(max(int(row.value), newest_post_id))
     return len(new)
 
 

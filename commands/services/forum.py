@@ -49,9 +49,10 @@ TopicOutcome = Posted | Held | Refused | Unavailable
 
 @dataclass(frozen=True)
 class ForumPost:
-    """A post from the forum's latest posts, as the relay needs it."""
+    """A post from the forum's latest posts, or one the forum told the bot of at once (a
+    webhook), as the relay needs it."""
 
-    id: int
+    id: int | None  # None: a new topic the forum told of without its first post's id
     topic_id: int
     post_number: int
     category_id: int | None
@@ -65,7 +66,7 @@ class ForumPost:
 class ForumTopic:
     """A new topic seen on the forum, as the relay shows it."""
 
-    post_id: int
+    post_id: int | None  # None when the forum told of the topic without its first post's id
     topic_id: int
     title: str
     author: str
