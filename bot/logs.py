@@ -26,8 +26,9 @@ from typing import Any, TextIO
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Libraries that say a line for every event, request or wake-up: only their warnings are kept.
-CHATTY = ("nio", "apscheduler")
+# Libraries that say a line for every event, request or wake-up (or, for Alembic, every plugin
+# it loads: the bot says itself when it upgrades the database): only their warnings are kept.
+CHATTY = ("nio", "apscheduler", "alembic")
 # What every record has: anything else on a record is a structured field of the call.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
