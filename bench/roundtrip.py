@@ -9,7 +9,9 @@ trips are measured in alternating blocks (echo, mentorbot, echo, ...) so both
 see the same machine load; then each bot gets the same burst. Prints latency
 percentiles, the ratios mentorbot/raw, burst delivery, start-up time and peak RSS.
 With ``--peer PATH`` (a ``matrix-reminder-bot`` executable, installed on its own), that
-bot runs beside them and answers ``!list``, measured the same way.
+bot runs beside them and answers ``!list``, measured the same way. With ``--monitoring``,
+the mentorbots serve ``/health`` and ``/metrics`` (``[monitoring] listen``), scraped every
+few seconds as Prometheus would, so that what counting costs shows in the same figures.
 """
 
 from __future__ import annotations
@@ -136,7 +138,8 @@ async def client_for(server: Synapse, account) -> AsyncClient:
     return client
 
 
-def config(homeserver: str, user_id: str, mentors_room: str, council_room: str, language: str) -> str:
+def config(homeserver: str, user_id: str, mentors_room: str, council_room: str, language: str,
+           listen: str | None = None) -> str:
     return (
         f'[matrix]\nhomeserver = "{homeserver}"\nuser_id = "{user_id}"\n'
         f'mentors_room = "{mentors_room}"\ncouncil_room = "{council_room}"\nstore_path = "store"\n'
@@ -144,7 +147,26 @@ def config(homeserver: str, user_id: str, mentors_room: str, council_room: str, 
         # The burst is a load test: each sender's commands go far beyond a person's budget
         # (bench.fairness measures the budget and serving people in turn).
         '[limits]\ncommand_burst = 100000\ncommands_per_minute = 1000000\n'
+        + (f'[monitoring]\nlisten = "{listen}"\n' if listen else "")
     )
+
+
+SCRAPE_EVERY = 5.0  # seconds between two scrapes of /metrics (Prometheus scrapes every 15 to 60)
+
+
+async def scrape(urls: list[str], seconds: list[float]) -> None:
+    """Fetch each ``/metrics`` every few seconds, noting how long each took, until cancelled."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        while True:
+            for url in urls:
+                started = time.perf_counter()
+                async with http.get(url) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                seconds.append(time.perf_counter() - started)
+            await asyncio.sleep(SCRAPE_EVERY)
 
 
 async def start_mentorbot(workdir: Path, env: dict) -> tuple[asyncio.subprocess.Process, float]:
@@ -269,7 +291,8 @@ async def start_peer(exe: str, workdir: Path, server: Synapse, account, room: st
     return process
 
 
-async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None = None) -> dict:
+async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None = None,
+               monitoring: bool = False) -> dict:
     """Runs the comparison and prints it; returns what mentorbot got right or wrong."""
     workdir = Path(tempfile.mkdtemp(prefix="mentorbot-bench-"))
     server = Synapse(workdir / "synapse")
@@ -312,9 +335,13 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
         processes.append(echo)
         await asyncio.wait_for(echo.stdout.readline(), 60)
 
+        from tests.synapse import free_port
+
+        listens = [f"127.0.0.1:{free_port()}" for _ in range(2)] if monitoring else [None, None]
         botdir = workdir / "mentorbot"
         botdir.mkdir()
-        (botdir / "config.toml").write_text(config(server.url, bot_account.user_id, mentors_room, council_room, "en"))
+        (botdir / "config.toml").write_text(
+            config(server.url, bot_account.user_id, mentors_room, council_room, "en", listens[0]))
         env["MENTORBOT_MATRIX_PASSWORD"] = bot_account.password
         first, cold = await start_mentorbot(botdir, env)
         await stop(first)
@@ -323,7 +350,7 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
         germandir = workdir / "mentorbot-de"
         germandir.mkdir()
         (germandir / "config.toml").write_text(
-            config(server.url, german_account.user_id, german_mentors, german_council, "de"))
+            config(server.url, german_account.user_id, german_mentors, german_council, "de", listens[1]))
         first, _ = await start_mentorbot(germandir, {**env, "MENTORBOT_MATRIX_PASSWORD": german_account.password})
         await stop(first)
         german, german_warm = await start_mentorbot(
@@ -342,6 +369,9 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
             watcher.in_turn[peer_room] = (peer_account.user_id, deque())
             contenders.append(("reminder-bot", peer_process, peer_room, "!list"))
         await watcher.start()
+        scrapes: list[float] = []
+        if monitoring:
+            scraper = asyncio.create_task(scrape([f"http://{listen}/metrics" for listen in listens], scrapes))
         for _, _, room, text in contenders:
             for _ in range(5):  # warm up every path
                 await watcher.round_trip(room, text)
@@ -362,6 +392,8 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
             burst_cpu[name] = cpu_seconds(process.pid) - before
         rss = peak_rss_mb(bot.pid)
         german_rss = peak_rss_mb(german.pid)
+        if monitoring:
+            scraper.cancel()
 
         raw, ours = times["raw echo"], times["mentorbot"]
         ms = lambda v: f"{v * 1000:6.1f} ms"  # noqa: E731
@@ -402,6 +434,9 @@ async def main(rounds: int, burst_users: int, burst_each: int, peer: str | None 
         print(f"mentorbot start-up to joined and syncing: {warm:.2f} s (first start, new device: {cold:.2f} s)")
         print(f"mentorbot peak RSS: {rss:.0f} MB; speaking German: {german_rss:.0f} MB, "
               f"start-up {german_warm:.2f} s")
+        if monitoring:
+            print(f"/metrics scraped {len(scrapes)} times, every {SCRAPE_EVERY:.0f} s: p50 "
+                  f"{percentile(scrapes, 50) * 1000:.1f} ms, max {max(scrapes) * 1000:.1f} ms")
         if peer:
             print(f"reminder-bot start-up to joined (first start): {peer_ready:.2f} s; "
                   f"peak RSS {peak_rss_mb(peer_process.pid):.0f} MB")
@@ -438,5 +473,7 @@ if __name__ == "__main__":
     parser.add_argument("--burst-users", type=int, default=20)
     parser.add_argument("--burst-each", type=int, default=50)
     parser.add_argument("--peer", metavar="PATH", help="a matrix-reminder-bot executable, to measure beside them")
+    parser.add_argument("--monitoring", action="store_true",
+                        help="the mentorbots serve /metrics, scraped every few seconds meanwhile")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.burst_users, args.burst_each, args.peer))
+    asyncio.run(main(args.rounds, args.burst_users, args.burst_each, args.peer, args.monitoring))

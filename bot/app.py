@@ -76,12 +76,15 @@ def matrix_bot(settings: Settings, clock: Clock | None = None):
 
     runtime = Runtime(settings, clock or SystemClock(), None, deliver_inline=False, forum=forum_for(settings),
                       charts=ChildProcessCharts())
-    bot = MatrixBot(settings, runtime, Scheduler(runtime), listener=listener_for(settings))
+    listener = listener_for(settings)
+    bot = MatrixBot(settings, runtime, Scheduler(runtime), listener=listener)
     runtime.outbox = bot
-    if bot.listener is not None:
+    if listener is not None:
+        from bot.monitoring import watch
         from bot.webhook import serve_webhook  # POST /discourse/webhook, when [discourse] webhook_secret is set
 
-        serve_webhook(bot.listener, runtime)
+        bot.monitor = watch(bot, listener)  # /health and /metrics
+        serve_webhook(listener, runtime)
     return bot
 
 

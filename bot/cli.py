@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from bot import __version__, config
+from bot import __version__, config, logs
 from bot.app import DatabaseUnavailable, open_database
 from bot.config import ConfigError, Settings
 from commands.words import t, tn
@@ -127,18 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "db" and args.db_command is None:
         parser.parse_args(["db", "--help"])
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per wake-up is noise
-    logging.getLogger("nio").setLevel(logging.WARNING)  # a line per event of every room is noise too
+    verbose = getattr(args, "verbose", False)
+    # Until a configuration is read, and for the one-shot commands: warnings, or with -v what happens.
+    logs.configure("info" if verbose else "warning")
     try:
         if args.command == "check-config":
             return check_config(args.config, online=args.online)
         if args.command == "run":
-            return run(args.config)
+            return run(args.config, verbose=verbose)
         if args.command == "init":
             return init(args)
         if args.command == "db" and args.db_command == "copy":
@@ -157,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "shell":
             from bot.shell_main import run_shell
 
-            return asyncio.run(run_shell(load_settings(args.config), script=args.script, demo_data=args.demo))
+            settings = load_settings(args.config)
+            logs.configure(log_level(settings, verbose, shell=True), settings.logging.format)
+            return asyncio.run(run_shell(settings, script=args.script, demo_data=args.demo))
     except ConfigError as exc:
         print_problems(exc)
         return EXIT_FATAL if args.command == "run" else EXIT_CONFIG
@@ -178,6 +176,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def load_settings(path: str | None, *, allow_missing: bool = True) -> Settings:
     return config.load(path, allow_missing=allow_missing)
+
+
+def log_level(settings: Settings, verbose: bool, *, shell: bool = False) -> str:
+    """The level the bot logs at: ``[logging] level`` (info unless set), at least info with -v.
+    In the shell the terminal is the conversation: only warnings there, unless -v or the
+    configuration sets a level itself."""
+    level = settings.logging.level
+    if shell and ("logging", "level") not in settings.given:
+        level = "warning"
+    if verbose and logs.LEVELS[level] > logs.LEVELS["info"]:
+        level = "info"
+    return level
 
 
 def print_problems(exc: ConfigError) -> None:
@@ -213,8 +223,9 @@ def check_config(path: str | None, *, online: bool = False) -> int:
     return EXIT_OK if not failed else EXIT_CONFIG
 
 
-def run(path: str | None) -> int:
+def run(path: str | None, *, verbose: bool = False) -> int:
     settings = load_settings(path, allow_missing=False)
+    logs.configure(log_level(settings, verbose), settings.logging.format)
     if settings.matrix is None:
         print(
             f"mentorbot: {settings.source} has no [matrix] section; `mentorbot run` needs one "

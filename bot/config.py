@@ -282,6 +282,7 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: str = "built-in defaults"
     secret_sources: dict[tuple[str, str], str] = field(default_factory=dict)
+    given: frozenset[tuple[str, str]] = frozenset()  # the (section, key) pairs set, not left to their defaults
 
 
 SECTIONS: dict[str, type] = {
@@ -366,7 +367,9 @@ def parse(raw: dict[str, Any], path: str, env: dict[str, str] | None = None, *, 
         raise ConfigError(path, _problems(exc, merged, path, from_env) + across) from None
     if across:
         raise ConfigError(path, across)
-    settings = Settings(source=source or path, secret_sources=dict(from_env),
+    given = frozenset((section, key) for section, values in merged.items() if isinstance(values, dict)
+                      for key in values)
+    settings = Settings(source=source or path, secret_sources=dict(from_env), given=given,
                         **{name: value for name in SECTIONS if (value := getattr(checked, name)) is not None})
     for section, key in SECRETS - set(from_env):
         if getattr(getattr(settings, section), key, ""):

@@ -28,6 +28,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.config import DiscourseSettings
+from commands.observer import Observer
 from commands.services.forum import ForumPost, Held, Posted, Refused, TopicOutcome, Unavailable
 
 log = logging.getLogger("mentorbot.discourse")
@@ -71,6 +72,7 @@ class Discourse:
         self._http: aiohttp.ClientSession | None = None
         self._pace = asyncio.Lock()
         self._next_at = 0.0  # monotonic time before which no request is made
+        self.observer = Observer()  # who counts the calls (``bot.monitoring``); by default nobody
 
     @property
     def label(self) -> str:
@@ -144,12 +146,19 @@ class Discourse:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 try:
-                    return await self._request(method, path, params=params, data=data, redirect=redirect)
+                    answer = await self._request(method, path, params=params, data=data, redirect=redirect)
+                    self.observer.forum_call("ok")
+                    return answer
                 except RateLimited as exc:
+                    self.observer.forum_call("rate_limited")
                     if exc.wait > MAX_WAIT or attempt == RATE_LIMIT_RETRIES:
                         raise
                     log.info("Discourse asks to wait %.0f s (%s)", exc.wait, exc.code)
+                    self.observer.forum_rate_limited(exc.wait)
                     self._next_at = time.monotonic() + exc.wait
+                except Exception as exc:
+                    self.observer.forum_call(_outcome(exc))
+                    raise
                 finally:
                     # Counted from the answer, so that the site sees calls at least this far
                     # apart however long each one took on the way.
@@ -191,6 +200,19 @@ class Discourse:
             if isinstance(decoded, dict) and decoded.get("errors"):
                 raise DiscourseError(decoded.get("message") or ",".join(map(str, decoded["errors"])), status)
             return decoded
+
+
+def _outcome(exc: Exception) -> str:
+    """How a failed call is counted (``commands.observer.Observer.forum_call``)."""
+    if isinstance(exc, DiscourseError):
+        if exc.status is not None and exc.status >= 500:
+            return "server_error"
+        return "refused" if exc.status is not None and exc.status >= 400 else "bad_answer"
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return "unreachable"
+    return "bad_answer"
 
 
 def _rate_limited(response: aiohttp.ClientResponse, body: bytes) -> RateLimited:

@@ -30,6 +30,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     ContentRepositoryConfigResponse,
+    ErrorResponse,
     InviteMemberEvent,
     JoinError,
     KeysUploadError,
@@ -166,12 +167,18 @@ class MatrixBot:
         self.runtime = runtime
         self.scheduler = scheduler
         self.listener = listener  # started first, so that /health answers (503) while connecting
+        self.monitor: Any = None  # what serves /health and /metrics on it (``bot.monitoring``), when it is on
         self.allowed_servers = set(self.cfg.allowed_servers) or {server_of(self.cfg.user_id)}
         self.client: AsyncClient | None = None
         self.rooms: dict[RoomKind, str] = {}  # configured room kind -> room id
         self.since: str | None = None
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()  # joined and syncing
+        self.sync_timeout_ms = SYNC_TIMEOUT_MS  # how long a sync waits for news before it returns empty
+        # When the last sync came back and all of it was taken in (monotonic; None: none yet),
+        # and until when the homeserver asked the bot to wait (its rate limit), for /health.
+        self.synced_at: float | None = None
+        self.rate_limited_until = 0.0
         self._synced = asyncio.Condition()
         self._dm_rooms: dict[str, str] = {}  # user id -> DM room id
         self._group_rooms: dict[str, int] = {}  # room id -> the mentoring group it was made for
@@ -286,6 +293,7 @@ class MatrixBot:
         saved = self._load_credentials()
         self.client = new_client(self.cfg.homeserver, self.cfg.user_id, self.cfg.store_path,
                                  encryption=self.cfg.encryption)
+        self.client.add_response_callback(self._on_error_response, ErrorResponse)
         try:
             await self._log_in(saved)
         except Exception as exc:
@@ -297,6 +305,14 @@ class MatrixBot:
             if isinstance(uploaded, KeysUploadError) and "already exists" in (uploaded.message or ""):
                 said = uploaded.message.split(". Old key")[0]  # not the keys themselves
                 raise FatalMatrixError(preflight.store_mismatch(self.store, self.client.device_id, said))
+
+    async def _on_error_response(self, response: ErrorResponse) -> None:
+        """matrix-nio waits out a rate limit (429) by itself, for as long as the homeserver asks:
+        noted, so that messages waiting meanwhile are known to wait for it."""
+        if response.status_code == "M_LIMIT_EXCEEDED":
+            wait = (getattr(response, "retry_after_ms", None) or 5000) / 1000
+            self.rate_limited_until = max(self.rate_limited_until, time.monotonic() + wait)
+            self.runtime.observer.homeserver_rate_limited(wait)
 
     async def _log_in(self, saved: dict[str, str] | None) -> None:
         """Restore the kept device, or log in with the token or the password."""
@@ -500,6 +516,7 @@ class MatrixBot:
         self.since = self._done_token = response.next_batch
         self._present = set(response.rooms.join)
         self._rooms_known.set()
+        self.synced_at = time.monotonic()
 
     async def _sync_loop(self) -> None:
         backoff = 1.0
@@ -511,7 +528,7 @@ class MatrixBot:
         while not self.stopping.is_set():
             await self._while_busy()
             sync = asyncio.ensure_future(self.client.sync(
-                timeout=0 if full_state else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self.since,
+                timeout=0 if full_state else self.sync_timeout_ms, sync_filter=SYNC_FILTER, since=self.since,
                 full_state=full_state,
             ))
             stop = asyncio.ensure_future(self.stopping.wait())
@@ -538,6 +555,7 @@ class MatrixBot:
             full_state = False
             try:
                 await self._process(response)
+                self.synced_at = time.monotonic()
                 stalled = 1.0
             except GapError as exc:
                 # The token is not saved: the next sync starts from the same place,
@@ -1046,8 +1064,8 @@ class MatrixBot:
             is_direct=True, preset=RoomPreset.trusted_private_chat, invite=[user_id], initial_state=initial_state
         )
         if isinstance(created, RoomCreateError):
-            raise RoomUnreachable(f"cannot open a DM with {user_id}: {created.message}")
-        log.info("opened a new private DM %s with %s", created.room_id, user_id)
+            raise RoomUnreachable(f"cannot open a DM: {created.message}")  # no one's Matrix ID: it goes to the log
+        log.info("opened a new private DM %s", created.room_id)
         self._present.add(created.room_id)
         self._creators[created.room_id] = {self.cfg.user_id}
         await self._remember_dm(user_id, created.room_id)

@@ -22,6 +22,7 @@ from commands.dispatcher import PASSING_FAULTS, Dispatcher, Result
 from commands.framework import RoomKind
 from commands import reactions
 from commands.messages import Answers, Incoming, Outbox, Rendered, RoomUnreachable, SendFailed, Sent, Target
+from commands.observer import Observer
 from commands.reactions import Reaction
 from commands.text import reading
 from commands.services import answers as answerable
@@ -103,6 +104,14 @@ class Runtime:
         # Rooms that cannot be reached now (by target), and until when their messages wait.
         self._held: dict[stored.TargetKey, datetime] = {}
         self.on_change: Callable[[], None] | None = None
+        # When a message last went out (or the runtime was made): delivery that waits with
+        # nothing going out for long is stuck (``bot.monitoring``).
+        self.delivered_at = clock.now()
+        self.observer = Observer()  # who watches: nobody, until ``observe``
+
+    def observe(self, observer: Observer) -> None:
+        """Report commands, reminders and the rest to ``observer`` (``bot.monitoring``)."""
+        self.observer = self.dispatcher.observer = observer
 
     async def start(self) -> None:
         """Upgrade the database schema; safe to call on every start."""
@@ -203,13 +212,17 @@ class Runtime:
         results = []
         while True:
             settled: list[int] = []
+            late: list[float] = []
 
             async def batch(work) -> None:
                 settled.append(await jobs.reminders(work))
+                late[:] = jobs.lateness(work)
 
             result = await self.dispatcher.run_job("reminders", batch)
             await self._after(result)
             results.append(result)
+            if result.outcome == "ok" and late:
+                self.observer.reminders_sent(late)
             if result.outcome != "ok" or not settled or settled[0] < BATCH:
                 return results
 
@@ -422,6 +435,7 @@ class Runtime:
                 log.error("message %s to a %s room dropped: %s", row.id, row.message.target.room.value, exc)
                 continue
             self._drawn.pop(row.id, None)
+            self.delivered_at = self.clock.now()
             if row.message.answers is not None and sent is not None:  # noted with it: a reaction finds it
                 self._answerable.append((sent, row.message.answers))
             self._sent[row.id] = None

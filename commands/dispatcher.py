@@ -12,7 +12,9 @@ import asyncio
 import difflib
 import logging
 import re
+import sys
 import time
+import traceback
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Awaitable, Callable
@@ -34,6 +36,7 @@ from commands.framework import (
     WrongRoom,
 )
 from commands.messages import Answers, File, Incoming, Outgoing, Target
+from commands.observer import SKIPPED, UNKNOWN, Observer, counted
 from commands.policy import ProgramPolicy, RetentionPolicy
 from commands import suggest, wishes, words
 from commands.words import dispatch as said
@@ -135,6 +138,7 @@ class Dispatcher:
         self.retention = retention or RetentionPolicy()
         # Commands and scheduled work take turns: each reads and writes as if alone.
         self._turn = asyncio.Lock()
+        self.observer = Observer()  # who watches (``bot.monitoring``); by default nobody
 
     def command_text(self, incoming: Incoming) -> str | None:
         """The command in a message, or None when the message is not for the bot.
@@ -176,8 +180,17 @@ class Dispatcher:
                 await outbox.mark_handled(session, fresh[1:], now)
                 rows = await outbox.store(session, messages, now, handled=first, readers=self._readers())
                 await session.commit()
-        log.info("skipped %d commands from someone over their budget", len(fresh))
+        for incoming in fresh:
+            self.observer.command(self.name_of(incoming), SKIPPED, None)
+        # One line for the run, not one per command: a flood must not flood the log too.
+        log.info("commands skipped", extra={"outcome": SKIPPED, "count": len(fresh), "room": first.room.value})
         return Result("skipped", messages, None, rows)
+
+    def name_of(self, incoming: Incoming) -> str:
+        """The name of the command a message names, from the command table; ``unknown`` for none."""
+        text = self.command_text(incoming)
+        command = self.registry.find(text)[0] if text else None
+        return command.name if command is not None else UNKNOWN
 
     async def handle(self, incoming: Incoming) -> Result:
         started = time.perf_counter()
@@ -187,14 +200,16 @@ class Dispatcher:
         with reading_in(self.policy.language):
             async with self._turn:
                 result = await self._handle(incoming)
-        if result.outcome != "ignored":
-            log.info(
-                "command=%s outcome=%s room=%s took=%.1fms",
-                result.command or "-",
-                result.outcome,
-                incoming.room.value,
-                (time.perf_counter() - started) * 1000,
-            )
+        outcome = counted(result.outcome)
+        if outcome is not None:
+            seconds = time.perf_counter() - started
+            name = result.command or UNKNOWN
+            self.observer.command(name, outcome, seconds)
+            if log.isEnabledFor(logging.INFO):
+                # The command's name from the table, never what was typed nor who typed it.
+                log.info("command handled", extra={"command": name, "outcome": outcome,
+                                                   "duration_ms": round(seconds * 1000, 1),
+                                                   "room": incoming.room.value})
         return result
 
     async def _handle(self, incoming: Incoming) -> Result:
@@ -379,7 +394,7 @@ class Dispatcher:
                 return await self._answer(incoming, self.clock.now(), ("notice", msg), once_per=once_per)
 
     async def _failed(self, incoming: Incoming, now: datetime, command: Command) -> Result:
-        log.exception("command %s failed", command.name)
+        log.error("command %s failed: %s", command.name, _where_it_failed())
         apology = said.failed(self._cmd(incoming, command.name))
         return await self._answer(incoming, now, ("failed", apology), command.name)
 
@@ -467,6 +482,16 @@ class Dispatcher:
 
     def _cmd(self, incoming: Incoming, text: str) -> Msg:
         return as_typed(text, incoming.room, self.prefix)
+
+
+def _where_it_failed() -> str:
+    """The exception being handled, for the log: its kind and the lines it came through, without
+    its message, which may quote what was typed."""
+    kind, _, tb = sys.exc_info()
+    if kind is None:
+        return "no exception"
+    return f"{kind.__qualname__} (its message is left out: it may quote what was typed)\n" + "".join(
+        traceback.format_tb(tb)).rstrip()
 
 
 def _shown(text: str) -> str:

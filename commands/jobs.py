@@ -36,6 +36,12 @@ async def reminders(work: Work) -> int:
     return await checkins.send_due_reminders(work)
 
 
+def lateness(work: Work) -> list[float]:
+    """How late each reminder that ``work`` sends goes out: seconds after it was due."""
+    return [(work.now - event.due_at).total_seconds() for event in work.events
+            if isinstance(event, (checkins.ReminderDue, checkins.GroupReminderDue)) and event.due_at is not None]
+
+
 async def program_rules(work: Work) -> None:
     """Escalations, overdue meetings, deadlines, the end of commitments, feedback rounds,
     the weekly digest, the monthly report, the agreement's follow-up, the reviews, and once

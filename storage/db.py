@@ -6,7 +6,7 @@ import logging
 import os
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -164,6 +164,24 @@ class Database:
             return
         async with self._sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def outside_session(self) -> AsyncIterator[Session]:
+        """A session beside the units of work, for a look from outside (a health check): always
+        on the async engine, so that on SQLite too its waits leave the event loop free, and it
+        never queues behind a unit of work."""
+        async with self._sessions() as session:
+            yield session
+
+    def on_error(self, callback: Callable[[BaseException], None]) -> None:
+        """Call ``callback`` with each error the database raises, for a statement or a connection,
+        on every engine of this database (to count them; the error goes on as before)."""
+        def handle_error(context) -> None:
+            callback(context.sqlalchemy_exception or context.original_exception)
+
+        for engine in (self.engine.sync_engine, self.sync_engine, self._light_engine):
+            if engine is not None:
+                event.listen(engine, "handle_error", handle_error)
 
     async def upgrade(self) -> str | None:
         """Bring the schema to the newest migration; returns the revision before."""

@@ -180,6 +180,9 @@ async def test_an_invite_from_a_server_not_allowed_is_refused(synapse, tmp_path)
 
 
 async def test_a_rate_limited_bot_still_delivers_every_reply(world):
+    from bot.monitoring import Monitor
+
+    monitor = Monitor(world.running.bot.runtime, world.running.bot)  # what /metrics would count
     admin = world.synapse.register(unique("admin"), admin=True)
     world.synapse.override_ratelimit(admin, world.bot_id, 1, 2)
     room = await open_dm(world.bob, world.bot_id)
@@ -187,6 +190,10 @@ async def test_a_rate_limited_bot_still_delivers_every_reply(world):
         await world.bob.say(room, f"profile name Bob {i}")
     replies = await world.bob.replies(world.bot_id, room, 6, timeout=60)
     assert [r.body for r in replies] == [f"Done: I'll call you Bob {i}." for i in range(6)]
+    # The homeserver's 429s were waited out, and counted.
+    registry = monitor.metrics.registry
+    assert registry.get_sample_value("mentorbot_matrix_rate_limit_waits_total") >= 1
+    assert registry.get_sample_value("mentorbot_matrix_rate_limit_wait_seconds_total") > 0
 
 
 async def test_a_burst_of_100_commands_from_5_users_is_answered_exactly_once(world, tmp_path):
@@ -367,6 +374,7 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     (tmp_path / "config.toml").write_text(
         f'[matrix]\nhomeserver = "{synapse.url}"\nuser_id = "{bot.user_id}"\n'
         f'mentors_room = "{mentors}"\ncouncil_room = "{council}"\nstore_path = "store"\n' + storage_toml(tmp_path)
+        + '[logging]\nformat = "json"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORBOT_")}
     env["MENTORBOT_MATRIX_PASSWORD"] = bot.password
@@ -389,6 +397,11 @@ async def test_mentorbot_run_serves_as_a_process_and_stops_cleanly_on_sigterm(sy
     assert process.returncode == 0, log
     assert "stopped cleanly" in log and "Traceback" not in log
     assert bot.password not in log
+    # The log in JSON, a line per command with its fields, and nothing of who typed it.
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert [(e["command"], e["outcome"], e["room"]) for e in entries if e["message"] == "command handled"] == \
+        [("help", "ok", "mentors")]
+    assert bob.user_id not in log
     # The device was kept, with its token readable only by the bot's user; so is everything the
     # bot wrote: its encryption store (the device's keys) and its database with its side files.
     assert oct((tmp_path / "store" / "credentials.json").stat().st_mode & 0o777) == "0o600"

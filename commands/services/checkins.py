@@ -54,6 +54,7 @@ class ReminderDue(Event):
     mentee: Person
     mentor: Person
     coaching: CoachingSession | None = None
+    due_at: datetime | None = None  # when the reminder was due (it goes now, perhaps late)
 
 
 def attendees():
@@ -88,6 +89,7 @@ class GroupReminderDue(Event):
     group: MentoringGroup
     to: tuple[Person, ...]
     mentor: Person
+    due_at: datetime | None = None  # when the first of its reminders was due
 
 
 @dataclass
@@ -450,7 +452,8 @@ async def send_due_reminders(work: Work, limit: int = BATCH) -> int:
             dropped_ids.append(reminder.id)
             continue
         sent_ids.append(reminder.id)
-        work.emit(ReminderDue(checkin=c, to=to_whom, mentee=mentee_p, mentor=mentor_p, coaching=coaching))
+        work.emit(ReminderDue(checkin=c, to=to_whom, mentee=mentee_p, mentor=mentor_p, coaching=coaching,
+                              due_at=reminder.due_at))
     await _settle(work, sent_ids, dropped_ids)
     return len(rows) + settled
 
@@ -506,7 +509,8 @@ async def _send_due_group_reminders(work: Work, limit: int) -> int:
     sent_ids = [row[0].id for items in due.values() for row in items]
     for items in due.values():
         _, c, _, group, mentor_p = items[0]
-        work.emit(GroupReminderDue(checkin=c, group=group, to=tuple(row[2] for row in items), mentor=mentor_p))
+        work.emit(GroupReminderDue(checkin=c, group=group, to=tuple(row[2] for row in items), mentor=mentor_p,
+                                   due_at=min(row[0].due_at for row in items)))
     await _settle(work, sent_ids, dropped_ids)
     return len(rows)
 

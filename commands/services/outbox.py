@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, update
 from sqlmodel import select
 
 from commands.kinds import RoomKind
@@ -128,6 +128,29 @@ def rendered(row: OutboxMessage) -> Rendered:
     files = tuple(File(**f) for f in json.loads(row.files)) if row.files else ()
     return Rendered(target, row.body, row.html, mentions, row.reply_to, files, row.notify, row.invite,
                     Answers.from_json(row.answers))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Messages not sent yet (nor given up): those due now, and those held back for a room that
+    cannot be reached now; how many, and when the oldest of each was decided."""
+
+    due: int = 0
+    oldest_due: datetime | None = None
+    held: int = 0
+    oldest_held: datetime | None = None
+
+
+async def waiting(session: Session, now: datetime) -> Waiting:
+    """What waits in the outbox, in one statement over the index of pending messages."""
+    held = and_(OutboxMessage.next_attempt_at.is_not(None), OutboxMessage.next_attempt_at > now)
+    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+    row = (await session.exec(
+        select(func.count(case((due, 1))), func.min(case((due, OutboxMessage.created_at))),
+               func.count(case((held, 1))), func.min(case((held, OutboxMessage.created_at))))
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up.is_(False))
+    )).one()
+    return Waiting(*row)
 
 
 TargetKey = tuple[str, str | None, str | None, int | None]
