@@ -348,13 +348,23 @@ def test_every_metric_is_documented_and_every_metric_an_alert_uses_is_exported()
     ours = {re.sub(r"_(bucket|count|sum|created|total)$", "", n) for n in exported if n.startswith("mentorbot_")}
     doc = (ROOT / "docs" / "monitoring.md").read_text(encoding="utf-8")
     assert sorted(m for m in ours if m not in doc) == []
-    rules = (ROOT / "docs" / "prometheus-alerts.yml").read_text(encoding="utf-8")
-    used = set(re.findall(r"\bmentorbot_\w+", "\n".join(
-        line for line in rules.splitlines() if not line.lstrip().startswith(("#", "- alert:", "alert:")))))
+    # The rule file as Prometheus reads it: groups of rules, each alert with its expression, how
+    # long it must hold, a severity and the words a person is paged with.
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "docs" / "prometheus-alerts.yml").read_text(encoding="utf-8"))
+    [group] = rules["groups"]
+    alerts = group["rules"]
+    names = [alert["alert"] for alert in alerts]
+    assert len(names) >= 6 and len(names) == len(set(names))
+    for alert in alerts:
+        assert {"alert", "expr", "labels", "annotations"} <= set(alert) <= {"alert", "expr", "for", "labels",
+                                                                              "annotations"}, alert["alert"]
+        assert re.fullmatch(r"\d+[smh]", alert.get("for", "0s")) and alert["labels"]["severity"] in ("warning",
+                                                                                                      "critical")
+        assert alert["annotations"]["summary"] and alert["annotations"]["description"]
+    used = {name for alert in alerts for name in re.findall(r"\bmentorbot_\w+", alert["expr"])}
     assert len(used) >= 6 and sorted(used - exported) == []
-    alerts = re.findall(r"^\s*- alert: (\w+)$", rules, re.M)
-    assert len(alerts) >= 6 and len(alerts) == len(set(alerts))
-    assert len(re.findall(r"^\s+expr: ", rules, re.M)) == len(alerts)
 
 
 # ---------------------------------------------------------------- a running bot, scraped
