@@ -31,7 +31,6 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot import __version__
@@ -217,8 +216,7 @@ class Monitor:
             return health
 
     async def _look(self, now: datetime) -> stored.Waiting:
-        async with self.runtime.db.outside_session() as session:
-            await session.exec(text("SELECT 1"))
+        async with self.runtime.db.outside_session() as session:  # its answer is also the database's
             return await stored.waiting(session, now)
 
     def _sync(self) -> tuple[bool, str]:

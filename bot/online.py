@@ -15,7 +15,7 @@ from urllib.parse import quote
 import aiohttp
 from nio import AsyncClient, LoginResponse, RoomGetStateError, RoomResolveAliasError, WhoamiError
 
-from bot import preflight
+from bot import credentials, preflight
 from bot import rooms as trust
 from bot.config import Settings, mask_db_url
 from bot.matrix import ROOM_KEY
@@ -52,7 +52,7 @@ async def _matrix(settings: Settings) -> list[Check]:
     logged_in_here = False
     try:
         device = None  # the device the bot would be, when it is one already
-        kept = _kept_credentials(settings)
+        kept = credentials.load(cfg.store_path, cfg.homeserver, cfg.user_id) if cfg.store_path else None
         if kept:
             client.restore_login(cfg.user_id, kept["device_id"], kept["access_token"])
             who = await client.whoami()
@@ -190,21 +190,6 @@ async def _post_json(url: str, body: dict, token: str) -> dict:
         async with http.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
             found = await response.json(content_type=None)
     return found if isinstance(found, dict) else {}
-
-
-def _kept_credentials(settings: Settings) -> dict | None:
-    """The device the bot keeps (its store's credentials.json), when it is for this account."""
-    cfg = settings.matrix
-    kept = Path(cfg.store_path) / "credentials.json" if cfg.store_path else None
-    if kept is None or not kept.exists():
-        return None
-    try:
-        data = json.loads(kept.read_text())
-    except (OSError, ValueError):
-        return None
-    if data.get("user_id") != cfg.user_id or data.get("homeserver") != cfg.homeserver:
-        return None
-    return data if data.get("device_id") and data.get("access_token") else None
 
 
 async def _database(settings: Settings) -> list[Check]:
